@@ -1,0 +1,1 @@
+"""The project database: connection settings, schema and versioned migrations."""

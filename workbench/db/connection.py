@@ -1,0 +1,35 @@
+"""Opening the project database with the durability settings of DESIGN.md section 4."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+# Long enough that a worker's short write never makes the UI's write fail, short enough
+# that a database held by a crashed foreign process is reported within seconds.
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseLockedError(RuntimeError):
+    """The database stayed locked by another process past the busy timeout."""
+
+
+def connect(path: Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the SQLite file with WAL, synchronous=NORMAL and a busy timeout.
+
+    `isolation_level=None` puts the connection in autocommit mode: every label is durable
+    the moment its statement returns, and multi-row work uses explicit transactions.
+    """
+    conn = sqlite3.connect(
+        str(path),
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return sqlite_utils.Database(conn)

@@ -1,0 +1,194 @@
+"""Versioned schema migrations, applied in order and recorded in `PRAGMA user_version`.
+
+A migration is a list of SQL statements; never edit a released one, add the next.
+Times are Unix seconds (REAL); JSON columns hold text produced by `json.dumps`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[list[str]] = [
+    # 1: the tables of DESIGN.md section 4.
+    [
+        """CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT
+        )""",
+        """CREATE TABLE models (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL,            -- demo | local | cache | hub
+            path TEXT NOT NULL,              -- folder, or hub id for source=hub
+            revision TEXT,
+            trust_remote_code INTEGER NOT NULL DEFAULT 0,
+            allow_pickle INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE prompts (
+            id INTEGER PRIMARY KEY,
+            text TEXT,                       -- plain prompt, or NULL when messages is set
+            messages TEXT,                   -- JSON list of {role, content}
+            split TEXT NOT NULL DEFAULT 'train',
+            reference TEXT,                  -- known answer, if any
+            tags TEXT NOT NULL DEFAULT '[]',
+            metadata TEXT NOT NULL DEFAULT '{}',
+            source TEXT,                     -- file it was imported from
+            created_at REAL NOT NULL,
+            CHECK (text IS NOT NULL OR messages IS NOT NULL)
+        )""",
+        "CREATE INDEX prompts_split ON prompts(split)",
+        """CREATE TABLE checkpoints (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id),
+            step INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            manifest TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE completions (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+            text TEXT NOT NULL,
+            model_id INTEGER REFERENCES models(id),
+            checkpoint_id INTEGER REFERENCES checkpoints(id),
+            job_id INTEGER REFERENCES jobs(id),
+            settings TEXT NOT NULL DEFAULT '{}',
+            seed INTEGER,
+            num_tokens INTEGER,
+            finish_reason TEXT,              -- stop | length
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX completions_prompt ON completions(prompt_id)",
+        """CREATE TABLE comparisons (
+            id INTEGER PRIMARY KEY,
+            prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+            completion_ids TEXT NOT NULL,    -- JSON list, in the order shown
+            outcome TEXT NOT NULL,           -- a | b | tie | both_bad | ranking
+            ranking TEXT,                    -- JSON list of completion ids, best first
+            source TEXT NOT NULL,            -- human | ai | rule
+            judge TEXT,
+            confidence REAL,
+            seconds REAL,
+            note TEXT,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX comparisons_prompt ON comparisons(prompt_id)",
+        """CREATE TABLE rules (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            weight REAL NOT NULL DEFAULT 1.0,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            gate INTEGER NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT,
+            algorithm TEXT NOT NULL,
+            config TEXT NOT NULL DEFAULT '{}',
+            dataset TEXT,                    -- JSON snapshot: ids of the rows used
+            dataset_hash TEXT,
+            model_id INTEGER REFERENCES models(id),
+            parent_checkpoint_id INTEGER REFERENCES checkpoints(id),
+            job_id INTEGER REFERENCES jobs(id),
+            status TEXT NOT NULL DEFAULT 'queued',
+            heartbeat REAL,
+            error TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            ended_at REAL
+        )""",
+        """CREATE TABLE metrics (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            step INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            value REAL,
+            time REAL NOT NULL
+        )""",
+        "CREATE INDEX metrics_run ON metrics(run_id, id)",
+        """CREATE TABLE samples (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            step INTEGER NOT NULL,
+            prompt TEXT NOT NULL,
+            completion TEXT NOT NULL,
+            rewards TEXT NOT NULL DEFAULT '{}',
+            advantage REAL,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX samples_run ON samples(run_id, step)",
+        """CREATE TABLE jobs (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'queued',  -- queued | running | done | failed | cancelled
+            priority INTEGER NOT NULL DEFAULT 0,
+            progress_done INTEGER NOT NULL DEFAULT 0,
+            progress_total INTEGER NOT NULL DEFAULT 0,
+            message TEXT,
+            result TEXT,
+            error TEXT,
+            traceback TEXT,
+            worker_id INTEGER REFERENCES workers(id),
+            heartbeat REAL,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            ended_at REAL
+        )""",
+        "CREATE INDEX jobs_status ON jobs(status, priority, id)",
+        """CREATE TABLE control (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER NOT NULL REFERENCES jobs(id),
+            command TEXT NOT NULL,           -- pause | resume | stop | checkpoint | sample | cancel
+            created_at REAL NOT NULL,
+            handled_at REAL
+        )""",
+        "CREATE INDEX control_job ON control(job_id, handled_at)",
+        """CREATE TABLE workers (
+            id INTEGER PRIMARY KEY,
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            status TEXT NOT NULL,            -- idle | busy | stopped
+            device TEXT,
+            loaded_model TEXT,
+            current_job_id INTEGER,
+            started_at REAL NOT NULL,
+            heartbeat REAL NOT NULL
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The project was written by a newer version of the app."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to SCHEMA_VERSION; returns the version it was at before.
+
+    Each migration runs in one transaction together with its version bump, so a crash
+    mid-migration leaves the previous version intact.
+    """
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNewError(
+            f"This project uses database version {current}, but this app knows only up to "
+            f"{SCHEMA_VERSION}. Update Alignment Workbench to open it."
+        )
+    for version in range(current, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return current

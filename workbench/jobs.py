@@ -118,3 +118,22 @@ def cancel(project: Project, job_id: int) -> None:
 def list_jobs(project: Project, limit: int = 200) -> list[Job]:
     rows = project.db.query("SELECT * FROM jobs ORDER BY id DESC LIMIT ?", [limit])
     return [Job.from_row(r) for r in rows]
+
+
+def submit_claimed(project: Project, kind: str, params: dict[str, Any], worker_id: int) -> int:
+    """A job that starts running at once in the caller's process (the command line), so no
+    separate worker can claim it first."""
+    now = time.time()
+    table = project.db["jobs"]
+    table.insert(
+        {
+            "kind": kind,
+            "params": json.dumps(params),
+            "status": "running",
+            "worker_id": worker_id,
+            "created_at": now,
+            "started_at": now,
+            "heartbeat": now,
+        }
+    )
+    return table.last_pk

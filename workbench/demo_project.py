@@ -1,0 +1,52 @@
+"""The demo project: the embedded arithmetic model with train and eval prompts and answers,
+so the whole loop works on a fresh machine with no download and no GPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+from engine.demo import DEMO_MODEL_NAME
+from engine.demo.task import demo_splits
+from workbench.models import add_model
+from workbench.project import Project
+from workbench.prompts import PromptRecord, add_prompts
+
+# The demo is about measuring accuracy, so its default sampling is greedy: a plain
+# `workbench generate` then shows the figure the README states.
+DEMO_SAMPLING = {"max_new_tokens": 24, "do_sample": False, "temperature": 1.0, "seed": 0}
+
+
+def build_demo_project(path: str | Path) -> Project:
+    project = Project.create(path, name="Demo: arithmetic")
+    model_id = add_model(project, DEMO_MODEL_NAME, "demo", DEMO_MODEL_NAME)
+    records = [
+        PromptRecord(
+            text=problem.question,
+            messages=None,
+            split=split,
+            reference=str(problem.answer),
+            metadata={"a": problem.a, "op": problem.op, "b": problem.b},
+            source="demo",
+        )
+        for split, problems in demo_splits().items()
+        for problem in problems
+    ]
+    add_prompts(project, records)
+    project.set_setting("default_model_id", model_id)
+    project.set_setting("default_sampling", DEMO_SAMPLING)
+    project.set_setting("demo", True)
+    return project
+
+
+def default_demo_path() -> Path:
+    return platformdirs.user_data_path("alignment-workbench") / "demo-project"
+
+
+def ensure_demo_project() -> Path:
+    """The demo project in the user's data folder, built the first time it is asked for."""
+    path = default_demo_path()
+    if not (path / "project.db").exists():
+        build_demo_project(path).close()
+    return path

@@ -1,0 +1,30 @@
+"""Job kinds and the functions that run them in the worker.
+
+Handlers import the engine (and so torch) when they run, never when this registry is
+imported, so the CLI and the GUI can name job kinds without loading torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+_HANDLERS = {
+    "generate": "workbench.job_handlers.generate:run_generate",
+}
+
+
+def job_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+def handler_for(kind: str) -> Callable:
+    try:
+        target = _HANDLERS[kind]
+    except KeyError:
+        raise ValueError(
+            f"Unknown job kind {kind!r}; this worker runs {', '.join(job_kinds())}. "
+            "Update the app if the job came from a newer version."
+        ) from None
+    module_name, func_name = target.split(":")
+    return getattr(importlib.import_module(module_name), func_name)

@@ -1,0 +1,100 @@
+"""Model records: which base models a project knows, and how the engine should load them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.project import Project
+
+SOURCES = ("demo", "local", "cache", "hub")
+
+
+@dataclass
+class ModelRecord:
+    id: int
+    name: str
+    source: str
+    path: str
+    revision: str | None
+    trust_remote_code: bool
+    allow_pickle: bool
+
+    def load_spec(self) -> dict:
+        """The keyword arguments of engine.model_source.ModelSpec for this model.
+
+        The demo model's folder is resolved at load time, not stored, so a project keeps
+        working after the app is reinstalled somewhere else.
+        """
+        path = self.path
+        if self.source == "demo":
+            from engine.demo import DEMO_MODEL_DIR
+
+            path = str(DEMO_MODEL_DIR)
+        return {
+            "path": path,
+            "revision": self.revision,
+            "trust_remote_code": self.trust_remote_code,
+            "allow_pickle": self.allow_pickle,
+        }
+
+
+def add_model(
+    project: Project,
+    name: str,
+    source: str,
+    path: str | Path,
+    revision: str | None = None,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+) -> int:
+    if source not in SOURCES:
+        raise ValueError(f"model source must be one of {SOURCES}, not {source!r}")
+    table = project.db["models"]
+    table.insert(
+        {
+            "name": name,
+            "source": source,
+            "path": str(path),
+            "revision": revision,
+            "trust_remote_code": int(trust_remote_code),
+            "allow_pickle": int(allow_pickle),
+            "created_at": time.time(),
+        }
+    )
+    return table.last_pk
+
+
+def _record(row: dict) -> ModelRecord:
+    return ModelRecord(
+        id=row["id"],
+        name=row["name"],
+        source=row["source"],
+        path=row["path"],
+        revision=row["revision"],
+        trust_remote_code=bool(row["trust_remote_code"]),
+        allow_pickle=bool(row["allow_pickle"]),
+    )
+
+
+def get_model(project: Project, model_id: int) -> ModelRecord:
+    rows = list(project.db.query("SELECT * FROM models WHERE id = ?", [model_id]))
+    if not rows:
+        raise KeyError(f"The project has no model {model_id}; add one in the Model view.")
+    return _record(rows[0])
+
+
+def list_models(project: Project) -> list[ModelRecord]:
+    return [_record(r) for r in project.db.query("SELECT * FROM models ORDER BY id")]
+
+
+def default_model(project: Project) -> ModelRecord:
+    """The model a job uses when it names none: the project's default, else the first added."""
+    model_id = project.setting("default_model_id")
+    if model_id is not None:
+        return get_model(project, model_id)
+    models = list_models(project)
+    if not models:
+        raise KeyError("The project has no model yet; add one in the Model view.")
+    return models[0]

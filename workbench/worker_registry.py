@@ -1,0 +1,71 @@
+"""The `workers` table: who is running jobs for this project, and whether they are alive."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from workbench.project import Project
+
+HEARTBEAT_INTERVAL_S = 2.0
+# A worker whose heartbeat is older than this is taken for dead (crashed, killed, OOM).
+STALE_AFTER_S = 15.0
+
+
+def register(project: Project, status: str = "idle") -> int:
+    now = time.time()
+    table = project.db["workers"]
+    table.insert(
+        {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "status": status,
+            "started_at": now,
+            "heartbeat": now,
+        }
+    )
+    return table.last_pk
+
+
+def update(project: Project, worker_id: int, **fields) -> None:
+    fields["heartbeat"] = time.time()
+    assignments = ", ".join(f"{key} = ?" for key in fields)
+    project.db.execute(
+        f"UPDATE workers SET {assignments} WHERE id = ?", [*fields.values(), worker_id]
+    )
+
+
+def live_workers(project: Project) -> list[dict]:
+    cutoff = time.time() - STALE_AFTER_S
+    return list(
+        project.db.query(
+            "SELECT * FROM workers WHERE status != 'stopped' AND heartbeat >= ? ORDER BY id",
+            [cutoff],
+        )
+    )
+
+
+def fail_orphaned_jobs(project: Project) -> list[int]:
+    """Mark failed the running jobs whose worker stopped beating: the process died mid-job
+    (a crash, an out-of-memory kill), so nobody will ever finish them."""
+    cutoff = time.time() - STALE_AFTER_S
+    with project.transaction() as conn:
+        rows = conn.execute(
+            "SELECT jobs.id FROM jobs LEFT JOIN workers ON workers.id = jobs.worker_id "
+            "WHERE jobs.status = 'running' AND (workers.id IS NULL OR workers.status = 'stopped' "
+            "OR workers.heartbeat < ?)",
+            [cutoff],
+        ).fetchall()
+        for (job_id,) in rows:
+            conn.execute(
+                "UPDATE jobs SET status = 'failed', ended_at = ?, error = ? WHERE id = ?",
+                [
+                    time.time(),
+                    "The worker running this job stopped responding (it crashed or was "
+                    "killed, e.g. out of memory). Start the job again; lower the batch size "
+                    "if memory was short.",
+                    job_id,
+                ],
+            )
+    return [r[0] for r in rows]

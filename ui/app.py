@@ -1,0 +1,51 @@
+"""Starting the GUI: which project to open, the application object, the event loop.
+
+Nothing here (or in any `ui` module) imports torch: the window appears at once, and the
+engine loads in the worker process when a job first needs it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from ui.main_window import APP_NAME, MainWindow
+from ui.recent import APPLICATION, ORGANIZATION, recent_projects
+from ui.style import apply_style
+
+
+def choose_project(project_path: str | None) -> Path:
+    """The given project, else the most recent one that still exists, else the demo."""
+    if project_path:
+        return Path(project_path).expanduser().resolve()
+    recent = recent_projects()
+    if recent:
+        return Path(recent[0])
+    from workbench.demo_project import ensure_demo_project
+
+    return ensure_demo_project()
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APP_NAME)
+    apply_style(app)
+    return app
+
+
+def run_app(project_path: str | None = None, argv: list[str] | None = None) -> int:
+    app = make_app(argv)
+    path = choose_project(project_path)
+    window = MainWindow()
+    window.show()
+    app.aboutToQuit.connect(window.close)  # however the app ends, the worker is stopped
+    window.open_project(path)  # a folder that is no project gets a message and a way out
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_app(sys.argv[1] if len(sys.argv) > 1 else None))

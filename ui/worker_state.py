@@ -1,0 +1,54 @@
+"""One sentence about the engine worker, from two sources: the process this window started
+(if any) and the `workers` rows the poller reads (which also show a worker started from
+the command line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ui.poller import WorkerRow
+from workbench.worker_registry import STALE_AFTER_S
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    state: (
+        str  # not_started | starting | idle | busy | not_responding | stopping | stopped | crashed
+    )
+    text: str
+    job_id: int | None = None
+    device: str | None = None
+    loaded_model: str | None = None
+    external: bool = False  # a worker this window did not start
+
+
+def describe(
+    process: str, pid: int | None, exit_note: str, rows: list[WorkerRow], dead_pids: set[int]
+) -> WorkerStatus:
+    """`process` is the WorkerLink state: none, starting, running, stopping, stopped, crashed."""
+    ours = process in ("starting", "running", "stopping")
+    if ours:
+        row = next((r for r in rows if r.pid == pid), None)
+    else:
+        row = next((r for r in rows if r.alive and r.pid not in dead_pids), None)
+    if process == "stopping":
+        return WorkerStatus("stopping", "stopping…")
+    if row is not None and row.alive:
+        extra = {"device": row.device, "loaded_model": row.loaded_model, "external": not ours}
+        where = f" on {row.device}" if row.device else ""
+        if row.status == "busy" and row.current_job_id is not None:
+            return WorkerStatus(
+                "busy", f"busy with job {row.current_job_id}{where}", row.current_job_id, **extra
+            )
+        return WorkerStatus("idle", f"idle{where}", **extra)
+    if ours and row is not None:
+        return WorkerStatus(
+            "not_responding", f"not responding (no heartbeat for {STALE_AFTER_S:.0f} s)"
+        )
+    if ours:
+        return WorkerStatus("starting", "starting…")
+    if process == "crashed":
+        return WorkerStatus("crashed", f"crashed ({exit_note})" if exit_note else "crashed")
+    if process == "stopped":
+        return WorkerStatus("stopped", "stopped")
+    return WorkerStatus("not_started", "not started")

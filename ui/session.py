@@ -15,20 +15,6 @@ from ui.poller import JobState, ProjectPoller, WorkerRow
 from ui.worker_link import WorkerLink
 from ui.worker_state import WorkerStatus, describe
 from workbench import jobs, worker_registry
-from workbench.project import Project
-
-
-def mark_worker_dead(project: Project, pid: int | None) -> list[int]:
-    """This window saw its worker die: mark its row stopped, so the registry fails the jobs
-    it was running now rather than after the heartbeat goes stale. Returns those job ids."""
-    if pid is not None:
-        # Pids are reused over time: the newest row with this pid is the worker that died.
-        project.db.execute(
-            "UPDATE workers SET status = 'stopped' WHERE id = "
-            "(SELECT id FROM workers WHERE pid = ? ORDER BY id DESC LIMIT 1)",
-            [pid],
-        )
-    return worker_registry.fail_orphaned_jobs(project)
 
 
 class ProjectSession(QObject):
@@ -127,7 +113,7 @@ class ProjectSession(QObject):
     @Slot(str)
     def _on_worker_died(self, message: str) -> None:
         if not self._closed:
-            self.runner.call(mark_worker_dead, self.link.pid)
+            self.runner.call(worker_registry.mark_dead, self.link.pid)
         self.workerDied.emit(message)
 
     def close(self) -> None:

@@ -69,3 +69,17 @@ def fail_orphaned_jobs(project: Project) -> list[int]:
                 ],
             )
     return [r[0] for r in rows]
+
+
+def mark_dead(project: Project, pid: int | None) -> list[int]:
+    """Someone saw this worker process die (the window that started it): mark its row
+    stopped so its jobs fail now rather than once its heartbeat goes stale. Returns the
+    ids of the jobs failed that way."""
+    if pid is not None:
+        # Pids are reused over time: the newest row with this pid is the one that died.
+        project.db.execute(
+            "UPDATE workers SET status = 'stopped' WHERE id = "
+            "(SELECT id FROM workers WHERE pid = ? ORDER BY id DESC LIMIT 1)",
+            [pid],
+        )
+    return fail_orphaned_jobs(project)

@@ -8,11 +8,11 @@ import time
 import pytest
 
 from ui.poller import WorkerRow
-from ui.session import mark_worker_dead
 from ui.worker_link import WorkerLink
 from ui.worker_state import describe
 from workbench import jobs
 from workbench.project import Project
+from workbench.worker_registry import mark_dead
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_jobs_of_a_dead_worker_are_marked_failed(project_path):
         project.db.execute(
             "UPDATE jobs SET status='running', worker_id=? WHERE id=?", [worker_id, running]
         )
-        assert mark_worker_dead(project, 4242) == [running]  # at once, not after 15 s
+        assert mark_dead(project, 4242) == [running]  # at once, not after 15 s
         assert jobs.get(project, running).status == "failed"
         assert "crashed or was killed" in jobs.get(project, running).error
         assert jobs.get(project, queued).status == "queued"  # a new worker may take it

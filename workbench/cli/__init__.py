@@ -10,10 +10,10 @@ import argparse
 import json
 import sys
 
-from workbench.cli import data_commands, gui, job_commands
+from workbench.cli import data_commands, gui, job_commands, rules_commands
 from workbench.project import ProjectError
 
-COMMAND_MODULES = (gui, data_commands, job_commands)
+COMMAND_MODULES = (gui, data_commands, job_commands, rules_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -160,6 +160,35 @@ MIGRATIONS: list[list[str]] = [
             heartbeat REAL NOT NULL
         )""",
     ],
+    # 2: evaluations and per-rule scores (rules issue); human overrides of automatic labels.
+    [
+        """CREATE TABLE evaluations (
+            id INTEGER PRIMARY KEY,
+            job_id INTEGER REFERENCES jobs(id),
+            model_id INTEGER REFERENCES models(id),
+            checkpoint_id INTEGER REFERENCES checkpoints(id),
+            split TEXT,
+            num_prompts INTEGER NOT NULL,
+            sampling TEXT NOT NULL DEFAULT '{}',
+            rules TEXT NOT NULL DEFAULT '[]',  -- the rule specs used, as they were then
+            summary TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE completion_scores (
+            id INTEGER PRIMARY KEY,
+            completion_id INTEGER NOT NULL REFERENCES completions(id),
+            evaluation_id INTEGER REFERENCES evaluations(id),
+            rule TEXT NOT NULL,
+            score REAL NOT NULL,
+            passed INTEGER NOT NULL,
+            reason TEXT,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX completion_scores_completion ON completion_scores(completion_id)",
+        "CREATE INDEX completion_scores_evaluation ON completion_scores(evaluation_id)",
+        "ALTER TABLE comparisons ADD COLUMN superseded_by INTEGER REFERENCES comparisons(id)",
+        "CREATE UNIQUE INDEX rules_name ON rules(name)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 _HANDLERS = {
     "generate": "workbench.job_handlers.generate:run_generate",
+    "evaluate": "workbench.job_handlers.evaluate:run_evaluate",
+    "label_rules": "workbench.job_handlers.label_rules:run_label_rules",
+    "rules_dry_run": "workbench.job_handlers.rules_dry_run:run_rules_dry_run",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ class PromptInput:
     prompt_id: int | None
     display: str
     engine_input: str | list[dict]
+    reference: str | None = None
 
 
 def select_prompts(project: Project, params: dict[str, Any]) -> list[PromptInput]:
@@ -36,15 +38,9 @@ def select_prompts(project: Project, params: dict[str, Any]) -> list[PromptInput
         raise ValueError(f"No prompts to generate for in {where}; import prompts in the Data view.")
     records = [get_prompt(project, i) for i in ids]
     return [
-        PromptInput(r.id, r.display_text, r.messages if r.messages else r.text) for r in records
+        PromptInput(r.id, r.display_text, r.messages if r.messages else r.text, r.reference)
+        for r in records
     ]
-
-
-def sampling_settings(project: Project, params: dict[str, Any]) -> dict[str, Any]:
-    """The project's default sampling (the demo's is greedy) overridden by the job's."""
-    merged = dict(project.setting("default_sampling", {}) or {})
-    merged.update(params.get("sampling") or {})
-    return merged
 
 
 def adapter_dir(project: Project, params: dict[str, Any]) -> tuple[Path | None, int | None]:
@@ -67,16 +63,35 @@ def resolve_model(project: Project, params: dict[str, Any]) -> ModelRecord:
     return default_model(project)
 
 
-def run_generate(ctx: JobContext) -> dict[str, Any]:
+@dataclass
+class GenerationOutcome:
+    model: ModelRecord
+    device: str
+    checkpoint_id: int | None
+    settings: dict[str, Any]
+    prompts: list[PromptInput]
+    rows: list[dict[str, Any]]  # one per completion, with its prompt
+    prompts_done: int
+    count_tokens: Callable[[str], int]
+
+
+def generate_completions(
+    ctx: JobContext, params: dict[str, Any], sampling_defaults: dict | None = None
+) -> GenerationOutcome:
+    """Generate for the job's prompts; shared by the generate, evaluate and label jobs.
+
+    `sampling_defaults` sit between the project's defaults and the job's own settings
+    (the evaluate job makes decoding greedy unless the job says otherwise)."""
     from engine.generation import SamplingSettings, generate
     from engine.model_source import ModelSpec
+    from engine.tokens import token_counter
 
-    project, params = ctx.project, ctx.job.params
+    project = ctx.project
     model = resolve_model(project, params)
     prompts = select_prompts(project, params)
-    settings = SamplingSettings.from_dict(sampling_settings(project, params))
-    settings.validate()
-    n = int(params.get("n", 1))
+    merged = {**(project.setting("default_sampling", {}) or {}), **(sampling_defaults or {}),
+              **(params.get("sampling") or {})}
+    settings = SamplingSettings.from_dict(merged)
     adapter, checkpoint_id = adapter_dir(project, params)
     ctx.progress(0, len(prompts), f"loading {model.name}")
     loaded = ctx.session.get(ModelSpec(**model.load_spec()))
@@ -85,28 +100,36 @@ def run_generate(ctx: JobContext) -> dict[str, Any]:
             active,
             [p.engine_input for p in prompts],
             settings,
-            n=n,
+            n=int(params.get("n", 1)),
             batch_size=int(params.get("batch_size", 16)),
             progress=lambda done, total: ctx.progress(done, total, "generating"),
             should_stop=ctx.should_stop,
         )
     if ctx.cancel_requested:
         raise JobCancelled("cancelled before all prompts were done; nothing was stored")
+    return GenerationOutcome(
+        model, loaded.device, checkpoint_id, settings.to_dict(), prompts,
+        _result_rows(prompts, outputs), len(outputs), token_counter(loaded.tokenizer),
+    )
+
+
+def run_generate(ctx: JobContext) -> dict[str, Any]:
+    params = ctx.job.params
+    outcome = generate_completions(ctx, params)
     store = bool(params.get("store", not params.get("texts")))
-    rows = _result_rows(prompts, outputs)
     if store:
-        _store(ctx, rows, model.id, checkpoint_id, settings.to_dict())
+        store_completions(ctx, outcome)
     return {
-        "model": model.name,
-        "device": loaded.device,
-        "checkpoint_id": checkpoint_id,
-        "sampling": settings.to_dict(),
-        "n": n,
-        "count": len(rows),
-        "prompts_done": len(outputs),
-        "prompts_total": len(prompts),
+        "model": outcome.model.name,
+        "device": outcome.device,
+        "checkpoint_id": outcome.checkpoint_id,
+        "sampling": outcome.settings,
+        "n": int(params.get("n", 1)),
+        "count": len(outcome.rows),
+        "prompts_done": outcome.prompts_done,
+        "prompts_total": len(outcome.prompts),
         "stored": store,
-        "completions": rows[:MAX_COMPLETIONS_IN_RESULT],
+        "completions": outcome.rows[:MAX_COMPLETIONS_IN_RESULT],
     }
 
 
@@ -115,6 +138,7 @@ def _result_rows(prompts: list[PromptInput], outputs: list[list]) -> list[dict[s
         {
             "prompt_id": prompt.prompt_id,
             "prompt": prompt.display,
+            "reference": prompt.reference,
             "text": g.text,
             "num_tokens": g.num_tokens,
             "finish_reason": g.finish_reason,
@@ -125,18 +149,20 @@ def _result_rows(prompts: list[PromptInput], outputs: list[list]) -> list[dict[s
     ]
 
 
-def _store(ctx: JobContext, rows: list[dict], model_id: int, checkpoint_id, settings: dict) -> None:
+def store_completions(ctx: JobContext, outcome: GenerationOutcome) -> None:
+    """Store every completion and write its id back into its row."""
     from workbench.completions import CompletionRecord, add_completions
 
+    rows = outcome.rows
     records = [
         CompletionRecord(
             prompt_id=row["prompt_id"],
             text=row["text"],
-            model_id=model_id,
-            checkpoint_id=checkpoint_id,
+            model_id=outcome.model.id,
+            checkpoint_id=outcome.checkpoint_id,
             job_id=ctx.job.id,
-            settings=settings,
-            seed=settings.get("seed"),
+            settings=outcome.settings,
+            seed=outcome.settings.get("seed"),
             num_tokens=row["num_tokens"],
             finish_reason=row["finish_reason"],
         )

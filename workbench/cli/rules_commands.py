@@ -1,0 +1,105 @@
+"""`workbench eval`, `label` and `rules`: the project's verifiable rules at work."""
+
+from __future__ import annotations
+
+from workbench.cli.job_commands import report_job
+from workbench.cli.output import ProgressBar, emit_json
+from workbench.project import Project
+
+
+def _run(project_dir: str, kind: str, params: dict, description: str):
+    from workbench.worker import run_inline
+
+    project = Project.open(project_dir)
+    bar = ProgressBar(description)
+    try:
+        return run_inline(project, kind, params, on_progress=bar)
+    finally:
+        bar.close()
+
+
+def print_evaluation(result: dict) -> None:
+    where = f"checkpoint {result['checkpoint_id']}" if result["checkpoint_id"] else result["model"]
+    print(f"Evaluation {result['evaluation_id']}: {where} on {result['count']} "
+          f"{result['split']} prompt(s), greedy={not result['sampling']['do_sample']}")
+    width = max(len(name) for name in result["pass_rate"])
+    for name, rate in result["pass_rate"].items():
+        print(f"  {name:<{width}}  pass rate {rate:6.1%}   mean score {result['mean_score'][name]:.3f}")
+    print(f"  mean reward {result['mean_reward']:.3f}"
+          + (f"   mean length {result['mean_length_tokens']:.1f} tokens"
+             if "mean_length_tokens" in result else ""))
+
+
+def cmd_eval(args) -> int:
+    params = {"split": args.split}
+    optional = {"checkpoint_id": args.checkpoint, "adapter_path": args.adapter,
+                "limit": args.limit, "rule_ids": args.rule, "model_id": args.model_id}
+    params.update({k: v for k, v in optional.items() if v is not None})
+    job = _run(args.project, "evaluate", params, f"evaluating on {args.split}")
+    return report_job(job, args.json, print_evaluation)
+
+
+def print_labels(result: dict) -> None:
+    print(f"Added {result['pairs_added']} preference pair(s) from {result['completions_scored']} "
+          f"completion(s) of {result['prompts']} prompt(s), source 'rule' ({', '.join(result['rules'])}).")
+    if result["prompts_all_equal"]:
+        print(f"{result['prompts_all_equal']} prompt(s) had completions that all scored the same.")
+    if result["prompts_single_completion"]:
+        print(f"{result['prompts_single_completion']} prompt(s) had a single distinct completion; "
+              "use --generate N to sample more.")
+
+
+def cmd_label(args) -> int:
+    if args.by != "rules":
+        raise ValueError("Only --by rules is available in this version.")
+    params = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate}
+    optional = {"split": args.split, "limit": args.limit, "rule_ids": args.rule,
+                "sampling": {"seed": args.seed} if args.seed is not None else None}
+    params.update({k: v for k, v in optional.items() if v is not None})
+    job = _run(args.project, "label_rules", params, "labelling by rules")
+    return report_job(job, args.json, print_labels)
+
+
+def cmd_rules(args) -> int:
+    from workbench.rules_store import list_rules
+
+    rules = list_rules(Project.open(args.project))
+    if args.json:
+        emit_json({"ok": True, "rules": [{"id": i, **s.to_dict()} for i, s in rules]})
+        return 0
+    for rule_id, spec in rules:
+        flags = ("gate " if spec.gate else "") + ("" if spec.enabled else "disabled")
+        print(f"{rule_id:>4}  {spec.name:<16} {spec.kind:<12} weight {spec.weight:<5g} {flags} {spec.params}")
+    return 0
+
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("eval", help="greedy pass rate per rule and mean reward over a split")
+    p.add_argument("project")
+    p.add_argument("--split", default="eval")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", type=int, help="evaluate this checkpoint's adapter")
+    source.add_argument("--adapter", help="evaluate the PEFT adapter in this folder")
+    p.add_argument("--model-id", type=int)
+    p.add_argument("--limit", type=int, help="at most this many prompts")
+    p.add_argument("--rule", type=int, action="append", help="rule id (default: every enabled rule)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("label", help="propose preference labels automatically")
+    p.add_argument("project")
+    p.add_argument("--by", choices=["rules"], required=True)
+    p.add_argument("--split", help="only prompts of this split")
+    p.add_argument("--limit", type=int, help="at most this many prompts")
+    p.add_argument("--generate", type=int, default=0, metavar="N",
+                   help="first sample N new candidates per prompt (temperature 1)")
+    p.add_argument("--max-pairs", type=int, default=4, help="pairs per prompt at most (4)")
+    p.add_argument("--rule", type=int, action="append", help="rule id (default: every enabled rule)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_label)
+
+    p = sub.add_parser("rules", help="list the project's rules")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_rules)

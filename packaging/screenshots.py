@@ -3,8 +3,9 @@
     python packaging/screenshots.py OUT_DIR [--project DIR]
 
 Without --project a fresh demo project is built in a temporary folder. The Model view is
-also rendered with a playground result when a worker can run (the demo model and torch
-are installed); otherwise that state is skipped and the reason printed.
+also rendered with a playground result, and the Rules view with a dry-run result, when a
+worker can run (the demo model and torch are installed); otherwise those states are
+skipped and the reason printed.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
 SIZE = (1280, 800)
 PLAYGROUND_PROMPT = "What is 23 + 45?"
+RULES_ADHOC = ("The answer is 68.", "68")
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -66,6 +68,28 @@ def shoot_views(window, out: Path) -> None:
     )
     model.playground.prompt.setPlainText(PLAYGROUND_PROMPT)
     save(window, out, "model")
+
+    rules = window.show_view("Rules")
+    wait_for(lambda: rules.loaded and rules.preview.rows_loaded, 10)
+    rules.preview.adhoc_text.setPlainText(RULES_ADHOC[0])
+    rules.preview.adhoc_reference.setText(RULES_ADHOC[1])
+    wait_for(lambda: rules.preview.batch is not None and not rules.preview.scorer.busy, 15)
+    save(window, out, "rules")
+
+
+def shoot_dry_run(window, out: Path) -> None:
+    rules = window.show_view("Rules")
+    panel = rules.dry_run
+    rules.tabs.setCurrentWidget(panel)
+    wait_for(lambda: panel.run_button.isEnabled(), 10)
+    panel.limit.setValue(12)
+    panel.run()
+    finished = wait_for(lambda: not panel.running, 240)
+    if panel.result_view is not None and panel.result_view.result is not None:
+        save(window, out, "rules-dry-run")
+        return
+    reason = panel.status.text() if finished else "no result within 240 s"
+    print(f"skipped the dry-run result: {reason}")
 
 
 def shoot_playground(window, out: Path) -> None:
@@ -119,8 +143,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if DEMO_MODEL_DIR.is_dir() or args.project is not None:
         shoot_playground(window, args.out_dir)
+        shoot_dry_run(window, args.out_dir)
     else:
-        print(f"skipped the playground result: the demo model is not built ({DEMO_MODEL_DIR})")
+        print(
+            f"skipped the playground and dry-run results: the demo model is not built "
+            f"({DEMO_MODEL_DIR})"
+        )
     window.close()
     app.processEvents()
     return 0

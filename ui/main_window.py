@@ -31,16 +31,28 @@ from ui.status_bar import StatusBar
 from ui.views.data_view import DataView
 from ui.views.model_view import ModelView
 from ui.views.project_view import ProjectView
+from ui.views.rules_view import RulesView
 from ui.widgets import Banner
 from workbench.project import DB_NAME, Project
 
 APP_NAME = "Alignment Workbench"
-# Only working views are listed; Label, Judge, Rules, Train, Runs and Compare join when built.
-VIEWS = (("Project", ProjectView), ("Model", ModelView), ("Data", DataView))
+# Only working views are listed; Label, Judge, Train, Runs and Compare join when built.
+VIEWS = (
+    ("Project", ProjectView),
+    ("Model", ModelView),
+    ("Data", DataView),
+    ("Rules", RulesView),
+)
 
 
 def _project_name(project: Project) -> str:
     return project.name
+
+
+def _may_leave(view: QWidget | None) -> bool:
+    """A view with unsaved edits (e.g. a rule being edited) asks before it is left."""
+    may_leave = getattr(view, "may_leave", None)
+    return may_leave is None or may_leave()
 
 
 class MainWindow(QMainWindow):
@@ -126,9 +138,15 @@ class MainWindow(QMainWindow):
     # Views ---------------------------------------------------------------------------
     @Slot(int)
     def _show_view(self, row: int) -> None:
-        if self.views and 0 <= row < len(self.views):
-            self.stack.setCurrentIndex(row)
-            self.view_actions[row].setChecked(True)
+        if not (self.views and 0 <= row < len(self.views)):
+            return
+        if row != self.stack.currentIndex() and not _may_leave(self.stack.currentWidget()):
+            row = self.stack.currentIndex()  # the user chose to stay
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(row)
+            self.nav.blockSignals(False)
+        self.stack.setCurrentIndex(row)
+        self.view_actions[row].setChecked(True)
 
     def show_view(self, name: str) -> QWidget | None:
         self.nav.setCurrentRow([n for n, _ in VIEWS].index(name))
@@ -206,6 +224,8 @@ class MainWindow(QMainWindow):
 
     def _confirm_leave(self) -> bool:
         session = self.session
+        if session is not None and not _may_leave(self.stack.currentWidget()):
+            return False
         if session is None or not session.link.is_running():
             return True
         if not any(job.active for job in session.jobs.values()):
@@ -301,6 +321,9 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.session is not None and not _may_leave(self.stack.currentWidget()):
+            event.ignore()
+            return
         if self.session is not None:
             self.hide()  # stopping the worker may take a few seconds; don't look frozen
             self.session.close()

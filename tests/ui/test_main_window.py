@@ -1,4 +1,4 @@
-"""The main window: the three working views, menus, switching projects, and no torch."""
+"""The main window: the working views, menus, switching projects, and no torch."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from tests.ui.conftest import make_project
@@ -14,14 +15,15 @@ from ui.recent import recent_projects
 from ui.views.data_view import DataView
 from ui.views.model_view import ModelView
 from ui.views.project_view import ProjectView
+from ui.views.rules_view import RulesView
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_window_shows_the_three_working_views(open_window, project_path, qtbot):
+def test_window_shows_the_working_views(open_window, project_path, qtbot):
     window = open_window(project_path)
     names = [window.nav.item(i).text() for i in range(window.nav.count())]
-    assert names == ["Project", "Model", "Data"]  # no placeholders for views not built yet
+    assert names == ["Project", "Model", "Data", "Rules"]  # no placeholders for views not built
     assert isinstance(window.show_view("Project"), ProjectView)
     assert isinstance(window.show_view("Model"), ModelView)
     data = window.show_view("Data")
@@ -38,7 +40,17 @@ def test_view_shortcuts_and_menus(open_window, project_path, qtbot):
     assert menus[:2] == ["File", "View"] and menus[-1] == "Help"
     window.view_actions[2].trigger()
     assert window.stack.currentWidget() is window.views["Data"]
-    assert [a.shortcut().toString() for a in window.view_actions] == ["Ctrl+1", "Ctrl+2", "Ctrl+3"]
+    shortcuts = [a.shortcut().toString() for a in window.view_actions]
+    assert shortcuts == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"]
+
+
+def test_ctrl_4_shows_the_rules_view(open_window, project_path, qtbot):
+    window = open_window(project_path)
+    window.activateWindow()
+    window.nav.setFocus()
+    qtbot.keyClick(window.nav, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.stack.currentWidget(), RulesView)
+    assert window.nav.currentItem().text() == "Rules" and window.view_actions[3].isChecked()
 
 
 def test_project_view_counts_and_recent(open_window, project_path, tmp_path, qtbot):
@@ -92,7 +104,7 @@ def test_showing_the_window_does_not_import_torch(tmp_path):
         window.show()
         while window.session is None:
             app.processEvents()
-        for name in ("Project", "Model", "Data"):
+        for name in ("Project", "Model", "Data", "Rules"):
             window.show_view(name)
             app.processEvents()
         print("torch" in sys.modules, "transformers" in sys.modules)

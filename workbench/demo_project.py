@@ -9,13 +9,23 @@ import platformdirs
 
 from engine.demo import DEMO_MODEL_NAME
 from engine.demo.task import demo_splits
+from engine.rules.spec import RuleSpec
 from workbench.models import add_model
 from workbench.project import Project
 from workbench.prompts import PromptRecord, add_prompts
+from workbench.rules_store import add_rule
 
 # The demo is about measuring accuracy, so its default sampling is greedy: a plain
 # `workbench generate` then shows the figure the README states.
 DEMO_SAMPLING = {"max_new_tokens": 24, "do_sample": False, "temperature": 1.0, "seed": 0}
+
+# The demo's verifiable reward: the right number, counted only in the trained answer
+# format (the format rule is a gate), plus a small bonus for the format itself.
+DEMO_RULES = [
+    RuleSpec(name="format", kind="regex", weight=0.1, gate=True,
+             params={"pattern": r"The answer is -?\d+\.", "mode": "fullmatch"}),
+    RuleSpec(name="answer", kind="numeric", weight=1.0, params={"extract": "last_number"}),
+]
 
 
 def build_demo_project(path: str | Path) -> Project:
@@ -34,6 +44,8 @@ def build_demo_project(path: str | Path) -> Project:
         for problem in problems
     ]
     add_prompts(project, records)
+    for rule in DEMO_RULES:
+        add_rule(project, rule)
     project.set_setting("default_model_id", model_id)
     project.set_setting("default_sampling", DEMO_SAMPLING)
     project.set_setting("demo", True)

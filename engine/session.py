@@ -35,10 +35,12 @@ class ModelSession:
     def loaded(self) -> LoadedModel | None:
         return self._loaded
 
-    def get(self, spec: ModelSpec, device: str = "auto", dtype: str = "auto") -> LoadedModel:
+    def get(self, spec: ModelSpec, device: str = "auto", dtype: str = "auto",
+            label: str | None = None) -> LoadedModel:
         """The loaded model for ``spec`` on ``device`` in ``dtype``: the same object as
         last time when the spec and the resolved device and dtype are equal; otherwise the
-        old model is freed and the new one loaded."""
+        old model is freed and the new one loaded. ``label`` names it for people (a
+        folder called "model" says little); by default the folder or repo name."""
         if self._in_adapter:
             raise EngineError("The model cannot change while an adapter is applied.",
                               "Finish the job that uses the adapter first.")
@@ -50,6 +52,8 @@ class ModelSession:
         self.unload()
         self._loaded = load_model(spec, resolved_device, resolved_dtype, offline=self.offline,
                                   cache_dir=self.cache_dir)
+        if label:
+            self._loaded = dataclasses.replace(self._loaded, name=label)
         self._key = key
         return self._loaded
 

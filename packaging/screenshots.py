@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 
 SIZE = (1280, 800)
-PLAYGROUND_PROMPT = "What is 23 + 45?"
+PLAYGROUND_PROMPT = "What is 17 - 9?"
 RULES_ADHOC = ("The answer is 68.", "68")
 
 
@@ -93,6 +93,7 @@ def shoot_dry_run(window, out: Path) -> None:
 
 
 def shoot_playground(window, out: Path) -> None:
+    window.show_view("Model")
     playground = window.views["Model"].playground
     playground.n.setValue(3)
     playground.greedy.setChecked(False)

@@ -54,7 +54,7 @@ class Playground(QGroupBox):
         set_muted(self.model_label)
         self.prompt = QPlainTextEdit(objectName="playgroundPrompt")
         self.prompt.setPlaceholderText(
-            "Type a prompt, e.g. What is 23 + 45?   (Ctrl+Enter generates)"
+            "Type a prompt, e.g. What is 7 * 8?   (Ctrl+Enter generates)"
         )
         self.prompt.setFixedHeight(84)
         self.generate_button = QPushButton("Generate")

@@ -94,7 +94,7 @@ def generate_completions(
     settings = SamplingSettings.from_dict(merged)
     adapter, checkpoint_id = adapter_dir(project, params)
     ctx.progress(0, len(prompts), f"loading {model.name}")
-    loaded = ctx.session.get(ModelSpec(**model.load_spec()))
+    loaded = ctx.session.get(ModelSpec(**model.load_spec()), label=model.name)
     with ctx.session.with_adapter(adapter) as active:
         outputs = generate(
             active,

@@ -52,3 +52,12 @@ def describe(
     if process == "stopped":
         return WorkerStatus("stopped", "stopped")
     return WorkerStatus("not_started", "not started")
+
+
+def waiting_message(status: WorkerStatus) -> tuple[str, bool]:
+    """What a view says while its job waits for the worker; True when it is a problem."""
+    if status.state in ("starting", "not_started", "stopped"):
+        return "Starting the worker; loading the engine takes a few seconds…", False
+    if status.state == "crashed":
+        return "The worker crashed before it took the job: restart it from the banner.", True
+    return f"Waiting for the worker ({status.text})…", False

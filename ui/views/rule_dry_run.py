@@ -24,7 +24,7 @@ from ui.poller import JobState
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, set_muted, set_primary
 from ui.widgets import spin
-from ui.worker_state import WorkerStatus
+from ui.worker_state import WorkerStatus, waiting_message
 from workbench.models import list_models
 from workbench.project import Project
 from workbench.prompts import split_counts
@@ -210,13 +210,8 @@ class DryRunPanel(QWidget):
             self._update_run()
 
     def _show_waiting(self) -> None:
-        worker = self.session.worker_status
-        if worker.state in ("starting", "not_started", "stopped"):
-            self._say("Starting the worker; loading the engine takes a few seconds…", MUTED)
-        elif worker.state == "crashed":
-            self._say("The worker crashed before it took the job: restart it from the banner.", BAD)
-        else:
-            self._say(f"Waiting for the worker ({worker.text})…", MUTED)
+        text, problem = waiting_message(self.session.worker_status)
+        self._say(text, BAD if problem else MUTED)
 
     @Slot(object)
     def _on_worker(self, _status: WorkerStatus) -> None:

@@ -44,9 +44,13 @@ class Worker:
     def __init__(self, project: Project, session=None):
         self.project = project
         if session is None:
+            from huggingface_hub import constants
+
             from engine.session import ModelSession
 
-            session = ModelSession()
+            # A hub id that is not in the cache downloads unless the user keeps the
+            # machine offline (HF_HUB_OFFLINE=1), as every Hugging Face tool does.
+            session = ModelSession(offline=constants.HF_HUB_OFFLINE)
         self.session = session
         self.worker_id = worker_registry.register(project)
         self.current: JobContext | None = None

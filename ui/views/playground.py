@@ -25,11 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.job_follow import JobFollowing
 from ui.poller import JobState
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, set_muted, set_primary
 from ui.widgets import double_spin, spin
-from ui.worker_state import WorkerStatus, waiting_message
 from workbench.models import ModelRecord
 from workbench.project import Project
 
@@ -41,7 +41,9 @@ def default_sampling(project: Project) -> dict:
     return project.setting("default_sampling", {}) or {}
 
 
-class Playground(QGroupBox):
+class Playground(JobFollowing, QGroupBox):
+    RUNNING_TEXT = "Generating…"
+
     def __init__(self, session: ProjectSession, parent: QWidget | None = None):
         super().__init__("Playground", parent)
         self.session = session
@@ -201,31 +203,6 @@ class Playground(QGroupBox):
         self.progress.setVisible(running)
         if running:
             self.progress.setRange(0, 0)  # busy until the job reports a total
-
-    def _show_waiting(self) -> None:
-        text, problem = waiting_message(self.session.worker_status)
-        self._say(text, BAD if problem else MUTED)
-
-    @Slot(object)
-    def _on_worker(self, _status: WorkerStatus) -> None:
-        job = self.session.jobs.get(self.job_id) if self.job_id else None
-        if self.job_id is not None and (job is None or job.status == "queued"):
-            self._show_waiting()
-
-    @Slot(object)
-    def _on_jobs(self, jobs: dict[int, JobState]) -> None:
-        job = jobs.get(self.job_id) if self.job_id is not None else None
-        if job is None:
-            return
-        if job.status == "queued":
-            self._show_waiting()
-        elif job.status == "running":
-            if job.progress_total:
-                self.progress.setRange(0, job.progress_total)
-                self.progress.setValue(job.progress_done)
-            self._say(job.message or "Generating…", MUTED)
-        else:
-            self._finish(job)
 
     def _finish(self, job: JobState) -> None:
         self.job_id = None

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from engine.rules import RuleSpec
+from ui.job_follow import JobFollowing
 from ui.messages import explain
 from ui.poller import JobState
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, set_muted, set_primary
 from ui.widgets import spin
-from ui.worker_state import WorkerStatus, waiting_message
 from workbench.models import list_models
 from workbench.project import Project
 from workbench.prompts import split_counts
@@ -50,7 +50,9 @@ def load_choices(project: Project) -> dict:
     }
 
 
-class DryRunPanel(QWidget):
+class DryRunPanel(JobFollowing, QWidget):
+    RUNNING_TEXT = "Sampling…"
+
     def __init__(self, session: ProjectSession, parent: QWidget | None = None):
         super().__init__(parent)
         self.session = session
@@ -208,32 +210,6 @@ class DryRunPanel(QWidget):
         self.run_button.setEnabled(not running)
         if not running:
             self._update_run()
-
-    def _show_waiting(self) -> None:
-        text, problem = waiting_message(self.session.worker_status)
-        self._say(text, BAD if problem else MUTED)
-
-    @Slot(object)
-    def _on_worker(self, _status: WorkerStatus) -> None:
-        job = self.session.jobs.get(self.job_id) if self.job_id else None
-        if self.job_id is not None and (job is None or job.status == "queued"):
-            self._show_waiting()
-
-    @Slot(object)
-    def _on_jobs(self, jobs: dict[int, JobState]) -> None:
-        job = jobs.get(self.job_id) if self.job_id is not None else None
-        if job is None:
-            return
-        if job.status == "queued":
-            self._show_waiting()
-        elif job.status == "running":
-            if job.progress_total:
-                self.progress.setRange(0, job.progress_total)
-                self.progress.setValue(job.progress_done)
-            message = job.message or "sampling…"
-            self._say(message[:1].upper() + message[1:], MUTED)
-        else:
-            self._finish(job)
 
     def _finish(self, job: JobState) -> None:
         self.job_id = None

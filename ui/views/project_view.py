@@ -41,6 +41,7 @@ def project_overview(project: Project) -> dict:
 NEXT_STEPS = (
     ("Model", "Check that the model fits in memory and try it in the playground."),
     ("Data", "Browse the prompts, or import your own from JSONL, CSV or Parquet."),
+    ("Rules", "Write the rules that check answers, and dry-run them as a reward."),
 )
 
 

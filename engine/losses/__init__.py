@@ -1,0 +1,1 @@
+"""Training losses as pure tensor functions (import the submodules; this package stays light)."""

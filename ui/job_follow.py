@@ -1,12 +1,15 @@
-"""Following one submitted job from a view: waiting for the worker, progress while it
-runs, and the view's own `_finish(job)` when it ends. Shared by the views that submit
-jobs (the playground, the rules dry run).
+"""Submitting one job from a view and following it: queuing, waiting for the worker,
+progress while it runs, Cancel, and the view's own `_finish(job)` when it ends. Shared
+by the views that submit jobs (the playground, the rules dry run).
 
-The host widget provides `session`, `job_id`, `progress` (a QProgressBar),
-`_say(text, color)`, `_finish(job)` and `RUNNING_TEXT`.
+The host widget provides `session`, `job_id`, `status` (a QLabel), `progress` (a
+QProgressBar), `cancel_button`, `_set_running(bool)`, `_finish(job)`, and the texts
+`RUNNING_TEXT` and `JOB_NOUN`.
 """
 
 from __future__ import annotations
+
+import time
 
 from ui.poller import JobState
 from ui.style import BAD, MUTED
@@ -15,6 +18,35 @@ from ui.worker_state import WorkerStatus, waiting_message
 
 class JobFollowing:
     RUNNING_TEXT = "Working…"
+    JOB_NOUN = "the job"
+
+    def _submit(self, kind: str, params: dict) -> None:
+        self._set_running(True)
+        self.cancel_button.setEnabled(False)  # until the job has an id
+        self._say("Queuing…", MUTED)
+        self.session.submit_job(kind, params, self._submitted, self._submit_failed)
+
+    def _submitted(self, job_id: int) -> None:
+        self.job_id = job_id
+        self._started = time.monotonic()
+        self.cancel_button.setEnabled(True)
+        self._show_waiting()
+
+    def _submit_failed(self, error) -> None:
+        from ui.messages import explain
+
+        self._set_running(False)
+        self._say(f"Could not queue {self.JOB_NOUN}: {explain(error).what}", BAD)
+
+    def cancel(self) -> None:
+        if self.job_id is not None:
+            self.session.cancel_job(self.job_id)
+            self.cancel_button.setEnabled(False)
+            self._say("Cancelling…", MUTED)
+
+    def _say(self, text: str, color: str) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(f"color: {color};")
 
     def _show_waiting(self) -> None:
         text, problem = waiting_message(self.session.worker_status)

@@ -42,18 +42,14 @@ class Job:
         )
 
 
-def submit(project: Project, kind: str, params: dict[str, Any], priority: int = 0) -> int:
+def _insert(project: Project, kind: str, params: dict[str, Any], **fields) -> int:
     table = project.db["jobs"]
-    table.insert(
-        {
-            "kind": kind,
-            "params": json.dumps(params),
-            "status": "queued",
-            "priority": priority,
-            "created_at": time.time(),
-        }
-    )
+    table.insert({"kind": kind, "params": json.dumps(params), "created_at": time.time(), **fields})
     return table.last_pk
+
+
+def submit(project: Project, kind: str, params: dict[str, Any], priority: int = 0) -> int:
+    return _insert(project, kind, params, status="queued", priority=priority)
 
 
 def get(project: Project, job_id: int) -> Job:
@@ -124,16 +120,5 @@ def submit_claimed(project: Project, kind: str, params: dict[str, Any], worker_i
     """A job that starts running at once in the caller's process (the command line), so no
     separate worker can claim it first."""
     now = time.time()
-    table = project.db["jobs"]
-    table.insert(
-        {
-            "kind": kind,
-            "params": json.dumps(params),
-            "status": "running",
-            "worker_id": worker_id,
-            "created_at": now,
-            "started_at": now,
-            "heartbeat": now,
-        }
-    )
-    return table.last_pk
+    return _insert(project, kind, params, status="running", worker_id=worker_id,
+                   started_at=now, heartbeat=now)

@@ -17,21 +17,12 @@ import traceback
 from collections.abc import Callable
 
 from workbench import jobs, worker_registry
+from workbench.errors import user_message
 from workbench.job_context import JobCancelled, JobContext
 from workbench.job_handlers import handler_for
 from workbench.project import Project
 
 IDLE_POLL_S = 0.25
-
-
-def user_message(exc: BaseException) -> str:
-    """The engine's errors already say what happened and what to do; others get their type."""
-    from engine.errors import EngineError
-
-    if isinstance(exc, EngineError | ValueError | KeyError | FileNotFoundError):
-        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        return str(text)
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _loaded_fields(session) -> dict:

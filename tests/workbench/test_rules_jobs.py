@@ -9,7 +9,7 @@ from workbench.completions import CompletionRecord, add_completions
 from workbench.project import Project
 from workbench.prompts import PromptRecord, add_prompts
 from workbench.rules_store import RuleStoreError, add_rule, list_rules
-from workbench.worker import Worker, run_inline
+from workbench.worker import run_inline
 
 
 def test_demo_project_stores_its_answer_rules(demo_project):
@@ -84,13 +84,9 @@ def test_a_human_overrides_a_rule_label_and_both_are_kept(tmp_path):
     assert get_comparison(project, human_id).source == "human"
 
 
-def test_label_with_generated_candidates_on_the_demo(demo_project):
+def test_label_with_generated_candidates_on_the_demo(demo_project, run_queue):
     job = jobs.submit(demo_project, "label_rules", {"split": "train", "limit": 12, "generate": 4})
-    worker = Worker(demo_project)
-    try:
-        worker.run(once=True)
-    finally:
-        worker.close()
+    run_queue(demo_project)
     result = jobs.get(demo_project, job).result
     assert result["prompts"] == 12 and result["completions_scored"] >= 12
     assert result["pairs_added"] > 0

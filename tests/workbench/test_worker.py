@@ -10,21 +10,16 @@ from workbench.completions import count_completions
 from workbench.job_context import JobContext
 from workbench.models import add_model
 from workbench.project import Project
-from workbench.worker import Worker
 
 QUESTION = "What is 2 + 3?"
 
 
-def test_failed_job_is_recorded_and_the_worker_runs_the_next(demo_project, tmp_path):
+def test_failed_job_is_recorded_and_the_worker_runs_the_next(demo_project, tmp_path, run_queue):
     missing = tmp_path / "no-such-model"
     bad_model = add_model(demo_project, "missing", "local", missing)
     bad = jobs.submit(demo_project, "generate", {"model_id": bad_model, "texts": [QUESTION]})
     good = jobs.submit(demo_project, "generate", {"texts": [QUESTION]})
-    worker = Worker(demo_project)
-    try:
-        assert worker.run(once=True) == 2
-    finally:
-        worker.close()
+    assert run_queue(demo_project) == 2
     failed = jobs.get(demo_project, bad)
     assert failed.status == "failed"
     assert str(missing) in failed.error and "does not exist" in failed.error
@@ -36,37 +31,25 @@ def test_failed_job_is_recorded_and_the_worker_runs_the_next(demo_project, tmp_p
     assert done.result["stored"] is False
 
 
-def test_unknown_job_kind_fails_clearly(demo_project):
+def test_unknown_job_kind_fails_clearly(demo_project, run_queue):
     job = jobs.submit(demo_project, "teleport", {})
-    worker = Worker(demo_project)
-    try:
-        worker.run(once=True)
-    finally:
-        worker.close()
+    run_queue(demo_project)
     assert "Unknown job kind 'teleport'" in jobs.get(demo_project, job).error
 
 
-def test_generate_stores_completions_for_a_split(demo_project):
+def test_generate_stores_completions_for_a_split(demo_project, run_queue):
     job = jobs.submit(demo_project, "generate", {"split": "eval", "limit": 5, "n": 2})
-    worker = Worker(demo_project)
-    try:
-        worker.run(once=True)
-    finally:
-        worker.close()
+    run_queue(demo_project)
     result = jobs.get(demo_project, job).result
     assert result["count"] == 10 and result["stored"] is True
     assert count_completions(demo_project, job_id=job) == 10
     assert all(row["completion_id"] for row in result["completions"])
 
 
-def test_cancel_before_the_first_batch_stores_nothing(demo_project):
+def test_cancel_before_the_first_batch_stores_nothing(demo_project, run_queue):
     job = jobs.submit(demo_project, "generate", {"split": "eval", "batch_size": 4})
     control.request(demo_project, job, "cancel")
-    worker = Worker(demo_project)
-    try:
-        worker.run(once=True)
-    finally:
-        worker.close()
+    run_queue(demo_project)
     assert jobs.get(demo_project, job).status == "cancelled"
     assert count_completions(demo_project, job_id=job) == 0
 

@@ -173,29 +173,7 @@ class Playground(JobFollowing, QGroupBox):
             "sampling": self.sampling(),
             "store": False,
         }
-        self._set_running(True)
-        self.cancel_button.setEnabled(False)  # until the job has an id
-        self._say("Queuing…", MUTED)
-        self.session.submit_job("generate", params, self._submitted, self._submit_failed)
-
-    def _submitted(self, job_id: int) -> None:
-        self.job_id = job_id
-        self._started = time.monotonic()
-        self.cancel_button.setEnabled(True)
-        self._show_waiting()
-
-    def _submit_failed(self, error) -> None:
-        from ui.messages import explain
-
-        self._set_running(False)
-        self._say(f"Could not queue the job: {explain(error).what}", BAD)
-
-    @Slot()
-    def cancel(self) -> None:
-        if self.job_id is not None:
-            self.session.cancel_job(self.job_id)
-            self.cancel_button.setEnabled(False)
-            self._say("Cancelling…", MUTED)
+        self._submit("generate", params)
 
     def _set_running(self, running: bool) -> None:
         self.generate_button.setEnabled(not running)
@@ -221,9 +199,7 @@ class Playground(JobFollowing, QGroupBox):
             )
             self._say("Generation failed; see the message below and the worker log.", BAD)
 
-    def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+
 
 
 def completions_html(completions: list[dict]) -> str:

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 
 from engine.rules import RuleSpec
 from ui.job_follow import JobFollowing
-from ui.messages import explain
 from ui.poller import JobState
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, set_muted, set_primary
@@ -52,6 +51,7 @@ def load_choices(project: Project) -> dict:
 
 class DryRunPanel(JobFollowing, QWidget):
     RUNNING_TEXT = "Sampling…"
+    JOB_NOUN = "the dry run"
 
     def __init__(self, session: ProjectSession, parent: QWidget | None = None):
         super().__init__(parent)
@@ -177,29 +177,7 @@ class DryRunPanel(JobFollowing, QWidget):
     def run(self) -> None:
         if self.running or not self.run_button.isEnabled():
             return
-        self._set_running(True)
-        self.cancel_button.setEnabled(False)  # until the job has an id
-        self._say("Queuing…", MUTED)
-        self.session.submit_job(
-            "rules_dry_run", self.params(), self._submitted, self._submit_failed
-        )
-
-    def _submitted(self, job_id: int) -> None:
-        self.job_id = job_id
-        self._started = time.monotonic()
-        self.cancel_button.setEnabled(True)
-        self._show_waiting()
-
-    def _submit_failed(self, error) -> None:
-        self._set_running(False)
-        self._say(f"Could not queue the dry run: {explain(error).what}", BAD)
-
-    @Slot()
-    def cancel(self) -> None:
-        if self.job_id is not None:
-            self.session.cancel_job(self.job_id)
-            self.cancel_button.setEnabled(False)
-            self._say("Cancelling…", MUTED)
+        self._submit("rules_dry_run", self.params())
 
     def _set_running(self, running: bool) -> None:
         self.running = running
@@ -232,7 +210,3 @@ class DryRunPanel(JobFollowing, QWidget):
             self.intro.hide()
             self.body.addWidget(self.result_view, 1)
         self.result_view.show_result(result)
-
-    def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")

@@ -11,6 +11,7 @@ import json
 import sys
 
 from workbench.cli import data_commands, gui, job_commands, rules_commands
+from workbench.errors import user_message
 from workbench.project import ProjectError
 
 COMMAND_MODULES = (gui, data_commands, job_commands, rules_commands)
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ProjectError, KeyError, ValueError, FileNotFoundError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        message = user_message(exc)
         if getattr(args, "json", False):
             print(json.dumps({"ok": False, "error": str(message)}))
         print(f"error: {message}", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Any
 from workbench.job_context import JobCancelled, JobContext
 from workbench.models import ModelRecord, default_model, get_model
 from workbench.project import Project
-from workbench.prompts import get_prompt, prompt_ids
+from workbench.prompts import get_prompt, list_prompts
 
 # A job's result row stays small enough to poll; stored completions are read from their table.
 MAX_COMPLETIONS_IN_RESULT = 1000
@@ -27,16 +27,14 @@ class PromptInput:
 def select_prompts(project: Project, params: dict[str, Any]) -> list[PromptInput]:
     if params.get("texts"):
         return [PromptInput(None, t, t) for t in params["texts"]]
+    limit = int(params["limit"]) if params.get("limit") else None
     if params.get("prompt_ids"):
-        ids = list(params["prompt_ids"])
+        records = [get_prompt(project, i) for i in list(params["prompt_ids"])[:limit]]
     else:
-        ids = prompt_ids(project, split=params.get("split"))
-    if params.get("limit"):
-        ids = ids[: int(params["limit"])]
-    if not ids:
+        records = list_prompts(project, split=params.get("split"), limit=limit)
+    if not records:
         where = f"split {params['split']!r}" if params.get("split") else "the project"
         raise ValueError(f"No prompts to generate for in {where}; import prompts in the Data view.")
-    records = [get_prompt(project, i) for i in ids]
     return [
         PromptInput(r.id, r.display_text, r.messages if r.messages else r.text, r.reference)
         for r in records

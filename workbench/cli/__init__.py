@@ -10,11 +10,11 @@ import argparse
 import json
 import sys
 
-from workbench.cli import data_commands, gui, job_commands, rules_commands
+from workbench.cli import data_commands, gui, job_commands, pairs_commands, rules_commands
 from workbench.errors import user_message
 from workbench.project import ProjectError
 
-COMMAND_MODULES = (gui, data_commands, job_commands, rules_commands)
+COMMAND_MODULES = (gui, data_commands, job_commands, rules_commands, pairs_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -189,6 +189,22 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE comparisons ADD COLUMN superseded_by INTEGER REFERENCES comparisons(id)",
         "CREATE UNIQUE INDEX rules_name ON rules(name)",
     ],
+    # 3: unpaired thumbs-up/down labels (KTO data); a run's final summary.
+    [
+        """CREATE TABLE completion_labels (
+            id INTEGER PRIMARY KEY,
+            completion_id INTEGER NOT NULL REFERENCES completions(id),
+            desirable INTEGER NOT NULL,      -- 1 thumbs-up, 0 thumbs-down
+            source TEXT NOT NULL,            -- human | ai | rule
+            judge TEXT,
+            confidence REAL,
+            note TEXT,
+            created_at REAL NOT NULL,
+            superseded_by INTEGER REFERENCES completion_labels(id)
+        )""",
+        "CREATE INDEX completion_labels_completion ON completion_labels(completion_id)",
+        "ALTER TABLE runs ADD COLUMN summary TEXT NOT NULL DEFAULT '{}'",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,84 @@
+"""Token ids for training examples: the prompt exactly as generation encodes it (chat
+template with the generation prompt when the model has one), then the completion and
+the end-of-sequence token, so the model learns to stop where generation stops.
+
+Examples longer than the limit are returned separately, never truncated: a pair cut
+short could keep the prompt and lose the very tokens that made one completion better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import EngineError
+from engine.generation import encode_prompts
+from engine.training.examples import PairExample, UnpairedExample
+
+
+@dataclass(frozen=True)
+class EncodedPair:
+    key: str
+    prompt_ids: list[int]
+    chosen_ids: list[int]
+    rejected_ids: list[int]
+    margin: float | None = None
+
+
+@dataclass(frozen=True)
+class EncodedUnpaired:
+    key: str
+    prompt_ids: list[int]
+    completion_ids: list[int]
+    desirable: bool
+
+
+@dataclass(frozen=True)
+class TooLong:
+    key: str
+    tokens: int  # prompt + longest completion
+    limit: int
+
+
+def eos_id(tokenizer: Any) -> int:
+    if tokenizer.eos_token_id is None:
+        raise EngineError("The tokenizer has no end-of-sequence token, so completions cannot end.",
+                          "Use a model whose tokenizer defines eos_token.")
+    return int(tokenizer.eos_token_id)
+
+
+def completion_ids(tokenizer: Any, text: str) -> list[int]:
+    ids = list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    end = eos_id(tokenizer)
+    if not ids or ids[-1] != end:
+        ids.append(end)
+    return ids
+
+
+def encode_pairs(tokenizer: Any, examples: list[PairExample], max_length: int
+                 ) -> tuple[list[EncodedPair], list[TooLong]]:
+    prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
+    kept, too_long = [], []
+    for example, prompt_ids in zip(examples, prompts, strict=True):
+        chosen = completion_ids(tokenizer, example.chosen)
+        rejected = completion_ids(tokenizer, example.rejected)
+        tokens = len(prompt_ids) + max(len(chosen), len(rejected))
+        if tokens > max_length:
+            too_long.append(TooLong(example.key, tokens, max_length))
+        else:
+            kept.append(EncodedPair(example.key, prompt_ids, chosen, rejected, example.margin))
+    return kept, too_long
+
+
+def encode_unpaired(tokenizer: Any, examples: list[UnpairedExample], max_length: int
+                    ) -> tuple[list[EncodedUnpaired], list[TooLong]]:
+    prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
+    kept, too_long = [], []
+    for example, prompt_ids in zip(examples, prompts, strict=True):
+        completion = completion_ids(tokenizer, example.completion)
+        tokens = len(prompt_ids) + len(completion)
+        if tokens > max_length:
+            too_long.append(TooLong(example.key, tokens, max_length))
+        else:
+            kept.append(EncodedUnpaired(example.key, prompt_ids, completion, example.desirable))
+    return kept, too_long

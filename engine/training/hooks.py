@@ -1,0 +1,61 @@
+"""What a training run reports to, and asks of, the application (plain data, no torch)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import EngineError
+from engine.training.examples import PairExample, Prompt, UnpairedExample
+
+
+def _noop(*_args) -> None:
+    return None
+
+
+@dataclass
+class TrainData:
+    train_pairs: list[PairExample] = field(default_factory=list)
+    eval_pairs: list[PairExample] = field(default_factory=list)
+    train_unpaired: list[UnpairedExample] = field(default_factory=list)
+    eval_unpaired: list[UnpairedExample] = field(default_factory=list)
+    sample_prompts: list[Prompt] = field(default_factory=list)  # shown at each evaluation
+
+
+@dataclass
+class TrainHooks:
+    """Called on the main process only, except ``poll`` whose answer all processes share.
+
+    ``poll()`` returns pending commands: "stop" (save a checkpoint and end), "cancel"
+    (end without saving) and "checkpoint" (save one now and go on).
+    """
+
+    checkpoint_dir: Callable[[int], Path]
+    on_metrics: Callable[[int, dict[str, float]], None] = _noop
+    on_checkpoint: Callable[[int, Path, dict[str, Any]], None] = _noop
+    on_samples: Callable[[int, list[dict[str, Any]]], None] = _noop
+    on_progress: Callable[[int, int, str], None] = _noop
+    on_prepared: Callable[[dict[str, Any]], None] = _noop
+    on_log: Callable[[str], None] = _noop
+    poll: Callable[[], set[str]] = lambda: set()
+    reference_cache_dir: Path | None = None
+
+
+@dataclass
+class TrainResult:
+    status: str  # done | stopped | cancelled
+    step: int
+    checkpoint: Path | None
+    train_metrics: dict[str, float]
+    eval_metrics: dict[str, float]
+    prepared: dict[str, Any]
+    reference: dict[str, Any]
+    replicas_in_sync: bool | None
+    world_size: int
+    seconds: float
+
+
+class NonFiniteError(EngineError):
+    """The loss or the gradient became NaN or infinite: the run stops before the update."""

@@ -102,11 +102,16 @@ def attach_lora(model: Any, settings: LoraSettings, *, task_type: str | None = N
 
 
 def save_adapter(peft_model: Any, out_dir: Path) -> None:
-    """Save the adapter in PEFT format (adapter_config.json, adapter_model.safetensors)."""
+    """Save the active adapter in PEFT format (adapter_config.json, adapter_model.safetensors).
+
+    Only the active one: a run that continues from an adapter also holds a frozen copy of
+    it as its reference, which belongs to no checkpoint."""
     out_dir = Path(out_dir)
+    active = getattr(peft_model, "active_adapter", "default")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        peft_model.save_pretrained(str(out_dir), safe_serialization=True)
+        peft_model.save_pretrained(str(out_dir), safe_serialization=True,
+                                   selected_adapters=[active] if isinstance(active, str) else None)
     except Exception as exc:
         raise CheckpointError(f"Could not save the adapter to {out_dir}: {exc}",
                               "Check the free disk space and the folder's permissions.") from exc

@@ -14,6 +14,7 @@ from workbench.models import add_model
 from workbench.project import Project
 from workbench.prompts import PromptRecord, add_prompts
 from workbench.rules_store import add_rule
+from workbench.run_config import TRAIN_DEFAULTS_KEY
 
 # The demo is about measuring accuracy, so its default sampling is greedy: a plain
 # `workbench generate` then shows the figure the README states.
@@ -26,6 +27,13 @@ DEMO_RULES = [
              params={"pattern": r"The answer is -?\d+\.", "mode": "fullmatch"}),
     RuleSpec(name="answer", kind="numeric", weight=1.0, params={"extract": "last_number"}),
 ]
+
+
+# Training defaults tuned on the demo (workbench train with no config): the tiny model
+# takes a larger learning rate than a real one, and a stronger beta plus the RPO term
+# keep DPO from lowering the likelihood of the right answers along with the wrong ones.
+DEMO_TRAIN_DEFAULTS = {"max_steps": 300, "learning_rate": 5e-4, "beta": 1.0, "rpo_alpha": 1.0,
+                       "eval_every": 50, "checkpoint_every": 100}
 
 
 def build_demo_project(path: str | Path) -> Project:
@@ -48,6 +56,7 @@ def build_demo_project(path: str | Path) -> Project:
         add_rule(project, rule)
     project.set_setting("default_model_id", model_id)
     project.set_setting("default_sampling", DEMO_SAMPLING)
+    project.set_setting(TRAIN_DEFAULTS_KEY, DEMO_TRAIN_DEFAULTS)
     project.set_setting("demo", True)
     return project
 

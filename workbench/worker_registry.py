@@ -60,15 +60,41 @@ def fail_orphaned_jobs(project: Project) -> list[int]:
         for (job_id,) in rows:
             conn.execute(
                 "UPDATE jobs SET status = 'failed', ended_at = ?, error = ? WHERE id = ?",
-                [
-                    time.time(),
-                    "The worker running this job stopped responding (it crashed or was "
-                    "killed, e.g. out of memory). Start the job again; lower the batch size "
-                    "if memory was short.",
-                    job_id,
-                ],
+                [time.time(), ORPHANED, job_id],
+            )
+            # A training run of that job ends too; it can resume from its last checkpoint.
+            conn.execute(
+                "UPDATE runs SET status = 'failed', ended_at = ?, error = ? "
+                "WHERE job_id = ? AND status = 'running'",
+                [time.time(), ORPHANED + " A training run resumes from its last checkpoint.", job_id],
             )
     return [r[0] for r in rows]
+
+
+ORPHANED = ("The worker running this job stopped responding (it crashed or was killed, e.g. "
+            "out of memory). Start the job again; lower the batch size if memory was short.")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def reap_dead_local_workers(project: Project) -> list[int]:
+    """Mark stopped the workers of this machine whose process no longer exists, without
+    waiting for their heartbeat to go stale, and fail their jobs."""
+    host = socket.gethostname()
+    rows = project.db.execute(
+        "SELECT id, pid FROM workers WHERE status != 'stopped' AND host = ?", [host]).fetchall()
+    for worker_id, pid in rows:
+        if pid != os.getpid() and not _pid_alive(pid):
+            project.db.execute("UPDATE workers SET status = 'stopped' WHERE id = ?", [worker_id])
+    return fail_orphaned_jobs(project)
 
 
 def mark_dead(project: Project, pid: int | None) -> list[int]:

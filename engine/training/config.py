@@ -36,9 +36,9 @@ def _f(default: Any, help: str, **kw) -> Any:
 @dataclass
 class TrainSettings:
     algorithm: str = _f("dpo", "dpo, ipo, simpo, orpo, kto or reward (a Bradley-Terry reward model).")
-    max_steps: int = _f(120, "Optimizer steps to run. Raise it for more data or a lower learning rate.")
-    learning_rate: float = _f(2e-3, "Peak learning rate of AdamW for the LoRA weights. "
-                              "Typical: 5e-6 to 5e-5 for 1B+ models, higher for tiny ones.")
+    max_steps: int = _f(200, "Optimizer steps to run. Raise it for more data or a lower learning rate.")
+    learning_rate: float = _f(5e-5, "Peak learning rate of AdamW for the LoRA weights. "
+                              "Typical: 5e-6 to 1e-4 for 1B+ models, higher for tiny ones.")
     batch_size: int = _f(8, "Examples (pairs) per micro-batch on each process.")
     gradient_accumulation_steps: int = _f(1, "Micro-batches summed into one optimizer step; "
                                           "raises the effective batch without more memory.")
@@ -67,9 +67,9 @@ class TrainSettings:
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass: less "
                                       "memory, about 30% slower.")
     seed: int = _f(0, "Seed for data order, LoRA initialisation and dropout.")
-    eval_every: int = _f(20, "Evaluate on the eval split every this many steps (0: only at the end).")
+    eval_every: int = _f(50, "Evaluate on the eval split every this many steps (0: only at the end).")
     eval_batches: int = _f(0, "Eval micro-batches per evaluation (0: the whole eval split).")
-    checkpoint_every: int = _f(40, "Save a checkpoint every this many steps (0: only at the end).")
+    checkpoint_every: int = _f(100, "Save a checkpoint every this many steps (0: only at the end).")
     samples_per_eval: int = _f(4, "Eval prompts whose greedy completions are stored at each evaluation.")
     sample_max_new_tokens: int = _f(48, "Longest sample completion, in tokens.")
     logging_every: int = _f(1, "Record metrics every this many steps.")
@@ -109,6 +109,9 @@ class TrainSettings:
             _number("beta", self.beta, low=0, low_open=True)
         if self.center_rewards_coefficient is not None:
             _number("center_rewards_coefficient", self.center_rewards_coefficient, low=0)
+        for name in ("use_margin", "gradient_checkpointing"):
+            if not isinstance(getattr(self, name), bool):  # "false" from --set is truthy
+                raise SettingsError(f"{name} must be true or false, not {getattr(self, name)!r}.")
         self.lora.validate()
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,6 +131,9 @@ class TrainSettings:
         lora = values.pop("lora", None) or {}
         if isinstance(lora, LoraSettings):
             lora = lora.to_dict()
+        if not isinstance(lora, dict):
+            raise SettingsError(f"lora must be a table of LoRA settings, not {lora!r}.",
+                                "In TOML: a [lora] section; on the command line: --set lora.r=16.")
         unknown_lora = sorted(set(lora) - {f.name for f in fields(LoraSettings)})
         if unknown_lora:
             raise SettingsError(f"Unknown LoRA setting(s): {', '.join(unknown_lora)}.",

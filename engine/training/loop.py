@@ -74,6 +74,7 @@ class _Run:
         self.last_checkpoint: Path | None = None
         self.saved_step: int | None = None
         self.last_eval: dict[str, float] = {}
+        self.last_eval_step: int | None = None
         self.autocast, self.scaler = _precision(settings, str(self.device))
 
     def setup_optimizer(self, resume_from: Path | None) -> None:
@@ -93,6 +94,10 @@ class _Run:
             set_rng_state(state["rng"])
             self.start_step = self.saved_step = int(state["step"])
             self.last_checkpoint = Path(resume_from)
+        else:
+            # LoRA dropout draws from the global generator: seed it, so that the same
+            # settings give the same run (a resumed run restores the saved state instead).
+            torch.manual_seed(s.seed)
         self.ddp_model, self.optimizer = self.accelerator.prepare(self.model, optimizer)
         self.schedule = StepSchedule(len(self.train_split.examples), s.batch_size,
                                      s.gradient_accumulation_steps, self.accelerator.num_processes,
@@ -113,9 +118,9 @@ class _Run:
             train_metrics = self.train_step(step)
             step += 1
             self._after_step(step, train_metrics, "checkpoint" in commands)
-        if status == "done" and (not self.last_eval or self.last_eval.get("step") != step):
+        if status == "done" and self.last_eval_step != step:
             self._evaluate(step)
-        if self.saved_step != step:
+        if self.saved_step != step and step > 0:  # stopped before any step: nothing to save
             self.save(step)
         return self.result(status, step, self.last_checkpoint, prepared, reference, started, train_metrics)
 
@@ -192,7 +197,7 @@ class _Run:
     def _evaluate(self, step: int) -> None:
         if self.eval_split.examples:
             metrics = evaluate(self, step)
-            self.last_eval = {**metrics, "step": step}
+            self.last_eval, self.last_eval_step = metrics, step
             if self.main:
                 self.hooks.on_metrics(step, metrics)
         if self.main and self.data.sample_prompts and self.settings.algorithm != "reward":

@@ -29,6 +29,9 @@ def reduce_stats(accelerator, stats: list[dict[str, torch.Tensor]]) -> dict[str,
             out[name] = sum(finite) / len(finite)
         elif name == "loss":
             out[name] = float("nan")
+    if "rewards/margins" not in out and "rewards/chosen" in out and "rewards/rejected" in out:
+        # KTO's examples are unpaired: TRL logs the margin as the difference of the means.
+        out["rewards/margins"] = out["rewards/chosen"] - out["rewards/rejected"]
     return out
 
 

@@ -10,11 +10,18 @@ import argparse
 import json
 import sys
 
-from workbench.cli import data_commands, gui, job_commands, pairs_commands, rules_commands
+from workbench.cli import (
+    data_commands,
+    gui,
+    job_commands,
+    pairs_commands,
+    rules_commands,
+    train_commands,
+)
 from workbench.errors import user_message
 from workbench.project import ProjectError
 
-COMMAND_MODULES = (gui, data_commands, job_commands, rules_commands, pairs_commands)
+COMMAND_MODULES = (gui, data_commands, job_commands, rules_commands, pairs_commands, train_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

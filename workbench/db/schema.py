@@ -189,7 +189,7 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE comparisons ADD COLUMN superseded_by INTEGER REFERENCES comparisons(id)",
         "CREATE UNIQUE INDEX rules_name ON rules(name)",
     ],
-    # 3: unpaired thumbs-up/down labels (KTO data); a run's final summary.
+    # 3: unpaired thumbs-up/down labels (KTO data); a run's summary, step and log.
     [
         """CREATE TABLE completion_labels (
             id INTEGER PRIMARY KEY,
@@ -204,6 +204,16 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX completion_labels_completion ON completion_labels(completion_id)",
         "ALTER TABLE runs ADD COLUMN summary TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE runs ADD COLUMN step INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN max_steps INTEGER",
+        """CREATE TABLE run_logs (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            time REAL NOT NULL,
+            message TEXT NOT NULL
+        )""",
+        "CREATE INDEX run_logs_run ON run_logs(run_id, id)",
+        "CREATE INDEX checkpoints_run ON checkpoints(run_id, step)",
     ],
 ]
 

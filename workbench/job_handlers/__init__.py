@@ -14,6 +14,7 @@ _HANDLERS = {
     "evaluate": "workbench.job_handlers.evaluate:run_evaluate",
     "label_rules": "workbench.job_handlers.label_rules:run_label_rules",
     "rules_dry_run": "workbench.job_handlers.rules_dry_run:run_rules_dry_run",
+    "train": "workbench.job_handlers.train:run_train",
 }
 
 

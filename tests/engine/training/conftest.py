@@ -1,0 +1,16 @@
+"""Fixtures of the training tests. The ``_one_torch_thread`` fixture and the tiny models of
+tests/engine/conftest.py apply here too; most tests train the embedded demo model (3.4 MB)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def demo_loaded():
+    """A fresh LoadedModel of the demo model on the CPU in float32 (about 20 ms)."""
+    from engine.demo import DEMO_MODEL_DIR
+    from engine.loading import load_model
+    from engine.model_source import ModelSpec
+
+    return load_model(ModelSpec(path=str(DEMO_MODEL_DIR)), "cpu", "float32")

@@ -1,0 +1,91 @@
+"""What a preference run trains on, from the project's labels, and the snapshot of it
+kept in the run's folder so that a resumed run trains on exactly the same examples
+even after new labels arrive."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from engine.training.examples import PairExample, UnpairedExample
+from engine.training.hooks import TrainData
+from workbench.preference_data import build_dataset, hold_out
+from workbench.preference_data.dataset import dataset_hash
+from workbench.prompts import list_prompts
+from workbench.run_config import RunConfig
+
+SNAPSHOT_FILE = "dataset.json"
+
+
+def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
+    """(data, snapshot, hash). Eval examples are the labels on eval-split prompts, or,
+    when there are none, ``eval_fraction`` of the labelled prompts held out."""
+    select = {"sources": config.sources, "min_confidence": config.min_confidence}
+    train = build_dataset(project, split="train", **select)
+    evaluation = build_dataset(project, split="eval", **select)
+    held_out = False
+    if not (evaluation.pairs or evaluation.unpaired) and config.eval_fraction > 0:
+        train, evaluation = hold_out(train, config.eval_fraction, seed=config.train.seed)
+        held_out = True
+    data = TrainData(train.pairs, evaluation.pairs, train.unpaired, evaluation.unpaired,
+                     sample_prompts(project, evaluation, config.train.samples_per_eval))
+    snapshot = {"train": train.snapshot, "eval": evaluation.snapshot, "held_out": held_out,
+                "counts": {"train": train.counts, "eval": evaluation.counts}}
+    return data, snapshot, combined_hash(data)
+
+
+def sample_prompts(project, evaluation, count: int) -> list:
+    """Prompts for the samples shown at each evaluation: the eval examples' prompts, or
+    the project's eval-split prompts."""
+    if count <= 0:
+        return []
+    seen, prompts = set(), []
+    for example in [*evaluation.pairs, *evaluation.unpaired]:
+        key = json.dumps(example.prompt, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            prompts.append(example.prompt)
+        if len(prompts) == count:
+            return prompts
+    for record in list_prompts(project, split="eval", limit=count - len(prompts)):
+        prompts.append(record.messages if record.messages else record.text)
+    return prompts
+
+
+def combined_hash(data: TrainData) -> str:
+    return dataset_hash(data.train_pairs + data.eval_pairs, data.train_unpaired + data.eval_unpaired)
+
+
+def save_snapshot(folder: Path, data: TrainData) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "train_pairs": [asdict(e) for e in data.train_pairs],
+        "eval_pairs": [asdict(e) for e in data.eval_pairs],
+        "train_unpaired": [asdict(e) for e in data.train_unpaired],
+        "eval_unpaired": [asdict(e) for e in data.eval_unpaired],
+        "sample_prompts": data.sample_prompts,
+    }
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, ensure_ascii=False)
+    os.replace(tmp, folder / SNAPSHOT_FILE)
+
+
+def load_snapshot(folder: Path) -> TrainData:
+    path = folder / SNAPSHOT_FILE
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"The run's dataset snapshot {path} is missing or unreadable ({exc}), "
+                         "so it cannot resume exactly; start a new run instead.") from exc
+    return TrainData(
+        [PairExample(**e) for e in payload["train_pairs"]],
+        [PairExample(**e) for e in payload["eval_pairs"]],
+        [UnpairedExample(**e) for e in payload["train_unpaired"]],
+        [UnpairedExample(**e) for e in payload["eval_unpaired"]],
+        payload["sample_prompts"],
+    )

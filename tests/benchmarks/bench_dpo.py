@@ -337,6 +337,27 @@ def _busy_cores(seconds: float = 1.0) -> float | None:
     return None if total <= 0 else (os.cpu_count() or 1) * (1 - (idle1 - idle0) / total)
 
 
+def _cpu_snapshot() -> tuple[float, float, float] | None:
+    """(clock, CPU seconds all processes have used, CPU seconds of our finished children)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            values = [int(v) for v in handle.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (time.perf_counter(), (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"),
+            children.ru_utime + children.ru_stime)
+
+
+def _others_cores(before, after) -> float | None:
+    """Cores used by other processes between two snapshots (all busy time less our child's)."""
+    if before is None or after is None or after[0] <= before[0]:
+        return None
+    wall = after[0] - before[0]
+    return max(0.0, ((after[1] - before[1]) - (after[2] - before[2])) / wall)
+
+
 def _load_text() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} CPUs"
@@ -347,13 +368,14 @@ def _table(cfg: dict, results: dict) -> str:
     mem_head = "peak GPU mem over model (MiB)" if cfg["device"].startswith("cuda") \
         else "peak RSS growth (MiB)"
     lines = [f"| # | run | reference log-probs | train steps (s) | pairs/s | median step (ms) "
-             f"| wall (s) | {mem_head} | final loss | mean loss |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             f"| wall (s) | {mem_head} | final loss | mean loss | other load (cores) |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, (row, title) in enumerate(ROWS, 1):
         r = results.get(row)
-        if r is None or "error" in r:
-            lines.append(f"| {n} | {title} | failed: {(r or {}).get('error', 'not run')} "
-                         "| | | | | | | |")
+        if r is None:  # not among --rows
+            continue
+        if "error" in r:
+            lines.append(f"| {n} | {title} | failed: {r['error']} | | | | | | | | |")
             continue
         if r["ref_s"] is None:
             ref = "inside every step"
@@ -364,9 +386,10 @@ def _table(cfg: dict, results: dict) -> str:
         pps = r["steps"] * pairs_per_step / r["train_s"]
         losses = r["losses"]
         median = statistics.median(r["step_s"]) * 1000
+        others = "?" if r.get("others_cores") is None else f"{r['others_cores']:.2f}"
         lines.append(f"| {n} | {title} | {ref} | {r['train_s']:.2f} | {pps:.1f} | {median:.1f} | "
                      f"{r['wall_s']:.2f} | {r['mem_growth_mib']:.1f} | {losses[-1]:.4f} | "
-                     f"{sum(losses) / len(losses):.4f} |")
+                     f"{sum(losses) / len(losses):.4f} | {others} |")
     return "\n".join(lines)
 
 
@@ -427,6 +450,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="TRL optim (adamw_torch = torch.optim.AdamW, as ours)")
     p.add_argument("--rows", default=",".join(r for r, _ in ROWS),
                    help="comma-separated subset of " + ", ".join(r for r, _ in ROWS))
+    p.add_argument("--repeat", type=int, default=1,
+                   help="run every row this many times (round robin); the table shows each "
+                        "row's fastest repetition")
     p.add_argument("--json", type=Path, help="also write all results here")
     p.add_argument("--verbose", action="store_true", help="show the children's output")
     p.add_argument("--keep-work", action="store_true",
@@ -435,6 +461,34 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--child-config", help=argparse.SUPPRESS)
     p.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     return p.parse_args(argv)
+
+
+def _run_row(row: str, cfg: dict, row_work: Path, work: Path, verbose: bool) -> dict:
+    """One configuration in a fresh subprocess; its results, or {"error": ...}."""
+    row_work.mkdir(parents=True)
+    result_path = row_work / "result.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", row,
+           "--child-config", json.dumps({**cfg, "work": str(row_work)}),
+           "--result", str(result_path)]
+    tick, before = time.perf_counter(), _cpu_snapshot()
+    done = subprocess.run(cmd, env=_child_env(cfg, work), cwd=str(ROOT),
+                          capture_output=not verbose, text=True)
+    others = _others_cores(before, _cpu_snapshot())
+    if done.returncode == 0 and result_path.is_file():
+        result = json.loads(result_path.read_text())
+    else:
+        tail = (done.stderr or "").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+        result = {"error": tail[0][:200]}
+        if not verbose and done.stderr:
+            print(done.stderr[-4000:], file=sys.stderr)
+    result.update(others_cores=others, subprocess_s=time.perf_counter() - tick)
+    return result
+
+
+def _best(found: list[dict]) -> dict:
+    """The repetition with the fastest training steps (the least disturbed one)."""
+    ok = [r for r in found if "error" not in r]
+    return min(ok, key=lambda r: r["train_s"]) if ok else found[-1]
 
 
 def main(argv=None) -> int:
@@ -449,7 +503,9 @@ def main(argv=None) -> int:
         raise SystemExit(f"unknown rows: {', '.join(unknown)}")
     if "ours-cached" in rows and "ours-first" not in rows:
         raise SystemExit("ours-cached reuses the cache that ours-first fills: run both")
-    work = Path(tempfile.mkdtemp(prefix="bench-dpo-"))
+    build_pairs(args.pairs)  # validate before starting children
+    if args.repeat < 1:
+        raise SystemExit("--repeat must be at least 1")
     cfg = {
         "model": str(Path(args.model).expanduser().resolve()), "pairs": args.pairs,
         "steps": args.steps, "batch_size": args.batch_size, "grad_accum": args.grad_accum,
@@ -459,9 +515,7 @@ def main(argv=None) -> int:
         "lora_dropout": args.lora_dropout, "seed": args.seed, "device": args.device,
         "dtype": "bfloat16" if cuda else "float32", "precision": "bf16" if cuda else "fp32",
         "threads": args.threads, "trl_optim": args.trl_optim,
-        "cache_dir": str(work / "reference-cache"),  # shared by ours-first and ours-cached
     }
-    build_pairs(args.pairs)  # validate before starting children
     print(f"# DPO benchmark: ours vs TRL  ({time.strftime('%Y-%m-%d %H:%M:%S')})")
     print(f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}; "
           f"{_load_text()} at start")
@@ -479,27 +533,21 @@ def main(argv=None) -> int:
               f"{os.cpu_count()} CPUs; OpenMP threads that must share cores slow down by far "
               "more than the share (spin-waiting), so timings may mostly measure contention. "
               "Use fewer --threads or an idle machine.")
-    results: dict = {}
+    runs: dict[str, list[dict]] = {row: [] for row in rows}
+    work = Path(tempfile.mkdtemp(prefix="bench-dpo-"))
     started = time.perf_counter()
-    for row in rows:
-        row_work = work / row
-        row_work.mkdir(parents=True)
-        row_cfg = {**cfg, "work": str(row_work)}
-        result_path = row_work / "result.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", row,
-               "--child-config", json.dumps(row_cfg), "--result", str(result_path)]
-        tick = time.perf_counter()
-        done = subprocess.run(cmd, env=_child_env(cfg, work), cwd=str(ROOT),
-                              capture_output=not args.verbose, text=True)
-        if done.returncode == 0 and result_path.is_file():
-            results[row] = json.loads(result_path.read_text())
-        else:
-            tail = (done.stderr or "").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-            results[row] = {"error": tail[0][:200]}
-            if not args.verbose:
-                print(done.stderr[-4000:] if done.stderr else "", file=sys.stderr)
-        print(f"- {row}: {time.perf_counter() - tick:.1f} s in its subprocess"
-              + (f" ({results[row]['error']})" if "error" in results[row] else ""))
+    for rep in range(args.repeat):
+        # Each repetition starts with an empty reference cache, shared by its two "ours" rows.
+        rep_cfg = {**cfg, "cache_dir": str(work / f"reference-cache-{rep}")}
+        for row in rows:
+            result = _run_row(row, rep_cfg, work / f"{row}-{rep}", work, args.verbose)
+            runs[row].append(result)
+            others = result.get("others_cores")
+            print(f"- {row}{f' #{rep + 1}' if args.repeat > 1 else ''}: "
+                  f"{result['subprocess_s']:.1f} s in its subprocess"
+                  + ("" if others is None else f", other processes busy on {others:.2f} cores")
+                  + (f" ({result['error']})" if "error" in result else ""))
+    results = {row: _best(found) for row, found in runs.items()}
     print(f"- total {time.perf_counter() - started:.1f} s; {_load_text()} at end")
     if args.keep_work:
         print(f"- work folder kept: {work}")
@@ -510,8 +558,13 @@ def main(argv=None) -> int:
     print()
     for note in _notes(cfg, results):
         print(f"- {note}")
+    if args.repeat > 1:
+        for row, found in runs.items():
+            times = ", ".join("failed" if "error" in r else f"{r['train_s']:.2f}" for r in found)
+            print(f"- {row}: train steps (s) of the {args.repeat} repetitions: {times} "
+                  "(the table shows the fastest)")
     if args.json:
-        args.json.write_text(json.dumps({"config": cfg, "results": results}, indent=2))
+        args.json.write_text(json.dumps({"config": cfg, "runs": runs}, indent=2))
     return 0 if all("error" not in r for r in results.values()) else 1
 
 

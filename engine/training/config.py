@@ -35,45 +35,74 @@ def _f(default: Any, help: str, **kw) -> Any:
 
 @dataclass
 class TrainSettings:
-    algorithm: str = _f("dpo", "dpo, ipo, simpo, orpo, kto or reward (a Bradley-Terry reward model).")
-    max_steps: int = _f(200, "Optimizer steps to run. Raise it for more data or a lower learning rate.")
+    algorithm: str = _f("dpo", "dpo, ipo, simpo, orpo, kto or reward (a Bradley-Terry reward model).",
+        group="method")
+    max_steps: int = _f(200, "Optimizer steps to run. Raise it for more data or a lower learning rate.",
+        group="optimization")
     learning_rate: float = _f(5e-5, "Peak learning rate of AdamW for the LoRA weights. "
-                              "Typical: 5e-6 to 1e-4 for 1B+ models, higher for tiny ones.")
-    batch_size: int = _f(8, "Examples (pairs) per micro-batch on each process.")
+                              "Typical: 5e-6 to 1e-4 for 1B+ models, higher for tiny ones.",
+        group="optimization")
+    batch_size: int = _f(8, "Examples (pairs) per micro-batch on each process.",
+        group="optimization")
     gradient_accumulation_steps: int = _f(1, "Micro-batches summed into one optimizer step; "
-                                          "raises the effective batch without more memory.")
-    lr_scheduler: str = _f("cosine", "Learning-rate schedule after warmup: cosine, linear or constant.")
-    warmup_ratio: float = _f(0.1, "Share of max_steps spent warming the learning rate up from 0.")
-    weight_decay: float = _f(0.0, "AdamW weight decay on the LoRA weights.")
-    max_grad_norm: float = _f(1.0, "Clip the gradient norm to this; 0 turns clipping off.")
+                                          "raises the effective batch without more memory.",
+        group="optimization")
+    lr_scheduler: str = _f("cosine", "Learning-rate schedule after warmup: cosine, linear or constant.",
+        group="optimization")
+    warmup_ratio: float = _f(0.1, "Share of max_steps spent warming the learning rate up from 0.",
+        group="optimization")
+    weight_decay: float = _f(0.0, "AdamW weight decay on the LoRA weights.",
+        group="optimization")
+    max_grad_norm: float = _f(1.0, "Clip the gradient norm to this; 0 turns clipping off.",
+        group="optimization")
     beta: float | None = _f(None, "Strength of the preference term. Empty: the method's default "
                             "(DPO/IPO/KTO 0.1, SimPO 2.0, ORPO lambda 0.1). Lower keeps the policy "
-                            "further from the reference.")
+                            "further from the reference.",
+        group="method", only=("dpo", "ipo", "simpo", "orpo", "kto"))
     loss_type: str = _f("sigmoid", "DPO loss: sigmoid (DPO), robust (with label_smoothing), hinge "
-                        "(SLiC) or ipo. The ipo algorithm sets ipo.")
-    label_smoothing: float = _f(0.0, "Assumed share of wrong labels (cDPO / robust DPO), 0 to 0.5.")
+                        "(SLiC) or ipo. The ipo algorithm sets ipo.",
+        group="method", only=("dpo",))
+    label_smoothing: float = _f(0.0, "Assumed share of wrong labels (cDPO / robust DPO), 0 to 0.5.",
+        group="method", only=("dpo", "simpo"))
     rpo_alpha: float = _f(0.0, "DPO/IPO: weight of an NLL term on the chosen completions (RPO, Pang "
-                          "et al. 2024) that stops the chosen likelihood from falling; try 1.0.")
-    simpo_gamma_beta_ratio: float = _f(0.5, "SimPO's target margin gamma as a share of beta.")
+                          "et al. 2024) that stops the chosen likelihood from falling; try 1.0.",
+        group="method", only=("dpo", "ipo"))
+    simpo_gamma_beta_ratio: float = _f(0.5, "SimPO's target margin gamma as a share of beta.",
+        group="method", only=("simpo",))
     desirable_weight: float = _f(1.0, "KTO weight of desirable examples; raise it when they are "
-                                 "fewer than the undesirable ones.")
-    undesirable_weight: float = _f(1.0, "KTO weight of undesirable examples.")
+                                 "fewer than the undesirable ones.",
+        group="method", only=("kto",))
+    undesirable_weight: float = _f(1.0, "KTO weight of undesirable examples.",
+        group="method", only=("kto",))
     center_rewards_coefficient: float | None = _f(None, "Reward model: weight of the term that "
-                                                  "keeps rewards centred on 0 (TRL suggests 0.01).")
-    use_margin: bool = _f(False, "Reward model: require the labelled margin between chosen and rejected.")
+                                                  "keeps rewards centred on 0 (TRL suggests 0.01).",
+        group="method", only=("reward",))
+    use_margin: bool = _f(False, "Reward model: require the labelled margin between chosen and rejected.",
+        group="method", only=("reward",))
     max_length: int = _f(256, "Longest prompt + completion in tokens; longer examples are left out "
-                         "and reported, never cut.")
-    precision: str = _f("auto", "auto (bf16 on a GPU that has it, else fp32), fp32, bf16 or fp16 autocast.")
+                         "and reported, never cut.",
+        group="data")
+    precision: str = _f("auto", "auto (bf16 on a GPU that has it, else fp32), fp32, bf16 or fp16 autocast.",
+        group="hardware")
     gradient_checkpointing: bool = _f(False, "Recompute activations in the backward pass: less "
-                                      "memory, about 30% slower.")
-    seed: int = _f(0, "Seed for data order, LoRA initialisation and dropout.")
-    eval_every: int = _f(50, "Evaluate on the eval split every this many steps (0: only at the end).")
-    eval_batches: int = _f(0, "Eval micro-batches per evaluation (0: the whole eval split).")
-    checkpoint_every: int = _f(100, "Save a checkpoint every this many steps (0: only at the end).")
-    samples_per_eval: int = _f(4, "Eval prompts whose greedy completions are stored at each evaluation.")
-    sample_max_new_tokens: int = _f(48, "Longest sample completion, in tokens.")
-    logging_every: int = _f(1, "Record metrics every this many steps.")
-    device: str = _f("auto", "auto, cpu, cuda, cuda:N or mps.")
+                                      "memory, about 30% slower.",
+        group="hardware")
+    seed: int = _f(0, "Seed for data order, LoRA initialisation and dropout.",
+        group="optimization")
+    eval_every: int = _f(50, "Evaluate on the eval split every this many steps (0: only at the end).",
+        group="evaluation")
+    eval_batches: int = _f(0, "Eval micro-batches per evaluation (0: the whole eval split).",
+        group="evaluation")
+    checkpoint_every: int = _f(100, "Save a checkpoint every this many steps (0: only at the end).",
+        group="evaluation")
+    samples_per_eval: int = _f(4, "Eval prompts whose greedy completions are stored at each evaluation.",
+        group="evaluation", only=("dpo", "ipo", "simpo", "orpo", "kto"))
+    sample_max_new_tokens: int = _f(48, "Longest sample completion, in tokens.",
+        group="evaluation", only=("dpo", "ipo", "simpo", "orpo", "kto"))
+    logging_every: int = _f(1, "Record metrics every this many steps.",
+        group="evaluation")
+    device: str = _f("auto", "auto, cpu, cuda, cuda:N or mps.",
+        group="hardware")
     lora: LoraSettings = field(default_factory=LoraSettings, metadata={"help": "LoRA adapter settings."})
 
     def resolved_beta(self) -> float:
@@ -141,6 +170,30 @@ class TrainSettings:
         settings = cls(**values, lora=LoraSettings(**{**LoraSettings().to_dict(), **lora}))
         settings.validate()
         return settings
+
+
+GROUPS = ("method", "optimization", "data", "evaluation", "hardware")
+
+
+def applies(name: str, algorithm: str) -> bool:
+    """Whether setting ``name`` has any effect under ``algorithm`` (the form hides it if not)."""
+    for f in fields(TrainSettings):
+        if f.name == name:
+            only = f.metadata.get("only")
+            return only is None or algorithm in only
+    raise KeyError(name)
+
+
+def setting_fields(algorithm: str) -> list[tuple[str, Any, str, str]]:
+    """(name, default, help, group) of the settings that apply to ``algorithm``, in
+    declaration order; LoRA settings are separate (``LORA_HELP``)."""
+    out = []
+    for f in fields(TrainSettings):
+        if f.name == "lora" or not applies(f.name, algorithm):
+            continue
+        default = f.default if f.default is not MISSING else f.default_factory()
+        out.append((f.name, default, f.metadata["help"], f.metadata["group"]))
+    return out
 
 
 def setting_docs() -> list[tuple[str, Any, str]]:

@@ -536,23 +536,25 @@ def main(argv=None) -> int:
     runs: dict[str, list[dict]] = {row: [] for row in rows}
     work = Path(tempfile.mkdtemp(prefix="bench-dpo-"))
     started = time.perf_counter()
-    for rep in range(args.repeat):
-        # Each repetition starts with an empty reference cache, shared by its two "ours" rows.
-        rep_cfg = {**cfg, "cache_dir": str(work / f"reference-cache-{rep}")}
-        for row in rows:
-            result = _run_row(row, rep_cfg, work / f"{row}-{rep}", work, args.verbose)
-            runs[row].append(result)
-            others = result.get("others_cores")
-            print(f"- {row}{f' #{rep + 1}' if args.repeat > 1 else ''}: "
-                  f"{result['subprocess_s']:.1f} s in its subprocess"
-                  + ("" if others is None else f", other processes busy on {others:.2f} cores")
-                  + (f" ({result['error']})" if "error" in result else ""))
+    try:
+        for rep in range(args.repeat):
+            # Each repetition starts with an empty reference cache, shared by its "ours" rows.
+            rep_cfg = {**cfg, "cache_dir": str(work / f"reference-cache-{rep}")}
+            for row in rows:
+                result = _run_row(row, rep_cfg, work / f"{row}-{rep}", work, args.verbose)
+                runs[row].append(result)
+                others = result.get("others_cores")
+                print(f"- {row}{f' #{rep + 1}' if args.repeat > 1 else ''}: "
+                      f"{result['subprocess_s']:.1f} s in its subprocess"
+                      + ("" if others is None else f", other processes busy on {others:.2f} cores")
+                      + (f" ({result['error']})" if "error" in result else ""), flush=True)
+    finally:
+        if args.keep_work:
+            print(f"- work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     results = {row: _best(found) for row, found in runs.items()}
     print(f"- total {time.perf_counter() - started:.1f} s; {_load_text()} at end")
-    if args.keep_work:
-        print(f"- work folder kept: {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
     print()
     print(_table(cfg, results))
     print()

@@ -2,10 +2,11 @@
 
     python packaging/screenshots.py OUT_DIR [--project DIR]
 
-Without --project a fresh demo project is built in a temporary folder. The Model view is
-also rendered with a playground result, and the Rules view with a dry-run result, when a
-worker can run (the demo model and torch are installed); otherwise those states are
-skipped and the reason printed.
+Without --project a fresh demo project is built in a temporary folder, with rule-style
+labels added. The Model view is also rendered with a playground result, the Rules view
+with a dry-run result and the Train view in the middle of a short run, when a worker can
+run (the demo model and torch are installed); otherwise those states are skipped and the
+reason printed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 SIZE = (1280, 800)
 PLAYGROUND_PROMPT = "What is 17 - 9?"
 RULES_ADHOC = ("The answer is 68.", "68")
+TRAIN_SHOT = {"max_steps": 120, "batch_size": 4, "eval_every": 20, "samples_per_eval": 4,
+              "checkpoint_every": 0}
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -76,6 +79,10 @@ def shoot_views(window, out: Path) -> None:
     wait_for(lambda: rules.preview.batch is not None and not rules.preview.scorer.busy, 15)
     save(window, out, "rules")
 
+    train = window.show_view("Train")
+    wait_for(lambda: train.counts.counts is not None, 10)
+    save(window, out, "train-configure")
+
 
 def shoot_dry_run(window, out: Path) -> None:
     rules = window.show_view("Rules")
@@ -113,6 +120,113 @@ def shoot_playground(window, out: Path) -> None:
     print(window.session.link.log_text()[-1500:])
 
 
+def add_demo_labels(path: Path, prompts: int = 32) -> None:
+    """Rule-style preference labels on a fresh demo project (the right answer over the
+    answer plus one), so the Train view has a dataset without a labelling session."""
+    from workbench.comparisons import add_comparison
+    from workbench.completions import CompletionRecord, add_completions
+    from workbench.project import Project
+
+    project = Project.open(path)
+    rows = project.db.execute(
+        "SELECT id, reference FROM prompts WHERE split = 'train' ORDER BY id LIMIT ?", [prompts]
+    ).fetchall()
+    for prompt_id, reference in rows:
+        good, bad = add_completions(
+            project,
+            [
+                CompletionRecord(prompt_id, f"The answer is {reference}."),
+                CompletionRecord(prompt_id, f"The answer is {int(reference) + 1}."),
+            ],
+        )
+        add_comparison(project, prompt_id, [good, bad], "a", "rule", judge="demo", confidence=1.0)
+    project.close()
+
+
+def shoot_train(window, out: Path) -> None:
+    """The Train view mid-run: a short DPO run on the labels, shot while it trains."""
+    view = window.show_view("Train")
+    wait_for(lambda: view.counts.counts is not None, 10)
+    for name, value in TRAIN_SHOT.items():
+        view.form.editors[name].set_value(value)
+    view.data.name.setText("demo dpo")
+    view.launch()
+    monitor = view.monitor
+
+    def mid_run() -> bool:
+        p = monitor.progress
+        return bool(p and (p["step"] >= TRAIN_SHOT["max_steps"] // 2 or p["status"] != "running"))
+
+    wait_for(mid_run, 240)
+    wait_for(lambda: bool(monitor.samples.samples), 20)
+    if monitor.progress is None or not monitor.charts.point_count(monitor.run_id, "loss"):
+        print(f"skipped the training run: {view.problem.text()}")
+        print(window.session.link.log_text()[-1500:])
+        return
+    save(window, out, "train")
+    monitor.controls.request("stop")
+    wait_for(lambda: monitor.progress["status"] != "running", 60)
+
+
+RUNS_SHOT = ["batch_size=4", "eval_every=20", "checkpoint_every=30", "samples_per_eval=0",
+             "max_steps=60", "beta=0.5"]
+RUNS_VARIANTS = (["learning_rate=5e-4", "name=terminal dpo lr 5e-4"],
+                 ["learning_rate=2e-4", "lora.r=4", "name=terminal dpo lr 2e-4"])
+
+
+def train_in_terminal(project: Path, settings: list[str]) -> bool:
+    """A run as `workbench train` in a terminal would make it (another process)."""
+    import subprocess
+
+    command = [sys.executable, "-m", "workbench.cli", "train", str(project), "--json"]
+    for item in settings:
+        command += ["--set", item]
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: process.poll() is not None, 300)  # the window keeps painting meanwhile
+    if process.poll() is None:
+        process.kill()
+    _, err = process.communicate()
+    if process.returncode != 0:
+        print(f"the terminal run failed: {err[-800:]}")
+    return process.returncode == 0
+
+
+def shoot_runs(window, out: Path, may_train: bool) -> None:
+    """The Runs view with the two newest runs' charts overlaid, then its config diff and
+    lineage tabs. Runs are trained from the command line first when the project has fewer
+    than two (only on the scratch demo project)."""
+    from ui.views.runs_view import RunsView
+
+    if "Runs" in window.views:
+        view, target = window.show_view("Runs"), window
+    else:  # not in the window's list yet: shown on its own at the window's size
+        view = target = RunsView(window.session)
+        view.resize(*SIZE)
+        view.show()
+    wait_for(lambda: view.loaded, 10)
+    for variant in RUNS_VARIANTS[len(view.rows):] if may_train else ():
+        train_in_terminal(window.session.path, RUNS_SHOT + variant)
+    wait_for(lambda: len(view.rows) >= 2 and view.rows[0]["status"] != "running", 20)
+    if len(view.rows) < 2:
+        print(f"skipped the Runs view: the project has {len(view.rows)} run(s)")
+        return
+    ids = [view.rows[1]["id"], view.rows[0]["id"]]
+    view.select_runs(ids)
+    wait_for(lambda: all(view.charts.point_count(i, "loss") for i in ids), 20)
+    save(target, out, "runs")
+    for name, panel, ready in (("runs-config-diff", view.diff, lambda: view.diff.diff),
+                               ("runs-lineage", view.lineage, lambda: view.lineage.result)):
+        view.tabs.setCurrentWidget(panel)
+        wait_for(lambda ready=ready: ready() is not None, 10)
+        save(target, out, name)
+    view.tabs.setCurrentIndex(0)
+    if target is view:
+        view.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
@@ -131,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     if project is None:
         project = scratch / "demo-project"
         build_demo_project(project).close()
+        add_demo_labels(project)
     app = make_app([sys.argv[0]])
     window = MainWindow()
     window.resize(*SIZE)
@@ -145,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     if DEMO_MODEL_DIR.is_dir() or args.project is not None:
         shoot_playground(window, args.out_dir)
         shoot_dry_run(window, args.out_dir)
+        shoot_train(window, args.out_dir)
+        shoot_runs(window, args.out_dir, may_train=args.project is None)
     else:
         print(
             f"skipped the playground and dry-run results: the demo model is not built "

@@ -32,16 +32,20 @@ from ui.views.data_view import DataView
 from ui.views.model_view import ModelView
 from ui.views.project_view import ProjectView
 from ui.views.rules_view import RulesView
+from ui.views.runs_view import RunsView
+from ui.views.train_view import TrainView
 from ui.widgets import Banner
 from workbench.project import DB_NAME, Project
 
 APP_NAME = "Alignment Workbench"
-# Only working views are listed; Label, Judge, Train, Runs and Compare join when built.
+# Only working views are listed; Label, Judge and Compare join when built.
 VIEWS = (
     ("Project", ProjectView),
     ("Model", ModelView),
     ("Data", DataView),
     ("Rules", RulesView),
+    ("Train", TrainView),
+    ("Runs", RunsView),
 )
 
 

@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 def test_window_shows_the_working_views(open_window, project_path, qtbot):
     window = open_window(project_path)
     names = [window.nav.item(i).text() for i in range(window.nav.count())]
-    assert names == ["Project", "Model", "Data", "Rules"]  # no placeholders for views not built
+    # no placeholders for views not built
+    assert names == ["Project", "Model", "Data", "Rules", "Train", "Runs"]
     assert isinstance(window.show_view("Project"), ProjectView)
     assert isinstance(window.show_view("Model"), ModelView)
     data = window.show_view("Data")
@@ -41,7 +42,7 @@ def test_view_shortcuts_and_menus(open_window, project_path, qtbot):
     window.view_actions[2].trigger()
     assert window.stack.currentWidget() is window.views["Data"]
     shortcuts = [a.shortcut().toString() for a in window.view_actions]
-    assert shortcuts == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"]
+    assert shortcuts == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6"]
 
 
 def test_ctrl_4_shows_the_rules_view(open_window, project_path, qtbot):
@@ -51,6 +52,17 @@ def test_ctrl_4_shows_the_rules_view(open_window, project_path, qtbot):
     qtbot.keyClick(window.nav, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.stack.currentWidget(), RulesView)
     assert window.nav.currentItem().text() == "Rules" and window.view_actions[3].isChecked()
+
+
+def test_ctrl_5_shows_the_train_view(open_window, project_path, qtbot):
+    from ui.views.train_view import TrainView
+
+    window = open_window(project_path)
+    window.activateWindow()
+    window.nav.setFocus()
+    qtbot.keyClick(window.nav, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert isinstance(window.stack.currentWidget(), TrainView)
+    assert window.nav.currentItem().text() == "Train"
 
 
 def test_project_view_counts_and_recent(open_window, project_path, tmp_path, qtbot):

@@ -1,0 +1,272 @@
+"""Benchmark: the live training charts (ui/charts) under a training run's metric stream.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_ui_charts.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_ui_charts.py --seconds 10
+
+1. Event-loop stalls while RunCharts receives ``--rate`` metric rows per second (default 20:
+   2 steps/s x 10 metrics, an eval point every 20 steps), delivered in batches at the 7 Hz
+   of the poller, for ``--seconds`` (default 60). A 1 ms precise QTimer records the gap
+   between its ticks; the table gives the largest and the 99th percentile gap (the ideal is
+   1 ms). Twice: a fresh run, and a run that already has ``--history`` points per series
+   (a long run followed live, where every redraw hands pyqtgraph the whole series).
+2. Redraw time of 5 curves of 1,000,000 points each (5 runs' loss overlaid in one chart,
+   1200 x 800 widget): the first frame after the data is in (setData, auto-range, paint),
+   a repaint of unchanged data (``grab()``), and a live tick (one new point per curve, the
+   timer's setData, then ``grab()``), averaged over ``--frames`` frames; with smoothing on
+   (raw + EMA curve per series: 10 plot items) and off (5).
+
+Prints the machine, versions, load before and after, and a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+from PySide6 import __version__ as pyside_version  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from ui.charts import RunCharts  # noqa: E402
+from ui.style import apply_style  # noqa: E402
+
+METRICS = ("loss", "grad_norm", "learning_rate", "rewards/chosen", "rewards/rejected",
+           "rewards/margins", "rewards/accuracies", "logps/chosen", "train/step_seconds",
+           "memory/peak_gb")
+POLL_HZ = 7
+WARMUP_S = 2.0  # the first batch makes every chart at once; the max after it is shown apart
+
+
+def load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def metric_value(metric: str, step: int, rng: np.random.Generator) -> float | None:
+    if metric == "grad_norm" and step % 97 == 0:
+        return None  # the odd missing value
+    base = {"loss": 0.7 / (1 + step / 500), "learning_rate": 1e-5}.get(metric, math.sin(step / 40))
+    return base + 0.05 * rng.normal()
+
+
+def history_rows(points: int, rng: np.random.Generator, t0: float) -> list:
+    rows = []
+    for step in range(points):
+        when = t0 + step * 0.5
+        rows.extend((step, when, m, metric_value(m, step, rng)) for m in METRICS)
+    return rows
+
+
+def stall_run(app: QApplication, seconds: float, rate: float, history: int) -> dict:
+    rng = np.random.default_rng(0)
+    charts = RunCharts()
+    charts.resize(1200, 800)
+    charts.show()
+    start_step = 0
+    t0 = time.time() - history * 0.5
+    if history:
+        charts.append(1, history_rows(history, rng, t0))
+        start_step = history
+    charts.set_run_label(1, "live run")
+    app.processEvents()
+    charts.redraw(force=True)
+    app.processEvents()
+
+    steps_per_second = rate / len(METRICS)
+    redraw_ms: list[float] = []
+    plain_redraw = charts.redraw
+
+    def timed_redraw(force: bool = False) -> int:  # the timer's redraw, timed
+        t = time.perf_counter()
+        done = plain_redraw(force)
+        redraw_ms.append((time.perf_counter() - t) * 1e3)
+        return done
+
+    charts._timer.timeout.disconnect(plain_redraw)
+    charts._timer.timeout.connect(timed_redraw)
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    ends: list[float] = []  # when each gap ended (s since the start)
+
+    def tick() -> None:
+        now = clock.nsecsElapsed()
+        gaps.append((now - last[0]) / 1e6)
+        ends.append(now / 1e9)
+        last[0] = now
+
+    delivered = {"steps": 0, "rows": 0, "batches": 0}
+    began = time.monotonic()
+
+    def poll() -> None:  # what the 7 Hz poller hands over: every row due since the last poll
+        due = int((time.monotonic() - began) * steps_per_second)
+        rows = []
+        while delivered["steps"] < due:
+            step = start_step + delivered["steps"]
+            when = time.time()
+            rows.extend((step, when, m, metric_value(m, step, rng)) for m in METRICS)
+            if step % 20 == 0:
+                rows.append((step, when, "eval_loss", 0.8 / (1 + step / 500)))
+            delivered["steps"] += 1
+        if rows:
+            charts.append(1, rows)
+            delivered["rows"] += len(rows)
+            delivered["batches"] += 1
+
+    ticker = QTimer()
+    ticker.setTimerType(Qt.TimerType.PreciseTimer)
+    ticker.setInterval(1)
+    ticker.timeout.connect(tick)
+    poller = QTimer()
+    poller.setInterval(round(1000 / POLL_HZ))
+    poller.timeout.connect(poll)
+    loop = QEventLoop()
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    redraws_before = charts.redraw_count
+    ticker.start()
+    poller.start()
+    last[0] = clock.nsecsElapsed()
+    loop.exec()
+    ticker.stop()
+    poller.stop()
+    later = [g for g, e in zip(gaps, ends, strict=True) if e > WARMUP_S]
+    result = {
+        "max": max(gaps),
+        "max_later": max(later) if later else float("nan"),
+        "p99": float(np.percentile(gaps, 99)),
+        "median": statistics.median(gaps),
+        "ticks": len(gaps),
+        "over50": sum(g > 50 for g in gaps),
+        "redraw_max": max(redraw_ms, default=float("nan")),
+        "redraw_median": statistics.median(redraw_ms) if redraw_ms else float("nan"),
+        "rows": delivered["rows"],
+        "batches": delivered["batches"],
+        "redraws": charts.redraw_count - redraws_before,
+        "points": charts.point_count(1, "loss"),
+        "charts": len(charts.chart_names()),
+    }
+    charts.close()
+    charts.deleteLater()
+    app.processEvents()
+    return result
+
+
+def redraw_run(app: QApplication, points: int, curves: int, frames: int, smoothing: float) -> dict:
+    rng = np.random.default_rng(1)
+    charts = RunCharts()
+    charts.resize(1200, 800)
+    charts.set_smoothing(smoothing)
+    charts.show()
+    app.processEvents()
+    steps = np.arange(points)
+    t_append = time.perf_counter()
+    for run in range(curves):
+        values = 0.7 / (1 + steps / 1e5) + 0.05 * rng.normal(size=points) + run * 0.1
+        rows = list(zip(steps.tolist(), (1e9 + steps * 0.5).tolist(), ["loss"] * points,
+                        values.tolist(), strict=True))
+        charts.append(run, rows)
+    t_append = time.perf_counter() - t_append
+    app.processEvents()
+    charts.redraw_count = 0
+
+    t = time.perf_counter()
+    charts.redraw(force=True)
+    charts.grab()
+    first = time.perf_counter() - t
+
+    repaint = []
+    for _ in range(frames):
+        t = time.perf_counter()
+        charts.grab()
+        repaint.append(time.perf_counter() - t)
+
+    live = []
+    for i in range(frames):
+        for run in range(curves):
+            charts.append(run, [(points + i, 1e9 + (points + i) * 0.5, "loss", 0.1)])
+        t = time.perf_counter()
+        charts.redraw()
+        charts.grab()
+        live.append(time.perf_counter() - t)
+    items = len(charts.chart("loss").getPlotItem().listDataItems())
+    visible = sum(1 for i in charts.chart("loss").getPlotItem().listDataItems() if i.isVisible())
+    charts.close()
+    charts.deleteLater()
+    app.processEvents()
+    return {"append_s": t_append, "first": first * 1e3, "repaint": statistics.mean(repaint) * 1e3,
+            "live": statistics.mean(live) * 1e3, "items": visible, "all_items": items}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each stall run")
+    parser.add_argument("--rate", type=float, default=20.0, help="metric rows per second")
+    parser.add_argument("--history", type=int, default=50_000,
+                        help="points per series already there in the second stall run (0: skip)")
+    parser.add_argument("--points", type=int, default=1_000_000, help="points per curve (redraw)")
+    parser.add_argument("--curves", type=int, default=5, help="curves (redraw)")
+    parser.add_argument("--frames", type=int, default=5, help="frames averaged (redraw)")
+    args = parser.parse_args()
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_style(app)
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, PySide6 {pyside_version}, pyqtgraph "
+          f"{pg.__version__}, numpy {np.__version__}, QPA {app.platformName()}")
+    print(f"load average at start: {load()}")
+    print(f"settings: {args.rate:g} rows/s in {POLL_HZ} Hz batches, {len(METRICS)} metrics, "
+          f"{args.seconds:g} s per stall run; redraw: {args.curves} x {args.points:,} points, "
+          f"{args.frames} frames, 1200x800")
+    print()
+
+    stalls = [("fresh run", stall_run(app, args.seconds, args.rate, 0))]
+    if args.history:
+        stalls.append((f"{args.history:,}-point history",
+                       stall_run(app, args.seconds, args.rate, args.history)))
+    redraws = [(w, redraw_run(app, args.points, args.curves, args.frames, w)) for w in (0.6, 0.0)]
+
+    print("| measure | case | value |")
+    print("|---|---|---|")
+    for name, r in stalls:
+        print(f"| event-loop stall, max gap (ms) | {name} | {r['max']:.1f} |")
+        print(f"| event-loop stall, max gap after the first {WARMUP_S:g} s (ms) | {name} | "
+              f"{r['max_later']:.1f} |")
+        print(f"| event-loop stall, p99 gap (ms) | {name} | {r['p99']:.2f} |")
+    for w, r in redraws:
+        case = (f"{args.curves} x {args.points:,} pts, smoothing {w:g} "
+                f"({r['items']} plot items)")
+        print(f"| first frame after the data is in (ms) | {case} | {r['first']:.0f} |")
+        print(f"| repaint, unchanged data: grab() (ms) | {case} | {r['repaint']:.0f} |")
+        print(f"| live tick: +1 point/curve, redraw + grab() (ms) | {case} | {r['live']:.0f} |")
+    print()
+    for name, r in stalls:
+        print(f"stall run '{name}': {r['ticks']} ticks of the 1 ms timer (median gap "
+              f"{r['median']:.2f} ms, {r['over50']} gaps over 50 ms), {r['rows']} rows in {r['batches']} batches, "
+              f"{r['redraws']} redraws (median {r['redraw_median']:.1f} ms, longest "
+              f"{r['redraw_max']:.1f} ms, paint excluded), {r['points']} loss points at the end, {r['charts']} charts")
+    for w, r in redraws:
+        print(f"redraw smoothing {w:g}: appending {args.curves} x {args.points:,} rows (as "
+              f"Python tuples) took {r['append_s']:.1f} s")
+    print(f"load average at end: {load()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The Train view: the form per algorithm, validation before launch, presets and config
+files, dataset counts, the queue, and (end to end, with a real worker) a live run that
+is stopped and saved from the view."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from PySide6.QtCore import Qt
+
+from tests.workbench.train_helpers import labelled_demo
+from workbench import jobs, train_queries
+from workbench.project import Project
+from workbench.run_config import load_config
+
+
+def train_view(open_window, path):
+    window = open_window(path)
+    view = window.show_view("Train")
+    return window, view
+
+
+def test_form_shows_only_the_algorithms_settings(open_window, project_path, qtbot):
+    _, view = train_view(open_window, project_path)
+    form = view.form
+    assert form.current_algorithm() == "dpo"
+    assert "loss_type" in form.editors and "desirable_weight" not in form.editors
+    form.algorithm.setCurrentIndex(form.algorithm.findData("kto"))
+    assert "desirable_weight" in form.editors and "loss_type" not in form.editors
+    assert "raise it when" in form.editors["desirable_weight"].toolTip()  # the engine help
+    form.algorithm.setCurrentIndex(form.algorithm.findData("reward"))
+    assert {"use_margin", "center_rewards_coefficient"} <= set(form.editors)
+    assert "beta" not in form.editors and "lora.r" in form.editors
+    assert view.config()["algorithm"] == "reward"
+
+
+def test_a_bad_value_disables_launch_with_the_message(open_window, project_path, qtbot):
+    _, view = train_view(open_window, project_path)
+    assert view.launch_button.isEnabled()
+    view.form.editors["batch_size"].set_value(0)
+    assert not view.launch_button.isEnabled()
+    assert "batch_size" in view.problem.text()
+    view.form.editors["batch_size"].set_value(4)
+    assert view.launch_button.isEnabled() and view.problem.text() == ""
+    for box in view.data.sources.values():
+        box.setChecked(False)
+    assert not view.launch_button.isEnabled() and "sources" in view.problem.text()
+
+
+def test_presets_and_config_files_round_trip(open_window, project_path, qtbot, tmp_path):
+    _, view = train_view(open_window, project_path)
+    form = view.form
+    form.algorithm.setCurrentIndex(form.algorithm.findData("kto"))
+    form.editors["desirable_weight"].set_value(2.5)
+    form.editors["lora.r"].set_value(4)
+    view.data.name.setText("strong kto")
+    saved = view.config()
+    view.presets.save_preset("kto")
+    qtbot.waitUntil(lambda: view.presets.presets.count() == 1)
+    form.algorithm.setCurrentIndex(form.algorithm.findData("dpo"))
+    view.presets.load_preset("kto")
+    qtbot.waitUntil(lambda: form.current_algorithm() == "kto")
+    assert view.config() == saved and form.editors["desirable_weight"].value() == 2.5
+
+    path = tmp_path / "run.toml"
+    view.presets.export_file(path)
+    qtbot.waitUntil(path.exists)
+    assert load_config(path).to_dict() == load_config(None, base=saved).to_dict()
+    form.algorithm.setCurrentIndex(form.algorithm.findData("ipo"))
+    view.presets.import_file(path)
+    qtbot.waitUntil(lambda: form.current_algorithm() == "kto")
+    assert view.config()["lora"]["r"] == 4 and view.data.name.text() == "strong kto"
+
+
+def test_dataset_counts_of_a_labelled_project(open_window, tmp_path, qtbot):
+    labelled_demo(tmp_path / "demo", prompts=12, eval_prompts=3).close()
+    _, view = train_view(open_window, tmp_path / "demo")
+    view.tabs.setCurrentIndex(1)
+    counts = view.counts
+    qtbot.waitUntil(lambda: counts.counts is not None, timeout=10000)
+    assert counts.cells[("pairs", "train")].text() == "12"
+    assert counts.cells[("pairs", "eval")].text() == "3"
+    assert counts.cells[("by_source", "train")].text() == "rule 12"
+    view.data.sources["rule"].setChecked(False)
+    qtbot.waitUntil(lambda: counts.cells[("pairs", "train")].text() == "0", timeout=10000)
+
+
+def test_the_queue_lists_and_reorders_train_jobs(open_window, project_path, qtbot):
+    project = Project.open(project_path)
+    ids = [jobs.submit(project, "train", {"config": {"name": f"q{i}"}}) for i in range(2)]
+    project.close()
+    _, view = train_view(open_window, project_path)
+    queue = view.queue
+    qtbot.waitUntil(lambda: len(queue.rows) == 2)
+    queue.table.selectRow(1)
+    assert queue.up.isEnabled() and not queue.down.isEnabled()
+    qtbot.mouseClick(queue.up, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: [r["job_id"] for r in queue.rows] == ids[::-1])
+    assert queue.table.item(0, 1).text() == "q1"
+
+
+# End to end, with a real worker -----------------------------------------------------------
+E2E = {"batch_size": 4, "max_steps": 2000, "eval_every": 0, "checkpoint_every": 0,
+       "samples_per_eval": 0}
+
+
+def test_a_dpo_run_launched_from_the_view_shows_live_and_stops_with_a_checkpoint(
+        open_window, tmp_path, qtbot):
+    labelled_demo(tmp_path / "demo", prompts=16).close()
+    window, view = train_view(open_window, tmp_path / "demo")
+    qtbot.waitUntil(lambda: view.form.editors["beta"].value() == 1.0)  # the demo's defaults
+    for name, value in E2E.items():
+        view.form.editors[name].set_value(value)
+    assert view.launch_button.isEnabled(), view.problem.text()
+    qtbot.mouseClick(view.launch_button, Qt.MouseButton.LeftButton)
+    monitor = view.monitor
+    qtbot.waitUntil(lambda: monitor.run_id is not None and
+                    monitor.charts.point_count(monitor.run_id, "loss") >= 2, timeout=120000)
+    run_id = monitor.run_id
+    assert "loss" in " ".join(monitor.charts.chart_names()).lower()
+    controls = monitor.controls
+    for command, done in (("pause", "Paused at step"), ("resume", "Resumed at step"),
+                          ("checkpoint", "Checkpoint saved")):
+        qtbot.waitUntil(controls.buttons[command].isEnabled, timeout=10000)
+        qtbot.mouseClick(controls.buttons[command], Qt.MouseButton.LeftButton)
+        assert "requested" in controls.status.text()
+        qtbot.waitUntil(lambda done=done: done in controls.status.text(), timeout=20000)
+    stop = controls.buttons["stop"]
+    qtbot.waitUntil(stop.isEnabled)
+    qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
+    assert "requested" in monitor.controls.status.text()
+    qtbot.waitUntil(lambda: monitor.progress and monitor.progress["status"] == "stopped",
+                    timeout=60000)
+    assert "Stopped at step" in monitor.controls.status.text()
+    project = Project.open(tmp_path / "demo")
+    progress = train_queries.run_progress(project, run_id)
+    assert progress["status"] == "stopped" and progress["checkpoints"] >= 1
+    assert progress["step"] < 2000
+    project.close()
+
+
+def test_a_run_from_the_command_line_shows_live_in_the_window(open_window, tmp_path, qtbot):
+    labelled_demo(tmp_path / "demo", prompts=16).close()
+    window, view = train_view(open_window, tmp_path / "demo")
+    sets = [f"{k}={v}" for k, v in {**E2E, "max_steps": 40}.items()]
+    argv = [sys.executable, "-m", "workbench.cli", "train", str(tmp_path / "demo")]
+    for item in sets:
+        argv += ["--set", item]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        monitor = view.monitor
+        qtbot.waitUntil(lambda: monitor.run_id is not None and
+                        monitor.charts.point_count(monitor.run_id, "loss") >= 2, timeout=120000)
+        assert process.poll() is None or process.returncode == 0
+    finally:
+        process.wait(timeout=120)
+    assert process.returncode == 0, process.stderr.read().decode()[-2000:]

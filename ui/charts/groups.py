@@ -1,0 +1,83 @@
+"""Which chart a metric goes in, and the order the charts appear in.
+
+The ``eval_`` prefix is ignored for grouping (eval_loss shares the loss chart, drawn with
+markers); metrics of no known group get an "other" chart per name prefix (the part before
+the first "/"), placed after the known ones in alphabetical order.
+"""
+
+from __future__ import annotations
+
+EVAL_PREFIX = "eval_"
+
+GROUPS = (
+    "loss",
+    "reward",
+    "margins & accuracies",
+    "log-probs",
+    "KL",
+    "clip ratio",
+    "entropy",
+    "completion length",
+    "gradient norm",
+    "learning rate",
+    "throughput",
+    "memory",
+)
+_ORDER = {title: i for i, title in enumerate(GROUPS)}
+
+_MARGINS = {"rewards/margins", "rewards/accuracies", "accuracy", "accuracies",
+            "frac_reward_zero_std"}
+
+
+def is_eval(metric: str) -> bool:
+    return metric.startswith(EVAL_PREFIX)
+
+
+def base_name(metric: str) -> str:
+    """The train counterpart of an eval metric (``eval_loss`` -> ``loss``)."""
+    return metric[len(EVAL_PREFIX):] if is_eval(metric) else metric
+
+
+def _known_group(base: str) -> str | None:
+    head, _, tail = base.partition("/")
+    if base in ("loss", "nll_loss") or base.endswith("_loss") or head == "loss":
+        return "loss"
+    if base in _MARGINS or base.endswith("/accuracy"):
+        return "margins & accuracies"
+    if base in ("reward", "reward_std") or head in ("rewards", "reward"):
+        return "reward"
+    if head in ("logps", "logp") or base.startswith("logps_"):
+        return "log-probs"
+    if base in ("kl", "approxkl") or tail in ("kl", "approxkl") or base.endswith("_kl"):
+        return "KL"
+    if head == "clip_ratio" or base == "clip_ratio" or tail in ("clipfrac", "clip_ratio"):
+        return "clip ratio"
+    if "entropy" in base:
+        return "entropy"
+    if head == "completions" or base.startswith("completion_length"):
+        return "completion length"
+    if base in ("grad_norm", "gradient_norm"):
+        return "gradient norm"
+    if base in ("learning_rate", "lr"):
+        return "learning rate"
+    if (head in ("train", "time", "timing", "throughput") or base.endswith("_seconds")
+            or "per_second" in base or base.startswith(("generation", "training"))):
+        return "throughput"
+    if head == "memory":
+        return "memory"
+    return None
+
+
+def chart_title(metric: str) -> str:
+    """The title of the chart ``metric`` is drawn in."""
+    base = base_name(metric)
+    known = _known_group(base)
+    if known is not None:
+        return known
+    prefix = base.partition("/")[0] or base
+    return f"{prefix} (other)" if prefix in _ORDER else prefix
+
+
+def chart_sort_key(title: str) -> tuple[int, str]:
+    """Known groups in their fixed order, then the others alphabetically."""
+    return (_ORDER.get(title, len(GROUPS)), title.lower())

@@ -1,0 +1,412 @@
+"""Live training charts: one chart per metric group, runs overlaid, redrawn at ~15 Hz.
+
+``append`` only stores points into each series' growing numpy buffers (and advances the
+EMA); a single-shot QTimer then redraws the changed curves at most ~15 times a second,
+never once per point. While the widget is hidden nothing is drawn; it catches up when
+shown. See DESIGN.md section 7.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.charts.chart import MetricChart
+from ui.charts.groups import chart_sort_key, chart_title
+from ui.charts.series import Series
+
+REDRAW_MS = 66  # ~15 Hz
+CHARTS_PER_TICK = 4  # charts updated (and so repainted) per timer tick
+MAX_SMOOTHING = 0.99
+DEFAULT_SMOOTHING = 0.6
+X_MODES = ("step", "time")
+Row = tuple[int, float, str, "float | None"]
+
+
+class RunCharts(QWidget):
+    """Charts of every metric of one or several runs (see the module docstring)."""
+
+    pointsAdded = Signal()
+
+    def __init__(self, parent=None, *, max_columns: int = 3):
+        super().__init__(parent)
+        self.max_columns = max(1, int(max_columns))
+        self._series: dict[int, dict[str, Series]] = {}
+        self._t0: dict[int, float] = {}
+        self._labels: dict[int, str] = {}
+        self._colors: dict[int, int] = {}
+        self._charts: dict[str, MetricChart] = {}
+        self._mode = "step"
+        self._weight = DEFAULT_SMOOTHING
+        self._log = False
+        self._force = 0  # bumped to redraw every curve (mode, smoothing, t0 changes)
+        self.redraw_count = 0  # timer redraws done (tests, benchmark)
+        self._ticks = 0  # chart updates so far: a chart's last one orders who goes next
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self._build_toolbar())
+        self._scroll = QScrollArea()
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._grid_widget = QWidget()
+        self._grid_widget.setObjectName("chartGrid")
+        self._grid = QGridLayout(self._grid_widget)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(8)
+        self._empty = QLabel("No metrics yet: charts appear as a run logs its first steps.")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setProperty("muted", True)
+        self._grid.addWidget(self._empty, 0, 0)
+        self._scroll.setWidget(self._grid_widget)
+        layout.addWidget(self._scroll, 1)
+
+    # ------------------------------------------------------------------ toolbar
+
+    def _build_toolbar(self) -> QWidget:
+        bar = QWidget()
+        bar.setObjectName("chartToolbar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(8)
+        row.addWidget(QLabel("X axis"))
+        self.x_combo = QComboBox()
+        self.x_combo.addItem("step", "step")
+        self.x_combo.addItem("time (s)", "time")
+        self.x_combo.setToolTip("Steps, or seconds since each run's first logged point")
+        self.x_combo.currentIndexChanged.connect(self._x_combo_changed)
+        row.addWidget(self.x_combo)
+        row.addSpacing(8)
+        row.addWidget(QLabel("Smoothing"))
+        self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
+        self.smooth_slider.setRange(0, round(MAX_SMOOTHING * 100))
+        self.smooth_slider.setValue(round(self._weight * 100))
+        self.smooth_slider.setFixedWidth(140)
+        self.smooth_slider.setToolTip(
+            "Exponential moving average weight (TensorBoard-style); 0 shows the raw values only"
+        )
+        self.smooth_slider.valueChanged.connect(self._slider_changed)
+        row.addWidget(self.smooth_slider)
+        self.smooth_value = QLabel(f"{self._weight:.2f}")
+        self.smooth_value.setMinimumWidth(32)
+        row.addWidget(self.smooth_value)
+        row.addSpacing(8)
+        self.log_check = QCheckBox("Log scale")
+        self.log_check.setToolTip("Logarithmic y axes; values at or below zero are left out")
+        self.log_check.toggled.connect(self.set_log_scale)
+        row.addWidget(self.log_check)
+        row.addStretch(1)
+        # Short labels: the toolbar must fit beside the Train view's form without clipping.
+        self.png_button = QPushButton("PNG…")
+        self.png_button.setToolTip("Export: save every chart as one PNG image")
+        self.png_button.clicked.connect(self._ask_export_png)
+        row.addWidget(self.png_button)
+        self.csv_button = QPushButton("CSV…")
+        self.csv_button.setToolTip("Export: save every point of every run: run_id, step, time, metric, value")
+        self.csv_button.clicked.connect(self._ask_export_csv)
+        row.addWidget(self.csv_button)
+        bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        return bar
+
+    def _x_combo_changed(self, _index: int) -> None:
+        self.set_x_mode(self.x_combo.currentData())
+
+    def _slider_changed(self, value: int) -> None:
+        self.set_smoothing(value / 100.0)
+
+    def _ask_export_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export charts as PNG", "charts.png", "PNG images (*.png)"
+        )
+        if path:
+            self._guarded(lambda: self.export_png(path), "Exporting the charts")
+
+    def _ask_export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export metrics as CSV", "metrics.csv", "CSV files (*.csv)"
+        )
+        if path:
+            self._guarded(lambda: self.export_csv(path), "Exporting the metrics")
+
+    def _guarded(self, action, doing: str) -> None:
+        try:
+            action()
+        except OSError as exc:
+            from ui.messages import show_error
+
+            show_error(self, "Export failed", exc, doing)
+
+    # ------------------------------------------------------------------ state for charts
+
+    def x_mode(self) -> str:
+        return self._mode
+
+    def smoothing(self) -> float:
+        return self._weight
+
+    def t0(self, run_id: int) -> float:
+        return self._t0.get(run_id, 0.0)
+
+    def run_label(self, run_id: int) -> str:
+        return self._labels.get(run_id, f"run {run_id}")
+
+    def color_index(self, run_id: int) -> int:
+        if run_id not in self._colors:
+            used = set(self._colors.values())
+            self._colors[run_id] = next(i for i in range(len(used) + 1) if i not in used)
+        return self._colors[run_id]
+
+    # ------------------------------------------------------------------ public API
+
+    def clear(self) -> None:
+        """Remove every run and chart."""
+        for chart in self._charts.values():
+            self._grid.removeWidget(chart)
+            chart.hide()
+            chart.deleteLater()
+        self._charts.clear()
+        self._series.clear()
+        self._t0.clear()
+        self._labels.clear()
+        self._colors.clear()
+        self._timer.stop()
+        self._relayout()
+
+    def set_run_label(self, run_id: int, label: str) -> None:
+        """The legend text for a run's curves."""
+        if self._labels.get(run_id) == label:
+            return
+        self._labels[run_id] = label
+        for chart in self._charts.values():
+            if any(run == run_id for run, _ in chart.curves):
+                chart.rebuild_legend()
+
+    def remove_run(self, run_id: int) -> None:
+        if run_id not in self._series and run_id not in self._labels:
+            return
+        self._series.pop(run_id, None)
+        self._t0.pop(run_id, None)
+        self._labels.pop(run_id, None)
+        self._colors.pop(run_id, None)
+        for title in list(self._charts):
+            chart = self._charts[title]
+            chart.remove_run(run_id)
+            if chart.curves:
+                chart.rebuild_legend()
+            else:  # a chart with no curve left goes
+                self._grid.removeWidget(chart)
+                chart.hide()
+                chart.deleteLater()
+                del self._charts[title]
+        self._relayout()
+
+    def append(self, run_id: int, rows: list[Row]) -> None:
+        """Store rows (step, unix time, metric, value or None); drawing happens later."""
+        if not rows:
+            return
+        grouped: dict[str, tuple[list, list, list]] = defaultdict(lambda: ([], [], []))
+        for step, when, metric, value in rows:
+            steps, times, values = grouped[metric]
+            steps.append(step)
+            times.append(math.nan if when is None else when)
+            values.append(math.nan if value is None else value)
+        run = self._series.setdefault(run_id, {})
+        first = min((t for _, t, _, _ in rows if t is not None), default=None)
+        if first is not None and (run_id not in self._t0 or first < self._t0[run_id]):
+            if run_id in self._t0 and self._mode == "time":
+                self._force += 1  # every x of the run moves
+            self._t0[run_id] = first
+        new_chart = False
+        for metric, (steps, times, values) in grouped.items():
+            series = run.get(metric)
+            if series is None:
+                series = run[metric] = Series(self._weight)
+                new_chart |= self._attach(run_id, metric, series)
+            series.extend(steps, times, values)
+        if new_chart:
+            self._relayout()
+        if not self._timer.isActive():
+            self._timer.start()
+        self.pointsAdded.emit()
+
+    def set_x_mode(self, mode: str) -> None:
+        """"step", or "time": seconds since the run's first point."""
+        if mode not in X_MODES:
+            raise ValueError(f"x mode must be one of {X_MODES}, not {mode!r}")
+        self._sync(self.x_combo, lambda: self.x_combo.setCurrentIndex(X_MODES.index(mode)))
+        if mode == self._mode:
+            return
+        self._mode = mode
+        self._force += 1
+        for chart in self._charts.values():
+            chart.set_x_label(mode)
+            chart.hide_readout()
+            chart.getPlotItem().enableAutoRange()
+        self._schedule()
+
+    def set_smoothing(self, weight: float) -> None:
+        """EMA weight 0..0.99 (0 = raw only)."""
+        weight = min(MAX_SMOOTHING, max(0.0, float(weight)))
+        self._sync(self.smooth_slider, lambda: self.smooth_slider.setValue(round(weight * 100)))
+        self.smooth_value.setText(f"{weight:.2f}")
+        if weight == self._weight:
+            return
+        self._weight = weight
+        for run in self._series.values():
+            for series in run.values():
+                series.set_weight(weight)
+        self._force += 1
+        for chart in self._charts.values():
+            chart.restyle_all()
+        self._schedule()
+
+    def set_log_scale(self, on: bool) -> None:
+        on = bool(on)
+        self._sync(self.log_check, lambda: self.log_check.setChecked(on))
+        if on == self._log:
+            return
+        self._log = on
+        for chart in self._charts.values():
+            chart.set_log(on)
+
+    def chart_names(self) -> list[str]:
+        """Titles of the charts present, in display order."""
+        return sorted(self._charts, key=chart_sort_key)
+
+    def point_count(self, run_id: int, metric: str) -> int:
+        series = self._series.get(run_id, {}).get(metric)
+        return 0 if series is None else series.n
+
+    def export_csv(self, path) -> int:
+        """Every run's every metric as run_id,step,time,metric,value; returns the data rows."""
+        count = 0
+        with Path(path).open("w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(["run_id", "step", "time", "metric", "value"])
+            for run_id, run in self._series.items():
+                for metric, s in run.items():
+                    for step, when, value in zip(
+                        s.steps[: s.n].tolist(), s.times[: s.n].tolist(), s.values[: s.n].tolist(),
+                        strict=True,
+                    ):
+                        out.writerow([
+                            run_id,
+                            int(step) if step.is_integer() else repr(step),
+                            repr(when) if math.isfinite(when) else "",
+                            metric,
+                            repr(value) if math.isfinite(value) else "",
+                        ])
+                    count += s.n
+        return count
+
+    def export_png(self, path, chart: str | None = None) -> None:
+        """Save one chart (by title), or the whole grid, as a PNG at its on-screen size."""
+        if chart is not None and chart not in self._charts:
+            raise KeyError(f"no chart named {chart!r}; charts: {self.chart_names()}")
+        self.redraw(force=True)
+        widget = self._grid_widget if chart is None else self._charts[chart]
+        for c in self._charts.values():
+            c.hide_readout()
+        if not widget.grab().save(str(path), "PNG"):
+            raise OSError(f"could not write the image {path}")
+
+    # ------------------------------------------------------------------ drawing
+
+    def chart(self, title: str) -> MetricChart:
+        """The chart widget of that title (views and tests)."""
+        return self._charts[title]
+
+    def redraw(self, force: bool = False) -> int:
+        """Hand new points to pyqtgraph (the timer calls this); returns the curves redrawn.
+
+        A tick updates at most CHARTS_PER_TICK charts, those waiting longest first, and
+        comes back for the rest: every updated chart is repainted (axes, text) in the same
+        event-loop turn, so spreading them keeps each stall short. ``force`` updates all.
+        """
+        self._timer.stop()
+        if not force and not self.isVisible():
+            return 0  # drawn when shown
+        if force:
+            self._force += 1
+        stale = [c for c in self._charts.values() if c.stale(self._mode, self._force)]
+        if not force:
+            stale.sort(key=lambda c: c.waiting_since)
+            if len(stale) > CHARTS_PER_TICK:
+                stale = stale[:CHARTS_PER_TICK]
+                self._timer.start()  # the rest on the next tick
+        redrawn = 0
+        for chart in stale:
+            redrawn += chart.refresh(self._mode, self._force)
+            self._ticks += 1
+            chart.waiting_since = self._ticks
+        self.redraw_count += 1
+        return redrawn
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _attach(self, run_id: int, metric: str, series: Series) -> bool:
+        """Add a series' curves to its chart (made if new); True when a chart was made."""
+        title = chart_title(metric)
+        chart = self._charts.get(title)
+        made = chart is None
+        if made:
+            chart = self._charts[title] = MetricChart(self, title)
+            chart.set_x_label(self._mode)
+            if self._log:
+                chart.set_log(True)
+        chart.add_series(run_id, metric, series)
+        chart.rebuild_legend()
+        return made
+
+    def _relayout(self) -> None:
+        while self._grid.count():
+            self._grid.takeAt(0)
+        names = self.chart_names()
+        self._empty.setVisible(not names)
+        if not names:
+            self._grid.addWidget(self._empty, 0, 0)
+        columns = min(self.max_columns, max(1, len(names)))
+        for i, name in enumerate(names):
+            self._grid.addWidget(self._charts[name], i // columns, i % columns)
+        for col in range(self.max_columns):
+            self._grid.setColumnStretch(col, 1 if col < columns else 0)
+
+    @staticmethod
+    def _sync(widget, update) -> None:
+        """Move a toolbar control to match a programmatic change without echoing it."""
+        blocked = widget.blockSignals(True)
+        try:
+            update()
+        finally:
+            widget.blockSignals(blocked)

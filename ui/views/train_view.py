@@ -1,0 +1,187 @@
+"""The Train view: configure a run on the left (algorithm and its settings, LoRA, the
+labels and the dataset they give, the memory fit, presets), launch it as a job; on the
+right the queue of runs and the monitor of the running or chosen run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.messages import explain
+from ui.session import ProjectSession
+from ui.style import BAD, MUTED, OK, set_primary
+from ui.views.dataset_counts import DataSelection, DatasetCounts
+from ui.views.fit_panel import FitPanel
+from ui.views.run_monitor import RunMonitor
+from ui.views.train_form import TrainForm
+from ui.views.train_presets import PresetBar
+from ui.views.train_queue import TrainQueue
+from ui.widgets import view_header
+from workbench.models import default_model
+from workbench.run_config import RunConfig, project_defaults
+
+PRECISION_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    area = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(widget)
+    return area
+
+
+class TrainView(QWidget):
+    def __init__(self, session: ProjectSession, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.job_id: int | None = None
+        self.form = TrainForm()
+        self.data = DataSelection()
+        self.counts = DatasetCounts(session)
+        self.fit = FitPanel(session)
+        self.presets = PresetBar(session, self.config, self.set_config)
+        self.queue = TrainQueue(session)
+        self.monitor = RunMonitor(session, self.queue)
+        self.launch_button = QPushButton("Launch run")
+        set_primary(self.launch_button)
+        self.launch_button.clicked.connect(self.launch)
+        self.problem = QLabel(objectName="launchProblem", wordWrap=True)
+        self._changed_timer = QTimer(self, singleShot=True, interval=150)
+        self._changed_timer.timeout.connect(self._refresh_dependents)
+        self._layout()
+        self.form.changed.connect(self._changed)
+        self.data.changed.connect(self._changed)
+        self.presets.message.connect(self._message)
+        self.queue.runSelected.connect(self.monitor.follow)
+        self.queue.countChanged.connect(self._queue_count)
+        session.runner.call(project_defaults, on_done=self._defaults)
+        session.runner.call(default_model, on_done=self.fit.set_model, on_error=self.fit._failed)
+        self._changed()
+
+    def _layout(self) -> None:
+        data_page = QWidget()
+        data_layout = QVBoxLayout(data_page)
+        data_layout.addWidget(self.data)
+        data_layout.addWidget(self.counts)
+        data_layout.addStretch(1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(scrolled(self.form), "Settings")
+        self.tabs.addTab(scrolled(data_page), "Data")
+        self.tabs.addTab(scrolled(self.fit), "Memory")
+        launch = QHBoxLayout()
+        launch.addWidget(self.problem, 1)
+        launch.addWidget(self.launch_button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 6, 0)
+        left_layout.addWidget(self.tabs, 1)
+        left_layout.addWidget(self.presets)
+        left_layout.addLayout(launch)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(6, 0, 0, 0)
+        right_layout.addWidget(self.monitor, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, childrenCollapsible=False)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([370, 790])
+        splitter.setStretchFactor(1, 1)
+        header, _, _ = view_header(
+            "Train", "Align the model on your labels; watch and steer the run as it trains.")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.addWidget(header)
+        layout.addWidget(splitter, 1)
+
+    # The config ------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The run config dictionary the form shows (may be invalid)."""
+        return {**self.data.values(), **self.form.config()}
+
+    def set_config(self, config: dict[str, Any]) -> None:
+        self.form.set_config(config)
+        self.data.set_values(config)
+        self._changed()
+
+    def _defaults(self, defaults: dict[str, Any]) -> None:
+        if defaults:
+            self.set_config(defaults)
+
+    def validate(self) -> RunConfig | None:
+        """The config, or None with the problem shown next to Launch (disabled)."""
+        try:
+            config = RunConfig.from_dict(self.config())
+        except (ValueError, TypeError) as error:
+            self._say(str(error), BAD)
+            self.launch_button.setEnabled(False)
+            return None
+        self.launch_button.setEnabled(True)
+        if self.problem.property("kind") == "invalid":
+            self._say("", MUTED)
+        return config
+
+    @Slot()
+    def _changed(self) -> None:
+        if self.validate() is None:
+            self.problem.setProperty("kind", "invalid")
+        self._changed_timer.start()
+
+    @Slot()
+    def _refresh_dependents(self) -> None:
+        config = self.config()
+        self.counts.refresh(self.data.values(), seed=config.get("seed", 0))
+        fit = self.fit
+        for box, value in ((fit.rank, config["lora"].get("r")), (fit.batch, config.get("batch_size")),
+                           (fit.seq_len, config.get("max_length"))):
+            if isinstance(value, int):
+                box.setValue(value)
+        fit.training.setChecked(True)
+        dtype = PRECISION_DTYPES.get(config.get("precision"))
+        if dtype and fit.dtype.findData(dtype) >= 0:
+            fit.dtype.setCurrentIndex(fit.dtype.findData(dtype))
+
+    # Launch ----------------------------------------------------------------------------
+    def launch(self) -> None:
+        config = self.validate()
+        if config is None:
+            return
+        self.launch_button.setEnabled(False)
+        self._say("Queuing the run…", MUTED)
+        self.session.submit_job("train", {"config": config.to_dict()}, self._launched,
+                                self._launch_failed)
+
+    def _launched(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.launch_button.setEnabled(True)
+        self._say(f"Queued as job {job_id}.", OK)
+        self.queue.reload()
+        self.monitor.follow(None)
+
+    def _launch_failed(self, error) -> None:
+        self.launch_button.setEnabled(True)
+        self._say(f"Could not queue the run: {explain(error).what}", BAD)
+
+    @Slot(int)
+    def _queue_count(self, count: int) -> None:
+        tabs = self.monitor.tabs
+        tabs.setTabText(tabs.indexOf(self.queue), f"Queue ({count})" if count else "Queue")
+
+    @Slot(str, bool)
+    def _message(self, text: str, problem: bool) -> None:
+        self._say(text, BAD if problem else OK)
+
+    def _say(self, text: str, color: str) -> None:
+        self.problem.setProperty("kind", "")
+        self.problem.setText(text)
+        self.problem.setStyleSheet(f"color: {color};")

@@ -16,6 +16,7 @@ from workbench.comparisons import SOURCES
 from workbench.preference_data import build_dataset, hold_out
 from workbench.project import Project
 from workbench.run_config import RunConfig, load_config
+from workbench.run_queries import run_metric_rows
 
 PRESETS_KEY = "train_presets"
 ROW_LIMIT = 20000  # rows per poll; a long run's history arrives over a few polls
@@ -99,15 +100,6 @@ def move_job(project: Project, job_id: int, up: bool) -> bool:
 
 
 # A run's rows --------------------------------------------------------------------------
-def metrics_since(project: Project, run_id: int, after_id: int = 0):
-    """(rows of (step, time, name, value), last metric id) for rows after `after_id`."""
-    rows = project.db.execute(
-        "SELECT id, step, time, name, value FROM metrics WHERE run_id = ? AND id > ? "
-        "ORDER BY id LIMIT ?", [run_id, after_id, ROW_LIMIT]).fetchall()
-    last = rows[-1][0] if rows else after_id
-    return [(r[1], r[2], r[3], r[4]) for r in rows], last
-
-
 def logs_since(project: Project, run_id: int, after_id: int = 0):
     """(rows of (time, message), last log id)."""
     rows = project.db.execute(
@@ -180,7 +172,7 @@ def run_update(project: Project, run_id: int | None, metrics_after: int,
     run_id = current_run(project) if run_id is None else run_id
     if run_id is None:
         return None
-    metrics, metrics_last = metrics_since(project, run_id, metrics_after)
+    metrics, metrics_last = run_metric_rows(project, run_id, metrics_after)
     logs, logs_last = logs_since(project, run_id, logs_after)
     return {"run_id": run_id, "metrics": metrics, "metrics_last": metrics_last, "logs": logs,
             "logs_last": logs_last, "progress": run_progress(project, run_id),

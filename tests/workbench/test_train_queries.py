@@ -5,6 +5,7 @@ import pytest
 from tests.workbench.train_helpers import labelled_demo
 from workbench import jobs, runs, train_queries
 from workbench.run_config import RunConfig, load_config
+from workbench.run_queries import run_metric_rows
 
 
 @pytest.fixture
@@ -63,11 +64,11 @@ def test_running_job_is_first_with_its_run(project):
 def test_rows_since_and_progress(project):
     run_id = new_run(project, max_steps=100)
     runs.record_metrics(project, run_id, 1, {"loss": 1.0, "kl": float("nan")})
-    rows, last = train_queries.metrics_since(project, run_id, 0)
+    rows, last = run_metric_rows(project, run_id, 0)
     assert [(r[0], r[2], r[3]) for r in rows] == [(1, "loss", 1.0), (1, "kl", None)]
-    assert train_queries.metrics_since(project, run_id, last) == ([], last)
+    assert run_metric_rows(project, run_id, last) == ([], last)
     runs.record_metrics(project, run_id, 2, {"loss": 0.5})
-    assert [r[3] for r in train_queries.metrics_since(project, run_id, last)[0]] == [0.5]
+    assert [r[3] for r in run_metric_rows(project, run_id, last)[0]] == [0.5]
     runs.log(project, run_id, "hello")
     logs, log_last = train_queries.logs_since(project, run_id)
     assert logs[0][1] == "hello" and train_queries.logs_since(project, run_id, log_last)[0] == []

@@ -254,3 +254,19 @@ def save_config_file(config: dict[str, Any], path: str | Path) -> Path:
 def load_config_file(path: str | Path) -> dict[str, Any]:
     """The file's config, validated, as the dictionary the form shows."""
     return load_config(path).to_dict()
+
+
+# Where a run starts ---------------------------------------------------------------------
+def start_choices(project: Project) -> dict[str, Any]:
+    """The models a run can train and the checkpoints it can continue from (newest first)."""
+    from workbench.models import default_model, list_models
+
+    models = [(m.id, m.name) for m in list_models(project)]
+    default = default_model(project).id if models else None
+    rows = project.db.execute(
+        "SELECT checkpoints.id, checkpoints.step, runs.id, runs.name, runs.algorithm "
+        "FROM checkpoints JOIN runs ON runs.id = checkpoints.run_id "
+        "ORDER BY checkpoints.id DESC LIMIT 200").fetchall()
+    checkpoints = [(cid, f"#{cid}: run {rid} {name or algorithm}, step {step}")
+                   for cid, step, rid, name, algorithm in rows]
+    return {"models": models, "default_model": default, "checkpoints": checkpoints}

@@ -50,6 +50,7 @@ def test_a_bad_value_disables_launch_with_the_message(open_window, project_path,
 
 def test_presets_and_config_files_round_trip(open_window, project_path, qtbot, tmp_path):
     _, view = train_view(open_window, project_path)
+    qtbot.waitUntil(lambda: view.start.model.count() > 0)  # the project's models have loaded
     form = view.form
     form.algorithm.setCurrentIndex(form.algorithm.findData("kto"))
     form.editors["desirable_weight"].set_value(2.5)
@@ -156,3 +157,19 @@ def test_a_run_from_the_command_line_shows_live_in_the_window(open_window, tmp_p
     finally:
         process.wait(timeout=120)
     assert process.returncode == 0, process.stderr.read().decode()[-2000:]
+
+
+def test_a_run_can_start_from_a_checkpoint_chosen_in_the_view(open_window, tmp_path, qtbot):
+    from workbench.cli import main
+
+    labelled_demo(tmp_path / "p", prompts=8).close()
+    assert main(["train", str(tmp_path / "p"), "--set", "max_steps=2", "--set", "batch_size=4",
+                 "--set", "eval_every=0", "--set", "checkpoint_every=0", "--json"]) == 0
+    checkpoint_id = Project.open(tmp_path / "p").db.execute("SELECT MAX(id) FROM checkpoints").fetchone()[0]
+    _, view = train_view(open_window, tmp_path / "p")
+    qtbot.waitUntil(lambda: view.start.checkpoint.count() == 2)
+    assert view.start.model.currentText() == "workbench-demo-arith"
+    assert "model_id" in view.config() and "init_checkpoint" not in view.config()
+    view.start.checkpoint.setCurrentIndex(view.start.checkpoint.findData(checkpoint_id))
+    config = view.validate()
+    assert config is not None and config.init_checkpoint == checkpoint_id

@@ -24,6 +24,7 @@ from ui.style import BAD, MUTED, OK, set_primary
 from ui.views.dataset_counts import DataSelection, DatasetCounts
 from ui.views.fit_panel import FitPanel
 from ui.views.run_monitor import RunMonitor
+from ui.views.start_point import StartPoint
 from ui.views.train_form import TrainForm
 from ui.views.train_presets import PresetBar
 from ui.views.train_queue import TrainQueue
@@ -48,6 +49,7 @@ class TrainView(QWidget):
         self.job_id: int | None = None
         self.form = TrainForm()
         self.data = DataSelection()
+        self.start = StartPoint(session)
         self.counts = DatasetCounts(session)
         self.fit = FitPanel(session)
         self.presets = PresetBar(session, self.config, self.set_config)
@@ -62,6 +64,7 @@ class TrainView(QWidget):
         self._layout()
         self.form.changed.connect(self._changed)
         self.data.changed.connect(self._changed)
+        self.start.changed.connect(self._changed)
         self.presets.message.connect(self._message)
         self.queue.runSelected.connect(self.monitor.follow)
         self.queue.countChanged.connect(self._queue_count)
@@ -69,9 +72,14 @@ class TrainView(QWidget):
         session.runner.call(default_model, on_done=self.fit.set_model, on_error=self.fit._failed)
         self._changed()
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.start.refresh()  # runs elsewhere may have written checkpoints since
+
     def _layout(self) -> None:
         data_page = QWidget()
         data_layout = QVBoxLayout(data_page)
+        data_layout.addWidget(self.start)
         data_layout.addWidget(self.data)
         data_layout.addWidget(self.counts)
         data_layout.addStretch(1)
@@ -107,11 +115,12 @@ class TrainView(QWidget):
     # The config ------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
         """The run config dictionary the form shows (may be invalid)."""
-        return {**self.data.values(), **self.form.config()}
+        return {**self.start.values(), **self.data.values(), **self.form.config()}
 
     def set_config(self, config: dict[str, Any]) -> None:
         self.form.set_config(config)
         self.data.set_values(config)
+        self.start.set_values(config)
         self._changed()
 
     def _defaults(self, defaults: dict[str, Any]) -> None:

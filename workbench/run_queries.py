@@ -9,6 +9,7 @@ from typing import Any
 
 from workbench import runs
 from workbench.project import Project
+from workbench.prompts import PromptRecord
 
 METRIC_BATCH = 20000  # rows per call; a longer history comes in several calls
 LABELS_SHOWN = 200
@@ -135,11 +136,8 @@ def short(text: str | None, chars: int = PROMPT_CHARS) -> str:
 
 
 def _prompt_text(text: str | None, messages: str | None) -> str:
-    if text is not None:
-        return short(text)
-    turns = json.loads(messages or "[]")
-    user = [t.get("content", "") for t in turns if t.get("role") == "user"]
-    return short(user[-1] if user else "")
+    record = PromptRecord(text=text, messages=json.loads(messages) if messages else None)
+    return short(record.display_text)
 
 
 def _comparisons(project: Project, ids: list[int]) -> list[dict[str, Any]]:

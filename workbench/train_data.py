@@ -5,15 +5,15 @@ even after new labels arrive."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from engine.training.examples import PairExample, UnpairedExample
 from engine.training.hooks import TrainData
-from workbench.preference_data import build_dataset, hold_out
+from workbench.atomic_write import write_atomically
+from workbench.comparisons import SOURCES
+from workbench.preference_data import LabelDataset, build_dataset, hold_out
 from workbench.preference_data.dataset import dataset_hash
 from workbench.prompts import list_prompts
 from workbench.run_config import RunConfig
@@ -21,16 +21,23 @@ from workbench.run_config import RunConfig
 SNAPSHOT_FILE = "dataset.json"
 
 
-def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
-    """(data, snapshot, hash). Eval examples are the labels on eval-split prompts, or,
-    when there are none, ``eval_fraction`` of the labelled prompts held out."""
-    select = {"sources": config.sources, "min_confidence": config.min_confidence}
+def split_labels(project, sources=SOURCES, min_confidence: float | None = None,
+                 eval_fraction: float = 0.1, seed: int = 0) -> tuple[LabelDataset, LabelDataset, bool]:
+    """(train, eval, held_out): eval is the labels on eval-split prompts, or, when there
+    are none, ``eval_fraction`` of the labelled prompts held out (whole prompts)."""
+    select = {"sources": tuple(sources), "min_confidence": min_confidence}
     train = build_dataset(project, split="train", **select)
     evaluation = build_dataset(project, split="eval", **select)
-    held_out = False
-    if not (evaluation.pairs or evaluation.unpaired) and config.eval_fraction > 0:
-        train, evaluation = hold_out(train, config.eval_fraction, seed=config.train.seed)
-        held_out = True
+    if evaluation.pairs or evaluation.unpaired or not 0 < eval_fraction < 1:
+        return train, evaluation, False
+    train, evaluation = hold_out(train, eval_fraction, seed=seed)
+    return train, evaluation, True
+
+
+def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
+    """(data, snapshot, hash) of the labels the config selects (see split_labels)."""
+    train, evaluation, held_out = split_labels(project, config.sources, config.min_confidence,
+                                               config.eval_fraction, config.train.seed)
     data = TrainData(train.pairs, evaluation.pairs, train.unpaired, evaluation.unpaired,
                      sample_prompts(project, evaluation, config.train.samples_per_eval))
     snapshot = {"train": train.snapshot, "eval": evaluation.snapshot, "held_out": held_out,
@@ -61,7 +68,6 @@ def combined_hash(data: TrainData) -> str:
 
 
 def save_snapshot(folder: Path, data: TrainData) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     payload = {
         "train_pairs": [asdict(e) for e in data.train_pairs],
         "eval_pairs": [asdict(e) for e in data.eval_pairs],
@@ -69,10 +75,8 @@ def save_snapshot(folder: Path, data: TrainData) -> None:
         "eval_unpaired": [asdict(e) for e in data.eval_unpaired],
         "sample_prompts": data.sample_prompts,
     }
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, ensure_ascii=False)
-    os.replace(tmp, folder / SNAPSHOT_FILE)
+    write_atomically(folder / SNAPSHOT_FILE,
+                      lambda tmp: tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8"))
 
 
 def load_snapshot(folder: Path) -> TrainData:

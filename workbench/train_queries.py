@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from workbench.comparisons import SOURCES
-from workbench.preference_data import build_dataset, hold_out
 from workbench.project import Project
 from workbench.run_config import RunConfig, load_config
 from workbench.run_queries import run_metric_rows
+from workbench.train_data import split_labels
 
 PRESETS_KEY = "train_presets"
 ROW_LIMIT = 20000  # rows per poll; a long run's history arrives over a few polls
@@ -26,15 +26,8 @@ ETA_WINDOW = 50  # steps over which the step rate is measured
 # Dataset ------------------------------------------------------------------------------
 def dataset_counts(project: Project, sources=SOURCES, min_confidence: float | None = None,
                    eval_fraction: float = 0.1, seed: int = 0) -> dict[str, Any]:
-    """{"train": counts, "eval": counts, "held_out": bool}, split as a run would split it
-    (workbench.train_data.build_train_data): eval-split labels, or a held-out share."""
-    select = {"sources": tuple(sources), "min_confidence": min_confidence}
-    train = build_dataset(project, split="train", **select)
-    evaluation = build_dataset(project, split="eval", **select)
-    held_out = False
-    if not (evaluation.pairs or evaluation.unpaired) and 0 < eval_fraction < 1:
-        train, evaluation = hold_out(train, eval_fraction, seed=seed)
-        held_out = True
+    """{"train": counts, "eval": counts, "held_out": bool}, split as a run splits it."""
+    train, evaluation, held_out = split_labels(project, sources, min_confidence, eval_fraction, seed)
     return {"train": train.counts, "eval": evaluation.counts, "held_out": held_out}
 
 

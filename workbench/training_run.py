@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import runs
+from workbench.errors import user_message
 from workbench.job_handlers.generate import adapter_dir, resolve_model
 from workbench.run_config import RunConfig
 from workbench.train_data import build_train_data, load_snapshot, save_snapshot
@@ -103,7 +104,7 @@ def execute(project, session, plan: Plan, *, ctx=None, job_id: int | None = None
         result = train(loaded, plan.data, config.train, hooks, init_adapter=init_adapter,
                        resume_from=plan.resume_from)
     except BaseException as exc:
-        runs.end_run(project, run_id, "failed", error=_message(exc))
+        runs.end_run(project, run_id, "failed", error=user_message(exc))
         raise
     summary = _summary(project, run_id, plan, result, recorder)
     runs.end_run(project, run_id, result.status, summary=summary)
@@ -149,9 +150,3 @@ def _summary(project, run_id: int, plan: Plan, result, recorder: RunRecorder) ->
         "seconds": round(result.seconds, 3), "world_size": result.world_size,
         "replicas_in_sync": result.replicas_in_sync,
     })
-
-
-def _message(exc: BaseException) -> str:
-    from workbench.errors import user_message
-
-    return user_message(exc)

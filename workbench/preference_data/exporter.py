@@ -5,12 +5,11 @@ the target never holds a partial export."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workbench.atomic_write import write_atomically
 from workbench.preference_data.dataset import LabelDataset
 from workbench.preference_data.files import file_type
 from workbench.preference_data.trl_formats import (
@@ -51,22 +50,9 @@ def export_dataset(
         rows = [pair_row(e, fmt) for e in dataset.pairs]
     ticker.total = len(rows)
     writer = _write_jsonl if kind == "jsonl" else _write_parquet
-    _write_atomically(path, lambda tmp: writer(tmp, rows, ticker))
+    write_atomically(path, lambda tmp: writer(tmp, rows, ticker))
     ticker.finish()
     return fmt, len(rows)
-
-
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]], ticker: Ticker) -> None:

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from workbench import prompts
+from workbench.atomic_write import write_atomically
 from workbench.project import Project
 from workbench.prompt_io.errors import ExportCancelled, resolve_format
 from workbench.prompt_io.progress import Ticker
@@ -71,17 +70,11 @@ def export_prompts(
     chat_key = "prompt" if all(r.messages is not None for r in records) else "messages"
     rows = [flat_row(r, chat_key) for r in records]
     ticker.total = len(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    def write(tmp: Path) -> None:
         writer(tmp, rows, ticker)
         ticker.check()
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+
+    write_atomically(path, write)
     ticker.finish()
     return len(rows)
 

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import platformdirs
 
-from engine.demo import DEMO_MODEL_NAME
+import engine.demo as demo
+from engine.demo import DEMO_JUDGE_NAME, DEMO_MODEL_NAME
 from engine.demo.task import demo_splits
 from engine.rules.spec import RuleSpec
+from workbench.judges import JudgeConfig, save_judge
 from workbench.models import add_model
 from workbench.project import Project
 from workbench.prompts import PromptRecord, add_prompts
@@ -36,6 +38,10 @@ DEMO_TRAIN_DEFAULTS = {"max_steps": 300, "learning_rate": 5e-4, "beta": 1.0, "rp
                        "eval_every": 50, "checkpoint_every": 100}
 
 
+# The demo's AI judge: the embedded judge model, asked as its judge.json says.
+DEMO_JUDGE = "demo-judge"
+
+
 def build_demo_project(path: str | Path) -> Project:
     project = Project.create(path, name="Demo: arithmetic")
     model_id = add_model(project, DEMO_MODEL_NAME, "demo", DEMO_MODEL_NAME)
@@ -58,7 +64,19 @@ def build_demo_project(path: str | Path) -> Project:
     project.set_setting("default_sampling", DEMO_SAMPLING)
     project.set_setting(TRAIN_DEFAULTS_KEY, DEMO_TRAIN_DEFAULTS)
     project.set_setting("demo", True)
+    register_demo_judge(project)
     return project
+
+
+def register_demo_judge(project: Project) -> bool:
+    """Add the embedded judge model and the project's default judge "demo-judge" on it,
+    when this installation ships the judge; returns whether it did."""
+    if not (demo.DEMO_JUDGE_DIR / "config.json").is_file():
+        return False
+    model_id = add_model(project, DEMO_JUDGE_NAME, "demo", DEMO_JUDGE_NAME)
+    save_judge(project, JudgeConfig(name=DEMO_JUDGE, kind="local", model_id=model_id),
+               make_default=True)
+    return True
 
 
 def default_demo_path() -> Path:

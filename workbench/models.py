@@ -29,9 +29,11 @@ class ModelRecord:
         """
         path = self.path
         if self.source == "demo":
-            from engine.demo import DEMO_MODEL_DIR
+            import engine.demo as demo
 
-            path = str(DEMO_MODEL_DIR)
+            # The path column names which demo model: the judge, else the arithmetic model.
+            path = str(demo.DEMO_JUDGE_DIR if self.path == demo.DEMO_JUDGE_NAME
+                       else demo.DEMO_MODEL_DIR)
         return {
             "path": path,
             "revision": self.revision,

@@ -25,7 +25,20 @@ RUN_KEYS: dict[str, tuple[Any, str]] = {
     "min_confidence": (None, "Leave out AI and rule labels below this confidence (0-1)."),
     "eval_fraction": (0.1, "Share of labelled prompts held out for evaluation when no labels are "
                       "on eval-split prompts."),
+    "prompt_split": ("train", "Online RL: the split whose prompts are sampled; eval-split prompts "
+                     "are answered at each evaluation."),
+    "reward_rules": (True, "Online RL: reward by the project's enabled rules (true), not (false), "
+                     "or by the rules named in a list, e.g. [\"answer\"]."),
+    "reward_model": (None, "Online RL: checkpoint id of a reward-model run; its score is added "
+                     "to the reward (the RLHF path: labels -> reward model -> PPO)."),
+    "reward_model_weight": (1.0, "Online RL: weight of the reward model's score."),
+    "judge": (None, "Online RL: name of a stored AI judge; its score (0-1) is added to the "
+              "reward, and Online DPO ranks its two samples with it."),
+    "judge_weight": (1.0, "Online RL: weight of the judge's score."),
 }
+
+# Per-algorithm project defaults live under this key of the `train_defaults` setting.
+BY_ALGORITHM = "by_algorithm"
 
 
 @dataclass
@@ -37,6 +50,12 @@ class RunConfig:
     sources: list[str] = field(default_factory=lambda: list(SOURCES))
     min_confidence: float | None = None
     eval_fraction: float = 0.1
+    prompt_split: str = "train"
+    reward_rules: bool | list[str] = True
+    reward_model: int | None = None
+    reward_model_weight: float = 1.0
+    judge: str | None = None
+    judge_weight: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         data = {key: getattr(self, key) for key in RUN_KEYS}
@@ -57,10 +76,30 @@ class RunConfig:
             raise SettingsError(f"min_confidence must be between 0 and 1, not {self.min_confidence!r}.")
         if not 0 <= float(self.eval_fraction) < 1:
             raise SettingsError(f"eval_fraction must be at least 0 and below 1, not {self.eval_fraction!r}.")
-        for key in ("model_id", "init_checkpoint"):
+        self._validate_rewards()
+        for key in ("model_id", "init_checkpoint", "reward_model"):
             value = getattr(self, key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise SettingsError(f"{key} must be a whole number (an id), not {value!r}.")
+
+
+    def _validate_rewards(self) -> None:
+        rules = self.reward_rules
+        if not isinstance(rules, bool) and not (
+                isinstance(rules, list) and all(isinstance(r, str) for r in rules)):
+            raise SettingsError(f"reward_rules must be true, false or a list of rule names, not {rules!r}.")
+        for key in ("reward_model_weight", "judge_weight"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SettingsError(f"{key} must be a number, not {value!r}.")
+        if not isinstance(self.prompt_split, str) or not self.prompt_split:
+            raise SettingsError(f"prompt_split must be a split name, not {self.prompt_split!r}.")
+        if self.judge is not None and not isinstance(self.judge, str):
+            raise SettingsError(f"judge must be the name of a stored judge, not {self.judge!r}.")
+        if self.train.online and rules is False and self.reward_model is None and self.judge is None:
+            raise SettingsError(f"{self.train.algorithm} needs a reward: reward_rules is false and "
+                                "there is no reward_model or judge.",
+                                "Set reward_rules = true, a reward_model checkpoint id, or a judge.")
 
 
 def parse_value(raw: str) -> Any:
@@ -91,18 +130,31 @@ def load_config(path: Path | str | None = None, overrides: list[str] | None = No
 
     ``base`` holds the project's own defaults (the demo project's are tuned for its tiny
     model); the file's keys win over them, and ``--set`` wins over both."""
-    data: dict[str, Any] = _copy(base or {})
+    given: dict[str, Any] = {}
     if path is not None:
         try:
-            _merge(data, tomllib.loads(Path(path).read_text(encoding="utf-8")))
+            given = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise SettingsError(f"The config file {path} does not exist.") from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise SettingsError(f"The config file {path} is not valid TOML: {exc}",
                                 "Fix the line named above; README.md lists every key.") from exc
     for assignment in overrides or []:
-        apply_override(data, assignment)
-    return RunConfig.from_dict(data)
+        apply_override(given, assignment)
+    return RunConfig.from_dict(with_defaults(given, base or {}))
+
+
+def with_defaults(given: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """``given`` over the project's defaults for its algorithm: the flat defaults, then
+    those under ``by_algorithm[algorithm]`` (a learning rate tuned for DPO is not one for
+    GRPO)."""
+    base = _copy(base)
+    per_algorithm = base.pop(BY_ALGORITHM, {}) or {}
+    algorithm = given.get("algorithm", base.get("algorithm", "dpo"))
+    data = base
+    _merge(data, _copy(per_algorithm.get(algorithm, {})))
+    _merge(data, given)
+    return data
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:

@@ -4,12 +4,13 @@ even after new labels arrive."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from engine.training.examples import PairExample, UnpairedExample
+from engine.training.examples import PairExample, PromptExample, UnpairedExample
 from engine.training.hooks import TrainData
 from workbench.atomic_write import write_atomically
 from workbench.comparisons import SOURCES
@@ -35,7 +36,10 @@ def split_labels(project, sources=SOURCES, min_confidence: float | None = None,
 
 
 def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
-    """(data, snapshot, hash) of the labels the config selects (see split_labels)."""
+    """(data, snapshot, hash) of the labels the config selects (see split_labels), or for
+    online RL of the prompts it samples."""
+    if config.train.online:
+        return build_prompt_data(project, config)
     train, evaluation, held_out = split_labels(project, config.sources, config.min_confidence,
                                                config.eval_fraction, config.train.seed)
     data = TrainData(train.pairs, evaluation.pairs, train.unpaired, evaluation.unpaired,
@@ -43,6 +47,25 @@ def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, A
     snapshot = {"train": train.snapshot, "eval": evaluation.snapshot, "held_out": held_out,
                 "counts": {"train": train.counts, "eval": evaluation.counts}}
     return data, snapshot, combined_hash(data)
+
+
+def build_prompt_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
+    """Online RL trains on prompts (with their reference answers for the rules) and
+    evaluates on the eval split's."""
+    train = _prompt_examples(project, config.prompt_split)
+    evaluation = _prompt_examples(project, "eval") if config.prompt_split != "eval" else []
+    data = TrainData(sample_prompts=[e.prompt for e in evaluation[: config.train.samples_per_eval]],
+                     train_prompts=train, eval_prompts=evaluation)
+    snapshot = {"prompts": {"split": config.prompt_split,
+                            "train": [e.prompt_id for e in train],
+                            "eval": [e.prompt_id for e in evaluation]},
+                "counts": {"train": {"prompts": len(train)}, "eval": {"prompts": len(evaluation)}}}
+    return data, snapshot, combined_hash(data)
+
+
+def _prompt_examples(project, split: str) -> list[PromptExample]:
+    return [PromptExample(r.messages if r.messages else r.text, r.reference, r.id)
+            for r in list_prompts(project, split=split, limit=None)]
 
 
 def sample_prompts(project, evaluation, count: int) -> list:
@@ -64,6 +87,10 @@ def sample_prompts(project, evaluation, count: int) -> list:
 
 
 def combined_hash(data: TrainData) -> str:
+    if data.train_prompts or data.eval_prompts:
+        payload = json.dumps([asdict(e) for e in data.train_prompts + data.eval_prompts],
+                             sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
     return dataset_hash(data.train_pairs + data.eval_pairs, data.train_unpaired + data.eval_unpaired)
 
 
@@ -74,6 +101,8 @@ def save_snapshot(folder: Path, data: TrainData) -> None:
         "train_unpaired": [asdict(e) for e in data.train_unpaired],
         "eval_unpaired": [asdict(e) for e in data.eval_unpaired],
         "sample_prompts": data.sample_prompts,
+        "train_prompts": [asdict(e) for e in data.train_prompts],
+        "eval_prompts": [asdict(e) for e in data.eval_prompts],
     }
     write_atomically(folder / SNAPSHOT_FILE,
                       lambda tmp: tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8"))
@@ -92,4 +121,6 @@ def load_snapshot(folder: Path) -> TrainData:
         [UnpairedExample(**e) for e in payload["train_unpaired"]],
         [UnpairedExample(**e) for e in payload["eval_unpaired"]],
         payload["sample_prompts"],
+        [PromptExample(**e) for e in payload.get("train_prompts", [])],
+        [PromptExample(**e) for e in payload.get("eval_prompts", [])],
     )

@@ -57,6 +57,11 @@ class RunRecorder:
         return commands
 
     def _samples(self, step: int, samples: list[dict[str, Any]]) -> None:
+        if samples and all("rewards" in s for s in samples):  # online: scored by the run's reward
+            runs.record_samples(self.project, self.run_id, step, [
+                {"prompt": _display(s["prompt"]), "completion": s["completion"],
+                 "rewards": s["rewards"], "advantage": s.get("advantage")} for s in samples])
+            return
         if self._specs is None:
             self._specs = [s for s in rule_specs(self.project) if s.enabled]
         rows = [{"prompt": _display(s["prompt"]), "text": s["completion"],
@@ -89,6 +94,12 @@ def _display(prompt) -> str:
 
 
 def _prepared_text(counts: dict[str, Any]) -> str:
+    if "train_prompts" in counts:  # online RL
+        text = f"{counts['train_prompts']} training and {counts['eval_prompts']} eval prompts"
+        if counts.get("too_long"):
+            text += (f"; {counts['too_long']} left out: prompt + max_completion_length is over "
+                     "max_length")
+        return text
     text = f"{counts['train_examples']} training and {counts['eval_examples']} eval examples"
     if counts.get("too_long"):
         text += (f"; {counts['too_long']} left out as longer than max_length "

@@ -92,23 +92,37 @@ def execute(project, session, plan: Plan, *, ctx=None, job_id: int | None = None
     if world > 1 and device in ("auto", "cuda"):
         device = _local_device(local_rank)
     loaded = session.get(ModelSpec(**model.load_spec()), device=device, label=model.name)
+    rewards = _rewards(project, config, loaded)
+    described = rewards.pop("described", [])
     if rank != 0:
         root = run_folder(project, plan.run_id or 0) / "checkpoints"
         result = train(loaded, plan.data, config.train, quiet_hooks(root),
-                       init_adapter=init_adapter, resume_from=plan.resume_from)
+                       init_adapter=init_adapter, resume_from=plan.resume_from, **rewards)
         return {"status": result.status, "step": result.step, "rank": rank}
     run_id = _open_run(project, plan, model.id, parent_id, job_id)
     recorder = RunRecorder(project, run_id, ctx, on_progress)
     hooks = recorder.hooks(run_folder(project, run_id) / "checkpoints", project.path / REFERENCE_CACHE)
+    for line in described:
+        runs.log(project, run_id, f"reward {line}")
     try:
         result = train(loaded, plan.data, config.train, hooks, init_adapter=init_adapter,
-                       resume_from=plan.resume_from)
+                       resume_from=plan.resume_from, **rewards)
     except BaseException as exc:
         runs.end_run(project, run_id, "failed", error=user_message(exc))
         raise
     summary = _summary(project, run_id, plan, result, recorder)
     runs.end_run(project, run_id, result.status, summary=summary)
     return summary
+
+
+def _rewards(project, config: RunConfig, loaded) -> dict[str, Any]:
+    """The online run's reward sources (nothing for an offline run)."""
+    if not config.train.online:
+        return {}
+    from workbench.online_rewards import reward_sources
+
+    sources, preference, described = reward_sources(project, config, loaded)
+    return {"rewards": sources, "preference": preference, "described": described}
 
 
 def _local_device(local_rank: int) -> str:

@@ -37,6 +37,16 @@ class UnpairedExample:
     desirable: bool
 
 
+@dataclass(frozen=True)
+class PromptExample:
+    """A prompt online RL samples completions for; ``reference`` is the known answer the
+    rules may check against."""
+
+    prompt: Prompt
+    reference: str | None = None
+    prompt_id: int | None = None
+
+
 def content_key(prompt: Prompt, *completions: str) -> str:
     """A short stable key for the content of an example (sha256 of its canonical JSON)."""
     text = json.dumps([prompt, list(completions)], sort_keys=True, ensure_ascii=False)

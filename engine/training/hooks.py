@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import EngineError
-from engine.training.examples import PairExample, Prompt, UnpairedExample
+from engine.training.examples import PairExample, Prompt, PromptExample, UnpairedExample
 
 
 def _noop(*_args) -> None:
@@ -22,6 +22,8 @@ class TrainData:
     train_unpaired: list[UnpairedExample] = field(default_factory=list)
     eval_unpaired: list[UnpairedExample] = field(default_factory=list)
     sample_prompts: list[Prompt] = field(default_factory=list)  # shown at each evaluation
+    train_prompts: list[PromptExample] = field(default_factory=list)  # online RL samples these
+    eval_prompts: list[PromptExample] = field(default_factory=list)  # answered greedily in eval
 
 
 @dataclass

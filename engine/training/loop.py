@@ -32,13 +32,22 @@ from engine.training.state import (
 
 
 def train(loaded: LoadedModel, data: TrainData, settings: TrainSettings, hooks: TrainHooks, *,
-          init_adapter: Path | None = None, resume_from: Path | None = None) -> TrainResult:
+          init_adapter: Path | None = None, resume_from: Path | None = None,
+          rewards=None, preference=None) -> TrainResult:
     """Train a LoRA adapter on ``loaded``'s base model; the base is left without adapter.
 
     ``init_adapter`` continues from an adapter (it is also the reference); ``resume_from``
-    is a checkpoint of this same run to continue exactly where it was saved.
+    is a checkpoint of this same run to continue exactly where it was saved. Online
+    algorithms sample ``data.train_prompts`` and need ``rewards`` (a list of
+    ``online.rewards.RewardSource``); Online DPO may rank its pairs with ``preference``.
     """
     settings.validate()
+    if settings.online:
+        from engine.training.online.loop import train_online
+
+        return train_online(loaded, data, settings, hooks, rewards=rewards or [],
+                            preference=preference, init_adapter=init_adapter,
+                            resume_from=resume_from)
     started = time.monotonic()
     accelerator = dist.make_accelerator(pick_device(loaded.device))
     train_split = encode_split(loaded.tokenizer, settings, data.train_pairs, data.train_unpaired)
@@ -77,18 +86,29 @@ class _Run:
         self.last_eval_step: int | None = None
         self.autocast, self.scaler = _precision(settings, str(self.device))
 
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    def updates_per_step(self) -> int:
+        return 1
+
+    def schedule_size(self) -> int:
+        return len(self.train_split.examples)
+
     def setup_optimizer(self, resume_from: Path | None) -> None:
         from transformers import get_scheduler
 
         s = self.settings
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(params, lr=s.learning_rate, weight_decay=s.weight_decay)
+        optimizer = torch.optim.AdamW(self.trainable_parameters(), lr=s.learning_rate,
+                                      weight_decay=s.weight_decay)
+        updates = s.max_steps * self.updates_per_step()
         self.scheduler = get_scheduler(s.lr_scheduler, optimizer,
-                                       num_warmup_steps=round(s.warmup_ratio * s.max_steps),
-                                       num_training_steps=s.max_steps)
+                                       num_warmup_steps=round(s.warmup_ratio * updates),
+                                       num_training_steps=updates)
         if resume_from is not None:
             state = load_training_state(resume_from)
             load_adapter_weights(self.model, resume_from)
+            self.load_extra_state(resume_from, state)
             optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
             set_rng_state(state["rng"])
@@ -99,14 +119,15 @@ class _Run:
             # settings give the same run (a resumed run restores the saved state instead).
             torch.manual_seed(s.seed)
         self.ddp_model, self.optimizer = self.accelerator.prepare(self.model, optimizer)
-        self.schedule = StepSchedule(len(self.train_split.examples), s.batch_size,
+        self.schedule = StepSchedule(self.schedule_size(), s.batch_size,
                                      s.gradient_accumulation_steps, self.accelerator.num_processes,
                                      s.seed)
 
     def loop(self, prepared: dict, reference: dict, started: float) -> TrainResult:
         s, step, status, train_metrics = self.settings, self.start_step, "done", {}
         self._log(f"training {s.algorithm} from step {step} to {s.max_steps} on "
-                  f"{len(self.train_split.examples)} examples, {self.accelerator.num_processes} process(es)")
+                  f"{self.schedule_size()} {'prompts' if s.online else 'examples'}, "
+                  f"{self.accelerator.num_processes} process(es)")
         while step < s.max_steps:
             commands = dist.broadcast(self.accelerator, self.hooks.poll() if self.main else None)
             if "cancel" in commands:
@@ -159,10 +180,19 @@ class _Run:
     def _gather_mean(self, value: torch.Tensor) -> torch.Tensor:
         return dist.gather_mean(self.accelerator, value)
 
+    def load_extra_state(self, checkpoint: Path, state: dict) -> None:
+        """What a subclass keeps beside the adapter (PPO's value head)."""
+
+    def write_extra_state(self, folder: Path) -> None:
+        """Called inside the checkpoint's temporary folder before its manifest is written."""
+
+    def extra_trainer_state(self) -> dict:
+        return {}
+
     def _clip(self) -> float:
         if self.scaler:
             self.scaler.unscale_(self.optimizer)
-        params = [p for p in self.ddp_model.parameters() if p.requires_grad]
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
         limit = self.settings.max_grad_norm or float("inf")
         return float(torch.nn.utils.clip_grad_norm_(params, limit))
 
@@ -207,9 +237,11 @@ class _Run:
         dest = Path(self.hooks.checkpoint_dir(step))
         if self.main:
             state = {"algorithm": self.settings.algorithm, "settings": self.settings.to_dict(),
-                     "eval": {k: v for k, v in self.last_eval.items() if math.isfinite(v)}}
+                     "eval": {k: v for k, v in self.last_eval.items() if math.isfinite(v)},
+                     **self.extra_trainer_state()}
             manifest = save_training_checkpoint(dest, self.accelerator.unwrap_model(self.ddp_model),
-                                                self.optimizer, self.scheduler, step, state)
+                                                self.optimizer, self.scheduler, step, state,
+                                                extra=self.write_extra_state)
             self.hooks.on_checkpoint(step, dest, manifest)
             self._log(f"checkpoint at step {step}: {dest}")
         self.accelerator.wait_for_everyone()

@@ -33,11 +33,14 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_training_checkpoint(dest: Path, peft_model, optimizer, scheduler, step: int,
-                             trainer_state: dict[str, Any]) -> dict:
-    """Write the checkpoint at ``dest``; returns its manifest."""
+                             trainer_state: dict[str, Any], extra=None) -> dict:
+    """Write the checkpoint at ``dest``; returns its manifest. ``extra(folder)`` adds
+    files of its own (inside the atomic write, so they are in the manifest too)."""
 
     def write(tmp: Path) -> None:
         save_adapter(peft_model, tmp)
+        if extra is not None:
+            extra(tmp)
         torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                     "rng": rng_state(), "step": step}, tmp / STATE_FILE)
         (tmp / TRAINER_FILE).write_text(json.dumps({"step": step, **trainer_state}, indent=2,

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from workbench.cli.job_commands import report_job
+from workbench.cli.judge_commands import (
+    check_label_options,
+    label_judge_params,
+    print_judge_labels,
+)
 from workbench.cli.output import ProgressBar, emit_json
 from workbench.project import Project
 
@@ -50,8 +55,10 @@ def print_labels(result: dict) -> None:
 
 
 def cmd_label(args) -> int:
-    if args.by != "rules":
-        raise ValueError("Only --by rules is available in this version.")
+    check_label_options(args)
+    if args.by == "judge":
+        job = _run(args.project, "label_judge", label_judge_params(args), "labelling by judge")
+        return report_job(job, args.json, print_judge_labels)
     params = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate}
     optional = {"split": args.split, "limit": args.limit, "rule_ids": args.rule,
                 "sampling": {"seed": args.seed} if args.seed is not None else None}
@@ -86,15 +93,17 @@ def add_commands(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("label", help="propose preference labels automatically")
+    p = sub.add_parser("label", help="propose preference labels automatically (rules or a judge)")
     p.add_argument("project")
-    p.add_argument("--by", choices=["rules"], required=True)
+    p.add_argument("--by", choices=["rules", "judge"], required=True)
     p.add_argument("--split", help="only prompts of this split")
     p.add_argument("--limit", type=int, help="at most this many prompts")
     p.add_argument("--generate", type=int, default=0, metavar="N",
                    help="first sample N new candidates per prompt (temperature 1)")
-    p.add_argument("--max-pairs", type=int, default=4, help="pairs per prompt at most (4)")
+    p.add_argument("--max-pairs", "--max-pairs-per-prompt", dest="max_pairs", type=int, default=4,
+                   help="pairs per prompt at most (4)")
     p.add_argument("--rule", type=int, action="append", help="rule id (default: every enabled rule)")
+    add_judge_options(p)
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_label)
@@ -103,3 +112,22 @@ def add_commands(sub) -> None:
     p.add_argument("project")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rules)
+
+
+def add_judge_options(p) -> None:
+    group = p.add_argument_group("--by judge")
+    group.add_argument("--judge", metavar="NAME",
+                       help="a judge of the project (default: the project's default judge)")
+    group.add_argument("--endpoint", metavar="URL",
+                       help="a one-off OpenAI-compatible endpoint judge, "
+                       "e.g. http://127.0.0.1:8000/v1")
+    group.add_argument("--model", metavar="M",
+                       help="the model the endpoint serves (with --endpoint)")
+    group.add_argument("--api-key-env", metavar="VAR",
+                       help="environment variable holding the endpoint's API key (OPENAI_API_KEY)")
+    group.add_argument("--template", metavar="FILE",
+                       help="judge prompt template: a text file with {prompt} {first} {second} "
+                       "and optionally {criteria}")
+    group.add_argument("--criteria", metavar="TEXT", help="what the judge should value")
+    group.add_argument("--tie-margin", type=float, metavar="M",
+                       help="a tie when |P(first better) - 0.5| < M (default 0: never)")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 _HANDLERS = {
     "generate": "workbench.job_handlers.generate:run_generate",
     "evaluate": "workbench.job_handlers.evaluate:run_evaluate",
+    "label_judge": "workbench.job_handlers.label_judge:run_label_judge",
     "label_rules": "workbench.job_handlers.label_rules:run_label_rules",
     "rules_dry_run": "workbench.job_handlers.rules_dry_run:run_rules_dry_run",
     "train": "workbench.job_handlers.train:run_train",

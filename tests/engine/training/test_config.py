@@ -29,7 +29,7 @@ def test_resolved_values_follow_the_algorithm():
 
 
 BAD_VALUES = [
-    ("algorithm", "ppo"),
+    ("algorithm", "a2c"),
     ("lr_scheduler", "step"),
     ("loss_type", "sppo"),
     ("precision", "fp8"),

@@ -1,0 +1,1 @@
+"""Judges: a local model or an OpenAI-compatible endpoint that compares or scores completions."""

@@ -1,0 +1,83 @@
+"""What every online algorithm provides to the loop, and the scoring passes they share."""
+
+from __future__ import annotations
+
+import torch
+
+from engine.training.online.forward import TokenOutputs, rollout_batch, token_outputs
+from engine.training.reference import reference_mode
+
+
+class Algorithm:
+    """``prepare`` turns one micro-batch of rollouts and rewards into what ``objective``
+    trains on (no gradient); ``finalize`` sees every micro-batch of the step before the
+    updates (for quantities over the whole step, gathered over processes)."""
+
+    def __init__(self, settings, run):
+        self.s, self.run = settings, run
+
+    # state beyond the adapter (PPO's value head)
+    def extra_parameters(self) -> list[torch.nn.Parameter]:
+        return []
+
+    def prepare_modules(self, accelerator) -> None:
+        return None
+
+    def load_state(self, checkpoint) -> None:
+        return None
+
+    def save_state(self, folder) -> None:
+        return None
+
+    def trainer_state(self) -> dict:
+        return {}
+
+    def no_sync(self, accelerator, model):
+        return accelerator.no_sync(model)
+
+    def finalize(self, batches: list) -> None:
+        return None
+
+    def micro_scale(self, micro_batches: int) -> float:
+        """Factor of each micro-batch's loss (a mean over micro-batches by default)."""
+        return 1.0 / micro_batches
+
+    def step_metrics(self, batches: list, metrics: dict) -> dict[str, float]:
+        return {}
+
+    # shared scoring passes
+    def batch(self, rollouts):
+        return rollout_batch(rollouts.prompt_ids, rollouts.completion_ids, self.run.pad_id,
+                             self.run.device)
+
+    @torch.no_grad()
+    def score(self, batch, *, reference: bool = False, value_head=None) -> TokenOutputs:
+        """Per-token log-probs of the current policy (or the frozen reference), no dropout."""
+        model = self.run.policy()
+        was_training = model.training
+        model.eval()
+        try:
+            with self.run.autocast():
+                if reference:
+                    with reference_mode(model):
+                        return token_outputs(model, batch, temperature=self.s.temperature)
+                return token_outputs(model, batch, temperature=self.s.temperature,
+                                     value_head=value_head)
+        finally:
+            model.train(was_training)
+
+    def samples(self, rollouts, rewards, batch, count: int) -> list[dict]:
+        """The first ``count`` prompts' completions with their rewards and advantages."""
+        rows = []
+        advantages = self.sample_advantages(batch)
+        for i in range(min(count * rollouts.group_size, len(rollouts.texts))):
+            values = {name: v[i] for name, v in rewards.parts.items()}
+            values["total"] = rewards.total[i]
+            rows.append({"prompt": rollouts.prompts[i], "completion": rollouts.texts[i],
+                         "rewards": values, "advantage": advantages[i] if advantages else None,
+                         "num_tokens": len(rollouts.completion_ids[i]),
+                         "finish_reason": "length" if rollouts.truncated[i] else "stop"})
+        return rows
+
+    def sample_advantages(self, batch) -> list[float] | None:
+        return None

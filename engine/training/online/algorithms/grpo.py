@@ -1,0 +1,111 @@
+"""GRPO (Shao et al. 2024, DeepSeekMath, arXiv 2402.03300) and RLOO (Ahmadian et al.
+2024, arXiv 2402.14740): several samples per prompt, each judged against the others of
+its group, so no value model is needed. The losses and advantages are
+``engine.losses.grpo`` / ``engine.losses.rloo``; this module feeds them rollouts."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+import torch
+
+from engine.losses.grpo import grpo_advantages, grpo_loss
+from engine.losses.masked import mask_truncated_completions
+from engine.losses.rloo import rloo_advantages, rloo_loss, rloo_sequence_kl
+from engine.training import distributed as dist
+from engine.training.objectives import Objective
+from engine.training.online.algorithms.base import Algorithm
+from engine.training.online.forward import token_outputs
+
+
+@dataclass
+class GroupBatch:
+    sequences: object  # SequenceBatch (N, T) of prompt + completion rows
+    mask: torch.Tensor  # (N, T-1) completion tokens that count in the loss
+    rewards: torch.Tensor  # (N,) total reward of each completion
+    old_logps: torch.Tensor | None  # (N, T-1) at sampling, when updates go off-policy
+    ref_logps: torch.Tensor | None  # (N, T-1) under the reference, when beta != 0
+    advantages: torch.Tensor | None = None  # (N,) set by finalize
+    kl: torch.Tensor | None = None  # RLOO's mean per-token KL (0-dim), for the charts
+
+
+class _GroupAlgorithm(Algorithm):
+    def prepare(self, rollouts, rewards) -> GroupBatch:
+        batch, mask = self.batch(rollouts)
+        if self.s.mask_truncated_completions:
+            truncated = torch.tensor(rollouts.truncated, device=mask.device)
+            mask = mask_truncated_completions(mask, truncated)
+        beta = self.s.resolved_beta()
+        old = self.score(batch).logps if self._needs_old(beta) else None
+        ref = self.score(batch, reference=True).logps if beta != 0 else None
+        values = torch.tensor(rewards.total, dtype=torch.float32, device=mask.device)
+        return GroupBatch(batch, mask, values, old, ref)
+
+    def _needs_old(self, beta: float) -> bool:
+        return self.s.num_iterations > 1
+
+    def objective(self, batch: GroupBatch) -> Objective:
+        out = token_outputs(self.run.ddp_model, batch.sequences, entropy=True,
+                            temperature=self.s.temperature)
+        loss, stats = self.loss(out, batch)
+        stats = {"loss": loss.detach(), **stats}
+        if batch.kl is not None:
+            stats["kl"] = batch.kl
+        return Objective(loss, stats)
+
+    def sample_advantages(self, batch: GroupBatch) -> list[float]:
+        return batch.advantages.tolist()
+
+
+class GRPO(_GroupAlgorithm):
+    def finalize(self, batches: list[GroupBatch]) -> None:
+        g, s = self.s.group_size(), self.s
+        batch_std = None
+        if s.scale_rewards == "batch":
+            every = dist.gather_lists(self.run.accelerator, [v for b in batches for v in b.rewards.tolist()])
+            batch_std = statistics.stdev(every) if len(every) > 1 else 0.0
+        for b in batches:
+            b.advantages, _ = grpo_advantages(b.rewards, g, s.scale_rewards, batch_std)
+        # DAPO normalises by the tokens of the whole step, over every process; DDP then
+        # averages the processes' gradients, hence the division by the world size.
+        tokens = dist.gather_lists(self.run.accelerator, [float(sum(b.mask.sum() for b in batches))])
+        self.num_items = max(sum(tokens) / self.run.accelerator.num_processes, 1.0)
+
+    def micro_scale(self, micro_batches: int) -> float:
+        return 1.0 if self.s.grpo_loss_type == "dapo" else 1.0 / micro_batches
+
+    def loss(self, out, batch: GroupBatch):
+        s = self.s
+        return grpo_loss(out.logps, batch.advantages, batch.mask, batch.old_logps, batch.ref_logps,
+                         loss_type=s.grpo_loss_type, epsilon=s.epsilon,
+                         epsilon_high=s.resolved_epsilon_high(), beta=s.resolved_beta(),
+                         importance_sampling_level=s.importance_sampling_level,
+                         max_completion_length=s.max_completion_length,
+                         num_items_in_batch=self.num_items, entropies=out.entropy)
+
+
+class RLOO(_GroupAlgorithm):
+    def _needs_old(self, beta: float) -> bool:
+        return self.s.num_iterations > 1 or beta != 0
+
+    def finalize(self, batches: list[GroupBatch]) -> None:
+        s, beta = self.s, self.s.resolved_beta()
+        for b in batches:
+            seq_kl = None
+            if b.ref_logps is not None:
+                seq_kl, b.kl = rloo_sequence_kl(b.old_logps, b.ref_logps, b.mask)
+            b.advantages, _ = rloo_advantages(b.rewards, s.group_size(), sequence_kl=seq_kl,
+                                              beta=beta)
+        if s.normalize_advantages:  # over the whole step, every process
+            every = dist.gather_lists(self.run.accelerator,
+                                      [v for b in batches for v in b.advantages.tolist()])
+            mean, std = statistics.fmean(every), statistics.stdev(every) if len(every) > 1 else 0.0
+            for b in batches:
+                b.advantages = (b.advantages - mean) / (std + 1e-4)
+
+    def loss(self, out, batch: GroupBatch):
+        s = self.s
+        old = batch.old_logps if s.num_iterations > 1 else None
+        return rloo_loss(out.logps, batch.advantages, batch.mask, old, epsilon=s.epsilon,
+                         entropies=out.entropy)

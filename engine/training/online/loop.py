@@ -1,0 +1,200 @@
+"""The online training loop: each step samples completions of a batch of prompts from
+the policy, scores them with the reward sources, and makes ``num_iterations`` optimizer
+updates on them with the chosen algorithm. Generation and training time are timed
+apart. Checkpoints, exact resume, control, the NaN guard and multi-process come from
+the offline loop's ``_Run``, which this extends."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from pathlib import Path
+
+from engine.device import pick_device
+from engine.errors import EngineError
+from engine.generation import encode_prompts, max_positions, stop_token_ids
+from engine.training import distributed as dist
+from engine.training.hooks import NonFiniteError, TrainResult
+from engine.training.loop import _Run
+from engine.training.metrics import reduce_stats
+from engine.training.online import algorithms, rollout
+from engine.training.online.metrics import completion_metrics, reward_metrics
+from engine.training.online.rewards import combine
+from engine.training.policy import trainable_policy
+
+
+def train_online(loaded, data, settings, hooks, *, rewards, preference=None, init_adapter=None,
+                 resume_from=None) -> TrainResult:
+    started = time.monotonic()
+    if not rewards and not (settings.algorithm == "online_dpo" and preference is not None):
+        raise EngineError(f"{settings.algorithm} needs a reward, and none is set.",
+                          "Enable a rule, choose a reward model checkpoint, or a judge.")
+    accelerator = dist.make_accelerator(pick_device(loaded.device))
+    train_prompts, train_too_long = _fitting(loaded, data.train_prompts, settings)
+    eval_prompts, eval_too_long = _fitting(loaded, data.eval_prompts, settings)
+    if not train_prompts:
+        raise EngineError(
+            "There are no prompts to sample from" + (f": all {len(train_too_long)} are too long for "
+            f"max_length {settings.max_length} with max_completion_length "
+            f"{settings.max_completion_length}." if train_too_long else "."),
+            "Add train-split prompts (Data view), or raise max_length.")
+    prepared = {"train_prompts": len(train_prompts), "eval_prompts": len(eval_prompts),
+                "too_long": len(train_too_long) + len(eval_too_long)}
+    if accelerator.is_main_process:
+        hooks.on_prepared(prepared)
+    with trainable_policy(loaded.model, settings, init_adapter) as model:
+        run = OnlineRun(accelerator, loaded, model, settings, hooks, data, train_prompts,
+                        eval_prompts, rewards, preference)
+        run.setup_optimizer(resume_from)
+        return run.loop(prepared, {"needed": False}, started)
+
+
+def _fitting(loaded, examples, settings):
+    """(kept [(example, ids)], too long): prompt + completion must fit max_length and the
+    model's positions; a prompt is never cut."""
+    limit = min(settings.max_length, max_positions(loaded.model) or settings.max_length)
+    encoded = encode_prompts(loaded.tokenizer, [e.prompt for e in examples]) if examples else []
+    kept, too_long = [], []
+    for example, ids in zip(examples, encoded, strict=True):
+        fits = len(ids) + settings.max_completion_length <= limit
+        (kept if fits else too_long).append((example, ids))
+    return kept, too_long
+
+
+class OnlineRun(_Run):
+    def __init__(self, accelerator, loaded, model, settings, hooks, data, train_prompts,
+                 eval_prompts, sources, preference):
+        super().__init__(accelerator, loaded, model, settings, hooks, None, None, data)
+        self.train_prompts, self.eval_prompts = train_prompts, eval_prompts
+        self.sources, self.preference = sources, preference
+        self.eos_ids = stop_token_ids(loaded)
+        self.algorithm = algorithms.make(settings, self)
+
+    # --- hooks of the offline _Run ---------------------------------------------------
+    def trainable_parameters(self):
+        return super().trainable_parameters() + self.algorithm.extra_parameters()
+
+    def updates_per_step(self) -> int:
+        return self.settings.num_iterations if self.settings.algorithm != "online_dpo" else 1
+
+    def schedule_size(self) -> int:
+        return len(self.train_prompts)
+
+    def setup_optimizer(self, resume_from: Path | None) -> None:
+        super().setup_optimizer(resume_from)
+        self.algorithm.prepare_modules(self.accelerator)
+
+    def load_extra_state(self, checkpoint: Path, state: dict) -> None:
+        self.algorithm.load_state(checkpoint)
+
+    def write_extra_state(self, folder: Path) -> None:
+        self.algorithm.save_state(folder)
+
+    def extra_trainer_state(self) -> dict:
+        return self.algorithm.trainer_state()
+
+    # --- one step ----------------------------------------------------------------------
+    def policy(self):
+        return self.accelerator.unwrap_model(self.ddp_model)
+
+    def sample(self, step: int, micro: int) -> rollout.Rollouts:
+        rank = self.accelerator.process_index
+        chosen = [self.train_prompts[i] for i in self.schedule.indices(step, micro, rank)]
+        return rollout.sample(self.policy(), self.loaded.tokenizer, [e for e, _ in chosen],
+                              [ids for _, ids in chosen], self.settings,
+                              seed=rollout.rollout_seed(self.settings.seed, step, micro, rank),
+                              eos_ids=self.eos_ids, device=self.device)
+
+    def train_step(self, step: int) -> dict[str, float]:
+        s, tick = self.settings, time.monotonic()
+        micro_batches = range(s.gradient_accumulation_steps)
+        rollouts = [self.sample(step, m) for m in micro_batches]
+        generated = time.monotonic()
+        scored = [combine(self.sources, r.prompts, r.texts, r.references) for r in rollouts]
+        rewarded = time.monotonic()
+        batches = [self.algorithm.prepare(r, w) for r, w in zip(rollouts, scored, strict=True)]
+        self.algorithm.finalize(batches)
+        stats = []
+        for _ in range(self.updates_per_step()):
+            stats += self._update(step, batches)
+        metrics = reduce_stats(self.accelerator, stats)
+        metrics.update(self._rollout_metrics(rollouts, scored))
+        metrics.update(self.algorithm.step_metrics(batches, metrics))
+        metrics.update(self._step_metrics(step + 1, self._grad_norm, time.monotonic() - tick))
+        metrics["train/generation_seconds"] = generated - tick
+        metrics["train/reward_seconds"] = rewarded - generated
+        metrics["train/training_seconds"] = time.monotonic() - rewarded
+        metrics["train/generation_share"] = (generated - tick) / max(time.monotonic() - tick, 1e-9)
+        if self.main and s.samples_per_step:
+            self.hooks.on_samples(step + 1, self.algorithm.samples(rollouts[0], scored[0], batches[0],
+                                                                   s.samples_per_step))
+        return metrics
+
+    def _update(self, step: int, batches) -> list[dict]:
+        stats, losses = [], []
+        self.ddp_model.train()
+        for m, batch in enumerate(batches):
+            last = m == len(batches) - 1
+            sync = contextlib.nullcontext() if last else self.algorithm.no_sync(self.accelerator,
+                                                                                self.ddp_model)
+            with sync:
+                with self.autocast():
+                    objective = self.algorithm.objective(batch)
+                loss = objective.loss * self.algorithm.micro_scale(len(batches))
+                self.scaler.scale(loss).backward() if self.scaler else loss.backward()
+            stats.append(objective.stats)
+            losses.append(float(objective.loss.detach()))
+        self._grad_norm = self._clip()
+        if dist.any_process(self.accelerator, not all(map(math.isfinite, losses + [self._grad_norm]))):
+            self.optimizer.zero_grad(set_to_none=True)
+            what = "loss" if not all(map(math.isfinite, losses)) else "gradient"
+            raise NonFiniteError(
+                f"At step {step + 1} the {what} became NaN or infinite, so the run stopped before "
+                "applying it; no checkpoint was written from this step.",
+                "Lower the learning rate, use fp32 or bf16 instead of fp16, or check the reward "
+                "for NaN or extreme values; resume from the last checkpoint.")
+        self._optimizer_step()
+        return stats
+
+    def _rollout_metrics(self, rollouts, scored) -> dict[str, float]:
+        local = {"totals": [], "lengths": [], "truncated": [], "parts": {}, "failures": {}}
+        for r, w in zip(rollouts, scored, strict=True):
+            local["totals"] += w.total
+            local["lengths"] += [len(c) for c in r.completion_ids]
+            local["truncated"] += r.truncated
+            for name, values in w.parts.items():
+                local["parts"].setdefault(name, []).extend(values)
+            for name, count in w.failures.items():
+                local["failures"][name] = local["failures"].get(name, 0) + count
+        return _merge_rollout_metrics(dist.gather_lists(self.accelerator, [local]),
+                                      self.settings.group_size())
+
+    # --- evaluation: greedy answers to eval prompts, scored by the reward -----------
+    def _evaluate(self, step: int) -> None:
+        if not self.eval_prompts:
+            return
+        from engine.training.online.evaluation import evaluate_online
+
+        metrics, samples = evaluate_online(self, step)
+        self.last_eval, self.last_eval_step = metrics, step
+        if self.main:
+            self.hooks.on_metrics(step, metrics)
+            if samples:
+                self.hooks.on_samples(step, samples)
+
+
+def _merge_rollout_metrics(parts: list[dict], group_size: int) -> dict[str, float]:
+    totals, lengths, truncated, named, failures = [], [], [], {}, {}
+    for part in parts:  # each process's rollouts hold whole groups, so groups stay intact
+        totals += part["totals"]
+        lengths += part["lengths"]
+        truncated += part["truncated"]
+        for name, values in part["parts"].items():
+            named.setdefault(name, []).extend(values)
+        for name, count in part["failures"].items():
+            failures[name] = failures.get(name, 0) + count
+    out = reward_metrics(totals, group_size, named)
+    out.update(completion_metrics(lengths, truncated))
+    out.update({f"rewards/{name}/failures": float(n) for name, n in failures.items() if n})
+    return out

@@ -1,0 +1,90 @@
+"""Sampling the policy's completions for a batch of prompts (the rollouts).
+
+Batched and left-padded with the KV cache; each row stops at its end token; seeded
+from (seed, step, micro-batch, rank), so a resumed run samples what the uninterrupted
+run would have. The model is put in eval mode so LoRA dropout does not act while
+sampling, and the global RNG is restored afterwards so training dropout is unaffected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from engine.training.examples import PromptExample
+
+
+@dataclass
+class Rollouts:
+    """``G`` completions per prompt, grouped: row i belongs to prompt i // G."""
+
+    examples: list[PromptExample]  # (P,) the prompts
+    prompt_ids: list[list[int]]  # (P * G,) token ids of each row's prompt
+    completion_ids: list[list[int]]  # (P * G,) sampled ids, with the end token when it stopped
+    texts: list[str]  # (P * G,) decoded completions, special tokens skipped
+    truncated: list[bool]  # (P * G,) cut at max_completion_length without an end token
+    group_size: int
+
+    @property
+    def prompts(self) -> list:
+        return [self.examples[i // self.group_size].prompt for i in range(len(self.texts))]
+
+    @property
+    def references(self) -> list[str | None]:
+        return [self.examples[i // self.group_size].reference for i in range(len(self.texts))]
+
+
+def rollout_seed(seed: int, step: int, micro: int, rank: int) -> int:
+    return (seed * 1_000_003 + step * 7_919 + micro * 104_729 + rank * 15_485_863) % (2**63)
+
+
+def sample(model, tokenizer, examples: list[PromptExample], encoded: list[list[int]], settings, *,
+           seed: int, eos_ids: list[int], device, greedy: bool = False, group_size: int | None = None
+           ) -> Rollouts:
+    """``group_size`` (default the settings' group size) completions of every prompt."""
+    from transformers import GenerationConfig
+
+    g = 1 if greedy else (group_size or settings.group_size())
+    rows = [ids for ids in encoded for _ in range(g)]
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
+    width = max(len(r) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, ids in enumerate(rows):
+        input_ids[i, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
+        attention[i, width - len(ids):] = 1
+    config = GenerationConfig(
+        max_new_tokens=settings.max_completion_length, do_sample=not greedy,
+        temperature=settings.temperature if not greedy else None,
+        top_p=settings.top_p if not greedy else None,
+        top_k=(settings.top_k or None) if not greedy else None,
+        pad_token_id=pad_id, eos_token_id=eos_ids, bos_token_id=None)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.random.fork_rng(devices=_cuda_devices(device)), torch.no_grad():
+            torch.manual_seed(seed)
+            out = model.generate(input_ids=input_ids.to(device), attention_mask=attention.to(device),
+                                 generation_config=config)
+    finally:
+        model.train(was_training)
+    return _cut(out[:, width:].tolist(), rows, examples, tokenizer, set(eos_ids),
+                settings.max_completion_length, g)
+
+
+def _cut(new_tokens, rows, examples, tokenizer, eos_set, limit, g) -> Rollouts:
+    completions, truncated = [], []
+    for tokens in new_tokens:
+        stop_at = next((k for k, t in enumerate(tokens) if t in eos_set), None)
+        completions.append(tokens[:limit] if stop_at is None else tokens[: stop_at + 1])
+        truncated.append(stop_at is None)
+    texts = tokenizer.batch_decode(completions, skip_special_tokens=True)
+    return Rollouts(list(examples), rows, completions, texts, truncated, g)
+
+
+def _cuda_devices(device) -> list[int]:
+    device = torch.device(device)
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]

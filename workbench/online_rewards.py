@@ -1,0 +1,80 @@
+"""The reward sources of an online run, from its config: the project's rules, a reward
+model trained in the project (a checkpoint of a ``reward`` run), and a stored AI judge.
+Built in every process of a run (each scores its own rollouts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workbench import runs
+from workbench.job_handlers.generate import adapter_dir
+from workbench.rules_store import rule_specs
+
+
+def reward_sources(project, config, loaded) -> tuple[list, Any, list[str]]:
+    """(sources, pairwise preference or None, a line per source for the run's log)."""
+    from engine.training.online.rewards import rules_source
+
+    sources, described = [], []
+    specs = _rules(project, config.reward_rules)
+    if specs:
+        count = lambda text: len(loaded.tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
+        sources.append(rules_source(specs, count_tokens=count))
+        described.append("rules: " + ", ".join(f"{s.name} (weight {s.weight:g}"
+                                               f"{', gate' if s.gate else ''})" for s in specs))
+    if config.reward_model is not None:
+        sources.append(_reward_model(project, config, loaded))
+        described.append(f"reward model: checkpoint {config.reward_model} "
+                         f"(weight {config.reward_model_weight:g})")
+    preference = None
+    if config.judge is not None:
+        source, preference = _judge(project, config)
+        if source is not None:
+            sources.append(source)
+        described.append(f"judge: {config.judge} (weight {config.judge_weight:g})")
+    return sources, preference, described
+
+
+def _rules(project, selection) -> list:
+    if selection is False:
+        return []
+    enabled = [s for s in rule_specs(project) if s.enabled]
+    if selection is True:
+        if not enabled:
+            raise ValueError("reward_rules is true but the project has no enabled rule; add one in "
+                             "the Rules view, or set reward_rules = false and use a reward model or judge.")
+        return enabled
+    by_name = {s.name: s for s in rule_specs(project)}
+    missing = [name for name in selection if name not in by_name]
+    if missing:
+        raise ValueError(f"reward_rules names rules the project does not have: {', '.join(missing)}. "
+                         f"Its rules: {', '.join(by_name) or 'none'}.")
+    return [by_name[name] for name in selection]
+
+
+def _reward_model(project, config, loaded):
+    from engine.training.online.reward_model import reward_model_source
+
+    folder, _ = adapter_dir(project, {"checkpoint_id": config.reward_model})
+    run_id = project.db.execute("SELECT run_id FROM checkpoints WHERE id = ?",
+                                [config.reward_model]).fetchone()[0]
+    algorithm = runs.get_run(project, run_id).algorithm if run_id is not None else None
+    if algorithm != "reward":
+        raise ValueError(f"Checkpoint {config.reward_model} is from a {algorithm or 'non-training'} "
+                         "run, not a reward model; train one with algorithm = \"reward\" and give "
+                         "its checkpoint id.")
+    return reward_model_source(loaded.source_dir, folder, loaded.tokenizer, dtype=loaded.dtype,
+                               device=loaded.device, weight=config.reward_model_weight)
+
+
+def _judge(project, config):
+    """A pairwise judge ranks Online DPO's two samples; otherwise its pointwise score is
+    a reward source."""
+    from engine.judge.reward import pair_preference
+    from engine.training.online.rewards import judge_source
+    from workbench.judge_runtime import build_judge_for_reward
+
+    judge, mode = build_judge_for_reward(project, config.judge, device=config.train.device)
+    if config.train.algorithm == "online_dpo" and mode == "pairwise":
+        return None, pair_preference(judge)
+    return judge_source(judge, config.judge_weight), None

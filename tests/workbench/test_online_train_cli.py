@@ -1,0 +1,104 @@
+"""Online RL through `workbench train`: rewards from the project's rules, from a reward
+model trained in the project (the RLHF path: labels -> reward model -> PPO), stop and
+resume from the control table, and the errors a user can make in the reward config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.workbench.train_helpers import labelled_demo, metric_names, summary
+from workbench.cli import main
+from workbench.control import request
+from workbench.demo_project import build_demo_project
+from workbench.project import Project
+from workbench.runs import get_run
+
+ONLINE_FAST = ["max_steps=2", "batch_size=2", "num_generations=4", "max_completion_length=20",
+               "eval_every=0", "eval_prompts=8", "checkpoint_every=0", "samples_per_step=1",
+               "samples_per_eval=2"]
+
+
+def train_json(capsys, project_dir, *settings):
+    argv = ["train", str(project_dir), "--json"]
+    for item in [*ONLINE_FAST, *settings]:
+        argv += ["--set", item]
+    code = main(argv)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_grpo_run_records_rollout_metrics_samples_and_eval(tmp_path, capsys):
+    build_demo_project(tmp_path / "p").close()
+    code, out = train_json(capsys, tmp_path / "p", "algorithm=grpo")
+    assert code == 0 and out["status"] == "done" and out["step"] == 2, out
+    project = Project.open(tmp_path / "p")
+    run = get_run(project, out["run_id"])
+    assert run.algorithm == "grpo" and run.dataset["counts"]["train"]["prompts"] == 500
+    names = metric_names(project, run.id)
+    assert {"reward", "reward_std", "frac_reward_zero_std", "rewards/answer/mean",
+            "rewards/format/mean", "completions/mean_length", "train/generation_seconds",
+            "train/training_seconds", "eval_rewards/answer/mean"} <= names
+    rows = project.db.execute("SELECT step, rewards, advantage FROM samples WHERE run_id = ? "
+                              "AND advantage IS NOT NULL", [run.id]).fetchall()
+    assert {step for step, _, _ in rows} == {1, 2} and len(rows) == 8  # 1 prompt x 4 per step
+    assert all({"answer", "format", "total"} <= set(json.loads(r)) for _, r, _ in rows)
+    logs = [r[0] for r in project.db.execute("SELECT message FROM run_logs WHERE run_id = ?", [run.id])]
+    assert any(line.startswith("reward rules: format") for line in logs)
+    assert out["eval"]["eval_rewards/answer/mean"] >= 0
+
+
+@pytest.mark.slow
+def test_rlhf_path_labels_to_reward_model_to_ppo(tmp_path, capsys):
+    labelled_demo(tmp_path / "p", prompts=24).close()
+    code, reward_run = train_json(capsys, tmp_path / "p", "algorithm=reward", "max_steps=6",
+                                  "batch_size=4", "checkpoint_every=0")
+    assert code == 0 and reward_run["status"] == "done", reward_run
+    code, out = train_json(capsys, tmp_path / "p", "algorithm=ppo", "reward_rules=false",
+                           f"reward_model={reward_run['checkpoint_id']}")
+    assert code == 0 and out["status"] == "done", out
+    project = Project.open(tmp_path / "p")
+    names = metric_names(project, out["run_id"])
+    assert {"rewards/reward_model/mean", "policy/approxkl", "policy/clipfrac", "loss/value",
+            "val/explained_variance", "objective/kl_coef"} <= names
+    assert not any(name.startswith("rewards/answer") for name in names)  # rules were off
+    assert summary(project, out["run_id"])["status"] == "done"
+
+
+def test_reward_config_mistakes_are_explained(tmp_path, capsys):
+    build_demo_project(tmp_path / "p").close()
+    code, out = train_json(capsys, tmp_path / "p", "algorithm=grpo", "reward_rules=false")
+    assert code != 0 and "needs a reward" in out["error"]
+    code, out = train_json(capsys, tmp_path / "p", "algorithm=grpo", 'reward_rules=["answr"]')
+    assert code != 0 and "answr" in out["error"] and "answer" in out["error"]
+    code, out = train_json(capsys, tmp_path / "p", "algorithm=grpo", "reward_model=1")
+    assert code != 0 and "checkpoint 1" in out["error"].lower()
+
+
+def test_stop_request_saves_and_resume_continues_the_steps(tmp_path, capsys, monkeypatch):
+    build_demo_project(tmp_path / "p").close()
+    from workbench import train_recorder
+
+    real_poll = train_recorder.RunRecorder._poll
+    asked = []
+
+    def stop_after_first_step(self):
+        # What the Train view's Stop button does: a control row for the run's job.
+        if get_run(self.project, self.run_id).step >= 1 and not asked:
+            asked.append(request(self.project, self.ctx.job.id, "stop"))
+        return real_poll(self)
+
+    monkeypatch.setattr(train_recorder.RunRecorder, "_poll", stop_after_first_step)
+    code, out = train_json(capsys, tmp_path / "p", "algorithm=grpo", "max_steps=3")
+    assert code == 0 and out["status"] == "stopped" and out["step"] == 1, out
+    monkeypatch.setattr(train_recorder.RunRecorder, "_poll", real_poll)
+    assert main(["train", str(tmp_path / "p"), "--resume", str(out["run_id"]), "--json"]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["status"] == "done" and resumed["step"] == 3
+    project = Project.open(tmp_path / "p")
+    steps = [r[0] for r in project.db.execute(
+        "SELECT step FROM metrics WHERE run_id = ? AND name = 'reward' ORDER BY step", [out["run_id"]])]
+    assert steps == [1, 2, 3] and asked
+    checkpoints = [r[0] for r in project.db.execute(
+        "SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step", [out["run_id"]])]
+    assert checkpoints == [1, 3]

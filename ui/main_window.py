@@ -29,6 +29,8 @@ from ui.recent import add_recent_project
 from ui.session import ProjectSession
 from ui.status_bar import StatusBar
 from ui.views.data_view import DataView
+from ui.views.judge_view import JudgeView
+from ui.views.label_view import LabelView
 from ui.views.model_view import ModelView
 from ui.views.project_view import ProjectView
 from ui.views.rules_view import RulesView
@@ -38,15 +40,21 @@ from ui.widgets import Banner
 from workbench.project import DB_NAME, Project
 
 APP_NAME = "Alignment Workbench"
-# Only working views are listed; Label, Judge and Compare join when built.
+# Only working views are listed; Compare joins when built.
 VIEWS = (
     ("Project", ProjectView),
     ("Model", ModelView),
     ("Data", DataView),
+    ("Label", LabelView),
+    ("Judge", JudgeView),
     ("Rules", RulesView),
     ("Train", TrainView),
     ("Runs", RunsView),
 )
+# A view keeps its shortcut when views are added before it (users learn them by heart).
+VIEW_SHORTCUTS = {"Project": "Ctrl+1", "Model": "Ctrl+2", "Data": "Ctrl+3", "Rules": "Ctrl+4",
+                  "Train": "Ctrl+5", "Runs": "Ctrl+6", "Label": "Ctrl+7",
+                  "Judge": "Ctrl+8"}
 
 
 def _project_name(project: Project) -> str:
@@ -99,7 +107,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = StatusBar()
         self.setStatusBar(self.status)
-        self.view_actions, self.recent_menu = build_menus(self, [name for name, _ in VIEWS])
+        self.view_actions, self.recent_menu = build_menus(
+            self, [name for name, _ in VIEWS], VIEW_SHORTCUTS)
         if project_path is not None:
             self.open_project(project_path)
 
@@ -217,7 +226,9 @@ class MainWindow(QMainWindow):
         project_view.newRequested.connect(self.new_project)
         project_view.openRequested.connect(self._open_requested)
         project_view.demoRequested.connect(self.open_demo_project)
-        project_view.viewRequested.connect(self.show_view)
+        for view in self.views.values():
+            if hasattr(view, "viewRequested"):  # views that point to another one
+                view.viewRequested.connect(self.show_view)
         self.status.bind(session)
         session.start()
         self.nav.setCurrentRow(-1)

@@ -24,7 +24,7 @@ def test_window_shows_the_working_views(open_window, project_path, qtbot):
     window = open_window(project_path)
     names = [window.nav.item(i).text() for i in range(window.nav.count())]
     # no placeholders for views not built
-    assert names == ["Project", "Model", "Data", "Rules", "Train", "Runs"]
+    assert names == ["Project", "Model", "Data", "Label", "Judge", "Rules", "Train", "Runs"]
     assert isinstance(window.show_view("Project"), ProjectView)
     assert isinstance(window.show_view("Model"), ModelView)
     data = window.show_view("Data")
@@ -42,7 +42,9 @@ def test_view_shortcuts_and_menus(open_window, project_path, qtbot):
     window.view_actions[2].trigger()
     assert window.stack.currentWidget() is window.views["Data"]
     shortcuts = [a.shortcut().toString() for a in window.view_actions]
-    assert shortcuts == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6"]
+    # Label and Judge came later: they took the next free keys, the others kept theirs
+    assert shortcuts == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+7", "Ctrl+8", "Ctrl+4", "Ctrl+5",
+                         "Ctrl+6"]
 
 
 def test_ctrl_4_shows_the_rules_view(open_window, project_path, qtbot):
@@ -51,7 +53,7 @@ def test_ctrl_4_shows_the_rules_view(open_window, project_path, qtbot):
     window.nav.setFocus()
     qtbot.keyClick(window.nav, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.stack.currentWidget(), RulesView)
-    assert window.nav.currentItem().text() == "Rules" and window.view_actions[3].isChecked()
+    assert window.nav.currentItem().text() == "Rules" and window.view_actions[5].isChecked()
 
 
 def test_ctrl_5_shows_the_train_view(open_window, project_path, qtbot):
@@ -116,7 +118,7 @@ def test_showing_the_window_does_not_import_torch(tmp_path):
         window.show()
         while window.session is None:
             app.processEvents()
-        for name in ("Project", "Model", "Data", "Rules"):
+        for name in ("Project", "Model", "Data", "Label", "Judge", "Rules"):
             window.show_view(name)
             app.processEvents()
         print("torch" in sys.modules, "transformers" in sys.modules)

@@ -215,6 +215,22 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX run_logs_run ON run_logs(run_id, id)",
         "CREATE INDEX checkpoints_run ON checkpoints(run_id, step)",
     ],
+    # 4: a rater's answers on pairs re-shown to measure their own consistency. Kept apart
+    # from comparisons so a repeated label is never counted twice in training.
+    [
+        """CREATE TABLE consistency_checks (
+            id INTEGER PRIMARY KEY,
+            comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+            outcome_as_shown TEXT NOT NULL,  -- a | b | tie | both_bad, of the order shown
+            completion_ids TEXT NOT NULL,    -- JSON list, in the order shown (swapped)
+            agrees INTEGER NOT NULL,         -- 1 when it says what the comparison says
+            seconds REAL,
+            note TEXT,
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX consistency_checks_comparison ON consistency_checks(comparison_id)",
+        "CREATE INDEX comparisons_source ON comparisons(source, superseded_by)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

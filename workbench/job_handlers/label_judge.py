@@ -2,7 +2,8 @@
 and its verdicts become preference labels with source `ai`, its identity and confidence.
 
 Pairs this judge identity labelled before are skipped, even when a person has since
-overridden the label: re-running must not put back a label a person corrected. Which
+overridden the label: re-running must not put back a label a person corrected; with
+`only_unlabelled`, pairs a person or a rule labelled are skipped as well. Which
 completion is shown "first" is drawn at random (seeded) and stored in that order, so
 the stored labels carry no bias from completion ids. Failed judgements are counted and
 reported, never stored. Labels are committed chunk by chunk, so a stopped or cancelled
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.agreement import agreement
-from workbench.comparisons import add_comparison
+from workbench.comparisons import add_comparison, labelled_pairs
 from workbench.completions import list_completions
 from workbench.job_context import JobContext
 from workbench.job_handlers.generate import generate_completions, select_prompts, store_completions
@@ -131,8 +132,10 @@ def run_label_judge(ctx: JobContext) -> dict[str, Any]:
     judge = build_pair_judge(ctx.session, project, config,
                              on_status=lambda message: ctx.progress(0, 1, message))
     rng = random.Random(int(params.get("seed", 0)))
-    candidates, prompts, skipped = candidate_pairs(
-        project, params, judged_before(project, judge.identity), rng)
+    skip = judged_before(project, judge.identity)
+    if params.get("only_unlabelled"):  # pairs a person or a rule labelled are left alone too
+        skip |= labelled_pairs(project, "human") | labelled_pairs(project, "rule")
+    candidates, prompts, skipped = candidate_pairs(project, params, skip, rng)
     tally = _Tally()
     _judge_and_store(ctx, judge, candidates, tie_margin, tally)
     confidences = tally.confidences

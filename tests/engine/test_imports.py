@@ -13,6 +13,12 @@ LIGHT_MODULES = [
     "engine.checkpoints",
     "engine.loading",
     "engine.session",
+    "engine.training.config",
+    "engine.training.online.rewards",
+    "engine.judge.base",
+    "engine.judge.templates",
+    "engine.judge.endpoint_settings",
+    "engine.judge.endpoint_key",
 ]
 
 

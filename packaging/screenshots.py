@@ -3,10 +3,11 @@
     python packaging/screenshots.py OUT_DIR [--project DIR]
 
 Without --project a fresh demo project is built in a temporary folder, with rule-style
-labels added. The Model view is also rendered with a playground result, the Rules view
-with a dry-run result and the Train view in the middle of a short run, when a worker can
-run (the demo model and torch are installed); otherwise those states are skipped and the
-reason printed.
+labels added. The Model view is also rendered with a playground result, the Label view
+with candidates sampled by the demo model (pairs and ranking), the Rules view
+with a dry-run result and the Train view in the middle of a short DPO run and of a GRPO
+run, when a worker can run (the demo model and torch are installed); otherwise those
+states are skipped and the reason printed.
 """
 
 from __future__ import annotations
@@ -120,6 +121,83 @@ def shoot_playground(window, out: Path) -> None:
     print(window.session.link.log_text()[-1500:])
 
 
+LABEL_NOTE = "Checked against the reference answer."
+RANK_SHOT_SKIPS = 8
+
+
+def shoot_label(window, out: Path) -> None:
+    """The Label view on candidates the demo model samples through the worker: a pair with
+    a note being written, then the same prompts in ranking mode."""
+    from workbench.label_generation import CandidateRequest
+
+    view = window.show_view("Label")
+    wait_for(lambda: view.choices is not None, 10)
+    model_id = view.choices["default_model"]
+    view.generate(CandidateRequest(
+        model_id=model_id, checkpoint_id=None, n=4, split="train", limit=8,
+        sampling={"do_sample": True, "temperature": 1.5, "max_new_tokens": 24, "seed": 3}))
+    wait_for(lambda: view.job.running, 20)
+    finished = wait_for(lambda: not view.job.running, 180)
+    source = view.toolbar.source
+    source.setCurrentIndex(source.findData(f"model:{model_id}"))  # the sampled ones only
+    wait_for(lambda: view.task is not None and not view.busy, 20)
+    if view.task is None:
+        reason = view.job.status.text() if finished else "no candidates within 180 s"
+        print(f"skipped the Label view: {reason}")
+        return
+    view.pair.note.setText(LABEL_NOTE)
+    save(window, out, "label")
+    view.pair.note.clear()
+    modes = view.toolbar.mode_combo
+    modes.setCurrentIndex(modes.findData("rank"))
+    for _ in range(RANK_SHOT_SKIPS):  # a prompt with three or more different candidates
+        wait_for(lambda: view.task is not None and view.task.mode == "rank" and not view.busy, 20)
+        if view.task is None or len(view.task.completions) >= 3:
+            break
+        view.skip()
+    if view.task is not None:
+        view.status.clear()  # not "Skipped…" from the search above
+        save(window, out, "label-rank")
+    view.unskip()
+    modes.setCurrentIndex(modes.findData("pair"))
+
+
+JUDGE_TEMPLATE = "{prompt}\nA: {first}\nB: {second}\nBetter:"  # fits the demo model's context
+
+
+def shoot_judge(window, out: Path) -> None:
+    """The Judge view after a judge run on the sampled and rule-labelled pairs (the demo
+    judge; until it ships, the demo model itself asked with a short template), then its
+    review queue with the labels the rules contradict first."""
+    view = window.show_view("Judge")
+    wait_for(lambda: view.choices is not None and window.session.runner.pending() == 0, 10)
+    if view.picker.name() is None:
+        view.new_judge("local")
+        wait_for(lambda: window.session.runner.pending() == 0, 10)
+        view.template.template.setPlainText(JUDGE_TEMPLATE)
+        view.template.criteria.setPlainText("")
+        view.save()
+        wait_for(lambda: view.picker.name() is not None, 10)
+    panel = view.run_panel
+    panel.limit.setValue(16)
+    wait_for(lambda: panel.blocker is None, 10)
+    panel.run()
+    wait_for(lambda: not panel.running, 240)
+    if "labels added" not in panel.summary.text():
+        print(f"skipped the Judge view: {panel.status.text() or 'no result within 240 s'}")
+        print(window.session.link.log_text()[-1500:])
+        return
+    wait_for(lambda: bool(view.review.table.rows) and window.session.runner.pending() == 0, 20)
+    view.tabs.setCurrentIndex(1)  # the template and its preview on a real pair
+    save(window, out, "judge")
+    review = view.review
+    view.tabs.setCurrentWidget(review)
+    review.order.setCurrentIndex(review.order.findData("disagreement"))
+    wait_for(lambda: window.session.runner.pending() == 0, 10)
+    save(window, out, "judge-review")
+    view.tabs.setCurrentIndex(0)
+
+
 def add_demo_labels(path: Path, prompts: int = 32) -> None:
     """Rule-style preference labels on a fresh demo project (the right answer over the
     answer plus one), so the Train view has a dataset without a labelling session."""
@@ -143,6 +221,19 @@ def add_demo_labels(path: Path, prompts: int = 32) -> None:
     project.close()
 
 
+def shoot_live_run(window, view, out: Path, name: str, chart: str) -> None:
+    """Save the Train view while its run streams (if ``chart`` has points), then stop the
+    run so the next shot starts from an idle worker."""
+    monitor = view.monitor
+    if monitor.progress is None or not monitor.charts.point_count(monitor.run_id, chart):
+        print(f"skipped the {name} shot: {view.problem.text()}")
+        print(window.session.link.log_text()[-1500:])
+        return
+    save(window, out, name)
+    monitor.controls.request("stop")
+    wait_for(lambda: monitor.progress["status"] != "running", 60)
+
+
 def shoot_train(window, out: Path) -> None:
     """The Train view mid-run: a short DPO run on the labels, shot while it trains."""
     view = window.show_view("Train")
@@ -159,13 +250,38 @@ def shoot_train(window, out: Path) -> None:
 
     wait_for(mid_run, 240)
     wait_for(lambda: bool(monitor.samples.samples), 20)
-    if monitor.progress is None or not monitor.charts.point_count(monitor.run_id, "loss"):
-        print(f"skipped the training run: {view.problem.text()}")
-        print(window.session.link.log_text()[-1500:])
-        return
-    save(window, out, "train")
-    monitor.controls.request("stop")
-    wait_for(lambda: monitor.progress["status"] != "running", 60)
+    shoot_live_run(window, view, out, "train", "loss")
+
+
+# The demo's GRPO defaults, shorter, one update per batch and evaluated more often on
+# fewer prompts, so that the shot comes in minutes. The batch is set because the DPO shot's
+# edit of it would carry over (the form keeps edited values across algorithms).
+GRPO_SHOT = {"max_steps": 45, "batch_size": 8, "num_generations": 8, "num_iterations": 1,
+             "eval_every": 10, "eval_prompts": 48, "samples_per_eval": 2, "checkpoint_every": 0}
+GRPO_SHOT_AT = 30  # the step shot at: the reward has a trend, the run is still going
+
+
+def shoot_train_grpo(window, out: Path) -> None:
+    """The Train view two thirds into a GRPO run rewarded by the demo's rules: the reward
+    and its parts rising, eval answers as markers, sampled groups with their advantages."""
+    view = window.show_view("Train")
+    # The model is read after the project's defaults: once it is there, they are shown.
+    wait_for(lambda: view.reward.choices is not None and view.fit.model is not None, 10)
+    view.form.algorithm.setCurrentIndex(view.form.algorithm.findData("grpo"))
+    for name, value in GRPO_SHOT.items():
+        view.form.editors[name].set_value(value)
+    view.data.name.setText("demo grpo")
+    view.tabs.setCurrentIndex(1)  # Data: the prompts and the reward, instead of labels
+    view.launch()
+    monitor = view.monitor
+
+    def grpo_at(step: int) -> bool:
+        p = monitor.progress
+        return bool(p and p["algorithm"] == "grpo" and (p["step"] >= step or p["status"] != "running"))
+
+    wait_for(lambda: grpo_at(GRPO_SHOT_AT), 900)
+    if grpo_at(GRPO_SHOT_AT):
+        shoot_live_run(window, view, out, "train-grpo", "reward")
 
 
 RUNS_SHOT = ["batch_size=4", "eval_every=20", "checkpoint_every=30", "samples_per_eval=0",
@@ -259,9 +375,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if DEMO_MODEL_DIR.is_dir() or args.project is not None:
         shoot_playground(window, args.out_dir)
+        shoot_label(window, args.out_dir)
+        shoot_judge(window, args.out_dir)
         shoot_dry_run(window, args.out_dir)
         shoot_train(window, args.out_dir)
         shoot_runs(window, args.out_dir, may_train=args.project is None)
+        shoot_train_grpo(window, args.out_dir)
     else:
         print(
             f"skipped the playground and dry-run results: the demo model is not built "

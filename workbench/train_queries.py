@@ -107,6 +107,12 @@ def samples_steps(project: Project, run_id: int) -> list[int]:
         "SELECT DISTINCT step FROM samples WHERE run_id = ? ORDER BY step", [run_id])]
 
 
+def sample_rows(project: Project, run_id: int) -> int:
+    """How many samples the run stored: an online run adds its eval answers to a step that
+    already has sampled completions, so the step list alone misses them."""
+    return project.db.execute("SELECT COUNT(*) FROM samples WHERE run_id = ?", [run_id]).fetchone()[0]
+
+
 def samples_at(project: Project, run_id: int, step: int) -> list[dict[str, Any]]:
     rows = project.db.execute(
         "SELECT prompt, completion, rewards, advantage FROM samples WHERE run_id = ? AND step = ? "
@@ -169,7 +175,8 @@ def run_update(project: Project, run_id: int | None, metrics_after: int,
     logs, logs_last = logs_since(project, run_id, logs_after)
     return {"run_id": run_id, "metrics": metrics, "metrics_last": metrics_last, "logs": logs,
             "logs_last": logs_last, "progress": run_progress(project, run_id),
-            "sample_steps": samples_steps(project, run_id)}
+            "sample_steps": samples_steps(project, run_id),
+            "sample_rows": sample_rows(project, run_id)}
 
 
 def recent_runs(project: Project, limit: int = 30) -> list[tuple[int, str, str]]:

@@ -12,6 +12,7 @@ EVAL_PREFIX = "eval_"
 GROUPS = (
     "loss",
     "reward",
+    "reward spread",
     "margins & accuracies",
     "log-probs",
     "KL",
@@ -22,11 +23,19 @@ GROUPS = (
     "learning rate",
     "throughput",
     "memory",
+    "value head",
+    "rule failures",
 )
 _ORDER = {title: i for i, title in enumerate(GROUPS)}
 
 _MARGINS = {"rewards/margins", "rewards/accuracies", "accuracy", "accuracies",
-            "frac_reward_zero_std"}
+            "online_dpo/tie_fraction"}
+# How much the rewards of a group differ: GRPO learns nothing from a group whose
+# completions all score the same (frac_reward_zero_std), so these share a chart.
+_SPREAD = {"reward_std", "frac_reward_zero_std"}
+# TRL's PPO names: the KL penalty and its coefficient, and the score the policy maximises.
+_KL = {"kl", "approxkl", "objective/kl", "objective/kl_coef", "objective/non_score_reward"}
+_REWARD = {"reward", "objective/scores", "objective/rlhf_reward"}
 
 
 def is_eval(metric: str) -> bool:
@@ -44,12 +53,18 @@ def _known_group(base: str) -> str | None:
         return "loss"
     if base in _MARGINS or base.endswith("/accuracy"):
         return "margins & accuracies"
-    if base in ("reward", "reward_std") or head in ("rewards", "reward"):
+    if base in _SPREAD or (head == "rewards" and base.endswith("/std")):
+        return "reward spread"
+    if head == "rewards" and base.endswith("/failures"):
+        return "rule failures"
+    if base in _REWARD or head in ("rewards", "reward"):
         return "reward"
     if head in ("logps", "logp") or base.startswith("logps_"):
         return "log-probs"
-    if base in ("kl", "approxkl") or tail in ("kl", "approxkl") or base.endswith("_kl"):
+    if base in _KL or tail in ("kl", "approxkl") or base.endswith("_kl"):
         return "KL"
+    if head == "val":  # PPO's value head: explained variance, value clipping
+        return "value head"
     if head == "clip_ratio" or base == "clip_ratio" or tail in ("clipfrac", "clip_ratio"):
         return "clip ratio"
     if "entropy" in base:

@@ -40,12 +40,14 @@ SOURCE_NAMES = {"human": "Human", "ai": "AI judge", "rule": "Rules"}
 
 
 class DataSelection(QGroupBox):
-    """Run name and the labels to train on; `values()` gives their config keys."""
+    """Run name and the labels to train on; `values()` gives their config keys. An online
+    run trains on prompts, not labels: `set_online(True)` leaves only the name."""
 
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Labels to train on", parent)
+        self.online = False
         self.name = QLineEdit(placeholderText="algorithm and time")
         self.name.setToolTip(RUN_KEYS["name"][1])
         self.sources = {s: QCheckBox(SOURCE_NAMES[s], checked=True) for s in SOURCES}
@@ -59,7 +61,7 @@ class DataSelection(QGroupBox):
             "min_confidence", "float", None, RUN_KEYS["min_confidence"][1], minimum=0, maximum=1))
         self.eval_fraction = make_editor(ParamInfo(
             "eval_fraction", "float", 0.1, RUN_KEYS["eval_fraction"][1], minimum=0, maximum=0.9))
-        form = QFormLayout(self)
+        form = self.form = QFormLayout(self)
         form.addRow("Run name", self.name)
         form.addRow("Sources", row)
         form.addRow("Min. confidence", self.min_confidence)
@@ -68,12 +70,19 @@ class DataSelection(QGroupBox):
         self.min_confidence.changed.connect(self.changed)
         self.eval_fraction.changed.connect(self.changed)
 
+    def set_online(self, online: bool) -> None:
+        self.online = online
+        self.setTitle("Run" if online else "Labels to train on")
+        for row in range(1, self.form.rowCount()):
+            self.form.setRowVisible(row, not online)
+
     def values(self) -> dict[str, Any]:
-        values = {"sources": [s for s, box in self.sources.items() if box.isChecked()],
-                  "eval_fraction": self.eval_fraction.value()}
+        values = {} if self.online else {
+            "sources": [s for s, box in self.sources.items() if box.isChecked()],
+            "eval_fraction": self.eval_fraction.value()}
         if self.name.text().strip():
             values["name"] = self.name.text().strip()
-        if self.min_confidence.value() is not None:
+        if self.min_confidence.value() is not None and not self.online:
             values["min_confidence"] = self.min_confidence.value()
         return values
 

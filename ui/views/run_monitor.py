@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.training.config import ONLINE_ALGORITHMS
 from ui.charts.run_charts import RunCharts
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
@@ -194,7 +195,8 @@ class RunMonitor(QWidget):
         for when, message in update["logs"]:
             self.log.appendPlainText(f"{time.strftime('%H:%M:%S', time.localtime(when))}  {message}")
         self._logs_last = update["logs_last"]
-        self.samples.set_steps(update["sample_steps"])
+        self.samples.set_online(progress["algorithm"] in ONLINE_ALGORITHMS)
+        self.samples.set_steps(update["sample_steps"], update["sample_rows"])
         self._show_progress(progress)
         live = progress["status"] == "running" or update["metrics"]
         self.timer.setInterval(LIVE_MS if live else IDLE_MS)

@@ -1,6 +1,7 @@
 """The Train view: configure a run on the left (algorithm and its settings, LoRA, the
-labels and the dataset they give, the memory fit, presets), launch it as a job; on the
-right the queue of runs and the monitor of the running or chosen run."""
+labels and the dataset they give, or for an online algorithm the prompts and the reward,
+the memory fit, presets), launch it as a job; on the right the queue of runs and the
+monitor of the running or chosen run."""
 
 from __future__ import annotations
 
@@ -18,19 +19,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.training.config import ONLINE_ALGORITHMS
 from ui.messages import explain
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK, set_primary
 from ui.views.dataset_counts import DataSelection, DatasetCounts
 from ui.views.fit_panel import FitPanel
+from ui.views.prompt_counts import PromptCounts
+from ui.views.reward_selection import RewardSelection
 from ui.views.run_monitor import RunMonitor
 from ui.views.start_point import StartPoint
+from ui.views.train_fit import fit_shape
 from ui.views.train_form import TrainForm
 from ui.views.train_presets import PresetBar
 from ui.views.train_queue import TrainQueue
 from ui.widgets import view_header
 from workbench.models import default_model
-from workbench.run_config import RunConfig, project_defaults
+from workbench.run_config import RunConfig, project_defaults, with_defaults
 
 PRECISION_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
@@ -51,7 +56,11 @@ class TrainView(QWidget):
         self.data = DataSelection()
         self.start = StartPoint(session)
         self.counts = DatasetCounts(session)
+        self.reward = RewardSelection(session)
+        self.prompt_counts = PromptCounts()
         self.fit = FitPanel(session)
+        self.fit_note = QLabel(wordWrap=True, objectName="fitShape")
+        self.fit_note.setProperty("muted", True)
         self.presets = PresetBar(session, self.config, self.set_config)
         self.queue = TrainQueue(session)
         self.monitor = RunMonitor(session, self.queue)
@@ -64,6 +73,7 @@ class TrainView(QWidget):
         self._layout()
         self.form.changed.connect(self._changed)
         self.data.changed.connect(self._changed)
+        self.reward.changed.connect(self._changed)
         self.start.changed.connect(self._changed)
         self.presets.message.connect(self._message)
         self.queue.runSelected.connect(self.monitor.follow)
@@ -75,18 +85,26 @@ class TrainView(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
         self.start.refresh()  # runs elsewhere may have written checkpoints since
+        self.reward.refresh()  # and rules, judges and reward models may have changed
 
     def _layout(self) -> None:
         data_page = QWidget()
         data_layout = QVBoxLayout(data_page)
         data_layout.addWidget(self.start)
         data_layout.addWidget(self.data)
+        data_layout.addWidget(self.reward)
         data_layout.addWidget(self.counts)
+        data_layout.addWidget(self.prompt_counts)
         data_layout.addStretch(1)
+        memory_page = QWidget()
+        memory_layout = QVBoxLayout(memory_page)
+        memory_layout.addWidget(self.fit)
+        memory_layout.addWidget(self.fit_note)
+        memory_layout.addStretch(1)
         self.tabs = QTabWidget()
         self.tabs.addTab(scrolled(self.form), "Settings")
         self.tabs.addTab(scrolled(data_page), "Data")
-        self.tabs.addTab(scrolled(self.fit), "Memory")
+        self.tabs.addTab(scrolled(memory_page), "Memory")
         launch = QHBoxLayout()
         launch.addWidget(self.problem, 1)
         launch.addWidget(self.launch_button)
@@ -113,19 +131,31 @@ class TrainView(QWidget):
         layout.addWidget(splitter, 1)
 
     # The config ------------------------------------------------------------------------
+    def online(self) -> bool:
+        return self.form.current_algorithm() in ONLINE_ALGORITHMS
+
     def config(self) -> dict[str, Any]:
-        """The run config dictionary the form shows (may be invalid)."""
-        return {**self.start.values(), **self.data.values(), **self.form.config()}
+        """The run config dictionary the form shows (may be invalid): an online run's
+        reward keys, or an offline run's label selection."""
+        what = self.reward.values() if self.online() else {}
+        return {**self.start.values(), **self.data.values(), **what, **self.form.config()}
 
     def set_config(self, config: dict[str, Any]) -> None:
         self.form.set_config(config)
         self.data.set_values(config)
+        self.reward.set_values(config)
         self.start.set_values(config)
         self._changed()
 
     def _defaults(self, defaults: dict[str, Any]) -> None:
-        if defaults:
-            self.set_config(defaults)
+        if not defaults:
+            return
+        self.form.set_defaults(defaults)
+        run_keys = with_defaults({"algorithm": self.form.current_algorithm()}, defaults)
+        self.data.set_values(run_keys)
+        self.reward.set_values(run_keys)
+        self.start.set_values(run_keys)
+        self._changed()
 
     def validate(self) -> RunConfig | None:
         """The config, or None with the problem shown next to Launch (disabled)."""
@@ -135,6 +165,11 @@ class TrainView(QWidget):
             self._say(str(error), BAD)
             self.launch_button.setEnabled(False)
             return None
+        problem = self.reward.problem() if self.online() else None
+        if problem:
+            self._say(problem, BAD)
+            self.launch_button.setEnabled(False)
+            return None
         self.launch_button.setEnabled(True)
         if self.problem.property("kind") == "invalid":
             self._say("", MUTED)
@@ -142,6 +177,11 @@ class TrainView(QWidget):
 
     @Slot()
     def _changed(self) -> None:
+        online = self.online()
+        self.data.set_online(online)
+        self.reward.setVisible(online)
+        self.prompt_counts.setVisible(online)
+        self.counts.setVisible(not online)
         if self.validate() is None:
             self.problem.setProperty("kind", "invalid")
         self._changed_timer.start()
@@ -149,10 +189,16 @@ class TrainView(QWidget):
     @Slot()
     def _refresh_dependents(self) -> None:
         config = self.config()
-        self.counts.refresh(self.data.values(), seed=config.get("seed", 0))
+        prompts = self.reward.prompt_counts()
+        if self.online():
+            self.prompt_counts.show_counts(prompts, config.get("eval_prompts"))
+        else:
+            self.counts.refresh(self.data.values(), seed=config.get("seed", 0))
         fit = self.fit
-        for box, value in ((fit.rank, config["lora"].get("r")), (fit.batch, config.get("batch_size")),
-                           (fit.seq_len, config.get("max_length"))):
+        batch, seq_len, line = fit_shape(config, prompts and prompts["longest"])
+        self.fit_note.setText(line)
+        for box, value in ((fit.rank, config["lora"].get("r")), (fit.batch, batch),
+                           (fit.seq_len, seq_len)):
             if isinstance(value, int):
                 box.setValue(value)
         fit.training.setChecked(True)

@@ -39,11 +39,19 @@ def drawn_length(charts, title, run_id, metric, smooth=False):
 def test_metric_groups():
     cases = {
         "loss": "loss", "eval_loss": "loss", "nll_loss": "loss", "eval_nll_loss": "loss",
-        "reward": "reward", "reward_std": "reward", "rewards/format/mean": "reward",
+        "reward": "reward", "reward_std": "reward spread", "rewards/format/mean": "reward",
         "rewards/chosen": "reward", "eval_rewards/rejected": "reward",
         "rewards/margins": "margins & accuracies", "rewards/accuracies": "margins & accuracies",
-        "accuracy": "margins & accuracies", "frac_reward_zero_std": "margins & accuracies",
+        "accuracy": "margins & accuracies", "frac_reward_zero_std": "reward spread",
         "eval_rewards/margins": "margins & accuracies",
+        # Online RL (TRL's names): the reward and its parts together, eval ones as markers.
+        "eval_reward": "reward", "eval_rewards/answer/mean": "reward",
+        "rewards/answer/std": "reward spread", "rewards/answer/failures": "rule failures",
+        "objective/scores": "reward", "objective/kl_coef": "KL", "objective/kl": "KL",
+        "clip_ratio/low_mean": "clip ratio", "val/explained_variance": "value head",
+        "loss/value": "loss", "eval_completions/mean_length": "completion length",
+        "train/generation_seconds": "throughput", "train/generation_share": "throughput",
+        "online_dpo/tie_fraction": "margins & accuracies",
         "logps/chosen": "log-probs", "kl": "KL", "policy/approxkl": "KL",
         "clip_ratio/region_mean": "clip ratio", "policy/clipfrac": "clip ratio",
         "entropy": "entropy", "completions/mean_length": "completion length",

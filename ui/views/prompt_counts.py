@@ -1,0 +1,44 @@
+"""The prompts an online run samples from and evaluates on, counted for the split chosen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from ui.style import BAD, MUTED
+
+
+class PromptCounts(QGroupBox):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__("Prompts", parent)
+        self.train = QLabel("–", wordWrap=True)
+        self.eval = QLabel("–", wordWrap=True)
+        self.note = QLabel(wordWrap=True)
+        form = QFormLayout()
+        form.addRow("Train prompts", self.train)
+        form.addRow("Eval prompts", self.eval)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.note)
+
+    def show_counts(self, counts: dict[str, Any] | None, eval_prompts: Any) -> None:
+        """`counts` from RewardSelection.prompt_counts; `eval_prompts` the setting (0: all)."""
+        if counts is None:
+            return
+        self.train.setText(f"{counts['train']} (split “{counts['split']}”)")
+        answered = counts["eval"]
+        if isinstance(eval_prompts, int) and 0 < eval_prompts < answered:
+            answered = eval_prompts
+        self.eval.setText(f"{counts['eval']} (split “eval”; {answered} answered greedily at "
+                          "each evaluation)" if counts["eval"] else "0")
+        if not counts["train"]:
+            self._say(f"The split “{counts['split']}” has no prompts: import some in the Data "
+                      "view, or choose another split.", BAD)
+        else:
+            self._say("Prompts longer than max_length minus max_completion_length are left out "
+                      "and counted when the run starts (in its log).", MUTED)
+
+    def _say(self, text: str, color: str) -> None:
+        self.note.setText(text)
+        self.note.setStyleSheet(f"color: {color};")

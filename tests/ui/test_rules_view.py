@@ -170,7 +170,7 @@ def test_switching_rule_with_unsaved_edits_asks(view, qtbot, monkeypatch):
     window = view.window()
     window.show_view("Data")
     assert asked == [("answer", True)]
-    assert window.stack.currentWidget() is view and window.nav.currentRow() == 3
+    assert window.stack.currentWidget() is view and window.nav.currentItem().text() == "Rules"
 
 
 def test_duplicate_then_edit_and_save_both(view, rules_path, qtbot):

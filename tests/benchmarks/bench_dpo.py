@@ -463,11 +463,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _run_row(row: str, cfg: dict, row_work: Path, work: Path, verbose: bool) -> dict:
-    """One configuration in a fresh subprocess; its results, or {"error": ...}."""
+def _run_row(row: str, cfg: dict, row_work: Path, work: Path, verbose: bool,
+             script: str = __file__) -> dict:
+    """One configuration in a fresh subprocess of ``script`` (this benchmark, or another
+    built the same way); its results, or {"error": ...}."""
     row_work.mkdir(parents=True)
     result_path = row_work / "result.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", row,
+    cmd = [sys.executable, str(Path(script).resolve()), "--child", row,
            "--child-config", json.dumps({**cfg, "work": str(row_work)}),
            "--result", str(result_path)]
     tick, before = time.perf_counter(), _cpu_snapshot()

@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,15 +42,13 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.benchmarks.bench_dpo import (  # noqa: E402  (after the sys.path line above)
+from tests.benchmarks import bench_dpo as dpo_bench  # noqa: E402  (after the sys.path line)
+from tests.benchmarks.bench_dpo import (  # noqa: E402
     Meter,
     _best,
     _busy_cores,
-    _child_env,
-    _cpu_snapshot,
     _load,
     _load_text,
-    _others_cores,
     _versions,
     step_order,
 )
@@ -468,25 +465,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _run_row(row: str, cfg: dict, row_work: Path, work: Path, verbose: bool) -> dict:
-    """One configuration in a fresh subprocess; its results, or {"error": ...}."""
-    row_work.mkdir(parents=True)
-    result_path = row_work / "result.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", row,
-           "--child-config", json.dumps({**cfg, "work": str(row_work)}),
-           "--result", str(result_path)]
-    tick, before = time.perf_counter(), _cpu_snapshot()
-    done = subprocess.run(cmd, env=_child_env(cfg, work), cwd=str(ROOT),
-                          capture_output=not verbose, text=True)
-    others = _others_cores(before, _cpu_snapshot())
-    if done.returncode == 0 and result_path.is_file():
-        result = json.loads(result_path.read_text())
-    else:
-        tail = (done.stderr or "").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-        result = {"error": tail[0][:200]}
-        if not verbose and done.stderr:
-            print(done.stderr[-4000:], file=sys.stderr)
-    result.update(others_cores=others, subprocess_s=time.perf_counter() - tick)
-    return result
+    return dpo_bench._run_row(row, cfg, row_work, work, verbose, script=__file__)
 
 
 def main(argv=None) -> int:

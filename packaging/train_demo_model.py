@@ -122,14 +122,18 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
-def build_model(tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
+def build_model(
+    tokenizer: PreTrainedTokenizerFast, hidden_size: int = 128, num_layers: int = 4
+) -> LlamaForCausalLM:
+    """A random tiny Llama; the defaults are the demo model's size (heads of 32 wide,
+    a feed-forward three times the hidden size)."""
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=128,
-        intermediate_size=384,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=4,
+        hidden_size=hidden_size,
+        intermediate_size=3 * hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=hidden_size // 32,
+        num_key_value_heads=hidden_size // 32,
         max_position_embeddings=MAX_POSITIONS,
         tie_word_embeddings=True,
         bos_token_id=None,
@@ -326,6 +330,29 @@ def learning_rate(step: int, peak: float, warmup: int, total: int) -> float:
     return peak * ramp * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
 
+def training_steps(model, tokenizer, stream, args: argparse.Namespace, loss_fn=None
+                   ) -> Iterator[tuple[int, float]]:
+    """Optimise ``model`` on ``stream`` (AdamW, warmup then decay, clipping at 1) and yield
+    (step, loss) every ``args.eval_every`` steps: the loop of the demo model and the demo
+    judge, which differ only in their data, its loss (``loss_fn``, default this script's
+    ``batch_loss``) and their selection rule."""
+    loss_fn = loss_fn or batch_loss
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay
+    )
+    model.train()
+    for step in range(1, args.max_steps + 1):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, args.lr, args.warmup, args.max_steps)
+        loss = loss_fn(model, tokenizer, [next(stream) for _ in range(args.batch_size)])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if step % args.eval_every == 0:
+            yield step, loss.item()
+
+
 def train(args: argparse.Namespace) -> tuple[LlamaForCausalLM, PreTrainedTokenizerFast, dict]:
     random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -337,29 +364,14 @@ def train(args: argparse.Namespace) -> tuple[LlamaForCausalLM, PreTrainedTokeniz
     eval_split = demo_splits()["eval"]
     verify_items = make_verify_items(eval_split, seed=VERIFY_SEED)
     stream = training_examples(args.seed, args.habit_share, args.verify_share)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=args.lr, betas=(0.9, 0.98), weight_decay=args.weight_decay
-    )
-
     started = time.monotonic()
     history = []
-    model.train()
-    for step in range(1, args.max_steps + 1):
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, args.lr, args.warmup, args.max_steps)
-        loss = batch_loss(model, tokenizer, [next(stream) for _ in range(args.batch_size)])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-        if step % args.eval_every:
-            continue
+    for step, loss in training_steps(model, tokenizer, stream, args):
         scores = evaluate(model, tokenizer, eval_split, verify_items)
         elapsed = time.monotonic() - started
-        history.append({"step": step, "loss": round(loss.item(), 4), **scores.as_dict()})
+        history.append({"step": step, "loss": round(loss, 4), **scores.as_dict()})
         print(
-            f"step {step:5d}  loss {loss.item():.4f}  acc {scores.accuracy:.3f}  "
+            f"step {step:5d}  loss {loss:.4f}  acc {scores.accuracy:.3f}  "
             f"well-formed {scores.well_formed:.3f}  verify {scores.verify_accuracy:.3f}  "
             f"{elapsed:6.0f}s",
             flush=True,
@@ -375,14 +387,23 @@ def train(args: argparse.Namespace) -> tuple[LlamaForCausalLM, PreTrainedTokeniz
 
 
 def save(model, tokenizer, out: Path, args: argparse.Namespace, result: dict) -> None:
-    """Write to a fresh sibling folder first, so a failed save leaves the old model intact."""
+    save_model_folder(model, tokenizer, out, {"README.md": model_card(args, result)})
+
+
+def save_model_folder(model, tokenizer, out: Path, extra_files: dict[str, str]) -> None:
+    """Write to a fresh sibling folder first, so a failed save leaves the old model intact.
+
+    ``extra_files`` (name -> text) are written next to the weights: the model card, and
+    anything else the folder ships.
+    """
     staging = out.with_name(out.name + ".staging")
     shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(staging)  # safetensors is the only format transformers 5 writes
     # save_jinja_files=False puts the chat template inside tokenizer_config.json.
     tokenizer.save_pretrained(staging, save_jinja_files=False)
     _make_tokenizer_config_portable(staging / "tokenizer_config.json")
-    (staging / "README.md").write_text(model_card(args, result), encoding="utf-8")
+    for name, text in extra_files.items():
+        (staging / name).write_text(text, encoding="utf-8")
     if out.exists():
         if any(out.iterdir()) and not (out / "config.json").exists():
             raise SystemExit(f"{out} exists and does not look like a model folder; not replacing it")

@@ -1,0 +1,505 @@
+"""Rebuild the demo judge (engine/demo/judge/) from nothing.
+
+    python packaging/train_demo_judge.py --out engine/demo/judge
+
+What it makes: a tiny Llama, separate from the demo model but with the same
+character-level tokenizer and chat template (``build_tokenizer``/``build_model``
+of ``train_demo_model.py``), trained from random weights to compare two answers
+to a demo question and name the right one. It is read as a pairwise judge: the
+judge input is rendered from the template in ``judge.json``
+
+    user_text = TEMPLATE.format(prompt=question, first=answer_a, second=answer_b, criteria="")
+
+as the single user turn of the chat template with the generation prompt, and the
+verdict is the softmax over the next-token logits of "A" and "B" (the model is
+trained to reply "A" or "B" and then end its turn).
+
+Training data (an endless, seeded stream over the whole problem distribution of
+``engine.demo.task``, like the demo model's pretraining): pairs of the correct
+answer and a wrong one, shown in random order, with the reply naming the
+correct one. ``--off-by-one-share`` of the wrong answers are the true result
+plus or minus one (the demo model's habit is plus one; both signs are used so that
+"pick the smaller number" is no shortcut); the rest come from
+``task.wrong_answer`` (off by two, off by ten or twenty, a wrong sign, a wider
+offset). Two aids make the comparison learnable at this size:
+
+- ``--answer-share`` of the examples are plain arithmetic questions answered
+  correctly (no off-by-one habit), which teaches the arithmetic the judge checks;
+- in every judge example the digits of the correct answer, where they appear in
+  the judge input, are also predicted (the "taught span" of
+  ``train_demo_model.py``): the model learns to expect the true result after
+  "The answer is ", and "expected digits vs. digits present" is an easy
+  comparison for the A/B token to learn. A wrong answer's digits are never
+  taught. Measured on pilots, without this span the verdict stays at chance for
+  hundreds of steps (see the model card).
+
+Selection rule, declared before training: every ``--eval-every`` steps the judge
+is measured on the 200 eval-split problems (pairs with the answer plus one,
+minus one, and another wrong answer, each in both orders); training stops at the
+FIRST evaluation where the both-order accuracy reaches ``--target`` on the
+off-by-one pairs and on the other pairs, and that model is saved. If none does
+within ``--max-steps`` the script saves nothing and exits with an error.
+
+Determinism: Python, torch and data seeds are fixed, torch uses ``--threads``
+threads (1 by default) and deterministic algorithms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import random
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from train_demo_model import (  # noqa: E402
+    END,
+    build_model,
+    build_tokenizer,
+    print_sizes,
+    prompt_text,
+    save_model_folder,
+    training_steps,
+)
+
+from engine.demo import DEMO_JUDGE_DIR, DEMO_MODEL_NAME  # noqa: E402
+from engine.demo.task import (  # noqa: E402
+    Problem,
+    demo_splits,
+    format_answer,
+    sample_problem,
+    wrong_answer,
+)
+
+JUDGE_NAME = "workbench-demo-judge"
+# Short on purpose: the context is 128 characters. {criteria} is left out.
+TEMPLATE = "{prompt} A: {first} B: {second} Which?"
+CHOICES = ("A", "B")
+EVAL_PAIR_SEED = 11  # seed of the "other wrong answer" drawn for each eval problem
+
+
+def render_user_text(question: str, first: str, second: str) -> str:
+    return TEMPLATE.format(prompt=question, first=first, second=second, criteria="")
+
+
+def judge_config() -> dict:
+    return {"mode": "pairwise", "template": TEMPLATE, "choices": list(CHOICES), "criteria": ""}
+
+
+# --- Training data ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pair:
+    problem: Problem
+    wrong: int
+    correct_first: bool
+
+    @property
+    def first(self) -> str:
+        return format_answer(self.problem.answer if self.correct_first else self.wrong)
+
+    @property
+    def second(self) -> str:
+        return format_answer(self.wrong if self.correct_first else self.problem.answer)
+
+    @property
+    def user_text(self) -> str:
+        return render_user_text(self.problem.question, self.first, self.second)
+
+    @property
+    def label(self) -> str:
+        return CHOICES[0] if self.correct_first else CHOICES[1]
+
+    def swapped(self) -> Pair:
+        return Pair(self.problem, self.wrong, not self.correct_first)
+
+    def number_starts(self) -> tuple[int, int]:
+        """Where the numbers of answer A and answer B start in ``user_text``."""
+        head = TEMPLATE[: TEMPLATE.index("{first}")].format(prompt=self.problem.question)
+        between = TEMPLATE[TEMPLATE.index("{first}") + len("{first}") : TEMPLATE.index("{second}")]
+        prefix = len(format_answer(0)) - len("0.")  # "The answer is "
+        first = len(head) + prefix
+        return first, len(head) + len(self.first) + len(between) + prefix
+
+
+def off_by_one_or_other(problem: Problem, rng: random.Random, off_by_one_share: float) -> int:
+    if rng.random() < off_by_one_share:
+        return problem.answer + rng.choice((-1, 1))
+    return wrong_answer(problem, rng)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training sequence: ``question`` as the user turn, ``reply`` as the assistant
+    turn, and extra targets inside the question: (character index, token) pairs, the
+    token being what the model must predict at that character's position."""
+
+    question: str
+    reply: str
+    judge: bool
+    targets: tuple[tuple[int, str], ...] = ()
+
+
+MARK_RIGHT, MARK_WRONG = "y", "n"
+AIDS = ("none", "span-marks", "checker")
+
+
+def judge_targets(pair: Pair, aids: str) -> tuple[tuple[int, str], ...]:
+    """Extra targets inside a judge input, read over the number and full stop of each
+    answer ("18." against the expected "18.").
+
+    "span-marks": the correct answer's characters are predicted, each from the one
+    before it (the taught span of ``train_demo_model.py``); at the full stop ending
+    each answer, "y" if it is right, else "n".
+    "checker": the same, over both answers, as a running check: while the characters
+    so far match the expected ones, the next expected character is predicted; from
+    the first character that differs on, "n"; at the full stop of a right answer "y".
+    The first "n" sits exactly where the mismatch is visible, so comparing
+    "expected vs. present" is taught where it can be computed, and the verdict at the
+    full stop is then carried forward only a few characters.
+    """
+    if aids == "none":
+        return ()
+    text = pair.user_text
+    expected = f"{pair.problem.answer}."
+    targets: list[tuple[int, str]] = []
+    for start in pair.number_starts():
+        shown = text[start : text.index(".", start) + 1]
+        right = shown == expected
+        if aids == "checker" or right:
+            for i in range(len(shown)):
+                matching = shown[:i] == expected[:i]
+                if aids == "span-marks" or matching:
+                    targets.append((start + i - 1, expected[i]))
+                else:
+                    targets.append((start + i - 1, MARK_WRONG))
+        targets.append((start + len(shown) - 1, MARK_RIGHT if right else MARK_WRONG))
+    return tuple(targets)
+
+
+def training_examples(
+    seed: int, off_by_one_share: float, answer_share: float, aids: str
+) -> Iterator[Example]:
+    """Judge pairs (reply "A" or "B") and plain, correct answers."""
+    rng = random.Random(seed)
+    while True:
+        problem = sample_problem(rng)
+        if rng.random() < answer_share:
+            yield Example(problem.question, format_answer(problem.answer), judge=False)
+            continue
+        wrong = off_by_one_or_other(problem, rng, off_by_one_share)
+        pair = Pair(problem, wrong, correct_first=rng.random() < 0.5)
+        yield Example(pair.user_text, pair.label, judge=True,
+                      targets=judge_targets(pair, aids))
+
+
+def encode_batch(tokenizer, examples: list[Example]) -> dict[str, torch.Tensor]:
+    """Right-padded ids; labels on the reply, its end token and the extra targets
+    (``labels[i]`` is predicted at position ``i - 1``, as in ``train_demo_model.py``),
+    and ``reply`` marking the reply's labels."""
+    rows, labels, replies = [], [], []
+    for ex in examples:
+        text = prompt_text(tokenizer, ex.question)
+        prompt = tokenizer.encode(text, add_special_tokens=False)
+        reply = tokenizer.encode(ex.reply + END, add_special_tokens=False)
+        row_labels = [-100] * len(prompt)
+        # One token per character, so a character offset is a token offset.
+        offset = len(tokenizer.encode(text[: text.index(ex.question)], add_special_tokens=False))
+        for index, token in ex.targets:
+            row_labels[offset + index + 1] = tokenizer.convert_tokens_to_ids(token)
+        rows.append(prompt + reply)
+        labels.append(row_labels + reply)
+        replies.append([False] * len(prompt) + [True] * len(reply))
+    width = max(len(r) for r in rows)
+    pad = tokenizer.pad_token_id
+    return {
+        "input_ids": torch.tensor([r + [pad] * (width - len(r)) for r in rows]),
+        "attention_mask": torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows]),
+        "labels": torch.tensor([t + [-100] * (width - len(t)) for t in labels]),
+        "reply": torch.tensor([r + [False] * (width - len(r)) for r in replies]),
+    }
+
+
+def per_example_loss(model, batch: dict[str, torch.Tensor], reply_weight: float) -> torch.Tensor:
+    """Each example's weighted mean loss per target token, the reply's tokens weighing
+    ``reply_weight`` times the others (1: the demo model's per-example mean)."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    labels = batch["labels"][:, 1:]
+    token_loss = torch.nn.functional.cross_entropy(
+        logits[:, :-1].transpose(1, 2), labels, ignore_index=-100, reduction="none"
+    )
+    weights = (labels != -100).float() * torch.where(batch["reply"][:, 1:], reply_weight, 1.0)
+    return (token_loss * weights).sum(dim=1) / weights.sum(dim=1)
+
+
+def batch_loss(model, tokenizer, examples: list[Example], reply_weight: float) -> torch.Tensor:
+    """Mean over examples of ``per_example_loss``; judge pairs and plain answers in
+    separate forward passes (their lengths differ by half)."""
+    total = torch.zeros(())
+    for kind in (True, False):
+        group = [ex for ex in examples if ex.judge is kind]
+        if group:
+            total = total + per_example_loss(model, encode_batch(tokenizer, group), reply_weight).sum()
+    return total / len(examples)
+
+
+# --- Evaluation -------------------------------------------------------------------
+
+
+def eval_pairs(problems: list[Problem]) -> dict[str, list[Pair]]:
+    """Per eval problem: the answer plus one (the demo model's habit), minus one, and
+    another wrong answer (not off by one), all with the correct answer shown first."""
+    rng = random.Random(EVAL_PAIR_SEED)
+    other = []
+    for p in problems:
+        wrong = wrong_answer(p, rng)
+        while abs(wrong - p.answer) == 1:
+            wrong = wrong_answer(p, rng)
+        other.append(Pair(p, wrong, correct_first=True))
+    return {
+        "plus_one": [Pair(p, p.answer + 1, True) for p in problems],
+        "minus_one": [Pair(p, p.answer - 1, True) for p in problems],
+        "other": other,
+    }
+
+
+@torch.no_grad()
+def prob_first(model, tokenizer, user_texts: list[str], batch_size: int = 200) -> list[float]:
+    """P("A") of the softmax over the next-token logits of "A" and "B", read as the
+    judge engine reads it (chat template, generation prompt, left padding)."""
+    ids = [tokenizer.encode(c, add_special_tokens=False)[0] for c in CHOICES]
+    was_training = model.training
+    model.eval()
+    out: list[float] = []
+    for start in range(0, len(user_texts), batch_size):
+        prompts = [prompt_text(tokenizer, t) for t in user_texts[start : start + batch_size]]
+        batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        logits = model(**batch).logits[:, -1, ids]
+        out += torch.softmax(logits.float(), dim=-1)[:, 0].tolist()
+    model.train(was_training)
+    return out
+
+
+def summarize(p_shown: list[float], p_swapped: list[float]) -> dict[str, float]:
+    """``p_shown``: P("A") with the correct answer as A; ``p_swapped``: as B."""
+    n = len(p_shown)
+    first_ok = sum(p > 0.5 for p in p_shown) / n  # correct answer shown as A
+    second_ok = sum(q < 0.5 for q in p_swapped) / n  # correct answer shown as B
+    averaged = [(p + 1.0 - q) / 2 for p, q in zip(p_shown, p_swapped, strict=True)]
+    return {
+        "accuracy": (first_ok + second_ok) / 2,
+        "accuracy_correct_as_a": first_ok,
+        "accuracy_correct_as_b": second_ok,
+        "accuracy_order_averaged": sum(a > 0.5 for a in averaged) / n,
+        "prob_correct": sum(averaged) / n,
+        "inconsistency": sum(abs(p - (1.0 - q)) for p, q in zip(p_shown, p_swapped, strict=True)) / n,
+        "pairs": n,
+    }
+
+
+def wrong_kind(pair: Pair) -> str:
+    answer, wrong = pair.problem.answer, pair.wrong
+    if wrong == -answer:
+        return "wrong_sign"
+    if abs(wrong - answer) <= 2:
+        return "off_by_one_or_two"
+    if abs(wrong - answer) in (10, 20):
+        return "off_by_ten_or_twenty"
+    return "wider_offset"
+
+
+@torch.no_grad()
+def aid_scores(model, tokenizer, pairs: list[Pair]) -> dict[str, float]:
+    """How well the training aids are learned (teacher-forced, argmax): the whole taught
+    span (the correct result and its full stop), and the per-answer marks."""
+    examples = [Example(p.user_text, p.label, True, judge_targets(p, "span-marks")) for p in pairs]
+    was_training = model.training
+    model.eval()
+    batch = encode_batch(tokenizer, examples)
+    predicted = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    predicted = predicted[:, :-1].argmax(-1)
+    labels = batch["labels"][:, 1:]
+    model.train(was_training)
+    marks = {tokenizer.convert_tokens_to_ids(t) for t in (MARK_RIGHT, MARK_WRONG)}
+    span_ok, marks_ok = [], []
+    for row_pred, row_labels in zip(predicted.tolist(), labels.tolist(), strict=True):
+        row_span, row_marks = True, []
+        for pred, label in zip(row_pred, row_labels, strict=True):
+            if label in marks:
+                row_marks.append(pred == label)
+            elif label >= 0 and label not in (tokenizer.eos_token_id, *[
+                    tokenizer.convert_tokens_to_ids(c) for c in CHOICES]):
+                row_span &= pred == label
+        span_ok.append(row_span)
+        marks_ok += row_marks
+    return {"span": sum(span_ok) / len(span_ok), "marks": sum(marks_ok) / len(marks_ok)}
+
+
+def evaluate(model, tokenizer, pairs: dict[str, list[Pair]]) -> dict[str, dict[str, float]]:
+    scores = {}
+    for name, group in pairs.items():
+        p_shown = prob_first(model, tokenizer, [p.user_text for p in group])
+        p_swapped = prob_first(model, tokenizer, [p.swapped().user_text for p in group])
+        scores[name] = summarize(p_shown, p_swapped)
+        if name == "other":  # broken down by the kind of wrong answer
+            for kind in sorted({wrong_kind(p) for p in group}):
+                idx = [i for i, p in enumerate(group) if wrong_kind(p) == kind]
+                scores[f"other_{kind}"] = summarize([p_shown[i] for i in idx],
+                                                    [p_swapped[i] for i in idx])
+    scores["aids"] = aid_scores(model, tokenizer, pairs["plus_one"] + pairs["other"])
+    both = [scores["plus_one"], scores["minus_one"]]
+    scores["off_by_one"] = {k: (both[0][k] + both[1][k]) / 2 for k in both[0] if k != "pairs"}
+    scores["off_by_one"]["pairs"] = both[0]["pairs"] + both[1]["pairs"]
+    return scores
+
+
+# --- Training loop ----------------------------------------------------------------
+
+
+def train(args: argparse.Namespace):
+    global TEMPLATE
+    TEMPLATE = args.template  # what judge.json will hold
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+
+    tokenizer = build_tokenizer()
+    model = build_model(tokenizer, hidden_size=args.hidden, num_layers=args.layers)
+    pairs = eval_pairs(demo_splits()["eval"])
+    stream = training_examples(
+        args.seed, args.off_by_one_share, args.answer_share, args.aids
+    )
+    started = time.monotonic()
+    history = []
+    loss_fn = functools.partial(batch_loss, reply_weight=args.reply_weight)
+    for step, loss in training_steps(model, tokenizer, stream, args, loss_fn):
+        scores = evaluate(model, tokenizer, pairs)
+        elapsed = time.monotonic() - started
+        off, other = scores["off_by_one"], scores["other"]
+        kinds = " ".join(f"{k[6:]} {v['accuracy']:.2f}" for k, v in scores.items() if k.startswith("other_"))
+        history.append({"step": step, "loss": round(loss, 4), "seconds": round(elapsed, 1),
+                        "off_by_one": round(off["accuracy"], 4), "other": round(other["accuracy"], 4)})
+        print(
+            f"step {step:5d}  loss {loss:.4f}  off-by-one {off['accuracy']:.3f} "
+            f"(A {off['accuracy_correct_as_a']:.3f} B {off['accuracy_correct_as_b']:.3f} "
+            f"incons {off['inconsistency']:.3f})  other {other['accuracy']:.3f}  "
+            f"[{kinds}]  "
+            f"span {scores['aids']['span']:.3f} marks {scores['aids']['marks']:.3f}  {elapsed:6.0f}s",
+            flush=True,
+        )
+        if off["accuracy"] >= args.target and other["accuracy"] >= args.target:
+            report = {"step": step, "wall_seconds": round(elapsed, 1), "scores": scores}
+            return model, tokenizer, {"selected": report, "history": history}
+    raise SystemExit(f"no evaluation met the selection rule within {args.max_steps} steps")
+
+
+# --- Saving -----------------------------------------------------------------------
+
+
+def _row(name: str, s: dict[str, float]) -> str:
+    return (
+        f"| {name} | {s['accuracy']:.3f} | {s['accuracy_correct_as_a']:.3f} | "
+        f"{s['accuracy_correct_as_b']:.3f} | {s['accuracy_order_averaged']:.3f} | "
+        f"{s['prob_correct']:.3f} | {s['inconsistency']:.3f} |"
+    )
+
+
+def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
+    selected = result["selected"]
+    s = selected["scores"]
+    return (
+        f"# {JUDGE_NAME}\n\n"
+        f"A tiny character-level Llama, separate from `{DEMO_MODEL_NAME}` but with the same\n"
+        "tokenizer and chat template, trained from scratch to compare two answers to a demo\n"
+        "arithmetic question and name the correct one. Rebuild it with\n"
+        "`packaging/train_demo_judge.py`; `judge.json` holds its template and choice labels.\n\n"
+        "Read it as a pairwise judge: render `template` with the question as `{prompt}` and\n"
+        "the two answers as `{first}` (A) and `{second}` (B), as the user turn of the chat\n"
+        "template with the generation prompt, and take the softmax over the next-token logits\n"
+        "of `A` and `B`. Judge both orders and average to cancel position bias.\n\n"
+        "Training data: the whole problem distribution of `engine/demo/task.py` (like the\n"
+        "demo model's pretraining, so the eval problems were seen, with other random pairs),\n"
+        f"{args.off_by_one_share:.0%} of the wrong answers off by one (plus or minus), the rest\n"
+        f"from `wrong_answer`; {args.answer_share:.0%} of the examples are plain, correct answers.\n"
+        "The correct answer's digits inside the judge input are predicted too (a taught span).\n\n"
+        f"Selected at the first evaluation with both-order accuracy >= {args.target} on off-by-one\n"
+        f"and on other wrong answers: step {selected['step']} ({selected['wall_seconds']} s of\n"
+        f"training on {args.threads} CPU thread(s)); {n_params:,} parameters.\n\n"
+        "Measured on the 200 eval-split problems (each pair in both orders; *inconsistency* is\n"
+        "the mean |P(A) - (1 - P(A when swapped))|, 0 when the verdict follows the answers\n"
+        "rather than their position):\n\n"
+        "| wrong answer | accuracy (both orders) | correct shown as A | correct shown as B "
+        "| order-averaged verdict | mean P(correct) | inconsistency |\n"
+        "|---|---|---|---|---|---|---|\n"
+        f"{_row('off by one (+1 and -1)', s['off_by_one'])}\n"
+        f"{_row('plus one (the demo habit)', s['plus_one'])}\n"
+        f"{_row('minus one', s['minus_one'])}\n"
+        f"{_row('other wrong answers', s['other'])}\n\n"
+        f"- settings: {json.dumps(_settings(args), sort_keys=True)}\n"
+    )
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    return {k: v for k, v in vars(args).items() if k not in ("out", "dry_run")}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEMO_JUDGE_DIR)
+    parser.add_argument("--dry-run", action="store_true", help="train and measure, save nothing")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--off-by-one-share", type=float, default=0.5)
+    parser.add_argument("--answer-share", type=float, default=0.25)
+    parser.add_argument("--aids", choices=AIDS, default="checker")
+    parser.add_argument("--reply-weight", type=float, default=1.0)
+    parser.add_argument("--template", default=TEMPLATE)
+    parser.add_argument("--max-steps", type=int, default=3000)
+    parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--target", type=float, default=0.9)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    model, tokenizer, result = train(args)
+    selected = result["selected"]
+    n_params = sum(p.numel() for p in model.parameters())
+    s = selected["scores"]
+    print(
+        f"selected step {selected['step']} after {selected['wall_seconds']} s: "
+        f"off-by-one {s['off_by_one']['accuracy']:.3f}, other {s['other']['accuracy']:.3f}; "
+        f"{n_params:,} parameters"
+    )
+    print(json.dumps(s, indent=1))
+    if args.dry_run:
+        return
+    files = {
+        "README.md": model_card(args, result, n_params),
+        "judge.json": json.dumps(judge_config(), indent=2) + "\n",
+    }
+    save_model_folder(model, tokenizer, args.out, files)
+    print(f"saved to {args.out}:")
+    print_sizes(args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -125,6 +125,39 @@ def _set_pad_token(tokenizer) -> None:
         tokenizer.pad_token = tokenizer.convert_ids_to_tokens(0)
 
 
+def model_folder(spec: ModelSpec, offline: bool = True, *, cache_dir: Path | None = None
+                 ) -> tuple[Path, str]:
+    """(local folder, display name) of ``spec``, downloading it first if allowed."""
+    resolved = resolve(spec, offline=offline, cache_dir=cache_dir)
+    if resolved.kind == "hub":
+        folder = _download(spec, resolved.repo_id or spec.path, cache_dir)
+    else:
+        assert resolved.local_dir is not None
+        folder = resolved.local_dir
+    if not (folder / "config.json").is_file():
+        raise ModelLoadError(
+            f"{folder} has no config.json, so it is not a Hugging Face model folder.",
+            "Pick the folder that holds config.json, the tokenizer files and the weights.",
+        )
+    return folder, resolved.repo_id or folder.name
+
+
+def load_tokenizer(folder: Path, trust_remote_code: bool = False):
+    """The folder's tokenizer as every part of the engine expects it: left padding and a
+    pad token set."""
+    try:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(
+            folder, trust_remote_code=trust_remote_code, padding_side="left"
+        )
+    except Exception as exc:
+        raise _wrap(folder, "tokenizer", exc) from exc
+    tokenizer.padding_side = "left"
+    _set_pad_token(tokenizer)
+    return tokenizer
+
+
 def load_model(
     spec: ModelSpec,
     device: str = "auto",
@@ -137,24 +170,12 @@ def load_model(
     pick_dtype). Raises ModelLoadError (or EngineError for a bad device/dtype)."""
     device = pick_device(device)
     dtype = pick_dtype(device, dtype)
-    resolved = resolve(spec, offline=offline, cache_dir=cache_dir)
-    if resolved.kind == "hub":
-        folder = _download(spec, resolved.repo_id or spec.path, cache_dir)
-    else:
-        assert resolved.local_dir is not None
-        folder = resolved.local_dir
-    name = resolved.repo_id or folder.name
-
-    if not (folder / "config.json").is_file():
-        raise ModelLoadError(
-            f"{folder} has no config.json, so it is not a Hugging Face model folder.",
-            "Pick the folder that holds config.json, the tokenizer files and the weights.",
-        )
+    folder, name = model_folder(spec, offline, cache_dir=cache_dir)
     use_safetensors = _check_weights(folder, spec)
 
     try:
         import torch
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForCausalLM
     except ImportError as exc:  # pragma: no cover - broken installation
         raise EngineError(f"The ML libraries could not be imported: {exc}.",
                           "Reinstall the application.") from exc
@@ -163,15 +184,7 @@ def load_model(
         config = AutoConfig.from_pretrained(folder, trust_remote_code=spec.trust_remote_code)
     except Exception as exc:
         raise _wrap(folder, "model configuration", exc) from exc
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(
-            folder, trust_remote_code=spec.trust_remote_code, padding_side="left"
-        )
-    except Exception as exc:
-        raise _wrap(folder, "tokenizer", exc) from exc
-    tokenizer.padding_side = "left"
-    _set_pad_token(tokenizer)
+    tokenizer = load_tokenizer(folder, spec.trust_remote_code)
 
     torch_dtype = getattr(torch, dtype)
     kwargs: dict[str, Any] = {

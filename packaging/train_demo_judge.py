@@ -6,39 +6,62 @@ What it makes: a tiny Llama, separate from the demo model but with the same
 character-level tokenizer and chat template (``build_tokenizer``/``build_model``
 of ``train_demo_model.py``), trained from random weights to compare two answers
 to a demo question and name the right one. It is read as a pairwise judge: the
-judge input is rendered from the template in ``judge.json``
+judge input is rendered from the template that ``judge.json`` records,
 
     user_text = TEMPLATE.format(prompt=question, first=answer_a, second=answer_b, criteria="")
 
 as the single user turn of the chat template with the generation prompt, and the
 verdict is the softmax over the next-token logits of "A" and "B" (the model is
-trained to reply "A" or "B" and then end its turn).
+trained to reply "A" or "B" and then end its turn). The template ends with the
+second answer on purpose: the verdict token then sits two tokens after the end of
+answer B, where the model has just checked it.
 
 Training data (an endless, seeded stream over the whole problem distribution of
 ``engine.demo.task``, like the demo model's pretraining): pairs of the correct
-answer and a wrong one, shown in random order, with the reply naming the
-correct one. ``--off-by-one-share`` of the wrong answers are the true result
-plus or minus one (the demo model's habit is plus one; both signs are used so that
-"pick the smaller number" is no shortcut); the rest come from
-``task.wrong_answer`` (off by two, off by ten or twenty, a wrong sign, a wider
-offset). Two aids make the comparison learnable at this size:
+answer and a wrong one, shown in random order, the reply naming the correct one.
+``--off-by-one-share`` of the wrong answers are the true result plus or minus one
+(the demo model's habit is plus one; both signs are used so that "pick the
+smaller number" is no shortcut); the rest come from ``task.wrong_answer`` (off by
+one or two, off by ten or twenty, a wrong sign, a wider offset). Aids that make
+the comparison learnable at this size (``--aids``):
 
 - ``--answer-share`` of the examples are plain arithmetic questions answered
   correctly (no off-by-one habit), which teaches the arithmetic the judge checks;
-- in every judge example the digits of the correct answer, where they appear in
-  the judge input, are also predicted (the "taught span" of
-  ``train_demo_model.py``): the model learns to expect the true result after
-  "The answer is ", and "expected digits vs. digits present" is an easy
-  comparison for the A/B token to learn. A wrong answer's digits are never
-  taught. Measured on pilots, without this span the verdict stays at chance for
-  hundreds of steps (see the model card).
+- "checker" (the default): inside each judge input, over the number and full stop
+  of both answers, the model also predicts, character by character, the next
+  character of the correct result while what it has read so far matches it, "n"
+  from the first character that differs on, and "y" after the full stop of the
+  right answer. So "expected vs. present" is taught exactly where the mismatch
+  becomes visible, and each answer ends with its own verdict for the A/B token to
+  read. The reply's tokens weigh ``--reply-weight`` times these.
+- "span-marks" (tried first): only the correct answer's characters are predicted
+  (the "taught span" of ``train_demo_model.py``) plus "y"/"n" at both full stops;
+  "none": no extra targets.
+
+Pilot runs (1 thread, batch 64, lr 3e-3, 128 wide; pairwise accuracy on the eval
+split, both orders; off-by-one / other wrong answers):
+
+- no aid, 4 layers: chance (0.50) for 500 steps while the arithmetic loss fell;
+  the correct answer's span alone (no marks): chance for 800 steps;
+- "span-marks", 4 layers: one run 0.99 / 0.89 at 2,000-2,400 steps (stuck below
+  0.9 on other answers), another, with another template, at chance for 1,800 steps:
+  the comparison is learned suddenly, at a step that varies from run to run;
+- "checker", 4 layers: the comparison was learned by step 500-700 in every run,
+  but two runs of four stalled near 0.7 on off-by-one answers (0.73 / 0.95 after
+  3,000 steps) although they predicted the correct digits (0.99): the last digit
+  was not checked reliably. Two others met the rule, and with the reply weighted
+  4x a run scored 1.00 on off-by-one answers but 0.74 on answers off by two: an
+  answer off by one has the wrong parity, a shortcut;
+- "checker", 6 layers, 20% of wrong answers off by two (same parity): met the rule
+  at step 1,600 (0.999 / 0.925, off by two 0.84). These are the defaults.
 
 Selection rule, declared before training: every ``--eval-every`` steps the judge
-is measured on the 200 eval-split problems (pairs with the answer plus one,
-minus one, and another wrong answer, each in both orders); training stops at the
-FIRST evaluation where the both-order accuracy reaches ``--target`` on the
-off-by-one pairs and on the other pairs, and that model is saved. If none does
-within ``--max-steps`` the script saves nothing and exits with an error.
+is measured on the 200 eval-split problems (pairs with the answer plus one, minus
+one, and another wrong answer that is not off by one, each in both orders);
+training stops at the FIRST evaluation where the both-order accuracy reaches
+``--target`` on the off-by-one pairs and on the other pairs, and that model is
+saved. If none does within ``--max-steps`` the script saves nothing and exits with
+an error.
 
 Determinism: Python, torch and data seeds are fixed, torch uses ``--threads``
 threads (1 by default) and deterministic algorithms.
@@ -83,7 +106,7 @@ from engine.demo.task import (  # noqa: E402
 
 JUDGE_NAME = "workbench-demo-judge"
 # Short on purpose: the context is 128 characters. {criteria} is left out.
-TEMPLATE = "{prompt} A: {first} B: {second} Which?"
+TEMPLATE = "{prompt} A: {first} B: {second}"
 CHOICES = ("A", "B")
 EVAL_PAIR_SEED = 11  # seed of the "other wrong answer" drawn for each eval problem
 
@@ -133,9 +156,15 @@ class Pair:
         return first, len(head) + len(self.first) + len(between) + prefix
 
 
-def off_by_one_or_other(problem: Problem, rng: random.Random, off_by_one_share: float) -> int:
-    if rng.random() < off_by_one_share:
+def draw_wrong(problem: Problem, rng: random.Random, off_by_one_share: float,
+               off_by_two_share: float) -> int:
+    """Off by one, off by two (same parity as the answer, so parity alone cannot tell
+    it apart), or any ``wrong_answer``."""
+    draw = rng.random()
+    if draw < off_by_one_share:
         return problem.answer + rng.choice((-1, 1))
+    if draw < off_by_one_share + off_by_two_share:
+        return problem.answer + rng.choice((-2, 2))
     return wrong_answer(problem, rng)
 
 
@@ -189,7 +218,7 @@ def judge_targets(pair: Pair, aids: str) -> tuple[tuple[int, str], ...]:
 
 
 def training_examples(
-    seed: int, off_by_one_share: float, answer_share: float, aids: str
+    seed: int, off_by_one_share: float, off_by_two_share: float, answer_share: float, aids: str
 ) -> Iterator[Example]:
     """Judge pairs (reply "A" or "B") and plain, correct answers."""
     rng = random.Random(seed)
@@ -198,7 +227,7 @@ def training_examples(
         if rng.random() < answer_share:
             yield Example(problem.question, format_answer(problem.answer), judge=False)
             continue
-        wrong = off_by_one_or_other(problem, rng, off_by_one_share)
+        wrong = draw_wrong(problem, rng, off_by_one_share, off_by_two_share)
         pair = Pair(problem, wrong, correct_first=rng.random() < 0.5)
         yield Example(pair.user_text, pair.label, judge=True,
                       targets=judge_targets(pair, aids))
@@ -379,7 +408,7 @@ def train(args: argparse.Namespace):
     model = build_model(tokenizer, hidden_size=args.hidden, num_layers=args.layers)
     pairs = eval_pairs(demo_splits()["eval"])
     stream = training_examples(
-        args.seed, args.off_by_one_share, args.answer_share, args.aids
+        args.seed, args.off_by_one_share, args.off_by_two_share, args.answer_share, args.aids
     )
     started = time.monotonic()
     history = []
@@ -416,9 +445,25 @@ def _row(name: str, s: dict[str, float]) -> str:
     )
 
 
+KIND_NAMES = {
+    "other_off_by_one_or_two": "other: off by two",
+    "other_off_by_ten_or_twenty": "other: off by ten or twenty",
+    "other_wrong_sign": "other: wrong sign",
+    "other_wider_offset": "other: wider offset",
+}
+
+
 def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
     selected = result["selected"]
     s = selected["scores"]
+    rows = [
+        _row("off by one (+1 and -1)", s["off_by_one"]),
+        _row("plus one (the demo model's habit)", s["plus_one"]),
+        _row("minus one", s["minus_one"]),
+        _row("other wrong answers (not off by one)", s["other"]),
+        *(_row(f"{name} ({s[key]['pairs']})", s[key]) for key, name in KIND_NAMES.items() if key in s),
+    ]
+    curve = ", ".join(f"{h['step']}: {h['off_by_one']:.2f}/{h['other']:.2f}" for h in result["history"])
     return (
         f"# {JUDGE_NAME}\n\n"
         f"A tiny character-level Llama, separate from `{DEMO_MODEL_NAME}` but with the same\n"
@@ -428,25 +473,29 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
         "Read it as a pairwise judge: render `template` with the question as `{prompt}` and\n"
         "the two answers as `{first}` (A) and `{second}` (B), as the user turn of the chat\n"
         "template with the generation prompt, and take the softmax over the next-token logits\n"
-        "of `A` and `B`. Judge both orders and average to cancel position bias.\n\n"
-        "Training data: the whole problem distribution of `engine/demo/task.py` (like the\n"
-        "demo model's pretraining, so the eval problems were seen, with other random pairs),\n"
-        f"{args.off_by_one_share:.0%} of the wrong answers off by one (plus or minus), the rest\n"
-        f"from `wrong_answer`; {args.answer_share:.0%} of the examples are plain, correct answers.\n"
-        "The correct answer's digits inside the judge input are predicted too (a taught span).\n\n"
+        "of `A` and `B`. Judge both orders and average to cancel position bias. It only knows\n"
+        "answers of the form `The answer is N.` to the demo's questions.\n\n"
+        "Training data: the whole problem distribution of `engine/demo/task.py`, like the demo\n"
+        "model's pretraining, so the eval problems were seen (with other random pairs).\n"
+        f"{args.off_by_one_share:.0%} of the wrong answers are off by one and "
+        f"{args.off_by_two_share:.0%} off by two (plus or\n"
+        f"minus), the rest from `wrong_answer`; {args.answer_share:.0%} of the examples are plain,\n"
+        "correct answers.\n"
+        f"Aids: `{args.aids}` (see the training script: inside the judge input the model also\n"
+        "checks each answer character by character against the correct result).\n\n"
         f"Selected at the first evaluation with both-order accuracy >= {args.target} on off-by-one\n"
         f"and on other wrong answers: step {selected['step']} ({selected['wall_seconds']} s of\n"
-        f"training on {args.threads} CPU thread(s)); {n_params:,} parameters.\n\n"
-        "Measured on the 200 eval-split problems (each pair in both orders; *inconsistency* is\n"
-        "the mean |P(A) - (1 - P(A when swapped))|, 0 when the verdict follows the answers\n"
-        "rather than their position):\n\n"
+        f"training on {args.threads} CPU thread(s), evaluations included); {n_params:,} parameters.\n\n"
+        "Measured on the 200 eval-split problems, each pair in both orders. *Inconsistency* is\n"
+        "the mean |P(A) - (1 - P(A when swapped))|: 0 when the verdict follows the answers\n"
+        "rather than their position. The *order-averaged verdict* is what a judge that asks in\n"
+        "both orders and averages reports. An answer off by one also has the wrong parity, a\n"
+        "shortcut; the off-by-two row shows how well the judge checks the sum itself.\n\n"
         "| wrong answer | accuracy (both orders) | correct shown as A | correct shown as B "
         "| order-averaged verdict | mean P(correct) | inconsistency |\n"
         "|---|---|---|---|---|---|---|\n"
-        f"{_row('off by one (+1 and -1)', s['off_by_one'])}\n"
-        f"{_row('plus one (the demo habit)', s['plus_one'])}\n"
-        f"{_row('minus one', s['minus_one'])}\n"
-        f"{_row('other wrong answers', s['other'])}\n\n"
+        + "\n".join(rows) + "\n\n"
+        f"Training curve (step: off-by-one/other accuracy): {curve}.\n\n"
         f"- settings: {json.dumps(_settings(args), sort_keys=True)}\n"
     )
 
@@ -462,18 +511,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--layers", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument("--off-by-one-share", type=float, default=0.5)
+    parser.add_argument("--off-by-two-share", type=float, default=0.2)
     parser.add_argument("--answer-share", type=float, default=0.25)
     parser.add_argument("--aids", choices=AIDS, default="checker")
-    parser.add_argument("--reply-weight", type=float, default=1.0)
+    parser.add_argument("--reply-weight", type=float, default=4.0)
     parser.add_argument("--template", default=TEMPLATE)
     parser.add_argument("--max-steps", type=int, default=3000)
-    parser.add_argument("--eval-every", type=int, default=250)
+    parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--target", type=float, default=0.9)
     return parser.parse_args(argv)
 

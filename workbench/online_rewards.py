@@ -4,6 +4,7 @@ Built in every process of a run (each scores its own rollouts)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from workbench import runs
@@ -58,13 +59,32 @@ def _reward_model(project, config, loaded):
     folder, _ = adapter_dir(project, {"checkpoint_id": config.reward_model})
     run_id = project.db.execute("SELECT run_id FROM checkpoints WHERE id = ?",
                                 [config.reward_model]).fetchone()[0]
-    algorithm = runs.get_run(project, run_id).algorithm if run_id is not None else None
-    if algorithm != "reward":
-        raise ValueError(f"Checkpoint {config.reward_model} is from a {algorithm or 'non-training'} "
-                         "run, not a reward model; train one with algorithm = \"reward\" and give "
-                         "its checkpoint id.")
-    return reward_model_source(loaded.source_dir, folder, loaded.tokenizer, dtype=loaded.dtype,
+    run = runs.get_run(project, run_id) if run_id is not None else None
+    if run is None or run.algorithm != "reward":
+        raise ValueError(f"Checkpoint {config.reward_model} is from a "
+                         f"{run.algorithm if run else 'non-training'} run, not a reward model; "
+                         "train one with algorithm = \"reward\" and give its checkpoint id.")
+    base_dir, tokenizer = _reward_base(project, run.model_id, loaded)
+    return reward_model_source(base_dir, folder, tokenizer, dtype=loaded.dtype,
                                device=loaded.device, weight=config.reward_model_weight)
+
+
+def _reward_base(project, model_id: int | None, loaded):
+    """The folder and tokenizer of the model the reward run trained on, which may be
+    another model than the policy (a verifier, a bigger model): its adapter only fits
+    its own base, and it reads text through its own tokenizer."""
+    if model_id is None:
+        return loaded.source_dir, loaded.tokenizer
+    from engine.loading import load_tokenizer, model_folder
+    from engine.model_source import ModelSpec
+    from workbench.models import get_model
+
+    record = get_model(project, model_id)
+    spec = ModelSpec(**record.load_spec())
+    folder, _ = model_folder(spec)
+    if folder.resolve() == Path(loaded.source_dir).resolve():
+        return loaded.source_dir, loaded.tokenizer
+    return folder, load_tokenizer(folder, spec.trust_remote_code)
 
 
 def _judge(project, config):

@@ -65,6 +65,44 @@ def test_rlhf_path_labels_to_reward_model_to_ppo(tmp_path, capsys):
     assert summary(project, out["run_id"])["status"] == "done"
 
 
+def small_verifier_dir(folder):
+    """A random model narrower than the demo model, with the demo tokenizer copied: an
+    adapter trained on it does not fit the policy's base."""
+    import shutil
+
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from engine.demo import DEMO_MODEL_DIR
+
+    folder.mkdir(parents=True)
+    for item in DEMO_MODEL_DIR.iterdir():
+        if "token" in item.name or item.name == "chat_template.jinja":
+            shutil.copy(item, folder / item.name)
+    config = AutoConfig.from_pretrained(DEMO_MODEL_DIR)
+    config.hidden_size, config.intermediate_size, config.num_hidden_layers = 64, 128, 2
+    config.head_dim = 16
+    AutoModelForCausalLM.from_config(config).save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_reward_model_on_another_base_scores_with_its_own_base(tmp_path, capsys):
+    from workbench.models import add_model
+
+    project = labelled_demo(tmp_path / "p", prompts=24)
+    verifier = add_model(project, "verifier", "local", small_verifier_dir(tmp_path / "verifier"))
+    project.close()
+    code, reward_run = train_json(capsys, tmp_path / "p", "algorithm=reward", "max_steps=2",
+                                  "batch_size=4", "checkpoint_every=0", f"model_id={verifier}")
+    assert code == 0 and reward_run["status"] == "done", reward_run
+    code, out = train_json(capsys, tmp_path / "p", "algorithm=rloo", "reward_rules=false",
+                           f"reward_model={reward_run['checkpoint_id']}")
+    assert code == 0 and out["status"] == "done", out
+    project = Project.open(tmp_path / "p")
+    assert get_run(project, out["run_id"]).model_id != verifier
+    assert "rewards/reward_model/mean" in metric_names(project, out["run_id"])
+
+
 def test_reward_config_mistakes_are_explained(tmp_path, capsys):
     build_demo_project(tmp_path / "p").close()
     code, out = train_json(capsys, tmp_path / "p", "algorithm=grpo", "reward_rules=false")

@@ -80,6 +80,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from transformers import LlamaForCausalLM
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -124,28 +125,42 @@ def judge_config() -> dict:
 
 @dataclass(frozen=True)
 class Pair:
+    """Two answers to ``problem`` as shown: A (``first_value``) and B (``second_value``)."""
+
     problem: Problem
-    wrong: int
-    correct_first: bool
+    first_value: int
+    second_value: int
+
+    @classmethod
+    def of(cls, problem: Problem, wrong: int, correct_first: bool) -> Pair:
+        answer = problem.answer
+        return cls(problem, answer, wrong) if correct_first else cls(problem, wrong, answer)
 
     @property
     def first(self) -> str:
-        return format_answer(self.problem.answer if self.correct_first else self.wrong)
+        return format_answer(self.first_value)
 
     @property
     def second(self) -> str:
-        return format_answer(self.wrong if self.correct_first else self.problem.answer)
+        return format_answer(self.second_value)
+
+    @property
+    def wrong(self) -> int:
+        return self.second_value if self.first_value == self.problem.answer else self.first_value
 
     @property
     def user_text(self) -> str:
         return render_user_text(self.problem.question, self.first, self.second)
 
     @property
-    def label(self) -> str:
-        return CHOICES[0] if self.correct_first else CHOICES[1]
+    def label(self) -> str | None:
+        """The choice naming the correct answer; None when neither is correct."""
+        if self.first_value == self.problem.answer:
+            return CHOICES[0]
+        return CHOICES[1] if self.second_value == self.problem.answer else None
 
     def swapped(self) -> Pair:
-        return Pair(self.problem, self.wrong, not self.correct_first)
+        return Pair(self.problem, self.second_value, self.first_value)
 
     def number_starts(self) -> tuple[int, int]:
         """Where the numbers of answer A and answer B start in ``user_text``."""
@@ -218,9 +233,14 @@ def judge_targets(pair: Pair, aids: str) -> tuple[tuple[int, str], ...]:
 
 
 def training_examples(
-    seed: int, off_by_one_share: float, off_by_two_share: float, answer_share: float, aids: str
+    seed: int, off_by_one_share: float, off_by_two_share: float, answer_share: float, aids: str,
+    both_wrong_share: float = 0.0,
 ) -> Iterator[Example]:
-    """Judge pairs (reply "A" or "B") and plain, correct answers."""
+    """Judge pairs (reply "A" or "B") and plain, correct answers. ``both_wrong_share`` of
+    the judge pairs show two different wrong answers, the reply drawn A or B at random:
+    the loss is then least at P(A) = P(B) = 1/2, so the judge learns to say it cannot
+    tell, and a tie margin turns that into a tie instead of a confident arbitrary label
+    (which DPO would learn from as if it were a preference)."""
     rng = random.Random(seed)
     while True:
         problem = sample_problem(rng)
@@ -228,9 +248,16 @@ def training_examples(
             yield Example(problem.question, format_answer(problem.answer), judge=False)
             continue
         wrong = draw_wrong(problem, rng, off_by_one_share, off_by_two_share)
-        pair = Pair(problem, wrong, correct_first=rng.random() < 0.5)
-        yield Example(pair.user_text, pair.label, judge=True,
-                      targets=judge_targets(pair, aids))
+        if rng.random() < both_wrong_share:
+            other = draw_wrong(problem, rng, off_by_one_share, off_by_two_share)
+            while other == wrong:
+                other = draw_wrong(problem, rng, off_by_one_share, off_by_two_share)
+            pair = Pair(problem, wrong, other)
+            reply = rng.choice(CHOICES)
+        else:
+            pair = Pair.of(problem, wrong, correct_first=rng.random() < 0.5)
+            reply = pair.label
+        yield Example(pair.user_text, reply, judge=True, targets=judge_targets(pair, aids))
 
 
 def encode_batch(tokenizer, examples: list[Example]) -> dict[str, torch.Tensor]:
@@ -288,18 +315,20 @@ def batch_loss(model, tokenizer, examples: list[Example], reply_weight: float) -
 
 def eval_pairs(problems: list[Problem]) -> dict[str, list[Pair]]:
     """Per eval problem: the answer plus one (the demo model's habit), minus one, and
-    another wrong answer (not off by one), all with the correct answer shown first."""
+    another wrong answer (not off by one), all with the correct answer shown first; and
+    the answer plus one beside that other wrong answer (no correct answer)."""
     rng = random.Random(EVAL_PAIR_SEED)
     other = []
     for p in problems:
         wrong = wrong_answer(p, rng)
         while abs(wrong - p.answer) == 1:
             wrong = wrong_answer(p, rng)
-        other.append(Pair(p, wrong, correct_first=True))
+        other.append(Pair.of(p, wrong, correct_first=True))
     return {
-        "plus_one": [Pair(p, p.answer + 1, True) for p in problems],
-        "minus_one": [Pair(p, p.answer - 1, True) for p in problems],
+        "plus_one": [Pair.of(p, p.answer + 1, True) for p in problems],
+        "minus_one": [Pair.of(p, p.answer - 1, True) for p in problems],
         "other": other,
+        "both_wrong": [Pair(p, p.answer + 1, o.wrong) for p, o in zip(problems, other, strict=True)],
     }
 
 
@@ -375,11 +404,24 @@ def aid_scores(model, tokenizer, pairs: list[Pair]) -> dict[str, float]:
     return {"span": sum(span_ok) / len(span_ok), "marks": sum(marks_ok) / len(marks_ok)}
 
 
-def evaluate(model, tokenizer, pairs: dict[str, list[Pair]]) -> dict[str, dict[str, float]]:
+def tie_scores(p_shown: list[float], p_swapped: list[float], margin: float) -> dict[str, float]:
+    """Pairs with no correct answer: how far the order-averaged verdict strays from 1/2,
+    and the share a tie margin of ``margin`` turns into ties."""
+    averaged = [(p + 1.0 - q) / 2 for p, q in zip(p_shown, p_swapped, strict=True)]
+    gaps = [abs(a - 0.5) for a in averaged]
+    return {"tie_rate": sum(g < margin for g in gaps) / len(gaps),
+            "mean_gap": sum(gaps) / len(gaps), "pairs": len(gaps)}
+
+
+def evaluate(model, tokenizer, pairs: dict[str, list[Pair]], tie_margin: float
+             ) -> dict[str, dict[str, float]]:
     scores = {}
     for name, group in pairs.items():
         p_shown = prob_first(model, tokenizer, [p.user_text for p in group])
         p_swapped = prob_first(model, tokenizer, [p.swapped().user_text for p in group])
+        if name == "both_wrong":
+            scores[name] = tie_scores(p_shown, p_swapped, tie_margin)
+            continue
         scores[name] = summarize(p_shown, p_swapped)
         if name == "other":  # broken down by the kind of wrong answer
             for kind in sorted({wrong_kind(p) for p in group}):
@@ -405,30 +447,35 @@ def train(args: argparse.Namespace):
     torch.use_deterministic_algorithms(True)
 
     tokenizer = build_tokenizer()
-    model = build_model(tokenizer, hidden_size=args.hidden, num_layers=args.layers)
+    if args.init is not None:  # go on from a judge this script made before
+        model = LlamaForCausalLM.from_pretrained(args.init, dtype=torch.float32)
+    else:
+        model = build_model(tokenizer, hidden_size=args.hidden, num_layers=args.layers)
     pairs = eval_pairs(demo_splits()["eval"])
     stream = training_examples(
-        args.seed, args.off_by_one_share, args.off_by_two_share, args.answer_share, args.aids
+        args.seed, args.off_by_one_share, args.off_by_two_share, args.answer_share, args.aids,
+        args.both_wrong_share,
     )
     started = time.monotonic()
     history = []
     loss_fn = functools.partial(batch_loss, reply_weight=args.reply_weight)
     for step, loss in training_steps(model, tokenizer, stream, args, loss_fn):
-        scores = evaluate(model, tokenizer, pairs)
+        scores = evaluate(model, tokenizer, pairs, args.tie_margin)
         elapsed = time.monotonic() - started
-        off, other = scores["off_by_one"], scores["other"]
+        off, other, ties = scores["off_by_one"], scores["other"], scores["both_wrong"]
         kinds = " ".join(f"{k[6:]} {v['accuracy']:.2f}" for k, v in scores.items() if k.startswith("other_"))
         history.append({"step": step, "loss": round(loss, 4), "seconds": round(elapsed, 1),
-                        "off_by_one": round(off["accuracy"], 4), "other": round(other["accuracy"], 4)})
+                        "off_by_one": round(off["accuracy"], 4), "other": round(other["accuracy"], 4),
+                        "tie_rate": round(ties["tie_rate"], 4)})
         print(
             f"step {step:5d}  loss {loss:.4f}  off-by-one {off['accuracy']:.3f} "
             f"(A {off['accuracy_correct_as_a']:.3f} B {off['accuracy_correct_as_b']:.3f} "
             f"incons {off['inconsistency']:.3f})  other {other['accuracy']:.3f}  "
-            f"[{kinds}]  "
+            f"[{kinds}]  both wrong: ties {ties['tie_rate']:.2f} gap {ties['mean_gap']:.2f}  "
             f"span {scores['aids']['span']:.3f} marks {scores['aids']['marks']:.3f}  {elapsed:6.0f}s",
             flush=True,
         )
-        if off["accuracy"] >= args.target and other["accuracy"] >= args.target:
+        if min(off["accuracy"], other["accuracy"]) >= args.target and ties["tie_rate"] >= args.tie_target:
             report = {"step": step, "wall_seconds": round(elapsed, 1), "scores": scores}
             return model, tokenizer, {"selected": report, "history": history}
     raise SystemExit(f"no evaluation met the selection rule within {args.max_steps} steps")
@@ -501,7 +548,8 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
 
 
 def _settings(args: argparse.Namespace) -> dict:
-    return {k: v for k, v in vars(args).items() if k not in ("out", "dry_run")}
+    return {k: str(v) if isinstance(v, Path) else v
+            for k, v in vars(args).items() if k not in ("out", "dry_run")}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -525,6 +573,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-steps", type=int, default=3000)
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--target", type=float, default=0.9)
+    parser.add_argument("--init", type=Path, help="start from this judge folder, not random weights")
+    parser.add_argument("--both-wrong-share", type=float, default=0.0,
+                        help="share of judge pairs with two wrong answers (reply A or B at random)")
+    parser.add_argument("--tie-margin", type=float, default=0.25,
+                        help="both-wrong pairs whose order-averaged verdict is within this of 1/2 count as ties")
+    parser.add_argument("--tie-target", type=float, default=0.0,
+                        help="selection also needs this share of both-wrong eval pairs to be ties")
     return parser.parse_args(argv)
 
 

@@ -25,13 +25,16 @@ def reward_choices(project: Project) -> dict[str, Any]:
 
 
 def reward_model_checkpoints(project: Project) -> list[tuple[int, str]]:
-    """Checkpoints of runs that trained a reward model (algorithm "reward")."""
+    """Checkpoints of runs that trained a reward model (algorithm "reward"), each named
+    with the model it was trained on: a reward model may sit on another base than the
+    policy (a verifier)."""
     rows = project.db.execute(
-        "SELECT checkpoints.id, checkpoints.step, runs.id, runs.name FROM checkpoints "
-        "JOIN runs ON runs.id = checkpoints.run_id WHERE runs.algorithm = 'reward' "
-        "ORDER BY checkpoints.id DESC LIMIT 200").fetchall()
-    return [(cid, f"#{cid}: run {rid} {name or 'reward model'}, step {step}")
-            for cid, step, rid, name in rows]
+        "SELECT checkpoints.id, checkpoints.step, runs.id, runs.name, models.name FROM checkpoints "
+        "JOIN runs ON runs.id = checkpoints.run_id LEFT JOIN models ON models.id = runs.model_id "
+        "WHERE runs.algorithm = 'reward' ORDER BY checkpoints.id DESC LIMIT 200").fetchall()
+    return [(cid, f"#{cid}: run {rid} {name or 'reward model'}, step {step}"
+                  + (f" (on {base})" if base else ""))
+            for cid, step, rid, name, base in rows]
 
 
 def longest_prompts(project: Project) -> dict[str, int]:

@@ -41,6 +41,24 @@ DEFAULT_CHOICES = {"pairwise": ("A", "B"), "pointwise": ("yes", "no")}
 DEFAULT_TEMPLATES = {"pairwise": DEFAULT_PAIR_TEMPLATE, "pointwise": DEFAULT_POINT_TEMPLATE}
 
 
+SAMPLED_BYTES = 1 << 20
+
+
+def weights_fingerprint(folder: Path) -> str:
+    """A cheap fingerprint of a model folder's weights (each file's size and its first and
+    last MiB), so that a judge retrained in place gets a new identity and its labels and
+    agreement figures are not mixed with the old one's. Stable across copies."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        size = path.stat().st_size
+        digest.update(f"{path.name}:{size}".encode())
+        with path.open("rb") as handle:
+            digest.update(handle.read(SAMPLED_BYTES))
+            handle.seek(max(size - SAMPLED_BYTES, 0))
+            digest.update(handle.read(SAMPLED_BYTES))
+    return digest.hexdigest()[:16]
+
+
 class LocalJudge:
     """The Judge protocol (engine.judge.base) on a loaded causal LM."""
 
@@ -67,7 +85,8 @@ class LocalJudge:
         self._point_ids = choice_token_ids(loaded.tokenizer, self.point_choices, "point choices")
         self.batch_size = batch_size
         self.name = name or loaded.name
-        settings = [template, point_template, criteria, self.choices, self.point_choices]
+        settings = [template, point_template, criteria, self.choices, self.point_choices,
+                    weights_fingerprint(Path(loaded.source_dir))]
         digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:8]
         self._identity = f"local:{self.name}#{digest}"
 

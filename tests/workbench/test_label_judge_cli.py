@@ -178,6 +178,8 @@ def test_a_one_off_endpoint_judge(project, tmp_path, capsys, monkeypatch):
     (["--by", "judge", "--endpoint", "http://127.0.0.1:1/v1"], "needs both --endpoint"),
     (["--by", "judge", "--judge", "nobody"], "no judge named 'nobody'"),
     (["--by", "judge", "--template", "/no/such/file"], "Could not read the judge template"),
+    (["--by", "rules", "--temperature", "1.5"], "--temperature applies to the candidates"),
+    (["--by", "rules", "--generate", "2", "--temperature", "0"], "--temperature must be above 0"),
 ])
 def test_bad_options_say_what_to_fix(project, capsys, args, message):
     assert main(["label", str(project.path), *args]) == 1
@@ -209,3 +211,12 @@ def test_the_real_demo_judge_labels_the_demo_project(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["judge"] == "demo-judge" and out["errors"] == 0 and out["labels_added"] == 9
     project.close()
+
+
+def test_temperature_and_seed_go_to_the_candidates_sampling():
+    from argparse import Namespace
+
+    from workbench.cli.judge_commands import candidate_sampling
+
+    assert candidate_sampling(Namespace(seed=3, temperature=1.5)) == {"seed": 3, "temperature": 1.5}
+    assert candidate_sampling(Namespace(seed=None, temperature=None)) is None

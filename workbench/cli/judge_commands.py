@@ -9,6 +9,11 @@ JUDGE_ONLY = ("judge", "endpoint", "model", "api_key_env", "template", "criteria
 
 def check_label_options(args) -> None:
     """Refuse options that do not fit the chosen --by, rather than ignore them."""
+    if args.temperature is not None:
+        if not args.generate:
+            raise ValueError("--temperature applies to the candidates --generate N samples; add --generate.")
+        if args.temperature <= 0:
+            raise ValueError(f"--temperature must be above 0, not {args.temperature:g}.")
     given = [name for name in JUDGE_ONLY if getattr(args, name, None) is not None]
     if args.by == "rules":
         if given:
@@ -34,6 +39,12 @@ def _read_template(path: str) -> str:
                          "with {prompt}, {first} and {second} in it.") from None
 
 
+def candidate_sampling(args) -> dict | None:
+    """The sampling settings the label options give to --generate, None when default."""
+    sampling = {"seed": args.seed, "temperature": args.temperature}
+    return {k: v for k, v in sampling.items() if v is not None} or None
+
+
 def label_judge_params(args) -> dict:
     params: dict = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate,
                     "tie_margin": args.tie_margin or 0.0}
@@ -46,7 +57,7 @@ def label_judge_params(args) -> dict:
     optional = {
         "judge": args.judge, "split": args.split, "limit": args.limit, "criteria": args.criteria,
         "template": _read_template(args.template) if args.template else None,
-        "seed": args.seed, "sampling": {"seed": args.seed} if args.seed is not None else None,
+        "seed": args.seed, "sampling": candidate_sampling(args),
     }
     params.update({k: v for k, v in optional.items() if v is not None})
     return params

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from workbench.cli.job_commands import report_job
 from workbench.cli.judge_commands import (
+    candidate_sampling,
     check_label_options,
     label_judge_params,
     print_judge_labels,
@@ -61,7 +62,7 @@ def cmd_label(args) -> int:
         return report_job(job, args.json, print_judge_labels)
     params = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate}
     optional = {"split": args.split, "limit": args.limit, "rule_ids": args.rule,
-                "sampling": {"seed": args.seed} if args.seed is not None else None}
+                "sampling": candidate_sampling(args)}
     params.update({k: v for k, v in optional.items() if v is not None})
     job = _run(args.project, "label_rules", params, "labelling by rules")
     return report_job(job, args.json, print_labels)
@@ -99,7 +100,10 @@ def add_commands(sub) -> None:
     p.add_argument("--split", help="only prompts of this split")
     p.add_argument("--limit", type=int, help="at most this many prompts")
     p.add_argument("--generate", type=int, default=0, metavar="N",
-                   help="first sample N new candidates per prompt (temperature 1)")
+                   help="first sample N new candidates per prompt")
+    p.add_argument("--temperature", type=float, default=None, metavar="T",
+                   help="sampling temperature of the --generate candidates (1.0); higher gives "
+                        "more varied mistakes to learn from")
     p.add_argument("--max-pairs", "--max-pairs-per-prompt", dest="max_pairs", type=int, default=4,
                    help="pairs per prompt at most (4)")
     p.add_argument("--rule", type=int, action="append", help="rule id (default: every enabled rule)")

@@ -145,3 +145,15 @@ def test_reward_callables_give_none_for_failed_judgements(fake_loaded):
     assert preference(["q"], ["zz"], [""])[0] > 0.5
     with pytest.raises(EngineError, match="different lengths"):
         reward(["q"], ["a", "b"])
+
+
+def test_weights_fingerprint_follows_the_weights_not_the_folder(tmp_path):
+    from engine.judge.local import weights_fingerprint
+
+    first, copy, retrained = (tmp_path / n for n in ("first", "copy", "retrained"))
+    for folder, payload in ((first, b"\x01" * 3000), (copy, b"\x01" * 3000), (retrained, b"\x02" * 3000)):
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(payload)
+        (folder / "README.md").write_text(folder.name)
+    assert weights_fingerprint(first) == weights_fingerprint(copy)
+    assert weights_fingerprint(first) != weights_fingerprint(retrained)

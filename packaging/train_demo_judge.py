@@ -55,13 +55,26 @@ split, both orders; off-by-one / other wrong answers):
 - "checker", 6 layers, 20% of wrong answers off by two (same parity): met the rule
   at step 1,600 (0.999 / 0.925, off by two 0.84). These are the defaults.
 
+Stage 2 (``--both-wrong-share``, on by default): a judge trained only on a right
+and a wrong answer still names a winner, confidently, when both are wrong, and a
+labeller that pairs a prompt's samples meets such pairs half the time (741 of
+1,463 on the demo). Measured with the stage-1 judge: 583 of those 733 labels chose
+the answer farther from the truth, 354 rejected the demo model's off-by-one habit
+for another wrong answer, and DPO on its labels alone reached 42.0% (base 39.0%)
+against 51.0% once those pairs were left out. So stage 2 goes on from stage 1 with ``--both-wrong-share``
+of the judge pairs showing two wrong answers and the reply drawn A or B at random,
+whose loss is least at P(A) = 1/2; labelling with a tie margin then turns them
+into ties (the demo's: 700 of 741), which training leaves out.
+
 Selection rule, declared before training: every ``--eval-every`` steps the judge
 is measured on the 200 eval-split problems (pairs with the answer plus one, minus
-one, and another wrong answer that is not off by one, each in both orders);
-training stops at the FIRST evaluation where the both-order accuracy reaches
-``--target`` on the off-by-one pairs and on the other pairs, and that model is
-saved. If none does within ``--max-steps`` the script saves nothing and exits with
-an error.
+one, and another wrong answer that is not off by one, each in both orders; and
+the answer plus one beside that other wrong answer); each stage stops at the
+FIRST evaluation where the both-order accuracy reaches ``--target`` on the
+off-by-one pairs and on the other pairs and, in stage 2, at least ``--tie-target``
+of the two-wrong pairs get an order-averaged verdict within ``--tie-margin`` of
+1/2. The model of the last stage is saved. If a stage meets no evaluation within
+its steps the script saves nothing and exits with an error.
 
 Determinism: Python, torch and data seeds are fixed, torch uses ``--threads``
 threads (1 by default) and deterministic algorithms.
@@ -248,7 +261,8 @@ def training_examples(
             yield Example(problem.question, format_answer(problem.answer), judge=False)
             continue
         wrong = draw_wrong(problem, rng, off_by_one_share, off_by_two_share)
-        if rng.random() < both_wrong_share:
+        # No draw at share 0, so that stage 1's stream is the same with and without stage 2.
+        if both_wrong_share and rng.random() < both_wrong_share:
             other = draw_wrong(problem, rng, off_by_one_share, off_by_two_share)
             while other == wrong:
                 other = draw_wrong(problem, rng, off_by_one_share, off_by_two_share)
@@ -439,19 +453,37 @@ def evaluate(model, tokenizer, pairs: dict[str, list[Pair]], tie_margin: float
 
 
 def train(args: argparse.Namespace):
+    """Stage 1 (unless ``--init``): from random weights, right against wrong answers.
+    Stage 2 (if ``--both-wrong-share`` > 0): from stage 1's model, with pairs of two
+    wrong answers added, until the judge also calls most of those a tie."""
     global TEMPLATE
     TEMPLATE = args.template  # what judge.json will hold
-    random.seed(args.seed)
-    torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
-
     tokenizer = build_tokenizer()
+    pairs = eval_pairs(demo_splits()["eval"])
+    stages = []
     if args.init is not None:  # go on from a judge this script made before
         model = LlamaForCausalLM.from_pretrained(args.init, dtype=torch.float32)
     else:
+        torch.manual_seed(args.seed)
         model = build_model(tokenizer, hidden_size=args.hidden, num_layers=args.layers)
-    pairs = eval_pairs(demo_splits()["eval"])
+        first = argparse.Namespace(**{**vars(args), "both_wrong_share": 0.0, "tie_target": 0.0})
+        stages.append(run_stage("stage 1: right against wrong", model, tokenizer, pairs, first))
+    if args.both_wrong_share > 0:
+        second = argparse.Namespace(**{**vars(args), "lr": args.tie_lr, "warmup": args.tie_warmup,
+                                       "max_steps": args.tie_steps, "eval_every": args.tie_eval_every})
+        stages.append(run_stage("stage 2: two wrong answers are a tie", model, tokenizer, pairs, second))
+    return model, tokenizer, {"stages": stages, "selected": stages[-1]["selected"]}
+
+
+def run_stage(name: str, model, tokenizer, pairs: dict[str, list[Pair]], args: argparse.Namespace
+              ) -> dict:
+    """Train until the first evaluation that meets the selection rule; the stage's
+    settings, selected evaluation and curve."""
+    print(name, flush=True)
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
     stream = training_examples(
         args.seed, args.off_by_one_share, args.off_by_two_share, args.answer_share, args.aids,
         args.both_wrong_share,
@@ -462,23 +494,29 @@ def train(args: argparse.Namespace):
     for step, loss in training_steps(model, tokenizer, stream, args, loss_fn):
         scores = evaluate(model, tokenizer, pairs, args.tie_margin)
         elapsed = time.monotonic() - started
+        history.append(progress_line(step, loss, elapsed, scores))
         off, other, ties = scores["off_by_one"], scores["other"], scores["both_wrong"]
-        kinds = " ".join(f"{k[6:]} {v['accuracy']:.2f}" for k, v in scores.items() if k.startswith("other_"))
-        history.append({"step": step, "loss": round(loss, 4), "seconds": round(elapsed, 1),
-                        "off_by_one": round(off["accuracy"], 4), "other": round(other["accuracy"], 4),
-                        "tie_rate": round(ties["tie_rate"], 4)})
-        print(
-            f"step {step:5d}  loss {loss:.4f}  off-by-one {off['accuracy']:.3f} "
-            f"(A {off['accuracy_correct_as_a']:.3f} B {off['accuracy_correct_as_b']:.3f} "
-            f"incons {off['inconsistency']:.3f})  other {other['accuracy']:.3f}  "
-            f"[{kinds}]  both wrong: ties {ties['tie_rate']:.2f} gap {ties['mean_gap']:.2f}  "
-            f"span {scores['aids']['span']:.3f} marks {scores['aids']['marks']:.3f}  {elapsed:6.0f}s",
-            flush=True,
-        )
         if min(off["accuracy"], other["accuracy"]) >= args.target and ties["tie_rate"] >= args.tie_target:
-            report = {"step": step, "wall_seconds": round(elapsed, 1), "scores": scores}
-            return model, tokenizer, {"selected": report, "history": history}
-    raise SystemExit(f"no evaluation met the selection rule within {args.max_steps} steps")
+            selected = {"step": step, "wall_seconds": round(elapsed, 1), "scores": scores}
+            return {"name": name, "settings": _settings(args), "selected": selected, "history": history}
+    raise SystemExit(f"{name}: no evaluation met the selection rule within {args.max_steps} steps")
+
+
+def progress_line(step: int, loss: float, elapsed: float, scores: dict) -> dict:
+    """Print one evaluation and return its row of the training curve."""
+    off, other, ties = scores["off_by_one"], scores["other"], scores["both_wrong"]
+    kinds = " ".join(f"{k[6:]} {v['accuracy']:.2f}" for k, v in scores.items() if k.startswith("other_"))
+    print(
+        f"step {step:5d}  loss {loss:.4f}  off-by-one {off['accuracy']:.3f} "
+        f"(A {off['accuracy_correct_as_a']:.3f} B {off['accuracy_correct_as_b']:.3f} "
+        f"incons {off['inconsistency']:.3f})  other {other['accuracy']:.3f}  "
+        f"[{kinds}]  both wrong: ties {ties['tie_rate']:.2f} gap {ties['mean_gap']:.2f}  "
+        f"span {scores['aids']['span']:.3f} marks {scores['aids']['marks']:.3f}  {elapsed:6.0f}s",
+        flush=True,
+    )
+    return {"step": step, "loss": round(loss, 4), "seconds": round(elapsed, 1),
+            "off_by_one": round(off["accuracy"], 4), "other": round(other["accuracy"], 4),
+            "tie_rate": round(ties["tie_rate"], 4)}
 
 
 # --- Saving -----------------------------------------------------------------------
@@ -500,9 +538,17 @@ KIND_NAMES = {
 }
 
 
+def _stage_lines(stage: dict) -> str:
+    selected = stage["selected"]
+    curve = ", ".join(f"{h['step']}: {h['off_by_one']:.2f}/{h['other']:.2f}/{h['tie_rate']:.2f}"
+                      for h in stage["history"])
+    return (f"- {stage['name']}: selected at step {selected['step']} "
+            f"({selected['wall_seconds']} s); curve (step: off-by-one/other accuracy/two-wrong "
+            f"ties): {curve}.\n  Settings: `{json.dumps(stage['settings'], sort_keys=True)}`\n")
+
+
 def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
-    selected = result["selected"]
-    s = selected["scores"]
+    s = result["selected"]["scores"]
     rows = [
         _row("off by one (+1 and -1)", s["off_by_one"]),
         _row("plus one (the demo model's habit)", s["plus_one"]),
@@ -510,29 +556,36 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
         _row("other wrong answers (not off by one)", s["other"]),
         *(_row(f"{name} ({s[key]['pairs']})", s[key]) for key, name in KIND_NAMES.items() if key in s),
     ]
-    curve = ", ".join(f"{h['step']}: {h['off_by_one']:.2f}/{h['other']:.2f}" for h in result["history"])
+    ties = s["both_wrong"]
     return (
         f"# {JUDGE_NAME}\n\n"
         f"A tiny character-level Llama, separate from `{DEMO_MODEL_NAME}` but with the same\n"
         "tokenizer and chat template, trained from scratch to compare two answers to a demo\n"
         "arithmetic question and name the correct one. Rebuild it with\n"
-        "`packaging/train_demo_judge.py`; `judge.json` holds its template and choice labels.\n\n"
+        "`python packaging/train_demo_judge.py` (both stages, one CPU thread); `judge.json`\n"
+        "holds its template and choice labels.\n\n"
         "Read it as a pairwise judge: render `template` with the question as `{prompt}` and\n"
         "the two answers as `{first}` (A) and `{second}` (B), as the user turn of the chat\n"
         "template with the generation prompt, and take the softmax over the next-token logits\n"
         "of `A` and `B`. Judge both orders and average to cancel position bias. It only knows\n"
-        "answers of the form `The answer is N.` to the demo's questions.\n\n"
+        "answers of the form `The answer is N.` to the demo's questions. When neither answer\n"
+        "is right it answers close to 1/2: label with a tie margin (0.25) so such pairs become\n"
+        "ties rather than arbitrary preferences.\n\n"
         "Training data: the whole problem distribution of `engine/demo/task.py`, like the demo\n"
         "model's pretraining, so the eval problems were seen (with other random pairs).\n"
         f"{args.off_by_one_share:.0%} of the wrong answers are off by one and "
         f"{args.off_by_two_share:.0%} off by two (plus or\n"
         f"minus), the rest from `wrong_answer`; {args.answer_share:.0%} of the examples are plain,\n"
-        "correct answers.\n"
-        f"Aids: `{args.aids}` (see the training script: inside the judge input the model also\n"
-        "checks each answer character by character against the correct result).\n\n"
-        f"Selected at the first evaluation with both-order accuracy >= {args.target} on off-by-one\n"
-        f"and on other wrong answers: step {selected['step']} ({selected['wall_seconds']} s of\n"
-        f"training on {args.threads} CPU thread(s), evaluations included); {n_params:,} parameters.\n\n"
+        f"correct answers. Aids: `{args.aids}` (inside the judge input the model also checks\n"
+        "each answer character by character against the correct result). In stage 2,\n"
+        f"{args.both_wrong_share:.0%} of the judge pairs show two wrong answers with the reply A or B\n"
+        "at random, which is least costly at P(A) = 1/2.\n\n"
+        f"Selection, declared before training: stage 1 stops at the first evaluation with\n"
+        f"both-order accuracy >= {args.target} on off-by-one and on other wrong answers; stage 2\n"
+        f"at the first that also calls >= {args.tie_target:.0%} of two-wrong pairs a tie "
+        f"(margin {args.tie_margin}).\n\n"
+        + "".join(_stage_lines(stage) for stage in result["stages"]) +
+        f"\n{n_params:,} parameters.\n\n"
         "Measured on the 200 eval-split problems, each pair in both orders. *Inconsistency* is\n"
         "the mean |P(A) - (1 - P(A when swapped))|: 0 when the verdict follows the answers\n"
         "rather than their position. The *order-averaged verdict* is what a judge that asks in\n"
@@ -542,8 +595,9 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
         "| order-averaged verdict | mean P(correct) | inconsistency |\n"
         "|---|---|---|---|---|---|---|\n"
         + "\n".join(rows) + "\n\n"
-        f"Training curve (step: off-by-one/other accuracy): {curve}.\n\n"
-        f"- settings: {json.dumps(_settings(args), sort_keys=True)}\n"
+        f"Two wrong answers (the answer plus one beside another slip, {ties['pairs']} pairs): the\n"
+        f"order-averaged verdict is within {args.tie_margin} of 1/2 on {ties['tie_rate']:.1%} of them, "
+        f"mean distance {ties['mean_gap']:.3f}.\n"
     )
 
 
@@ -573,28 +627,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-steps", type=int, default=3000)
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--target", type=float, default=0.9)
-    parser.add_argument("--init", type=Path, help="start from this judge folder, not random weights")
-    parser.add_argument("--both-wrong-share", type=float, default=0.0,
-                        help="share of judge pairs with two wrong answers (reply A or B at random)")
+    parser.add_argument("--init", type=Path,
+                        help="skip stage 1: start stage 2 from this judge folder")
+    parser.add_argument("--both-wrong-share", type=float, default=0.5,
+                        help="stage 2: share of judge pairs with two wrong answers (reply A or B "
+                             "at random); 0 skips stage 2")
+    parser.add_argument("--tie-lr", type=float, default=1e-3)
+    parser.add_argument("--tie-warmup", type=int, default=20)
+    parser.add_argument("--tie-steps", type=int, default=1000)
+    parser.add_argument("--tie-eval-every", type=int, default=50)
     parser.add_argument("--tie-margin", type=float, default=0.25,
-                        help="both-wrong pairs whose order-averaged verdict is within this of 1/2 count as ties")
-    parser.add_argument("--tie-target", type=float, default=0.0,
-                        help="selection also needs this share of both-wrong eval pairs to be ties")
+                        help="two-wrong pairs whose order-averaged verdict is within this of 1/2 "
+                             "count as ties")
+    parser.add_argument("--tie-target", type=float, default=0.95,
+                        help="stage 2 selection also needs this share of two-wrong eval pairs to "
+                             "be ties")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     model, tokenizer, result = train(args)
-    selected = result["selected"]
     n_params = sum(p.numel() for p in model.parameters())
-    s = selected["scores"]
-    print(
-        f"selected step {selected['step']} after {selected['wall_seconds']} s: "
-        f"off-by-one {s['off_by_one']['accuracy']:.3f}, other {s['other']['accuracy']:.3f}; "
-        f"{n_params:,} parameters"
-    )
-    print(json.dumps(s, indent=1))
+    for stage in result["stages"]:
+        selected, s = stage["selected"], stage["selected"]["scores"]
+        print(
+            f"{stage['name']}: selected step {selected['step']} after {selected['wall_seconds']} s: "
+            f"off-by-one {s['off_by_one']['accuracy']:.3f}, other {s['other']['accuracy']:.3f}, "
+            f"two-wrong ties {s['both_wrong']['tie_rate']:.3f}"
+        )
+    print(f"{n_params:,} parameters")
+    print(json.dumps(result["selected"]["scores"], indent=1))
     if args.dry_run:
         return
     files = {

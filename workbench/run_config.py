@@ -31,7 +31,10 @@ RUN_KEYS: dict[str, tuple[Any, str]] = {
                      "or by the rules named in a list, e.g. [\"answer\"]."),
     "reward_model": (None, "Online RL: checkpoint id of a reward-model run; its score is added "
                      "to the reward (the RLHF path: labels -> reward model -> PPO)."),
-    "reward_model_weight": (1.0, "Online RL: weight of the reward model's score."),
+    "reward_model_weight": (1.0, "Online RL: weight of the reward model's score. Its scores "
+                            "often span several units where rules give 0-1; scale them to about "
+                            "the rules' range (0.15 on the demo), so the KL penalty and the "
+                            "value head keep their usual proportions."),
     "judge": (None, "Online RL: name of a stored AI judge; its score (0-1) is added to the "
               "reward, and Online DPO ranks its two samples with it."),
     "judge_weight": (1.0, "Online RL: weight of the judge's score."),

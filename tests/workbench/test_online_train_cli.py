@@ -103,9 +103,10 @@ def test_reward_model_on_another_base_scores_with_its_own_base(tmp_path, capsys)
     assert "rewards/reward_model/mean" in metric_names(project, out["run_id"])
     from workbench.reward_choices import reward_model_checkpoints
 
-    assert reward_model_checkpoints(project)[0] == (
-        reward_run["checkpoint_id"], f"#{reward_run['checkpoint_id']}: run {reward_run['run_id']} "
-        "reward model, step 2 (on verifier)")
+    checkpoint_id, label = reward_model_checkpoints(project)[0]
+    assert checkpoint_id == reward_run["checkpoint_id"]
+    assert label.startswith(f"#{checkpoint_id}: run {reward_run['run_id']} ")
+    assert label.endswith(", step 2 (on verifier)")
 
 
 def test_reward_config_mistakes_are_explained(tmp_path, capsys):

@@ -129,8 +129,11 @@ def render_user_text(question: str, first: str, second: str) -> str:
     return TEMPLATE.format(prompt=question, first=first, second=second, criteria="")
 
 
-def judge_config() -> dict:
-    return {"mode": "pairwise", "template": TEMPLATE, "choices": list(CHOICES), "criteria": ""}
+def judge_config(tie_margin: float) -> dict:
+    """judge.json: how to ask the judge, and the tie margin its labels should be read with
+    (two wrong answers come out near 1/2)."""
+    return {"mode": "pairwise", "template": TEMPLATE, "choices": list(CHOICES), "criteria": "",
+            "tie_margin": tie_margin}
 
 
 # --- Training data ----------------------------------------------------------------
@@ -662,7 +665,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     files = {
         "README.md": model_card(args, result, n_params),
-        "judge.json": json.dumps(judge_config(), indent=2) + "\n",
+        "judge.json": json.dumps(judge_config(args.tie_margin if args.both_wrong_share else 0.0),
+                                 indent=2) + "\n",
     }
     save_model_folder(model, tokenizer, args.out, files)
     print(f"saved to {args.out}:")

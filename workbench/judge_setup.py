@@ -49,6 +49,18 @@ def own_template(project: Project, config: JudgeConfig) -> tuple[str, str]:
     return template, own.criteria
 
 
+def suggested_tie_margin(project: Project, config: JudgeConfig) -> float:
+    """The tie margin a local judge model's judge.json suggests (0 otherwise): a judge
+    trained to answer near 1/2 when it cannot tell needs it, or those verdicts become
+    confident-looking labels."""
+    if config.kind != "local":
+        return 0.0
+    from engine.judge.local import load_judge_config
+
+    folder = _model_folder(project, config)
+    return load_judge_config(folder).tie_margin if folder is not None else 0.0
+
+
 def _model_folder(project: Project, config: JudgeConfig) -> Path | None:
     if config.model_id is not None:
         from workbench.models import get_model

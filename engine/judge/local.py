@@ -138,6 +138,8 @@ class JudgeFileConfig:
     template: str = DEFAULT_PAIR_TEMPLATE
     choices: tuple[str, ...] = DEFAULT_CHOICES["pairwise"]
     criteria: str = DEFAULT_CRITERIA
+    # Verdicts closer to 1/2 than this are ties: what the judge says when it cannot tell.
+    tie_margin: float = 0.0
 
 
 def load_judge_config(folder: str | Path) -> JudgeFileConfig:
@@ -166,7 +168,13 @@ def load_judge_config(folder: str | Path) -> JudgeFileConfig:
     criteria = data.get("criteria", DEFAULT_CRITERIA)
     if not isinstance(criteria, str):
         raise EngineError(f"The criteria in {path} must be text.", "Write them as a JSON string.")
-    return JudgeFileConfig(mode=mode, template=template, choices=choices, criteria=criteria)
+    tie_margin = data.get("tie_margin", 0.0)
+    if isinstance(tie_margin, bool) or not isinstance(tie_margin, int | float) \
+            or not 0.0 <= tie_margin <= 0.5:
+        raise EngineError(f"The tie_margin in {path} must be a number from 0 to 0.5, not "
+                          f"{tie_margin!r}.", "Fix it or remove the key (0: never a tie).")
+    return JudgeFileConfig(mode=mode, template=template, choices=choices, criteria=criteria,
+                           tie_margin=float(tie_margin))
 
 
 def build_local_judge(

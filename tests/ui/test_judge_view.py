@@ -417,3 +417,18 @@ def test_the_judge_view_at_work_does_not_import_torch(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_the_tie_margin_starts_at_the_judge_models_suggestion(open_window, tmp_path, qtbot):
+    import json
+
+    from workbench.models import get_model
+
+    path = judge_project(tmp_path / "p")
+    project = Project.open(path)
+    folder = Path(get_model(project, 1).load_spec()["path"])
+    project.close()
+    (folder / "judge.json").write_text(json.dumps({"mode": "pairwise", "tie_margin": 0.3}))
+    window, view = open_judge(open_window, qtbot, path)
+    qtbot.waitUntil(lambda: abs(view.run_panel.tie_margin.value() - 0.3) < 1e-9)
+    assert view.run_panel.params()["tie_margin"] == pytest.approx(0.3)

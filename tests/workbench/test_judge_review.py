@@ -11,7 +11,12 @@ from tests.engine.judge.fake_openai import FakeEndpoint, chat_reply
 from tests.workbench.label_helpers import Tiny
 from workbench.comparisons import active_comparisons, get_comparison
 from workbench.judge_review import confirm, correct, review_rows, review_tally
-from workbench.judge_setup import agreement_figures, own_template, preview_pair
+from workbench.judge_setup import (
+    agreement_figures,
+    own_template,
+    preview_pair,
+    suggested_tie_margin,
+)
 from workbench.judges import JudgeConfig
 from workbench.models import add_model
 from workbench.worker import run_inline
@@ -102,6 +107,10 @@ def test_a_local_judge_models_own_template_comes_from_its_judge_json(tiny, tmp_p
     assert own_template(tiny.project, plain) == (DEFAULT_PAIR_TEMPLATE, DEFAULT_CRITERIA)
     endpoint = JudgeConfig(name="e", kind="endpoint", base_url="http://127.0.0.1:1/v1", model="m")
     assert own_template(tiny.project, endpoint) == (DEFAULT_PAIR_TEMPLATE, DEFAULT_CRITERIA)
+    assert suggested_tie_margin(tiny.project, local) == 0.0  # judge.json names none
+    (folder / "judge.json").write_text(json.dumps({"mode": "pairwise", "tie_margin": 0.25}))
+    assert suggested_tie_margin(tiny.project, local) == 0.25
+    assert suggested_tie_margin(tiny.project, endpoint) == 0.0
 
 
 def test_only_unlabelled_leaves_pairs_people_and_rules_labelled_alone(tiny):

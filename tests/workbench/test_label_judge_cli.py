@@ -189,15 +189,17 @@ def test_bad_options_say_what_to_fix(project, capsys, args, message):
 
 def test_the_default_judge_is_the_shipped_demo_judge(tmp_path, monkeypatch, capsys):
     judge_dir = build_model_dir(tmp_path / "judge", max_position_embeddings=256)
+    # A margin of 0.5 makes every verdict but a certain one a tie: the job reads it.
     (judge_dir / "judge.json").write_text(json.dumps(
         {"mode": "pairwise", "template": "{prompt} a:{first} b:{second}", "choices": ["a", "b"],
-         "criteria": ""}))
+         "criteria": "", "tie_margin": 0.5}))
     monkeypatch.setattr(engine.demo, "DEMO_JUDGE_DIR", judge_dir)
     project = build_demo_project(tmp_path / "demo")
     add_candidates(project, count=1, long_on_first=False)
     assert label(project, "--json") == 0
     out = json.loads(capsys.readouterr().out)
     assert out["judge"] == "demo-judge" and out["labels_added"] == 3
+    assert out["tie_margin"] == 0.5 and out["ties"] == 3
     assert out["identity"].startswith("local:workbench-demo-judge#")
     project.close()
 

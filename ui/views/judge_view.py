@@ -176,6 +176,10 @@ class JudgeView(QWidget):
         self._call(judge_setup.own_template, config, on_done=functools.partial(
             self._template_loaded, config, keep_text),
             on_error=functools.partial(self._template_failed, config))
+        # The margin the judge model asks its verdicts to be read with (judge.json); a
+        # broken judge.json is already reported by the template's load.
+        self._call(judge_setup.suggested_tie_margin, config,
+                   on_done=self.run_panel.tie_margin.setValue, on_error=lambda _error: None)
 
     def _template_failed(self, config: JudgeConfig, error) -> None:
         # e.g. a broken judge.json: never leave the previous judge's template on show

@@ -46,8 +46,9 @@ def candidate_sampling(args) -> dict | None:
 
 
 def label_judge_params(args) -> dict:
-    params: dict = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate,
-                    "tie_margin": args.tie_margin or 0.0}
+    params: dict = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate}
+    if args.tie_margin is not None:  # else the judge's own suggestion (judge.json), or 0
+        params["tie_margin"] = args.tie_margin
     if args.endpoint:
         config = {"name": f"endpoint {args.model}", "kind": "endpoint",
                   "base_url": args.endpoint, "model": args.model}

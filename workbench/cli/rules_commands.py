@@ -134,4 +134,5 @@ def add_judge_options(p) -> None:
                        "and optionally {criteria}")
     group.add_argument("--criteria", metavar="TEXT", help="what the judge should value")
     group.add_argument("--tie-margin", type=float, metavar="M",
-                       help="a tie when |P(first better) - 0.5| < M (default 0: never)")
+                       help="a tie when |P(first better) - 0.5| < M (default: the judge's own "
+                            "suggestion in its judge.json, else 0: never)")

@@ -25,6 +25,7 @@ from workbench.job_context import JobContext
 from workbench.job_handlers.generate import generate_completions, select_prompts, store_completions
 from workbench.job_handlers.label_rules import CANDIDATE_SAMPLING
 from workbench.judge_runtime import build_pair_judge, resolve_judge_config
+from workbench.judge_setup import suggested_tie_margin
 from workbench.project import Project
 
 CHUNK_PAIRS = 64  # pairs judged between commits
@@ -121,10 +122,11 @@ def _judge_and_store(ctx: JobContext, judge, candidates: list[Candidate], tie_ma
 
 def run_label_judge(ctx: JobContext) -> dict[str, Any]:
     project, params = ctx.project, ctx.job.params
-    tie_margin = float(params.get("tie_margin", 0.0))
+    config = resolve_judge_config(project, params)
+    tie_margin = params.get("tie_margin")
+    tie_margin = suggested_tie_margin(project, config) if tie_margin is None else float(tie_margin)
     if not 0.0 <= tie_margin <= 0.5:
         raise ValueError(f"The tie margin is between 0 and 0.5, not {tie_margin}.")
-    config = resolve_judge_config(project, params)
     if int(params.get("generate", 0)) > 0:
         outcome = generate_completions(ctx, {**params, "n": int(params["generate"])},
                                        sampling_defaults=CANDIDATE_SAMPLING)
@@ -140,7 +142,7 @@ def run_label_judge(ctx: JobContext) -> dict[str, Any]:
     _judge_and_store(ctx, judge, candidates, tie_margin, tally)
     confidences = tally.confidences
     return {
-        "judge": config.name, "identity": judge.identity, "prompts": prompts,
+        "judge": config.name, "identity": judge.identity, "prompts": prompts, "tie_margin": tie_margin,
         "pairs": len(candidates), "pairs_skipped_labelled_before": skipped,
         "pairs_judged": tally.added + tally.errors, "labels_added": tally.added,
         "ties": tally.ties, "errors": tally.errors, "error_examples": tally.examples,

@@ -134,6 +134,16 @@ def test_a_broken_judge_json_is_a_clear_error(tmp_path):
     (tmp_path / "judge.json").write_text(json.dumps({"template": "{prompt} {first}"}))
     with pytest.raises(EngineError, match=r"lacks the placeholder \{second\}"):
         load_judge_config(tmp_path)
+    for bad in (0.7, -0.1, "0.2", True):
+        (tmp_path / "judge.json").write_text(json.dumps({"tie_margin": bad}))
+        with pytest.raises(EngineError, match="tie_margin .* from 0 to 0.5"):
+            load_judge_config(tmp_path)
+
+
+def test_judge_json_may_suggest_a_tie_margin(tmp_path):
+    assert load_judge_config(tmp_path).tie_margin == 0.0
+    (tmp_path / "judge.json").write_text(json.dumps({"mode": "pairwise", "tie_margin": 0.25}))
+    assert load_judge_config(tmp_path).tie_margin == 0.25
 
 
 def test_reward_callables_give_none_for_failed_judgements(fake_loaded):

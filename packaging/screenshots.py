@@ -166,9 +166,10 @@ JUDGE_TEMPLATE = "{prompt}\nA: {first}\nB: {second}\nBetter:"  # fits the demo m
 
 
 def shoot_judge(window, out: Path) -> None:
-    """The Judge view after a judge run on the sampled and rule-labelled pairs (the demo
-    judge; until it ships, the demo model itself asked with a short template), then its
-    review queue with the labels the rules contradict first."""
+    """The Judge view after a run of the demo judge (its tie margin from its judge.json)
+    on the sampled and rule-labelled pairs, then its review queue with the labels the
+    rules contradict first. A project without a judge gets one on its default model,
+    asked with a short template."""
     view = window.show_view("Judge")
     wait_for(lambda: view.choices is not None and window.session.runner.pending() == 0, 10)
     if view.picker.name() is None:

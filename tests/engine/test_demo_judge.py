@@ -13,7 +13,7 @@ from engine.demo import DEMO_JUDGE_DIR, DEMO_MODEL_DIR  # noqa: E402
 from engine.demo.task import demo_splits, format_answer  # noqa: E402
 
 # Measured when the judge was built (see judge/README.md): 0.998 both-order accuracy
-# against answers one too high, inconsistency 0.014; the thresholds leave room for
+# against answers one too high, inconsistency 0.053; the thresholds leave room for
 # other CPUs' rounding, far above chance (0.5).
 MIN_OFF_BY_ONE_ACCURACY = 0.90
 MAX_INCONSISTENCY = 0.15

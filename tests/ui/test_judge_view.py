@@ -432,3 +432,31 @@ def test_the_tie_margin_starts_at_the_judge_models_suggestion(open_window, tmp_p
     window, view = open_judge(open_window, qtbot, path)
     qtbot.waitUntil(lambda: abs(view.run_panel.tie_margin.value() - 0.3) < 1e-9)
     assert view.run_panel.params()["tie_margin"] == pytest.approx(0.3)
+
+
+def test_the_demo_judge_runs_on_its_own_model_after_the_view_reloads(open_window, tmp_path, qtbot):
+    """The model list is refilled each time the view is shown; the judge's model must stay
+    selected (it once fell back to the first model, the demo arithmetic model)."""
+    from workbench.demo_project import build_demo_project
+
+    project = build_demo_project(tmp_path / "demo")
+    answers(project, 2)
+    project.close()
+    window, view = open_judge(open_window, qtbot, tmp_path / "demo")
+    assert view.picker.name() == "demo-judge" and view.form.config().model_id == 2
+    window.show_view("Data")
+    view = window.show_view("Judge")  # shown again: the lists reload
+    qtbot.waitUntil(lambda: window.session.runner.pending() == 0)
+    assert view.form.config().model_id == 2
+    qtbot.waitUntil(lambda: abs(view.run_panel.tie_margin.value() - 0.25) < 1e-9)
+    panel = view.run_panel
+    panel.limit.setValue(2)
+    qtbot.waitUntil(lambda: panel.run_button.isEnabled())
+    qtbot.mouseClick(panel.run_button, CLICK)
+    qtbot.waitUntil(lambda: panel.running)
+    qtbot.waitUntil(lambda: not panel.running, timeout=90000)
+    assert "labels added" in panel.summary.text(), panel.status.text()
+    project = Project.open(tmp_path / "demo")
+    labels = active_comparisons(project, "ai")
+    project.close()
+    assert labels and all(c.judge.startswith("local:workbench-demo-judge#") for c in labels)

@@ -118,12 +118,22 @@ class JudgeForm(QWidget):
             widget.valueChanged.connect(self._changed)
 
     def set_models(self, models: list[ModelRecord], default_id: int | None) -> None:
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
+        """Refill the model list, keeping the judge's model selected: the list is reloaded
+        whenever the view is shown, and a silent fall back to the first model would run
+        the judge on another model than the one on show elsewhere."""
+        combo = self.model_combo
+        current = combo.currentData()
+        path_index = combo.findData("path")
+        path_text = combo.itemText(path_index) if path_index >= 0 else None
+        combo.blockSignals(True)
+        combo.clear()
         for model in models:
             mark = "  (default model)" if model.id == default_id else ""
-            self.model_combo.addItem(f"{model.name}{mark}", model.id)
-        self.model_combo.blockSignals(False)
+            combo.addItem(f"{model.name}{mark}", model.id)
+        if path_text is not None:
+            combo.addItem(path_text, "path")
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        combo.blockSignals(False)
 
     def show_config(self, config: JudgeConfig, saved: bool) -> None:
         self.original = config

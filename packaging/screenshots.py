@@ -210,14 +210,13 @@ def add_demo_labels(path: Path, prompts: int = 32) -> None:
     rows = project.db.execute(
         "SELECT id, reference FROM prompts WHERE split = 'train' ORDER BY id LIMIT ?", [prompts]
     ).fetchall()
-    for prompt_id, reference in rows:
-        good, bad = add_completions(
-            project,
-            [
-                CompletionRecord(prompt_id, f"The answer is {reference}."),
-                CompletionRecord(prompt_id, f"The answer is {int(reference) + 1}."),
-            ],
-        )
+    for i, (prompt_id, reference) in enumerate(rows):
+        texts = [f"The answer is {reference}.", f"The answer is {int(reference) + 1}."]
+        # Stored in either order, as sampling would, so the right answer is not always
+        # the older completion (the agreement figures compare by completion id).
+        order = texts if i % 2 == 0 else texts[::-1]
+        ids = add_completions(project, [CompletionRecord(prompt_id, t) for t in order])
+        good, bad = ids if i % 2 == 0 else ids[::-1]
         add_comparison(project, prompt_id, [good, bad], "a", "rule", judge="demo", confidence=1.0)
     project.close()
 

@@ -37,14 +37,9 @@ def judge_choices(project: Project) -> dict[str, Any]:
 def own_template(project: Project, config: JudgeConfig) -> tuple[str, str]:
     """(template, criteria) the judge is asked with when it sets none of its own: a local
     judge model's judge.json, else the defaults."""
-    if config.kind != "local":
+    own = _own_settings(project, config)
+    if own is None:
         return DEFAULT_PAIR_TEMPLATE, DEFAULT_CRITERIA
-    from engine.judge.local import load_judge_config
-
-    folder = _model_folder(project, config)
-    if folder is None:
-        return DEFAULT_PAIR_TEMPLATE, DEFAULT_CRITERIA
-    own = load_judge_config(folder)
     template = own.template if own.mode == "pairwise" else DEFAULT_PAIR_TEMPLATE
     return template, own.criteria
 
@@ -53,12 +48,19 @@ def suggested_tie_margin(project: Project, config: JudgeConfig) -> float:
     """The tie margin a local judge model's judge.json suggests (0 otherwise): a judge
     trained to answer near 1/2 when it cannot tell needs it, or those verdicts become
     confident-looking labels."""
+    own = _own_settings(project, config)
+    return own.tie_margin if own is not None else 0.0
+
+
+def _own_settings(project: Project, config: JudgeConfig):
+    """The judge.json of a local judge's model folder; None for an endpoint or a model
+    with no local folder."""
     if config.kind != "local":
-        return 0.0
+        return None
     from engine.judge.local import load_judge_config
 
     folder = _model_folder(project, config)
-    return load_judge_config(folder).tie_margin if folder is not None else 0.0
+    return load_judge_config(folder) if folder is not None else None
 
 
 def _model_folder(project: Project, config: JudgeConfig) -> Path | None:

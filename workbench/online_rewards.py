@@ -18,11 +18,15 @@ def reward_sources(project, config, loaded) -> tuple[list, Any, list[str]]:
 
     sources, described = [], []
     specs = _rules(project, config.reward_rules)
+    count = lambda text: len(loaded.tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
     if specs:
-        count = lambda text: len(loaded.tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
         sources.append(rules_source(specs, count_tokens=count))
         described.append("rules: " + ", ".join(f"{s.name} (weight {s.weight:g}"
                                                f"{', gate' if s.gate else ''})" for s in specs))
+    watched = _watched_rules(project, specs)
+    if watched:
+        sources.append(rules_source(watched, count_tokens=count, weight=0.0, name="watched_rules"))
+        described.append("watched, not rewarded: " + ", ".join(s.name for s in watched))
     if config.reward_model is not None:
         sources.append(_reward_model(project, config, loaded))
         described.append(f"reward model: checkpoint {config.reward_model} "
@@ -34,6 +38,14 @@ def reward_sources(project, config, loaded) -> tuple[list, Any, list[str]]:
             sources.append(source)
         described.append(f"judge: {config.judge} (weight {config.judge_weight:g})")
     return sources, preference, described
+
+
+def _watched_rules(project, rewarded: list) -> list:
+    """The project's enabled rules outside the reward: scored at weight 0, so a run
+    rewarded by a reward model or a judge still shows each rule's pass rate in training
+    and evaluation (the curve that tells reward hacking from learning)."""
+    names = {s.name for s in rewarded}
+    return [s for s in rule_specs(project) if s.enabled and s.name not in names]
 
 
 def _rules(project, selection) -> list:

@@ -61,7 +61,20 @@ def test_rlhf_path_labels_to_reward_model_to_ppo(tmp_path, capsys):
     names = metric_names(project, out["run_id"])
     assert {"rewards/reward_model/mean", "policy/approxkl", "policy/clipfrac", "loss/value",
             "val/explained_variance", "objective/kl_coef"} <= names
-    assert not any(name.startswith("rewards/answer") for name in names)  # rules were off
+    # The rules are off the reward but watched: their curves are there, the reward is
+    # the reward model's score alone.
+    assert {"rewards/answer/mean", "rewards/format/mean"} <= names
+
+    def curve(name):
+        return project.db.execute("SELECT step, value FROM metrics WHERE run_id = ? AND name = ? "
+                                  "ORDER BY step", [out["run_id"], name]).fetchall()
+
+    reward, scored = curve("reward"), curve("rewards/reward_model/mean")
+    assert len(reward) == 2 and [s for s, _ in reward] == [s for s, _ in scored]
+    assert [v for _, v in reward] == pytest.approx([v for _, v in scored])
+    logs = [r[0] for r in project.db.execute("SELECT message FROM run_logs WHERE run_id = ?",
+                                             [out["run_id"]])]
+    assert "reward watched, not rewarded: format, answer" in logs
     assert summary(project, out["run_id"])["status"] == "done"
 
 

@@ -64,8 +64,9 @@ def combine(sources: Sequence[RewardSource], prompts: Sequence[Prompt], completi
 
 
 def rules_source(specs, count_tokens: Callable[[str], int] | None = None,
-                 weight: float = 1.0) -> RewardSource:
-    """The rules of ``engine.rules`` (gated, weighted sum); each rule is its own curve."""
+                 weight: float = 1.0, name: str = "rules") -> RewardSource:
+    """The rules of ``engine.rules`` (gated, weighted sum); each rule is its own curve.
+    At weight 0 they only watch: their curves are reported, the reward is unchanged."""
     from engine.rules.reward import make_reward_fn
 
     reward_fn = make_reward_fn(specs, count_tokens=count_tokens)
@@ -74,7 +75,7 @@ def rules_source(specs, count_tokens: Callable[[str], int] | None = None,
         batch = reward_fn(list(prompts), list(completions), list(references))
         return SourceScores(list(batch.total), {n: list(v) for n, v in batch.per_rule.items()})
 
-    return RewardSource("rules", weight, score)
+    return RewardSource(name, weight, score)
 
 
 def judge_source(judge, weight: float = 1.0) -> RewardSource:

@@ -27,6 +27,7 @@ See tests/benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -493,6 +494,51 @@ def _best(found: list[dict]) -> dict:
     return min(ok, key=lambda r: r["train_s"]) if ok else found[-1]
 
 
+def report_cores(cuda: bool, threads: int) -> None:
+    """Print how busy the CPU is before the first run, and warn when the benchmark's
+    threads cannot each have a core."""
+    busy = _busy_cores()
+    if busy is not None:
+        print(f"- CPU cores busy before the first run: {busy:.2f} of {os.cpu_count()}")
+    if not cuda and busy is not None and busy + threads > (os.cpu_count() or 1) + 0.5:
+        print(f"- WARNING: {busy:.1f} busy cores plus {threads} threads exceed the "
+              f"{os.cpu_count()} CPUs; OpenMP threads that must share cores slow down by far "
+              "more than the share (spin-waiting), so timings may mostly measure contention. "
+              "Use fewer --threads or an idle machine.")
+
+
+@contextlib.contextmanager
+def work_folder(prefix: str, keep: bool):
+    """A scratch folder for the rows' subprocesses, removed afterwards unless ``keep``."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        if keep:
+            print(f"- work folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run_repetitions(rows: list[str], repeat: int, work: Path, verbose: bool, rep_cfg,
+                    run_row=None) -> dict[str, list[dict]]:
+    """Each row once per repetition, in order, each in its own subprocess (``run_row``,
+    default this benchmark's) with ``rep_cfg(rep)`` as its config; a line per run."""
+    run_row = run_row or _run_row
+    runs: dict[str, list[dict]] = {row: [] for row in rows}
+    for rep in range(repeat):
+        cfg = rep_cfg(rep)
+        for row in rows:
+            result = run_row(row, cfg, work / f"{row}-{rep}", work, verbose)
+            runs[row].append(result)
+            others = result.get("others_cores")
+            print(f"- {row}{f' #{rep + 1}' if repeat > 1 else ''}: "
+                  f"{result['subprocess_s']:.1f} s in its subprocess"
+                  + ("" if others is None else f", other processes busy on {others:.2f} cores")
+                  + (f" ({result['error']})" if "error" in result else ""), flush=True)
+    return runs
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.child:
@@ -527,34 +573,12 @@ def main(argv=None) -> int:
           f"warmup {cfg['warmup_ratio']}, beta {cfg['beta']}, LoRA r={cfg['lora_r']} "
           f"alpha={cfg['lora_alpha']} dropout={cfg['lora_dropout']} all-linear, "
           f"{cfg['device']} {cfg['precision']}, {cfg['threads']} threads, seed {cfg['seed']}")
-    busy = _busy_cores()
-    if busy is not None:
-        print(f"- CPU cores busy before the first run: {busy:.2f} of {os.cpu_count()}")
-    if not cuda and busy is not None and busy + args.threads > (os.cpu_count() or 1) + 0.5:
-        print(f"- WARNING: {busy:.1f} busy cores plus {args.threads} threads exceed the "
-              f"{os.cpu_count()} CPUs; OpenMP threads that must share cores slow down by far "
-              "more than the share (spin-waiting), so timings may mostly measure contention. "
-              "Use fewer --threads or an idle machine.")
-    runs: dict[str, list[dict]] = {row: [] for row in rows}
-    work = Path(tempfile.mkdtemp(prefix="bench-dpo-"))
+    report_cores(cuda, args.threads)
     started = time.perf_counter()
-    try:
-        for rep in range(args.repeat):
-            # Each repetition starts with an empty reference cache, shared by its "ours" rows.
-            rep_cfg = {**cfg, "cache_dir": str(work / f"reference-cache-{rep}")}
-            for row in rows:
-                result = _run_row(row, rep_cfg, work / f"{row}-{rep}", work, args.verbose)
-                runs[row].append(result)
-                others = result.get("others_cores")
-                print(f"- {row}{f' #{rep + 1}' if args.repeat > 1 else ''}: "
-                      f"{result['subprocess_s']:.1f} s in its subprocess"
-                      + ("" if others is None else f", other processes busy on {others:.2f} cores")
-                      + (f" ({result['error']})" if "error" in result else ""), flush=True)
-    finally:
-        if args.keep_work:
-            print(f"- work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    with work_folder("bench-dpo-", args.keep_work) as work:
+        # Each repetition starts with an empty reference cache, shared by its "ours" rows.
+        runs = run_repetitions(rows, args.repeat, work, args.verbose, lambda rep: {
+            **cfg, "cache_dir": str(work / f"reference-cache-{rep}")})
     results = {row: _best(found) for row, found in runs.items()}
     print(f"- total {time.perf_counter() - started:.1f} s; {_load_text()} at end")
     print()

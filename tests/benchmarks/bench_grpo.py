@@ -29,11 +29,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -46,11 +43,13 @@ from tests.benchmarks import bench_dpo as dpo_bench  # noqa: E402  (after the sy
 from tests.benchmarks.bench_dpo import (  # noqa: E402
     Meter,
     _best,
-    _busy_cores,
     _load,
     _load_text,
     _versions,
+    report_cores,
+    run_repetitions,
     step_order,
+    work_folder,
 )
 
 ROWS = (
@@ -508,35 +507,14 @@ def main(argv=None) -> int:
           f"{cfg['threads']} threads, seed {cfg['seed']}; eval every {cfg['eval_every']} steps "
           f"on {cfg['eval_prompts']} eval prompts (greedy), target pass rate {cfg['target']}; "
           f"TRL sampling seeded {'as ours' if cfg['same_sampling_seeds'] else 'by TRL'}")
-    busy = _busy_cores()
-    if busy is not None:
-        print(f"- CPU cores busy before the first run: {busy:.2f} of {os.cpu_count()}")
-    if not cuda and busy is not None and busy + args.threads > (os.cpu_count() or 1) + 0.5:
-        print(f"- WARNING: {busy:.1f} busy cores plus {args.threads} threads exceed the "
-              f"{os.cpu_count()} CPUs; OpenMP threads that must share cores slow down by far "
-              "more than the share (spin-waiting), so timings may mostly measure contention. "
-              "Use fewer --threads or an idle machine.")
-    runs: dict[str, list[dict]] = {row: [] for row in rows}
-    work = Path(tempfile.mkdtemp(prefix="bench-grpo-"))
+    report_cores(cuda, args.threads)
     started = time.perf_counter()
-    try:
+    with work_folder("bench-grpo-", args.keep_work) as work:
         base = _run_row("base", cfg, work / "base", work, args.verbose)
         print(f"- base model evaluation: {base['subprocess_s']:.1f} s in its subprocess"
               + (f" ({base['error']})" if "error" in base else ""), flush=True)
-        for rep in range(args.repeat):
-            for row in rows:
-                result = _run_row(row, cfg, work / f"{row}-{rep}", work, args.verbose)
-                runs[row].append(result)
-                others = result.get("others_cores")
-                print(f"- {row}{f' #{rep + 1}' if args.repeat > 1 else ''}: "
-                      f"{result['subprocess_s']:.1f} s in its subprocess"
-                      + ("" if others is None else f", other processes busy on {others:.2f} cores")
-                      + (f" ({result['error']})" if "error" in result else ""), flush=True)
-    finally:
-        if args.keep_work:
-            print(f"- work folder kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        runs = run_repetitions(rows, args.repeat, work, args.verbose, lambda _rep: cfg,
+                               run_row=_run_row)
     results = {row: _best(found) for row, found in runs.items()}
     print(f"- total {time.perf_counter() - started:.1f} s; {_load_text()} at end")
     print()

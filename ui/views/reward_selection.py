@@ -73,7 +73,8 @@ class RewardSelection(QGroupBox):
         self.judge = QComboBox(toolTip=RUN_KEYS["judge"][1])
         self.judge_weight = self._weight("judge_weight")
         about = QLabel("A completion's reward is the weighted sum of the ticked rules, the reward "
-                       "model's score and the judge's score.", wordWrap=True)
+                       "model's score and the judge's score. Enabled rules left unticked are "
+                       "still charted, not rewarded.", wordWrap=True)
         about.setProperty("muted", True)
         form = QFormLayout(self)
         form.addRow(about)

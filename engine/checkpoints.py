@@ -68,19 +68,25 @@ def write_checkpoint(dest: Path, write: Callable[[Path], None], metadata: dict) 
     """
     dest = Path(dest)
     if dest.exists():
-        raise CheckpointError(f"The checkpoint {dest} already exists.",
-                              "Choose another name; an existing checkpoint is never overwritten.")
+        raise CheckpointError(
+            f"The checkpoint {dest} already exists.",
+            "Choose another name; an existing checkpoint is never overwritten.",
+        )
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{dest.name}-", dir=dest.parent))
         tmp.chmod(0o755)  # mkdtemp makes it private (0700); a checkpoint is an ordinary folder
     except OSError as exc:
-        raise CheckpointError(f"Could not create a folder next to {dest}: {exc}.",
-                              "Check the folder's permissions and the free disk space.") from exc
+        raise CheckpointError(
+            f"Could not create a folder next to {dest}: {exc}.",
+            "Check the folder's permissions and the free disk space.",
+        ) from exc
     try:
         write(tmp)
         if (tmp / MANIFEST).exists():
-            raise CheckpointError(f"The checkpoint writer created its own {MANIFEST}, a reserved name.")
+            raise CheckpointError(
+                f"The checkpoint writer created its own {MANIFEST}, a reserved name."
+            )
         files: dict[str, dict[str, Any]] = {}
         for path in _files(tmp):
             _fsync_file(path)
@@ -97,16 +103,22 @@ def write_checkpoint(dest: Path, write: Callable[[Path], None], metadata: dict) 
         try:
             text = json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False)
         except (TypeError, ValueError) as exc:
-            raise CheckpointError(f"The checkpoint metadata cannot be stored as JSON: {exc}.") from exc
+            raise CheckpointError(
+                f"The checkpoint metadata cannot be stored as JSON: {exc}."
+            ) from exc
         with open(tmp / MANIFEST, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        for folder in sorted({p.parent for p in _files(tmp)}, key=lambda p: len(p.parts), reverse=True):
+        for folder in sorted(
+            {p.parent for p in _files(tmp)}, key=lambda p: len(p.parts), reverse=True
+        ):
             _fsync_dir(folder)
         if dest.exists():
-            raise CheckpointError(f"The checkpoint {dest} appeared while it was being written.",
-                                  "Choose another name.")
+            raise CheckpointError(
+                f"The checkpoint {dest} appeared while it was being written.",
+                "Choose another name.",
+            )
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)
         return manifest
@@ -114,8 +126,10 @@ def write_checkpoint(dest: Path, write: Callable[[Path], None], metadata: dict) 
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, CheckpointError) or not isinstance(exc, Exception):
             raise
-        raise CheckpointError(f"Writing the checkpoint {dest} failed: {exc}",
-                              "Nothing was saved; check the free disk space and try again.") from exc
+        raise CheckpointError(
+            f"Writing the checkpoint {dest} failed: {exc}",
+            "Nothing was saved; check the free disk space and try again.",
+        ) from exc
 
 
 def read_manifest(checkpoint_dir: Path) -> dict:
@@ -124,14 +138,20 @@ def read_manifest(checkpoint_dir: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise CheckpointError(f"{checkpoint_dir} has no {MANIFEST}, so it is not a complete checkpoint.",
-                              "Pick another checkpoint.") from exc
+        raise CheckpointError(
+            f"{checkpoint_dir} has no {MANIFEST}, so it is not a complete checkpoint.",
+            "Pick another checkpoint.",
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"The manifest of {checkpoint_dir} is unreadable: {exc}.",
-                              "The checkpoint is damaged; pick another one.") from exc
+        raise CheckpointError(
+            f"The manifest of {checkpoint_dir} is unreadable: {exc}.",
+            "The checkpoint is damaged; pick another one.",
+        ) from exc
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-        raise CheckpointError(f"The manifest of {checkpoint_dir} has no file list.",
-                              "The checkpoint is damaged; pick another one.")
+        raise CheckpointError(
+            f"The manifest of {checkpoint_dir} has no file list.",
+            "The checkpoint is damaged; pick another one.",
+        )
     return manifest
 
 
@@ -157,7 +177,9 @@ def verify_checkpoint(checkpoint_dir: Path) -> list[str]:
             continue
         size = path.stat().st_size
         if size != info.get("size"):
-            problems.append(f"Size mismatch: {name} is {size} bytes, the manifest says {info.get('size')}.")
+            problems.append(
+                f"Size mismatch: {name} is {size} bytes, the manifest says {info.get('size')}."
+            )
         elif sha256_file(path) != info.get("sha256"):
             problems.append(f"Hash mismatch: {name} has changed since the checkpoint was written.")
     for path in _files(checkpoint_dir):

@@ -157,7 +157,11 @@ def _linear_shapes_from_config(a: _Arch) -> list[tuple[int, int]]:
         (a.heads * a.head_dim, a.hidden),  # o
     ]
     if a.gated_mlp:
-        per_layer += [(a.hidden, a.intermediate), (a.hidden, a.intermediate), (a.intermediate, a.hidden)]
+        per_layer += [
+            (a.hidden, a.intermediate),
+            (a.hidden, a.intermediate),
+            (a.intermediate, a.hidden),
+        ]
     else:
         per_layer += [(a.hidden, a.intermediate), (a.intermediate, a.hidden)]
     return per_layer * a.layers
@@ -267,7 +271,9 @@ def estimate_fit(
     if training:
         activations = tokens * a.hidden * a.layers * 16 * width + tokens * a.vocab * 4 * 2
     else:
-        activations = tokens * (4 * a.hidden + 2 * a.intermediate) * width + batch_size * a.vocab * 4
+        activations = (
+            tokens * (4 * a.hidden + 2 * a.intermediate) * width + batch_size * a.vocab * 4
+        )
     activations = int(activations)
 
     # KV cache: keys and values (2) for every layer, kv head, head dim and position:

@@ -21,8 +21,14 @@ Prompt = str | list[dict]
 
 # End-of-turn tokens of common chat templates; generation also stops on them when the
 # tokenizer has them as special tokens (besides the model's own eos ids).
-_END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|end_of_text|>",
-                       "<|endoftext|>")
+_END_OF_TURN_TOKENS = (
+    "<|im_end|>",
+    "<|eot_id|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<|end_of_text|>",
+    "<|endoftext|>",
+)
 
 _MAX_SEED = 2**63 - 1
 
@@ -46,15 +52,21 @@ class SamplingSettings:
     def validate(self) -> None:
         """Raise SettingsError (a ValueError) when a value is out of range."""
         if not isinstance(self.max_new_tokens, int) or self.max_new_tokens < 1:
-            raise SettingsError(f"max_new_tokens must be a whole number of at least 1, not {self.max_new_tokens!r}.")
+            raise SettingsError(
+                f"max_new_tokens must be a whole number of at least 1, not {self.max_new_tokens!r}."
+            )
         if not 0 <= float(self.temperature) <= 100:
             raise SettingsError(f"temperature must be between 0 and 100, not {self.temperature!r}.")
         if not 0 < float(self.top_p) <= 1:
             raise SettingsError(f"top_p must be above 0 and at most 1, not {self.top_p!r}.")
         if not isinstance(self.top_k, int) or self.top_k < 0:
-            raise SettingsError(f"top_k must be a whole number, 0 or more (0 = off), not {self.top_k!r}.")
+            raise SettingsError(
+                f"top_k must be a whole number, 0 or more (0 = off), not {self.top_k!r}."
+            )
         if not isinstance(self.seed, int) or not 0 <= self.seed <= _MAX_SEED:
-            raise SettingsError(f"seed must be a whole number between 0 and {_MAX_SEED}, not {self.seed!r}.")
+            raise SettingsError(
+                f"seed must be a whole number between 0 and {_MAX_SEED}, not {self.seed!r}."
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,8 +75,14 @@ class SamplingSettings:
     def from_dict(cls, data: dict) -> SamplingSettings:
         """Build from ``to_dict`` output; unknown keys are ignored, missing keys default.
         The result is validated."""
-        types = {"max_new_tokens": int, "temperature": float, "top_p": float, "top_k": int,
-                 "do_sample": bool, "seed": int}
+        types = {
+            "max_new_tokens": int,
+            "temperature": float,
+            "top_p": float,
+            "top_k": int,
+            "do_sample": bool,
+            "seed": int,
+        }
         known = {f.name for f in fields(cls)}
         kwargs = {}
         for key, value in data.items():
@@ -72,7 +90,9 @@ class SamplingSettings:
                 try:
                     kwargs[key] = types[key](value)
                 except (TypeError, ValueError):
-                    raise SettingsError(f"{key} must be a {types[key].__name__}, not {value!r}.") from None
+                    raise SettingsError(
+                        f"{key} must be a {types[key].__name__}, not {value!r}."
+                    ) from None
         settings = cls(**kwargs)
         settings.validate()
         return settings
@@ -100,7 +120,13 @@ def max_positions(model: Any) -> int | None:
             config = get_text()
         except Exception:  # some configs need arguments; the outer config then
             pass
-    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx"):
+    for name in (
+        "max_position_embeddings",
+        "n_positions",
+        "max_sequence_length",
+        "seq_length",
+        "n_ctx",
+    ):
         value = getattr(config, name, None)
         if isinstance(value, int) and value > 0:
             return value
@@ -113,10 +139,15 @@ def has_chat_template(tokenizer: Any) -> bool:
 
 def _check_messages(index: int, messages: list) -> None:
     if not messages:
-        raise EngineError(f"Prompt {index} is an empty conversation.", "Give it at least one message.")
+        raise EngineError(
+            f"Prompt {index} is an empty conversation.", "Give it at least one message."
+        )
     for message in messages:
-        if not isinstance(message, dict) or not isinstance(message.get("role"), str) \
-                or not isinstance(message.get("content"), str):
+        if (
+            not isinstance(message, dict)
+            or not isinstance(message.get("role"), str)
+            or not isinstance(message.get("content"), str)
+        ):
             raise EngineError(
                 f"Prompt {index} has a message that is not {{'role': str, 'content': str}}: {message!r}.",
                 "Fix the prompt's messages.",
@@ -133,7 +164,9 @@ def encode_prompts(tokenizer: Any, prompts: Sequence[Prompt]) -> list[list[int]]
         if isinstance(prompt, str):
             if chat:
                 text = tokenizer.apply_chat_template(
-                    [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+                    [{"role": "user", "content": prompt}],
+                    tokenize=False,
+                    add_generation_prompt=True,
                 )
                 ids = tokenizer(text, add_special_tokens=False)["input_ids"]
             else:
@@ -278,15 +311,18 @@ def generate(
         for batch_index, start in enumerate(range(0, len(rows), batch_size)):
             if should_stop is not None and should_stop():
                 break
-            batch = rows[start:start + batch_size]
+            batch = rows[start : start + batch_size]
             seqs = [encoded[p] for p, _ in batch]
             width = max(len(s) for s in seqs)
             input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
             attention = torch.zeros((len(seqs), width), dtype=torch.long)
             for i, s in enumerate(seqs):
-                input_ids[i, width - len(s):] = torch.tensor(s, dtype=torch.long)
-                attention[i, width - len(s):] = 1
-            with _SeededRNG(batch_seed(settings.seed, batch_index), loaded.device), torch.inference_mode():
+                input_ids[i, width - len(s) :] = torch.tensor(s, dtype=torch.long)
+                attention[i, width - len(s) :] = 1
+            with (
+                _SeededRNG(batch_seed(settings.seed, batch_index), loaded.device),
+                torch.inference_mode(),
+            ):
                 out = model.generate(
                     input_ids=input_ids.to(device),
                     attention_mask=attention.to(device),

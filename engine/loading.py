@@ -38,8 +38,14 @@ def _weight_files(folder: Path) -> tuple[list[Path], list[Path]]:
     # Only the folder itself: that is where from_pretrained looks for weights.
     files = [p for p in folder.iterdir() if p.is_file()]
     safe = [p for p in files if p.suffix == ".safetensors"]
-    pickled = [p for p in files if p.suffix in PICKLE_SUFFIXES and "optimizer" not in p.name
-               and "training_args" not in p.name and "rng_state" not in p.name]
+    pickled = [
+        p
+        for p in files
+        if p.suffix in PICKLE_SUFFIXES
+        and "optimizer" not in p.name
+        and "training_args" not in p.name
+        and "rng_state" not in p.name
+    ]
     return safe, pickled
 
 
@@ -125,8 +131,9 @@ def _set_pad_token(tokenizer) -> None:
         tokenizer.pad_token = tokenizer.convert_ids_to_tokens(0)
 
 
-def model_folder(spec: ModelSpec, offline: bool = True, *, cache_dir: Path | None = None
-                 ) -> tuple[Path, str]:
+def model_folder(
+    spec: ModelSpec, offline: bool = True, *, cache_dir: Path | None = None
+) -> tuple[Path, str]:
     """(local folder, display name) of ``spec``, downloading it first if allowed."""
     resolved = resolve(spec, offline=offline, cache_dir=cache_dir)
     if resolved.kind == "hub":
@@ -177,8 +184,9 @@ def load_model(
         import torch
         from transformers import AutoConfig, AutoModelForCausalLM
     except ImportError as exc:  # pragma: no cover - broken installation
-        raise EngineError(f"The ML libraries could not be imported: {exc}.",
-                          "Reinstall the application.") from exc
+        raise EngineError(
+            f"The ML libraries could not be imported: {exc}.", "Reinstall the application."
+        ) from exc
 
     try:
         config = AutoConfig.from_pretrained(folder, trust_remote_code=spec.trust_remote_code)

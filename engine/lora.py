@@ -32,11 +32,15 @@ class LoraSettings:
     def validate(self) -> None:
         """Raise SettingsError (a ValueError) when a value is out of range."""
         if not isinstance(self.r, int) or self.r < 1:
-            raise SettingsError(f"LoRA rank r must be a whole number of at least 1, not {self.r!r}.")
+            raise SettingsError(
+                f"LoRA rank r must be a whole number of at least 1, not {self.r!r}."
+            )
         if not float(self.alpha) > 0:
             raise SettingsError(f"LoRA alpha must be above 0, not {self.alpha!r}.")
         if not 0 <= float(self.dropout) < 1:
-            raise SettingsError(f"LoRA dropout must be at least 0 and below 1, not {self.dropout!r}.")
+            raise SettingsError(
+                f"LoRA dropout must be at least 0 and below 1, not {self.dropout!r}."
+            )
         targets = self.target_modules
         if isinstance(targets, str):
             if not targets.strip():
@@ -110,11 +114,16 @@ def save_adapter(peft_model: Any, out_dir: Path) -> None:
     active = getattr(peft_model, "active_adapter", "default")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        peft_model.save_pretrained(str(out_dir), safe_serialization=True,
-                                   selected_adapters=[active] if isinstance(active, str) else None)
+        peft_model.save_pretrained(
+            str(out_dir),
+            safe_serialization=True,
+            selected_adapters=[active] if isinstance(active, str) else None,
+        )
     except Exception as exc:
-        raise CheckpointError(f"Could not save the adapter to {out_dir}: {exc}",
-                              "Check the free disk space and the folder's permissions.") from exc
+        raise CheckpointError(
+            f"Could not save the adapter to {out_dir}: {exc}",
+            "Check the free disk space and the folder's permissions.",
+        ) from exc
     if not (out_dir / ADAPTER_WEIGHTS).is_file():
         raise CheckpointError(f"Saving the adapter to {out_dir} wrote no {ADAPTER_WEIGHTS}.")
 
@@ -129,8 +138,10 @@ def strip_adapters(model: Any) -> Any:
     while True:
         found = None
         for name, module in model.named_modules():
-            if name and (isinstance(module, BaseTunerLayer)
-                         or hasattr(module, "unload_and_optionally_merge_module")):
+            if name and (
+                isinstance(module, BaseTunerLayer)
+                or hasattr(module, "unload_and_optionally_merge_module")
+            ):
                 found = (name, module)
                 break
         if found is None:
@@ -152,24 +163,33 @@ def strip_adapters(model: Any) -> Any:
 
 def _check_adapter_dir(adapter_dir: Path) -> None:
     if not adapter_dir.is_dir():
-        raise CheckpointError(f"The adapter folder {adapter_dir} does not exist.",
-                              "Pick a checkpoint or adapter folder that exists.")
+        raise CheckpointError(
+            f"The adapter folder {adapter_dir} does not exist.",
+            "Pick a checkpoint or adapter folder that exists.",
+        )
     config_path = adapter_dir / ADAPTER_CONFIG
     weights = adapter_dir / ADAPTER_WEIGHTS
     if not config_path.is_file():
-        raise CheckpointError(f"{adapter_dir} has no {ADAPTER_CONFIG}, so it is not a PEFT adapter.",
-                              "Pick the folder of a saved adapter or checkpoint.")
+        raise CheckpointError(
+            f"{adapter_dir} has no {ADAPTER_CONFIG}, so it is not a PEFT adapter.",
+            "Pick the folder of a saved adapter or checkpoint.",
+        )
     if not weights.is_file():
         pickled = adapter_dir / "adapter_model.bin"
-        hint = ("Its weights are a pickle file (adapter_model.bin), which is not loaded; "
-                "convert it to safetensors." if pickled.is_file()
-                else "The checkpoint is incomplete; pick another one.")
+        hint = (
+            "Its weights are a pickle file (adapter_model.bin), which is not loaded; "
+            "convert it to safetensors."
+            if pickled.is_file()
+            else "The checkpoint is incomplete; pick another one."
+        )
         raise CheckpointError(f"{adapter_dir} has no {ADAPTER_WEIGHTS}.", hint)
     try:
         json.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"The adapter config {config_path} is unreadable: {exc}.",
-                              "The checkpoint is damaged; pick another one.") from exc
+        raise CheckpointError(
+            f"The adapter config {config_path} is unreadable: {exc}.",
+            "The checkpoint is damaged; pick another one.",
+        ) from exc
     try:
         from safetensors import safe_open
 
@@ -177,8 +197,10 @@ def _check_adapter_dir(adapter_dir: Path) -> None:
             for key in handle.keys():
                 handle.get_slice(key)
     except Exception as exc:
-        raise CheckpointError(f"The adapter weights {weights} are corrupt: {exc}.",
-                              "The checkpoint is damaged; pick another one.") from exc
+        raise CheckpointError(
+            f"The adapter weights {weights} are corrupt: {exc}.",
+            "The checkpoint is damaged; pick another one.",
+        ) from exc
 
 
 def load_adapter(model: Any, adapter_dir: Path, trainable: bool = False):

@@ -105,7 +105,9 @@ def _find_in_cache(repo_id: str, revision: str | None, cache_dir: Path) -> Path 
     return path if path.is_dir() else None
 
 
-def resolve(spec: ModelSpec, offline: bool = True, *, cache_dir: Path | None = None) -> ResolvedModel:
+def resolve(
+    spec: ModelSpec, offline: bool = True, *, cache_dir: Path | None = None
+) -> ResolvedModel:
     """Say where ``spec`` is: a folder that exists is "local"; else a Hub id found in the
     Hugging Face cache is "cache" (its snapshot folder); else, only when ``offline`` is
     False, a Hub id is "hub" (to download). Anything else raises ModelLoadError.

@@ -35,23 +35,27 @@ class ModelSession:
     def loaded(self) -> LoadedModel | None:
         return self._loaded
 
-    def get(self, spec: ModelSpec, device: str = "auto", dtype: str = "auto",
-            label: str | None = None) -> LoadedModel:
+    def get(
+        self, spec: ModelSpec, device: str = "auto", dtype: str = "auto", label: str | None = None
+    ) -> LoadedModel:
         """The loaded model for ``spec`` on ``device`` in ``dtype``: the same object as
         last time when the spec and the resolved device and dtype are equal; otherwise the
         old model is freed and the new one loaded. ``label`` names it for people (a
         folder called "model" says little); by default the folder or repo name."""
         if self._in_adapter:
-            raise EngineError("The model cannot change while an adapter is applied.",
-                              "Finish the job that uses the adapter first.")
+            raise EngineError(
+                "The model cannot change while an adapter is applied.",
+                "Finish the job that uses the adapter first.",
+            )
         resolved_device = pick_device(device)
         resolved_dtype = pick_dtype(resolved_device, dtype)
         key = (dataclasses.replace(spec), resolved_device, resolved_dtype)
         if self._loaded is not None and self._key == key:
             return self._loaded
         self.unload()
-        self._loaded = load_model(spec, resolved_device, resolved_dtype, offline=self.offline,
-                                  cache_dir=self.cache_dir)
+        self._loaded = load_model(
+            spec, resolved_device, resolved_dtype, offline=self.offline, cache_dir=self.cache_dir
+        )
         if label:
             self._loaded = dataclasses.replace(self._loaded, name=label)
         self._key = key
@@ -67,11 +71,14 @@ class ModelSession:
         damaged adapter, EngineError when no model is loaded.
         """
         if self._loaded is None:
-            raise EngineError("No model is loaded, so no adapter can be applied.",
-                              "Load a base model first.")
+            raise EngineError(
+                "No model is loaded, so no adapter can be applied.", "Load a base model first."
+            )
         if self._in_adapter:
-            raise EngineError("An adapter is already applied to the loaded model.",
-                              "Finish the job that uses it first.")
+            raise EngineError(
+                "An adapter is already applied to the loaded model.",
+                "Finish the job that uses it first.",
+            )
         if adapter_dir is None:
             yield self._loaded
             return
@@ -100,13 +107,19 @@ class ModelSession:
         """{"name", "device", "dtype"} of the loaded model, or all None when none is."""
         if self._loaded is None:
             return {"name": None, "device": None, "dtype": None}
-        return {"name": self._loaded.name, "device": self._loaded.device, "dtype": self._loaded.dtype}
+        return {
+            "name": self._loaded.name,
+            "device": self._loaded.device,
+            "dtype": self._loaded.dtype,
+        }
 
     def unload(self) -> None:
         """Free the loaded model (and the accelerator's cached memory)."""
         if self._in_adapter:
-            raise EngineError("The model cannot be unloaded while an adapter is applied.",
-                              "Finish the job that uses the adapter first.")
+            raise EngineError(
+                "The model cannot be unloaded while an adapter is applied.",
+                "Finish the job that uses the adapter first.",
+            )
         loaded, self._loaded, self._key = self._loaded, None, None
         if loaded is None:
             return

@@ -1,6 +1,6 @@
 """Print the README's table of training config keys (run after changing a setting):
 
-    .venv/bin/python packaging/config_table.py
+.venv/bin/python packaging/config_table.py
 """
 
 from __future__ import annotations

@@ -28,8 +28,13 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 SIZE = (1280, 800)
 PLAYGROUND_PROMPT = "What is 17 - 9?"
 RULES_ADHOC = ("The answer is 68.", "68")
-TRAIN_SHOT = {"max_steps": 120, "batch_size": 4, "eval_every": 20, "samples_per_eval": 4,
-              "checkpoint_every": 0}
+TRAIN_SHOT = {
+    "max_steps": 120,
+    "batch_size": 4,
+    "eval_every": 20,
+    "samples_per_eval": 4,
+    "checkpoint_every": 0,
+}
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
@@ -133,9 +138,16 @@ def shoot_label(window, out: Path) -> None:
     view = window.show_view("Label")
     wait_for(lambda: view.choices is not None, 10)
     model_id = view.choices["default_model"]
-    view.generate(CandidateRequest(
-        model_id=model_id, checkpoint_id=None, n=4, split="train", limit=8,
-        sampling={"do_sample": True, "temperature": 1.5, "max_new_tokens": 24, "seed": 3}))
+    view.generate(
+        CandidateRequest(
+            model_id=model_id,
+            checkpoint_id=None,
+            n=4,
+            split="train",
+            limit=8,
+            sampling={"do_sample": True, "temperature": 1.5, "max_new_tokens": 24, "seed": 3},
+        )
+    )
     wait_for(lambda: view.job.running, 20)
     finished = wait_for(lambda: not view.job.running, 180)
     source = view.toolbar.source
@@ -256,8 +268,16 @@ def shoot_train(window, out: Path) -> None:
 # The demo's GRPO defaults, shorter, one update per batch and evaluated more often on
 # fewer prompts, so that the shot comes in minutes. The batch is set because the DPO shot's
 # edit of it would carry over (the form keeps edited values across algorithms).
-GRPO_SHOT = {"max_steps": 45, "batch_size": 8, "num_generations": 8, "num_iterations": 1,
-             "eval_every": 10, "eval_prompts": 48, "samples_per_eval": 2, "checkpoint_every": 0}
+GRPO_SHOT = {
+    "max_steps": 45,
+    "batch_size": 8,
+    "num_generations": 8,
+    "num_iterations": 1,
+    "eval_every": 10,
+    "eval_prompts": 48,
+    "samples_per_eval": 2,
+    "checkpoint_every": 0,
+}
 GRPO_SHOT_AT = 30  # the step shot at: the reward has a trend, the run is still going
 
 
@@ -277,17 +297,27 @@ def shoot_train_grpo(window, out: Path) -> None:
 
     def grpo_at(step: int) -> bool:
         p = monitor.progress
-        return bool(p and p["algorithm"] == "grpo" and (p["step"] >= step or p["status"] != "running"))
+        return bool(
+            p and p["algorithm"] == "grpo" and (p["step"] >= step or p["status"] != "running")
+        )
 
     wait_for(lambda: grpo_at(GRPO_SHOT_AT), 900)
     if grpo_at(GRPO_SHOT_AT):
         shoot_live_run(window, view, out, "train-grpo", "reward")
 
 
-RUNS_SHOT = ["batch_size=4", "eval_every=20", "checkpoint_every=30", "samples_per_eval=0",
-             "max_steps=60", "beta=0.5"]
-RUNS_VARIANTS = (["learning_rate=5e-4", "name=terminal dpo lr 5e-4"],
-                 ["learning_rate=2e-4", "lora.r=4", "name=terminal dpo lr 2e-4"])
+RUNS_SHOT = [
+    "batch_size=4",
+    "eval_every=20",
+    "checkpoint_every=30",
+    "samples_per_eval=0",
+    "max_steps=60",
+    "beta=0.5",
+]
+RUNS_VARIANTS = (
+    ["learning_rate=5e-4", "name=terminal dpo lr 5e-4"],
+    ["learning_rate=2e-4", "lora.r=4", "name=terminal dpo lr 2e-4"],
+)
 
 
 def train_in_terminal(project: Path, settings: list[str]) -> bool:
@@ -299,8 +329,9 @@ def train_in_terminal(project: Path, settings: list[str]) -> bool:
         command += ["--set", item]
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root)}
-    process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     wait_for(lambda: process.poll() is not None, 300)  # the window keeps painting meanwhile
     if process.poll() is None:
         process.kill()
@@ -323,7 +354,7 @@ def shoot_runs(window, out: Path, may_train: bool) -> None:
         view.resize(*SIZE)
         view.show()
     wait_for(lambda: view.loaded, 10)
-    for variant in RUNS_VARIANTS[len(view.rows):] if may_train else ():
+    for variant in RUNS_VARIANTS[len(view.rows) :] if may_train else ():
         train_in_terminal(window.session.path, RUNS_SHOT + variant)
     wait_for(lambda: len(view.rows) >= 2 and view.rows[0]["status"] != "running", 20)
     if len(view.rows) < 2:
@@ -333,8 +364,10 @@ def shoot_runs(window, out: Path, may_train: bool) -> None:
     view.select_runs(ids)
     wait_for(lambda: all(view.charts.point_count(i, "loss") for i in ids), 20)
     save(target, out, "runs")
-    for name, panel, ready in (("runs-config-diff", view.diff, lambda: view.diff.diff),
-                               ("runs-lineage", view.lineage, lambda: view.lineage.result)):
+    for name, panel, ready in (
+        ("runs-config-diff", view.diff, lambda: view.diff.diff),
+        ("runs-lineage", view.lineage, lambda: view.lineage.result),
+    ):
         view.tabs.setCurrentWidget(panel)
         wait_for(lambda ready=ready: ready() is not None, 10)
         save(target, out, name)

@@ -132,8 +132,13 @@ def render_user_text(question: str, first: str, second: str) -> str:
 def judge_config(tie_margin: float) -> dict:
     """judge.json: how to ask the judge, and the tie margin its labels should be read with
     (two wrong answers come out near 1/2)."""
-    return {"mode": "pairwise", "template": TEMPLATE, "choices": list(CHOICES), "criteria": "",
-            "tie_margin": tie_margin}
+    return {
+        "mode": "pairwise",
+        "template": TEMPLATE,
+        "choices": list(CHOICES),
+        "criteria": "",
+        "tie_margin": tie_margin,
+    }
 
 
 # --- Training data ----------------------------------------------------------------
@@ -187,8 +192,9 @@ class Pair:
         return first, len(head) + len(self.first) + len(between) + prefix
 
 
-def draw_wrong(problem: Problem, rng: random.Random, off_by_one_share: float,
-               off_by_two_share: float) -> int:
+def draw_wrong(
+    problem: Problem, rng: random.Random, off_by_one_share: float, off_by_two_share: float
+) -> int:
     """Off by one, off by two (same parity as the answer, so parity alone cannot tell
     it apart), or any ``wrong_answer``."""
     draw = rng.random()
@@ -249,7 +255,11 @@ def judge_targets(pair: Pair, aids: str) -> tuple[tuple[int, str], ...]:
 
 
 def training_examples(
-    seed: int, off_by_one_share: float, off_by_two_share: float, answer_share: float, aids: str,
+    seed: int,
+    off_by_one_share: float,
+    off_by_two_share: float,
+    answer_share: float,
+    aids: str,
     both_wrong_share: float = 0.0,
 ) -> Iterator[Example]:
     """Judge pairs (reply "A" or "B") and plain, correct answers. ``both_wrong_share`` of
@@ -323,7 +333,9 @@ def batch_loss(model, tokenizer, examples: list[Example], reply_weight: float) -
     for kind in (True, False):
         group = [ex for ex in examples if ex.judge is kind]
         if group:
-            total = total + per_example_loss(model, encode_batch(tokenizer, group), reply_weight).sum()
+            total = (
+                total + per_example_loss(model, encode_batch(tokenizer, group), reply_weight).sum()
+            )
     return total / len(examples)
 
 
@@ -345,7 +357,9 @@ def eval_pairs(problems: list[Problem]) -> dict[str, list[Pair]]:
         "plus_one": [Pair.of(p, p.answer + 1, True) for p in problems],
         "minus_one": [Pair.of(p, p.answer - 1, True) for p in problems],
         "other": other,
-        "both_wrong": [Pair(p, p.answer + 1, o.wrong) for p, o in zip(problems, other, strict=True)],
+        "both_wrong": [
+            Pair(p, p.answer + 1, o.wrong) for p, o in zip(problems, other, strict=True)
+        ],
     }
 
 
@@ -378,7 +392,8 @@ def summarize(p_shown: list[float], p_swapped: list[float]) -> dict[str, float]:
         "accuracy_correct_as_b": second_ok,
         "accuracy_order_averaged": sum(a > 0.5 for a in averaged) / n,
         "prob_correct": sum(averaged) / n,
-        "inconsistency": sum(abs(p - (1.0 - q)) for p, q in zip(p_shown, p_swapped, strict=True)) / n,
+        "inconsistency": sum(abs(p - (1.0 - q)) for p, q in zip(p_shown, p_swapped, strict=True))
+        / n,
         "pairs": n,
     }
 
@@ -413,8 +428,10 @@ def aid_scores(model, tokenizer, pairs: list[Pair]) -> dict[str, float]:
         for pred, label in zip(row_pred, row_labels, strict=True):
             if label in marks:
                 row_marks.append(pred == label)
-            elif label >= 0 and label not in (tokenizer.eos_token_id, *[
-                    tokenizer.convert_tokens_to_ids(c) for c in CHOICES]):
+            elif label >= 0 and label not in (
+                tokenizer.eos_token_id,
+                *[tokenizer.convert_tokens_to_ids(c) for c in CHOICES],
+            ):
                 row_span &= pred == label
         span_ok.append(row_span)
         marks_ok += row_marks
@@ -426,12 +443,16 @@ def tie_scores(p_shown: list[float], p_swapped: list[float], margin: float) -> d
     and the share a tie margin of ``margin`` turns into ties."""
     averaged = [(p + 1.0 - q) / 2 for p, q in zip(p_shown, p_swapped, strict=True)]
     gaps = [abs(a - 0.5) for a in averaged]
-    return {"tie_rate": sum(g < margin for g in gaps) / len(gaps),
-            "mean_gap": sum(gaps) / len(gaps), "pairs": len(gaps)}
+    return {
+        "tie_rate": sum(g < margin for g in gaps) / len(gaps),
+        "mean_gap": sum(gaps) / len(gaps),
+        "pairs": len(gaps),
+    }
 
 
-def evaluate(model, tokenizer, pairs: dict[str, list[Pair]], tie_margin: float
-             ) -> dict[str, dict[str, float]]:
+def evaluate(
+    model, tokenizer, pairs: dict[str, list[Pair]], tie_margin: float
+) -> dict[str, dict[str, float]]:
     scores = {}
     for name, group in pairs.items():
         p_shown = prob_first(model, tokenizer, [p.user_text for p in group])
@@ -443,8 +464,9 @@ def evaluate(model, tokenizer, pairs: dict[str, list[Pair]], tie_margin: float
         if name == "other":  # broken down by the kind of wrong answer
             for kind in sorted({wrong_kind(p) for p in group}):
                 idx = [i for i, p in enumerate(group) if wrong_kind(p) == kind]
-                scores[f"other_{kind}"] = summarize([p_shown[i] for i in idx],
-                                                    [p_swapped[i] for i in idx])
+                scores[f"other_{kind}"] = summarize(
+                    [p_shown[i] for i in idx], [p_swapped[i] for i in idx]
+                )
     scores["aids"] = aid_scores(model, tokenizer, pairs["plus_one"] + pairs["other"])
     both = [scores["plus_one"], scores["minus_one"]]
     scores["off_by_one"] = {k: (both[0][k] + both[1][k]) / 2 for k in both[0] if k != "pairs"}
@@ -474,21 +496,35 @@ def train(args: argparse.Namespace):
         first = argparse.Namespace(**{**vars(args), "both_wrong_share": 0.0, "tie_target": 0.0})
         stages.append(run_stage("stage 1: right against wrong", model, tokenizer, pairs, first))
     if args.both_wrong_share > 0:
-        second = argparse.Namespace(**{**vars(args), "lr": args.tie_lr, "warmup": args.tie_warmup,
-                                       "max_steps": args.tie_steps, "eval_every": args.tie_eval_every})
-        stages.append(run_stage("stage 2: two wrong answers are a tie", model, tokenizer, pairs, second))
+        second = argparse.Namespace(
+            **{
+                **vars(args),
+                "lr": args.tie_lr,
+                "warmup": args.tie_warmup,
+                "max_steps": args.tie_steps,
+                "eval_every": args.tie_eval_every,
+            }
+        )
+        stages.append(
+            run_stage("stage 2: two wrong answers are a tie", model, tokenizer, pairs, second)
+        )
     return model, tokenizer, {"stages": stages, "selected": stages[-1]["selected"]}
 
 
-def run_stage(name: str, model, tokenizer, pairs: dict[str, list[Pair]], args: argparse.Namespace
-              ) -> dict:
+def run_stage(
+    name: str, model, tokenizer, pairs: dict[str, list[Pair]], args: argparse.Namespace
+) -> dict:
     """Train until the first evaluation that meets the selection rule; the stage's
     settings, selected evaluation and curve."""
     print(name, flush=True)
     random.seed(args.seed)
     torch.manual_seed(args.seed)
     stream = training_examples(
-        args.seed, args.off_by_one_share, args.off_by_two_share, args.answer_share, args.aids,
+        args.seed,
+        args.off_by_one_share,
+        args.off_by_two_share,
+        args.answer_share,
+        args.aids,
         args.both_wrong_share,
     )
     started = time.monotonic()
@@ -499,16 +535,26 @@ def run_stage(name: str, model, tokenizer, pairs: dict[str, list[Pair]], args: a
         elapsed = time.monotonic() - started
         history.append(progress_line(step, loss, elapsed, scores))
         off, other, ties = scores["off_by_one"], scores["other"], scores["both_wrong"]
-        if min(off["accuracy"], other["accuracy"]) >= args.target and ties["tie_rate"] >= args.tie_target:
+        if (
+            min(off["accuracy"], other["accuracy"]) >= args.target
+            and ties["tie_rate"] >= args.tie_target
+        ):
             selected = {"step": step, "wall_seconds": round(elapsed, 1), "scores": scores}
-            return {"name": name, "settings": _settings(args), "selected": selected, "history": history}
+            return {
+                "name": name,
+                "settings": _settings(args),
+                "selected": selected,
+                "history": history,
+            }
     raise SystemExit(f"{name}: no evaluation met the selection rule within {args.max_steps} steps")
 
 
 def progress_line(step: int, loss: float, elapsed: float, scores: dict) -> dict:
     """Print one evaluation and return its row of the training curve."""
     off, other, ties = scores["off_by_one"], scores["other"], scores["both_wrong"]
-    kinds = " ".join(f"{k[6:]} {v['accuracy']:.2f}" for k, v in scores.items() if k.startswith("other_"))
+    kinds = " ".join(
+        f"{k[6:]} {v['accuracy']:.2f}" for k, v in scores.items() if k.startswith("other_")
+    )
     print(
         f"step {step:5d}  loss {loss:.4f}  off-by-one {off['accuracy']:.3f} "
         f"(A {off['accuracy_correct_as_a']:.3f} B {off['accuracy_correct_as_b']:.3f} "
@@ -517,9 +563,14 @@ def progress_line(step: int, loss: float, elapsed: float, scores: dict) -> dict:
         f"span {scores['aids']['span']:.3f} marks {scores['aids']['marks']:.3f}  {elapsed:6.0f}s",
         flush=True,
     )
-    return {"step": step, "loss": round(loss, 4), "seconds": round(elapsed, 1),
-            "off_by_one": round(off["accuracy"], 4), "other": round(other["accuracy"], 4),
-            "tie_rate": round(ties["tie_rate"], 4)}
+    return {
+        "step": step,
+        "loss": round(loss, 4),
+        "seconds": round(elapsed, 1),
+        "off_by_one": round(off["accuracy"], 4),
+        "other": round(other["accuracy"], 4),
+        "tie_rate": round(ties["tie_rate"], 4),
+    }
 
 
 # --- Saving -----------------------------------------------------------------------
@@ -543,11 +594,15 @@ KIND_NAMES = {
 
 def _stage_lines(stage: dict) -> str:
     selected = stage["selected"]
-    curve = ", ".join(f"{h['step']}: {h['off_by_one']:.2f}/{h['other']:.2f}/{h['tie_rate']:.2f}"
-                      for h in stage["history"])
-    return (f"- {stage['name']}: selected at step {selected['step']} "
-            f"({selected['wall_seconds']} s); curve (step: off-by-one/other accuracy/two-wrong "
-            f"ties): {curve}.\n  Settings: `{json.dumps(stage['settings'], sort_keys=True)}`\n")
+    curve = ", ".join(
+        f"{h['step']}: {h['off_by_one']:.2f}/{h['other']:.2f}/{h['tie_rate']:.2f}"
+        for h in stage["history"]
+    )
+    return (
+        f"- {stage['name']}: selected at step {selected['step']} "
+        f"({selected['wall_seconds']} s); curve (step: off-by-one/other accuracy/two-wrong "
+        f"ties): {curve}.\n  Settings: `{json.dumps(stage['settings'], sort_keys=True)}`\n"
+    )
 
 
 def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
@@ -557,7 +612,11 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
         _row("plus one (the demo model's habit)", s["plus_one"]),
         _row("minus one", s["minus_one"]),
         _row("other wrong answers (not off by one)", s["other"]),
-        *(_row(f"{name} ({s[key]['pairs']})", s[key]) for key, name in KIND_NAMES.items() if key in s),
+        *(
+            _row(f"{name} ({s[key]['pairs']})", s[key])
+            for key, name in KIND_NAMES.items()
+            if key in s
+        ),
     ]
     ties = s["both_wrong"]
     return (
@@ -587,8 +646,8 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
         f"both-order accuracy >= {args.target} on off-by-one and on other wrong answers; stage 2\n"
         f"at the first that also calls >= {args.tie_target:.0%} of two-wrong pairs a tie "
         f"(margin {args.tie_margin}).\n\n"
-        + "".join(_stage_lines(stage) for stage in result["stages"]) +
-        f"\n{n_params:,} parameters.\n\n"
+        + "".join(_stage_lines(stage) for stage in result["stages"])
+        + f"\n{n_params:,} parameters.\n\n"
         "Measured on the 200 eval-split problems, each pair in both orders. *Inconsistency* is\n"
         "the mean |P(A) - (1 - P(A when swapped))|: 0 when the verdict follows the answers\n"
         "rather than their position. The *order-averaged verdict* is what a judge that asks in\n"
@@ -596,8 +655,7 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
         "shortcut; the off-by-two row shows how well the judge checks the sum itself.\n\n"
         "| wrong answer | accuracy (both orders) | correct shown as A | correct shown as B "
         "| order-averaged verdict | mean P(correct) | inconsistency |\n"
-        "|---|---|---|---|---|---|---|\n"
-        + "\n".join(rows) + "\n\n"
+        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         f"Two wrong answers (the answer plus one beside another slip, {ties['pairs']} pairs): the\n"
         f"order-averaged verdict is within {args.tie_margin} of 1/2 on {ties['tie_rate']:.1%} of them, "
         f"mean distance {ties['mean_gap']:.3f}.\n"
@@ -605,8 +663,11 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
 
 
 def _settings(args: argparse.Namespace) -> dict:
-    return {k: str(v) if isinstance(v, Path) else v
-            for k, v in vars(args).items() if k not in ("out", "dry_run")}
+    return {
+        k: str(v) if isinstance(v, Path) else v
+        for k, v in vars(args).items()
+        if k not in ("out", "dry_run")
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -630,21 +691,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-steps", type=int, default=3000)
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--target", type=float, default=0.9)
-    parser.add_argument("--init", type=Path,
-                        help="skip stage 1: start stage 2 from this judge folder")
-    parser.add_argument("--both-wrong-share", type=float, default=0.5,
-                        help="stage 2: share of judge pairs with two wrong answers (reply A or B "
-                             "at random); 0 skips stage 2")
+    parser.add_argument(
+        "--init", type=Path, help="skip stage 1: start stage 2 from this judge folder"
+    )
+    parser.add_argument(
+        "--both-wrong-share",
+        type=float,
+        default=0.5,
+        help="stage 2: share of judge pairs with two wrong answers (reply A or B "
+        "at random); 0 skips stage 2",
+    )
     parser.add_argument("--tie-lr", type=float, default=1e-3)
     parser.add_argument("--tie-warmup", type=int, default=20)
     parser.add_argument("--tie-steps", type=int, default=1000)
     parser.add_argument("--tie-eval-every", type=int, default=50)
-    parser.add_argument("--tie-margin", type=float, default=0.25,
-                        help="two-wrong pairs whose order-averaged verdict is within this of 1/2 "
-                             "count as ties")
-    parser.add_argument("--tie-target", type=float, default=0.95,
-                        help="stage 2 selection also needs this share of two-wrong eval pairs to "
-                             "be ties")
+    parser.add_argument(
+        "--tie-margin",
+        type=float,
+        default=0.25,
+        help="two-wrong pairs whose order-averaged verdict is within this of 1/2 count as ties",
+    )
+    parser.add_argument(
+        "--tie-target",
+        type=float,
+        default=0.95,
+        help="stage 2 selection also needs this share of two-wrong eval pairs to be ties",
+    )
     return parser.parse_args(argv)
 
 
@@ -665,8 +737,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     files = {
         "README.md": model_card(args, result, n_params),
-        "judge.json": json.dumps(judge_config(args.tie_margin if args.both_wrong_share else 0.0),
-                                 indent=2) + "\n",
+        "judge.json": json.dumps(
+            judge_config(args.tie_margin if args.both_wrong_share else 0.0), indent=2
+        )
+        + "\n",
     }
     save_model_folder(model, tokenizer, args.out, files)
     print(f"saved to {args.out}:")

@@ -108,7 +108,9 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     # "." does not match a newline in the tokenizers regex dialect, hence "|\n".
     backend.pre_tokenizer = pre_tokenizers.Split(Regex(r".|\n"), behavior="isolated")
     backend.decoder = decoders.Fuse()  # join characters back without separators
-    backend.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
+    backend.add_special_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS]
+    )
     return PreTrainedTokenizerFast(
         tokenizer_object=backend,
         pad_token=PAD,
@@ -215,7 +217,9 @@ def encode_batch(
         prompt_targets = [-100] * len(prompt)
         if ex.taught_span is not None:
             # One token per character, so a character offset is a token offset.
-            offset = len(tokenizer.encode(text[: text.index(ex.question)], add_special_tokens=False))
+            offset = len(
+                tokenizer.encode(text[: text.index(ex.question)], add_special_tokens=False)
+            )
             for i in range(offset + ex.taught_span[0], offset + ex.taught_span[1]):
                 prompt_targets[i] = prompt[i]
         rows.append(prompt + reply)
@@ -304,13 +308,16 @@ def evaluate(
     verify_items: list[VerifyItem],
 ) -> Scores:
     answers = greedy_replies(model, tokenizer, [p.question for p in problems], max_new_tokens=24)
-    verdicts = greedy_replies(model, tokenizer, [v.question for v in verify_items], max_new_tokens=4)
+    verdicts = greedy_replies(
+        model, tokenizer, [v.question for v in verify_items], max_new_tokens=4
+    )
     n = len(problems)
     return Scores(
         accuracy=sum(is_correct(a, p) for a, p in zip(answers, problems, strict=True)) / n,
         well_formed=sum(is_well_formed(a) for a in answers) / n,
         verify_accuracy=sum(
-            parse_verdict(v) == item.expected for v, item in zip(verdicts, verify_items, strict=True)
+            parse_verdict(v) == item.expected
+            for v, item in zip(verdicts, verify_items, strict=True)
         )
         / len(verify_items),
     )
@@ -330,8 +337,9 @@ def learning_rate(step: int, peak: float, warmup: int, total: int) -> float:
     return peak * ramp * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
 
-def training_steps(model, tokenizer, stream, args: argparse.Namespace, loss_fn=None
-                   ) -> Iterator[tuple[int, float]]:
+def training_steps(
+    model, tokenizer, stream, args: argparse.Namespace, loss_fn=None
+) -> Iterator[tuple[int, float]]:
     """Optimise ``model`` on ``stream`` (AdamW, warmup then decay, clipping at 1) and yield
     (step, loss) every ``args.eval_every`` steps: the loop of the demo model and the demo
     judge, which differ only in their data, its loss (``loss_fn``, default this script's
@@ -406,7 +414,9 @@ def save_model_folder(model, tokenizer, out: Path, extra_files: dict[str, str]) 
         (staging / name).write_text(text, encoding="utf-8")
     if out.exists():
         if any(out.iterdir()) and not (out / "config.json").exists():
-            raise SystemExit(f"{out} exists and does not look like a model folder; not replacing it")
+            raise SystemExit(
+                f"{out} exists and does not look like a model folder; not replacing it"
+            )
         shutil.rmtree(out)
     staging.rename(out)
 

@@ -140,9 +140,7 @@ def test_demo_splits_returns_copies():
 
 
 def test_verify_question_text():
-    assert (
-        verify_question(Problem(23, "+", 45), 68) == "Is 23 + 45 = 68 correct? Answer yes or no."
-    )
+    assert verify_question(Problem(23, "+", 45), 68) == "Is 23 + 45 = 68 correct? Answer yes or no."
     assert VERIFY_YES == "yes" and VERIFY_NO == "no"
 
 
@@ -175,5 +173,7 @@ def test_demo_package_does_not_import_torch():
         "import sys, engine.demo, engine.demo.task; "
         "print(any(m.split('.')[0] in ('torch', 'transformers') for m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"

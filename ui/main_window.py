@@ -52,9 +52,16 @@ VIEWS = (
     ("Runs", RunsView),
 )
 # A view keeps its shortcut when views are added before it (users learn them by heart).
-VIEW_SHORTCUTS = {"Project": "Ctrl+1", "Model": "Ctrl+2", "Data": "Ctrl+3", "Rules": "Ctrl+4",
-                  "Train": "Ctrl+5", "Runs": "Ctrl+6", "Label": "Ctrl+7",
-                  "Judge": "Ctrl+8"}
+VIEW_SHORTCUTS = {
+    "Project": "Ctrl+1",
+    "Model": "Ctrl+2",
+    "Data": "Ctrl+3",
+    "Rules": "Ctrl+4",
+    "Train": "Ctrl+5",
+    "Runs": "Ctrl+6",
+    "Label": "Ctrl+7",
+    "Judge": "Ctrl+8",
+}
 
 
 def _project_name(project: Project) -> str:
@@ -108,7 +115,8 @@ class MainWindow(QMainWindow):
         self.status = StatusBar()
         self.setStatusBar(self.status)
         self.view_actions, self.recent_menu = build_menus(
-            self, [name for name, _ in VIEWS], VIEW_SHORTCUTS)
+            self, [name for name, _ in VIEWS], VIEW_SHORTCUTS
+        )
         if project_path is not None:
             self.open_project(project_path)
 

@@ -27,8 +27,9 @@ def _fill_recent(menu: QMenu, open_project: Callable[[str], None]) -> None:
         menu.addAction("No recent projects").setEnabled(False)
 
 
-def build_menus(window: QMainWindow, view_names: list[str],
-                shortcuts: dict[str, str] | None = None) -> tuple[list[QAction], QMenu]:
+def build_menus(
+    window: QMainWindow, view_names: list[str], shortcuts: dict[str, str] | None = None
+) -> tuple[list[QAction], QMenu]:
     """Returns the view actions (checked as views change) and the Open recent menu. Views
     get the keys in `shortcuts` (none if not listed), or without it Ctrl+ their position."""
     menu = window.menuBar().addMenu("&File")
@@ -45,8 +46,12 @@ def build_menus(window: QMainWindow, view_names: list[str],
     view_actions = []
     for i, name in enumerate(view_names):
         key = f"Ctrl+{i + 1}" if shortcuts is None else shortcuts.get(name)
-        action = add_action(menu, name, functools.partial(window.show_view, name),
-                            QKeySequence(key) if key else None)
+        action = add_action(
+            menu,
+            name,
+            functools.partial(window.show_view, name),
+            QKeySequence(key) if key else None,
+        )
         action.setCheckable(True)
         group.addAction(action)
         view_actions.append(action)

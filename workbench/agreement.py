@@ -24,8 +24,11 @@ def pair_outcomes(comparison: Comparison) -> dict[Pair, str]:
     """What one label says about each completion pair it covers (lower id first)."""
     if comparison.outcome == "ranking":
         order = comparison.ranking or []
-        return {_key(winner, loser): _winner(winner, loser)
-                for i, winner in enumerate(order) for loser in order[i + 1:]}
+        return {
+            _key(winner, loser): _winner(winner, loser)
+            for i, winner in enumerate(order)
+            for loser in order[i + 1 :]
+        }
     if comparison.outcome not in ("a", "b", "tie") or len(comparison.completion_ids) != 2:
         return {}
     first, second = comparison.completion_ids
@@ -68,9 +71,15 @@ class Agreement:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"source_a": self.source_a, "source_b": self.source_b, "pairs": self.pairs,
-                "agreed": self.agreed, "percent": self.percent, "kappa": self.kappa,
-                "counts": self.counts}
+        return {
+            "source_a": self.source_a,
+            "source_b": self.source_b,
+            "pairs": self.pairs,
+            "agreed": self.agreed,
+            "percent": self.percent,
+            "kappa": self.kappa,
+            "counts": self.counts,
+        }
 
 
 def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
@@ -86,8 +95,14 @@ def cohen_kappa(pairs: list[tuple[str, str]]) -> float | None:
     return (observed - chance) / (1.0 - chance)
 
 
-def agreement(project: Project, source_a: str = "ai", source_b: str = "human", *,
-              judge_a: str | None = None, judge_b: str | None = None) -> Agreement:
+def agreement(
+    project: Project,
+    source_a: str = "ai",
+    source_b: str = "human",
+    *,
+    judge_a: str | None = None,
+    judge_b: str | None = None,
+) -> Agreement:
     """Agreement between two sources ("ai", "human", "rule") on the pairs both labelled;
     ``judge_a`` / ``judge_b`` keep only one judge's labels of that source."""
     a = latest_outcomes(project, source_a, judge_a)
@@ -100,9 +115,11 @@ def agreement(project: Project, source_a: str = "ai", source_b: str = "human", *
     return Agreement(
         source_a=source_a if judge_a is None else f"{source_a} ({judge_a})",
         source_b=source_b if judge_b is None else f"{source_b} ({judge_b})",
-        pairs=len(shared), agreed=agreed,
+        pairs=len(shared),
+        agreed=agreed,
         percent=100.0 * agreed / len(shared) if shared else None,
-        kappa=cohen_kappa(shared), counts=counts,
+        kappa=cohen_kappa(shared),
+        counts=counts,
     )
 
 
@@ -112,8 +129,9 @@ class ReviewItem:
     disagrees_with: list[str]  # sources ("human", "rule") whose label for the pair differs
 
 
-def review_queue(project: Project, order: str = "confidence", limit: int | None = 50, *,
-                 judge: str | None = None) -> list[ReviewItem]:
+def review_queue(
+    project: Project, order: str = "confidence", limit: int | None = 50, *, judge: str | None = None
+) -> list[ReviewItem]:
     """Active AI labels to review: least confident first ("confidence"), or those that a
     human or rule label contradicts first, then the least confident ("disagreement")."""
     if order not in REVIEW_ORDERS:
@@ -124,8 +142,11 @@ def review_queue(project: Project, order: str = "confidence", limit: int | None 
         if judge is not None and comparison.judge != judge:
             continue
         said = pair_outcomes(comparison)
-        against = [s for s, known in others.items()
-                   if any(pair in known and known[pair] != out for pair, out in said.items())]
+        against = [
+            s
+            for s, known in others.items()
+            if any(pair in known and known[pair] != out for pair, out in said.items())
+        ]
         items.append(ReviewItem(comparison, against))
 
     def confidence(item: ReviewItem) -> float:

@@ -97,14 +97,30 @@ def _record(row: dict) -> Comparison:
     )
 
 
-def override(project: Project, comparison_id: int, outcome: str, note: str | None = None,
-             seconds: float | None = None, ranking: list[int] | None = None) -> int:
+def override(
+    project: Project,
+    comparison_id: int,
+    outcome: str,
+    note: str | None = None,
+    seconds: float | None = None,
+    ranking: list[int] | None = None,
+) -> int:
     """A human label replacing an automatic one, both kept; returns the new label's id."""
     old = get_comparison(project, comparison_id)
     with project.transaction() as conn:
-        new_id = add_comparison(project, old.prompt_id, old.completion_ids, outcome, "human",
-                                note=note, seconds=seconds, ranking=ranking)
-        conn.execute("UPDATE comparisons SET superseded_by = ? WHERE id = ?", [new_id, comparison_id])
+        new_id = add_comparison(
+            project,
+            old.prompt_id,
+            old.completion_ids,
+            outcome,
+            "human",
+            note=note,
+            seconds=seconds,
+            ranking=ranking,
+        )
+        conn.execute(
+            "UPDATE comparisons SET superseded_by = ? WHERE id = ?", [new_id, comparison_id]
+        )
     return new_id
 
 

@@ -63,8 +63,9 @@ def add_label(
 
 def _record(row) -> CompletionLabel:
     id_, completion_id, desirable, source, judge, confidence, note, superseded_by = row
-    return CompletionLabel(id_, completion_id, bool(desirable), source, judge, confidence, note,
-                           superseded_by)
+    return CompletionLabel(
+        id_, completion_id, bool(desirable), source, judge, confidence, note, superseded_by
+    )
 
 
 def get_label(project: Project, label_id: int) -> CompletionLabel:
@@ -76,14 +77,16 @@ def get_label(project: Project, label_id: int) -> CompletionLabel:
     return _record(row)
 
 
-def override_label(project: Project, label_id: int, desirable: bool,
-                   note: str | None = None) -> int:
+def override_label(
+    project: Project, label_id: int, desirable: bool, note: str | None = None
+) -> int:
     """A human label replacing another one, both kept; returns the new label's id."""
     old = get_label(project, label_id)
     with project.transaction() as conn:
         new_id = add_label(project, old.completion_id, desirable, "human", note=note, conn=conn)
-        conn.execute("UPDATE completion_labels SET superseded_by = ? WHERE id = ?",
-                     [new_id, label_id])
+        conn.execute(
+            "UPDATE completion_labels SET superseded_by = ? WHERE id = ?", [new_id, label_id]
+        )
     return new_id
 
 

@@ -34,8 +34,18 @@ _COLUMNS = (
 
 
 def _from_row(row: Sequence) -> CompletionRecord:
-    (id_, prompt_id, text, model_id, checkpoint_id, job_id, settings, seed, num_tokens,
-     finish_reason) = row
+    (
+        id_,
+        prompt_id,
+        text,
+        model_id,
+        checkpoint_id,
+        job_id,
+        settings,
+        seed,
+        num_tokens,
+        finish_reason,
+    ) = row
     return CompletionRecord(
         prompt_id=prompt_id,
         text=text,
@@ -63,7 +73,9 @@ def add_completions(
     records = list(records)
     for i, r in enumerate(records):
         if not isinstance(r.text, str):
-            raise ValueError(f"completion {i + 1}: text must be a string, not {type(r.text).__name__}")
+            raise ValueError(
+                f"completion {i + 1}: text must be a string, not {type(r.text).__name__}"
+            )
     if conn is None:
         with project.transaction() as own:
             return _insert(own, records)
@@ -81,8 +93,18 @@ def _insert(conn: sqlite3.Connection, records: list[CompletionRecord]) -> list[i
         try:
             cursor = conn.execute(
                 sql,
-                [r.prompt_id, r.text, r.model_id, r.checkpoint_id, r.job_id,
-                 json.dumps(r.settings), r.seed, r.num_tokens, r.finish_reason, now],
+                [
+                    r.prompt_id,
+                    r.text,
+                    r.model_id,
+                    r.checkpoint_id,
+                    r.job_id,
+                    json.dumps(r.settings),
+                    r.seed,
+                    r.num_tokens,
+                    r.finish_reason,
+                    now,
+                ],
             )
         except sqlite3.IntegrityError as exc:
             raise ValueError(

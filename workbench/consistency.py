@@ -36,7 +36,8 @@ def recheck_share(project: Project) -> float:
 def set_recheck_share(project: Project, share: float) -> float:
     if not 0.0 <= share <= 1.0:
         raise ValueError(
-            f"the share of pairs shown again must be between 0 and 100%, not {share:.0%}")
+            f"the share of pairs shown again must be between 0 and 100%, not {share:.0%}"
+        )
     project.set_setting(SHARE_SETTING, share)
     return share
 
@@ -56,30 +57,42 @@ def eligible(project: Project, in_scope: set[int], exclude: set[int]) -> list[in
         "SELECT id, completion_ids FROM comparisons WHERE source = 'human' "
         "AND superseded_by IS NULL AND outcome IN ('a', 'b', 'tie', 'both_bad') ORDER BY id"
     ).fetchall()
-    return [comparison_id for comparison_id, ids in rows
-            if comparison_id not in exclude and set(json.loads(ids)) <= in_scope]
+    return [
+        comparison_id
+        for comparison_id, ids in rows
+        if comparison_id not in exclude and set(json.loads(ids)) <= in_scope
+    ]
 
 
-def record_check(project: Project, comparison_id: int, shown: list[int], outcome: str,
-                 seconds: float | None = None, note: str | None = None) -> tuple[int, bool]:
+def record_check(
+    project: Project,
+    comparison_id: int,
+    shown: list[int],
+    outcome: str,
+    seconds: float | None = None,
+    note: str | None = None,
+) -> tuple[int, bool]:
     """Store the answer to a re-shown pair; returns its id and whether it agrees."""
     if outcome not in PAIR_OUTCOMES:
         raise ValueError(
-            f"a pair's answer must be one of {', '.join(PAIR_OUTCOMES)}, not {outcome!r}")
+            f"a pair's answer must be one of {', '.join(PAIR_OUTCOMES)}, not {outcome!r}"
+        )
     original = get_comparison(project, comparison_id)
     if sorted(shown) != sorted(original.completion_ids):
         raise ValueError(f"label {comparison_id} did not compare completions {shown}")
     agrees = verdict(shown, outcome) == verdict(original.completion_ids, original.outcome)
     table = project.db["consistency_checks"]
-    table.insert({
-        "comparison_id": comparison_id,
-        "outcome_as_shown": outcome,
-        "completion_ids": json.dumps(shown),
-        "agrees": int(agrees),
-        "seconds": seconds,
-        "note": note,
-        "created_at": time.time(),
-    })
+    table.insert(
+        {
+            "comparison_id": comparison_id,
+            "outcome_as_shown": outcome,
+            "completion_ids": json.dumps(shown),
+            "agrees": int(agrees),
+            "seconds": seconds,
+            "note": note,
+            "created_at": time.time(),
+        }
+    )
     return table.last_pk, agrees
 
 

@@ -25,8 +25,13 @@ DEMO_SAMPLING = {"max_new_tokens": 24, "do_sample": False, "temperature": 1.0, "
 # The demo's verifiable reward: the right number, counted only in the trained answer
 # format (the format rule is a gate), plus a small bonus for the format itself.
 DEMO_RULES = [
-    RuleSpec(name="format", kind="regex", weight=0.1, gate=True,
-             params={"pattern": r"The answer is -?\d+\.", "mode": "fullmatch"}),
+    RuleSpec(
+        name="format",
+        kind="regex",
+        weight=0.1,
+        gate=True,
+        params={"pattern": r"The answer is -?\d+\.", "mode": "fullmatch"},
+    ),
     RuleSpec(name="answer", kind="numeric", weight=1.0, params={"extract": "last_number"}),
 ]
 
@@ -38,11 +43,23 @@ _OFFLINE_DEMO = {"beta": 1.0, "rpo_alpha": 1.0}
 # Online RL samples 8 answers to each of 8 prompts per step (the answer is 18 tokens, so
 # 20 new tokens suffice), two updates per batch of samples, and is judged greedily on all
 # 200 eval prompts every 25 steps; measured on 2 CPU cores (see the README).
-_ONLINE_DEMO = {"max_steps": 100, "learning_rate": 2e-3, "batch_size": 8, "num_generations": 8,
-                "max_completion_length": 20, "num_iterations": 2, "eval_every": 25,
-                "eval_prompts": 200, "checkpoint_every": 50, "samples_per_step": 2}
+_ONLINE_DEMO = {
+    "max_steps": 100,
+    "learning_rate": 2e-3,
+    "batch_size": 8,
+    "num_generations": 8,
+    "max_completion_length": 20,
+    "num_iterations": 2,
+    "eval_every": 25,
+    "eval_prompts": 200,
+    "checkpoint_every": 50,
+    "samples_per_step": 2,
+}
 DEMO_TRAIN_DEFAULTS = {
-    "max_steps": 300, "learning_rate": 5e-4, "eval_every": 50, "checkpoint_every": 100,
+    "max_steps": 300,
+    "learning_rate": 5e-4,
+    "eval_every": 50,
+    "checkpoint_every": 100,
     "by_algorithm": {
         **{name: dict(_OFFLINE_DEMO) for name in ("dpo", "ipo", "simpo", "orpo", "kto", "reward")},
         **{name: dict(_ONLINE_DEMO) for name in ("grpo", "rloo", "ppo", "online_dpo")},
@@ -86,8 +103,9 @@ def register_demo_judge(project: Project) -> bool:
     if not (demo.DEMO_JUDGE_DIR / "config.json").is_file():
         return False
     model_id = add_model(project, DEMO_JUDGE_NAME, "demo", DEMO_JUDGE_NAME)
-    save_judge(project, JudgeConfig(name=DEMO_JUDGE, kind="local", model_id=model_id),
-               make_default=True)
+    save_judge(
+        project, JudgeConfig(name=DEMO_JUDGE, kind="local", model_id=model_id), make_default=True
+    )
     return True
 
 

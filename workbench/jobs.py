@@ -76,7 +76,9 @@ def claim_next(project: Project, worker_id: int) -> Job | None:
     return get(project, row[0])
 
 
-def report_progress(project: Project, job_id: int, done: int, total: int, message: str = "") -> None:
+def report_progress(
+    project: Project, job_id: int, done: int, total: int, message: str = ""
+) -> None:
     project.db.execute(
         "UPDATE jobs SET progress_done = ?, progress_total = ?, message = ?, heartbeat = ? "
         "WHERE id = ?",
@@ -120,5 +122,6 @@ def submit_claimed(project: Project, kind: str, params: dict[str, Any], worker_i
     """A job that starts running at once in the caller's process (the command line), so no
     separate worker can claim it first."""
     now = time.time()
-    return _insert(project, kind, params, status="running", worker_id=worker_id,
-                   started_at=now, heartbeat=now)
+    return _insert(
+        project, kind, params, status="running", worker_id=worker_id, started_at=now, heartbeat=now
+    )

@@ -49,11 +49,15 @@ def _texts(project: Project, ids: list[int]) -> dict[int, str]:
     return dict(rows.fetchall())
 
 
-def review_rows(project: Project, order: str = "confidence", judge: str | None = None,
-                limit: int | None = 200) -> list[ReviewRow]:
+def review_rows(
+    project: Project, order: str = "confidence", judge: str | None = None, limit: int | None = 200
+) -> list[ReviewRow]:
     """The review queue (``agreement.review_queue``) with the texts to show."""
-    items = [i for i in review_queue(project, order, limit=None, judge=judge)
-             if len(i.comparison.completion_ids) == 2][:limit]
+    items = [
+        i
+        for i in review_queue(project, order, limit=None, judge=judge)
+        if len(i.comparison.completion_ids) == 2
+    ][:limit]
     ids = sorted({cid for item in items for cid in item.comparison.completion_ids})
     texts = _texts(project, ids) if ids else {}
     others = {source: latest_outcomes(project, source) for source in ("human", "rule")}
@@ -65,10 +69,20 @@ def review_rows(project: Project, order: str = "confidence", judge: str | None =
         pair = (min(first, second), max(first, second))
         if c.prompt_id not in prompts:
             prompts[c.prompt_id] = get_prompt(project, c.prompt_id).display_text
-        rows.append(ReviewRow(
-            c.id, prompts[c.prompt_id], texts.get(first, ""), texts.get(second, ""), c.outcome,
-            c.confidence, c.judge, in_row_order(others["human"].get(pair), pair, first),
-            in_row_order(others["rule"].get(pair), pair, first), item.disagrees_with))
+        rows.append(
+            ReviewRow(
+                c.id,
+                prompts[c.prompt_id],
+                texts.get(first, ""),
+                texts.get(second, ""),
+                c.outcome,
+                c.confidence,
+                c.judge,
+                in_row_order(others["human"].get(pair), pair, first),
+                in_row_order(others["rule"].get(pair), pair, first),
+                item.disagrees_with,
+            )
+        )
     return rows
 
 
@@ -77,8 +91,10 @@ def _reviewable(project: Project, comparison_id: int) -> Comparison:
     if label.source == "human":
         raise ValueError("That label is a person's, not the judge's: there is nothing to review.")
     if label.superseded_by is not None:
-        raise ValueError(f"This AI label was already reviewed (by label {label.superseded_by}); "
-                         "refresh the review queue.")
+        raise ValueError(
+            f"This AI label was already reviewed (by label {label.superseded_by}); "
+            "refresh the review queue."
+        )
     return label
 
 
@@ -88,8 +104,9 @@ def confirm(project: Project, comparison_id: int, seconds: float | None = None) 
     return override(project, comparison_id, label.outcome, seconds=seconds, ranking=label.ranking)
 
 
-def correct(project: Project, comparison_id: int, outcome: str,
-            seconds: float | None = None) -> int:
+def correct(
+    project: Project, comparison_id: int, outcome: str, seconds: float | None = None
+) -> int:
     """The person's own outcome (a, b, tie or both_bad) replaces the judge's."""
     if outcome not in REVIEW_OUTCOMES:
         raise ValueError(f"A review says one of {', '.join(REVIEW_OUTCOMES)}, not {outcome!r}.")
@@ -109,8 +126,10 @@ class ReviewTally:
 
 def review_tally(project: Project, judge: str | None = None) -> ReviewTally:
     """How often reviews kept the judge's outcome (only ``judge``'s labels, if given)."""
-    query = ("SELECT ai.outcome, human.outcome FROM comparisons ai JOIN comparisons human "
-             "ON human.id = ai.superseded_by WHERE ai.source = 'ai' AND human.source = 'human'")
+    query = (
+        "SELECT ai.outcome, human.outcome FROM comparisons ai JOIN comparisons human "
+        "ON human.id = ai.superseded_by WHERE ai.source = 'ai' AND human.source = 'human'"
+    )
     args: list = []
     if judge is not None:
         query, args = query + " AND ai.judge = ?", [judge]

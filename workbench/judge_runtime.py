@@ -40,12 +40,13 @@ def local_model(project: Project, config: JudgeConfig) -> tuple[dict[str, Any], 
     return {"path": path}, Path(path).name if Path(path).expanduser().exists() else path
 
 
-def build_pair_judge(session: Any, project: Project, config: JudgeConfig,
-                     on_status=None) -> Any:
+def build_pair_judge(session: Any, project: Project, config: JudgeConfig, on_status=None) -> Any:
     """A judge that compares pairs (engine.judge.base.Judge), built from ``config``."""
     if config.mode == "pointwise":
-        raise ValueError(f"Judge {config.name!r} scores single completions (pointwise); labelling "
-                         "pairs needs a pairwise judge. Change its mode or pick another judge.")
+        raise ValueError(
+            f"Judge {config.name!r} scores single completions (pointwise); labelling "
+            "pairs needs a pairwise judge. Change its mode or pick another judge."
+        )
     if config.kind == "endpoint":
         from engine.judge.endpoint import EndpointJudge
 
@@ -57,9 +58,15 @@ def build_pair_judge(session: Any, project: Project, config: JudgeConfig,
     if on_status is not None:
         on_status(f"loading judge {name}")
     loaded = session.get(ModelSpec(**spec), label=name)
-    return build_local_judge(loaded, mode="pairwise", template=config.template,
-                             criteria=config.criteria, choices=config.choices,
-                             batch_size=config.batch_size, name=name)
+    return build_local_judge(
+        loaded,
+        mode="pairwise",
+        template=config.template,
+        criteria=config.criteria,
+        choices=config.choices,
+        batch_size=config.batch_size,
+        name=name,
+    )
 
 
 def build_judge_for_reward(project: Project, name: str, device: str = "auto") -> tuple[Any, str]:
@@ -78,6 +85,13 @@ def build_judge_for_reward(project: Project, name: str, device: str = "auto") ->
     spec, model_name = local_model(project, config)
     loaded = load_model(ModelSpec(**spec), device=device)
     mode = config.mode or load_judge_config(loaded.source_dir).mode
-    judge = build_local_judge(loaded, mode=mode, template=config.template, criteria=config.criteria,
-                              choices=config.choices, batch_size=config.batch_size, name=model_name)
+    judge = build_local_judge(
+        loaded,
+        mode=mode,
+        template=config.template,
+        criteria=config.criteria,
+        choices=config.choices,
+        batch_size=config.batch_size,
+        name=model_name,
+    )
     return judge, mode

@@ -28,10 +28,16 @@ def judge_choices(project: Project) -> dict[str, Any]:
     default = project.setting(DEFAULT_KEY) or (judges[0].name if judges else None)
     identities = project.db.execute(
         "SELECT judge, count(*) FROM comparisons WHERE source = 'ai' AND judge IS NOT NULL "
-        "GROUP BY judge ORDER BY count(*) DESC, judge").fetchall()
-    return {"judges": judges, "default": default, "models": list_models(project),
-            "default_model_id": project.setting("default_model_id"),
-            "splits": split_counts(project), "identities": identities}
+        "GROUP BY judge ORDER BY count(*) DESC, judge"
+    ).fetchall()
+    return {
+        "judges": judges,
+        "default": default,
+        "models": list_models(project),
+        "default_model_id": project.setting("default_model_id"),
+        "splits": split_counts(project),
+        "identities": identities,
+    }
 
 
 def own_template(project: Project, config: JudgeConfig) -> tuple[str, str]:
@@ -85,11 +91,16 @@ def preview_pair(project: Project) -> PreviewPair | None:
     """The first two different completions of the first prompt that has two, or None."""
     row = project.db.execute(
         "SELECT prompt_id FROM completions GROUP BY prompt_id "
-        "HAVING count(DISTINCT text) >= 2 ORDER BY prompt_id LIMIT 1").fetchone()
+        "HAVING count(DISTINCT text) >= 2 ORDER BY prompt_id LIMIT 1"
+    ).fetchone()
     if row is None:
         return None
-    texts = [t for (t,) in project.db.execute(
-        "SELECT text FROM completions WHERE prompt_id = ? ORDER BY id", [row[0]])]
+    texts = [
+        t
+        for (t,) in project.db.execute(
+            "SELECT text FROM completions WHERE prompt_id = ? ORDER BY id", [row[0]]
+        )
+    ]
     second = next(t for t in texts if t != texts[0])
     record = get_prompt(project, row[0])
     return PreviewPair(record.messages or record.text or "", texts[0], second)
@@ -102,7 +113,9 @@ def agreement_figures(project: Project, judge: str | None = None) -> dict[str, A
     args: list = []
     if judge is not None:
         count, args = count + " AND judge = ?", [judge]
-    return {"human": agreement(project, "ai", "human", judge_a=judge),
-            "rule": agreement(project, "ai", "rule", judge_a=judge),
-            "review": review_tally(project, judge),
-            "ai_labels": project.db.execute(count, args).fetchone()[0]}
+    return {
+        "human": agreement(project, "ai", "human", judge_a=judge),
+        "rule": agreement(project, "ai", "rule", judge_a=judge),
+        "review": review_tally(project, judge),
+        "ai_labels": project.db.execute(count, args).fetchone()[0],
+    }

@@ -50,13 +50,17 @@ class JudgeConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JudgeConfig:
         if "api_key" in data:
-            raise ValueError("A judge's API key is never stored in the project. Put the key in "
-                             "an environment variable and give its name as api_key_env.")
+            raise ValueError(
+                "A judge's API key is never stored in the project. Put the key in "
+                "an environment variable and give its name as api_key_env."
+            )
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"Unknown judge setting(s): {', '.join(unknown)}. "
-                             f"Known settings: {', '.join(sorted(known))}.")
+            raise ValueError(
+                f"Unknown judge setting(s): {', '.join(unknown)}. "
+                f"Known settings: {', '.join(sorted(known))}."
+            )
         return cls(**data)
 
     def validate(self, project: Project | None = None) -> None:
@@ -73,17 +77,21 @@ class JudgeConfig:
             except EngineError as exc:
                 raise ValueError(exc.user_message) from None
         if self.choices is not None and (len(self.choices) != 2 or not all(self.choices)):
-            raise ValueError("A judge's choices are two labels such as A and B, "
-                             f"not {self.choices!r}.")
+            raise ValueError(
+                f"A judge's choices are two labels such as A and B, not {self.choices!r}."
+            )
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise ValueError("A judge's batch size is a whole number of at least 1, "
-                             f"not {self.batch_size!r}.")
+            raise ValueError(
+                f"A judge's batch size is a whole number of at least 1, not {self.batch_size!r}."
+            )
         (self._validate_local if self.kind == "local" else self._validate_endpoint)(project)
 
     def _validate_local(self, project: Project | None) -> None:
         if (self.model_id is None) == (not self.path):
-            raise ValueError(f"Judge {self.name!r}: give either a model of the project "
-                             "(model_id) or a model folder (path), not both or neither.")
+            raise ValueError(
+                f"Judge {self.name!r}: give either a model of the project "
+                "(model_id) or a model folder (path), not both or neither."
+            )
         if self.model_id is not None and project is not None:
             from workbench.models import get_model
 
@@ -91,14 +99,19 @@ class JudgeConfig:
 
     def _validate_endpoint(self, project: Project | None) -> None:
         if not self.base_url or not self.model:
-            raise ValueError(f"Judge {self.name!r} is an endpoint: give its base URL and "
-                             "model name.")
+            raise ValueError(
+                f"Judge {self.name!r} is an endpoint: give its base URL and model name."
+            )
         if self.api_key_env and not _ENV_NAME.match(self.api_key_env):
-            raise ValueError("api_key_env is the NAME of the environment variable that holds the "
-                             "key (such as OPENAI_API_KEY), not the key itself.")
+            raise ValueError(
+                "api_key_env is the NAME of the environment variable that holds the "
+                "key (such as OPENAI_API_KEY), not the key itself."
+            )
         if self.choices:
-            raise ValueError(f"Judge {self.name!r} is an endpoint, which is always asked for "
-                             "A or B (yes or no when pointwise): leave its choices empty.")
+            raise ValueError(
+                f"Judge {self.name!r} is an endpoint, which is always asked for "
+                "A or B (yes or no when pointwise): leave its choices empty."
+            )
         try:
             endpoint_settings(self).validate()
         except EngineError as exc:
@@ -109,18 +122,25 @@ def endpoint_settings(config: JudgeConfig) -> EndpointSettings:
     """The engine's settings for an endpoint judge (the key stays in the environment)."""
     template = {"point_template" if config.mode == "pointwise" else "template": config.template}
     return EndpointSettings(
-        base_url=config.base_url, model=config.model, api_key_env=config.api_key_env,
-        criteria=config.criteria, concurrency=config.concurrency,
-        max_retries=config.max_retries, timeout_s=config.timeout_s,
-        max_requests=config.max_requests, **template,
+        base_url=config.base_url,
+        model=config.model,
+        api_key_env=config.api_key_env,
+        criteria=config.criteria,
+        concurrency=config.concurrency,
+        max_retries=config.max_retries,
+        timeout_s=config.timeout_s,
+        max_requests=config.max_requests,
+        **template,
     )
 
 
 def list_judges(project: Project) -> list[JudgeConfig]:
     # Settings a newer version added are dropped, so an older app still opens the project.
     known = {f.name for f in fields(JudgeConfig)}
-    return [JudgeConfig(**{k: v for k, v in d.items() if k in known})
-            for d in project.setting(JUDGES_KEY, []) or []]
+    return [
+        JudgeConfig(**{k: v for k, v in d.items() if k in known})
+        for d in project.setting(JUDGES_KEY, []) or []
+    ]
 
 
 def get_judge(project: Project, name: str) -> JudgeConfig:
@@ -128,8 +148,10 @@ def get_judge(project: Project, name: str) -> JudgeConfig:
         if judge.name == name:
             return judge
     known = ", ".join(j.name for j in list_judges(project)) or "none yet"
-    raise KeyError(f"The project has no judge named {name!r} (judges: {known}). "
-                   "Add one in the Judge view, or give an endpoint on the command line.")
+    raise KeyError(
+        f"The project has no judge named {name!r} (judges: {known}). "
+        "Add one in the Judge view, or give an endpoint on the command line."
+    )
 
 
 def save_judge(project: Project, config: JudgeConfig, *, make_default: bool = False) -> None:
@@ -161,6 +183,8 @@ def default_judge(project: Project) -> JudgeConfig:
         return get_judge(project, name)
     judges = list_judges(project)
     if not judges:
-        raise KeyError("The project has no judge yet. Add one in the Judge view, or label with "
-                       "a one-off endpoint: --endpoint URL --model NAME.")
+        raise KeyError(
+            "The project has no judge yet. Add one in the Judge view, or label with "
+            "a one-off endpoint: --endpoint URL --model NAME."
+        )
     return judges[0]

@@ -85,26 +85,34 @@ class Served:
     progress: LabelProgress
 
 
-def serve(project: Project, session: LabelSession, filters: LabelFilters,
-          mode: str = "pair", size: int = 4) -> Served:
+def serve(
+    project: Project,
+    session: LabelSession,
+    filters: LabelFilters,
+    mode: str = "pair",
+    size: int = 4,
+) -> Served:
     """The next task (None when all is labelled or skipped) and the progress so far."""
     if mode not in MODES:
         raise ValueError(f"mode must be 'pair' or 'rank', not {mode!r}")
     if size < 2:
         raise ValueError(f"a ranking needs at least 2 completions, not {size}")
     scope = load_scope(project, filters)
-    return Served(_next(project, session, scope, mode, size),
-                  measure(project, scope, filters, session))
+    return Served(
+        _next(project, session, scope, mode, size), measure(project, scope, filters, session)
+    )
 
 
 def progress(project: Project, session: LabelSession, filters: LabelFilters) -> LabelProgress:
     return measure(project, load_scope(project, filters), filters, session)
 
 
-def _next(project: Project, session: LabelSession, scope: Scope, mode: str,
-          size: int) -> Task | None:
-    state = (scope.first(lambda s: s.servable and not s.labelled, session.skipped)
-             or scope.first(lambda s: bool(s.open_pairs()), session.skipped))
+def _next(
+    project: Project, session: LabelSession, scope: Scope, mode: str, size: int
+) -> Task | None:
+    state = scope.first(lambda s: s.servable and not s.labelled, session.skipped) or scope.first(
+        lambda s: bool(s.open_pairs()), session.skipped
+    )
     if state is None:
         return None
     rng = session.rng
@@ -142,8 +150,9 @@ def _recheck(project: Project, session: LabelSession, scope: Scope) -> Task | No
     return _task(project, comparison.prompt_id, swapped, "pair", recheck_of=comparison.id)
 
 
-def _task(project: Project, prompt_id: int, ids: list[int], mode: str,
-          recheck_of: int | None = None) -> Task:
+def _task(
+    project: Project, prompt_id: int, ids: list[int], mode: str, recheck_of: int | None = None
+) -> Task:
     from workbench.prompts import get_prompt
 
     prompt = get_prompt(project, prompt_id)
@@ -151,15 +160,31 @@ def _task(project: Project, prompt_id: int, ids: list[int], mode: str,
         row[0]: Shown(*row)
         for row in project.db.execute(
             "SELECT id, text, num_tokens, finish_reason FROM completions WHERE id IN "
-            f"({', '.join('?' * len(ids))})", ids)
+            f"({', '.join('?' * len(ids))})",
+            ids,
+        )
     }
-    return Task(prompt_id, prompt.text, prompt.messages, prompt.reference, prompt.split,
-                tuple(rows[i] for i in ids), mode, recheck_of)
+    return Task(
+        prompt_id,
+        prompt.text,
+        prompt.messages,
+        prompt.reference,
+        prompt.split,
+        tuple(rows[i] for i in ids),
+        mode,
+        recheck_of,
+    )
 
 
 # Answers ---------------------------------------------------------------------------------
-def record_pair(project: Project, session: LabelSession, task: Task, outcome: str,
-                seconds: float, note: str = "") -> Made:
+def record_pair(
+    project: Project,
+    session: LabelSession,
+    task: Task,
+    outcome: str,
+    seconds: float,
+    note: str = "",
+) -> Made:
     """Store a pair's label (or a re-shown pair's answer) at once; `outcome` is of the
     order shown: `a` the left one is better, `b` the right one."""
     if task.mode != "pair":
@@ -167,21 +192,37 @@ def record_pair(project: Project, session: LabelSession, task: Task, outcome: st
     if outcome not in consistency.PAIR_OUTCOMES:
         raise ValueError(f"a pair's label is one of a, b, tie, both_bad, not {outcome!r}")
     if task.recheck_of is not None:
-        row_id, _ = consistency.record_check(project, task.recheck_of, task.ids, outcome,
-                                             seconds, note or None)
+        row_id, _ = consistency.record_check(
+            project, task.recheck_of, task.ids, outcome, seconds, note or None
+        )
         return _made(session, "check", row_id, task, seconds)
-    row_id = add_comparison(project, task.prompt_id, task.ids, outcome, "human",
-                            seconds=seconds, note=note or None)
+    row_id = add_comparison(
+        project, task.prompt_id, task.ids, outcome, "human", seconds=seconds, note=note or None
+    )
     return _made(session, "comparison", row_id, task, seconds)
 
 
-def record_ranking(project: Project, session: LabelSession, task: Task, ranking: list[int],
-                   seconds: float, note: str = "") -> Made:
+def record_ranking(
+    project: Project,
+    session: LabelSession,
+    task: Task,
+    ranking: list[int],
+    seconds: float,
+    note: str = "",
+) -> Made:
     """Store the full order of a ranking task, best first."""
     if task.mode != "rank":
         raise ValueError("this task is a pair; label it better, tie or both bad")
-    row_id = add_comparison(project, task.prompt_id, task.ids, "ranking", "human",
-                            seconds=seconds, note=note or None, ranking=list(ranking))
+    row_id = add_comparison(
+        project,
+        task.prompt_id,
+        task.ids,
+        "ranking",
+        "human",
+        seconds=seconds,
+        note=note or None,
+        ranking=list(ranking),
+    )
     return _made(session, "comparison", row_id, task, seconds)
 
 
@@ -221,6 +262,7 @@ def undo(project: Project, session: LabelSession) -> Task:
 def _delete_label(project: Project, comparison_id: int) -> None:
     with project.transaction() as conn:
         # A label this one overrode becomes active again rather than pointing at nothing.
-        conn.execute("UPDATE comparisons SET superseded_by = NULL WHERE superseded_by = ?",
-                     [comparison_id])
+        conn.execute(
+            "UPDATE comparisons SET superseded_by = NULL WHERE superseded_by = ?", [comparison_id]
+        )
         conn.execute("DELETE FROM comparisons WHERE id = ? AND source = 'human'", [comparison_id])

@@ -55,8 +55,11 @@ class PromptState:
         return len(self.canonical) >= 2
 
     def open_pairs(self) -> list[tuple[int, int]]:
-        return [pair for pair in itertools.combinations(self.canonical, 2)
-                if frozenset(pair) not in self.labelled]
+        return [
+            pair
+            for pair in itertools.combinations(self.canonical, 2)
+            if frozenset(pair) not in self.labelled
+        ]
 
 
 @dataclass
@@ -65,8 +68,9 @@ class Scope:
     in_scope: set[int]  # every completion id in scope, duplicates of a text included
 
     def first(self, wanted, skipped: set[int]) -> PromptState | None:
-        return next((s for s in self.prompts.values()
-                     if s.prompt_id not in skipped and wanted(s)), None)
+        return next(
+            (s for s in self.prompts.values() if s.prompt_id not in skipped and wanted(s)), None
+        )
 
 
 # Texts are compared in SQL, trimmed of spaces, tabs and line ends: the queue runs at every
@@ -79,8 +83,10 @@ def load_scope(project: Project, filters: LabelFilters) -> Scope:
     scoped = f"FROM completions c JOIN prompts p ON p.id = c.prompt_id{where}"
     prompts: dict[int, PromptState] = {}
     for completion_id, prompt_id in project.db.execute(
-            f"SELECT MIN(c.id) AS id, c.prompt_id {scoped} "
-            f"GROUP BY c.prompt_id, trim(c.text, {TRIM}) ORDER BY c.prompt_id, id", params):
+        f"SELECT MIN(c.id) AS id, c.prompt_id {scoped} "
+        f"GROUP BY c.prompt_id, trim(c.text, {TRIM}) ORDER BY c.prompt_id, id",
+        params,
+    ):
         prompts.setdefault(prompt_id, PromptState(prompt_id)).canonical.append(completion_id)
     in_scope = {row[0] for row in project.db.execute(f"SELECT c.id {scoped}", params)}
     orderings = human_orderings(project)
@@ -102,7 +108,8 @@ def _canonical_of(project: Project, filters: LabelFilters, ids: set[int]) -> dic
         f"AND trim(d.text, {TRIM}) = trim(c.text, {TRIM}) "
         f"JOIN prompts p ON p.id = d.prompt_id{where}"
         f"{' AND' if where else ' WHERE'} c.id IN (SELECT value FROM json_each(?)) GROUP BY c.id",
-        [*params, json.dumps(sorted(ids))])
+        [*params, json.dumps(sorted(ids))],
+    )
     return dict(rows.fetchall())
 
 

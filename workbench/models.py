@@ -32,8 +32,9 @@ class ModelRecord:
             import engine.demo as demo
 
             # The path column names which demo model: the judge, else the arithmetic model.
-            path = str(demo.DEMO_JUDGE_DIR if self.path == demo.DEMO_JUDGE_NAME
-                       else demo.DEMO_MODEL_DIR)
+            path = str(
+                demo.DEMO_JUDGE_DIR if self.path == demo.DEMO_JUDGE_NAME else demo.DEMO_MODEL_DIR
+            )
         return {
             "path": path,
             "revision": self.revision,

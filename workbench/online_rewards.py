@@ -21,16 +21,22 @@ def reward_sources(project, config, loaded) -> tuple[list, Any, list[str]]:
     count = lambda text: len(loaded.tokenizer(text, add_special_tokens=False)["input_ids"])  # noqa: E731
     if specs:
         sources.append(rules_source(specs, count_tokens=count))
-        described.append("rules: " + ", ".join(f"{s.name} (weight {s.weight:g}"
-                                               f"{', gate' if s.gate else ''})" for s in specs))
+        described.append(
+            "rules: "
+            + ", ".join(
+                f"{s.name} (weight {s.weight:g}{', gate' if s.gate else ''})" for s in specs
+            )
+        )
     watched = _watched_rules(project, specs)
     if watched:
         sources.append(rules_source(watched, count_tokens=count, weight=0.0, name="watched_rules"))
         described.append("watched, not rewarded: " + ", ".join(s.name for s in watched))
     if config.reward_model is not None:
         sources.append(_reward_model(project, config, loaded))
-        described.append(f"reward model: checkpoint {config.reward_model} "
-                         f"(weight {config.reward_model_weight:g})")
+        described.append(
+            f"reward model: checkpoint {config.reward_model} "
+            f"(weight {config.reward_model_weight:g})"
+        )
     preference = None
     if config.judge is not None:
         source, preference = _judge(project, config)
@@ -54,14 +60,18 @@ def _rules(project, selection) -> list:
     enabled = [s for s in rule_specs(project) if s.enabled]
     if selection is True:
         if not enabled:
-            raise ValueError("reward_rules is true but the project has no enabled rule; add one in "
-                             "the Rules view, or set reward_rules = false and use a reward model or judge.")
+            raise ValueError(
+                "reward_rules is true but the project has no enabled rule; add one in "
+                "the Rules view, or set reward_rules = false and use a reward model or judge."
+            )
         return enabled
     by_name = {s.name: s for s in rule_specs(project)}
     missing = [name for name in selection if name not in by_name]
     if missing:
-        raise ValueError(f"reward_rules names rules the project does not have: {', '.join(missing)}. "
-                         f"Its rules: {', '.join(by_name) or 'none'}.")
+        raise ValueError(
+            f"reward_rules names rules the project does not have: {', '.join(missing)}. "
+            f"Its rules: {', '.join(by_name) or 'none'}."
+        )
     return [by_name[name] for name in selection]
 
 
@@ -69,16 +79,25 @@ def _reward_model(project, config, loaded):
     from engine.training.online.reward_model import reward_model_source
 
     folder, _ = adapter_dir(project, {"checkpoint_id": config.reward_model})
-    run_id = project.db.execute("SELECT run_id FROM checkpoints WHERE id = ?",
-                                [config.reward_model]).fetchone()[0]
+    run_id = project.db.execute(
+        "SELECT run_id FROM checkpoints WHERE id = ?", [config.reward_model]
+    ).fetchone()[0]
     run = runs.get_run(project, run_id) if run_id is not None else None
     if run is None or run.algorithm != "reward":
-        raise ValueError(f"Checkpoint {config.reward_model} is from a "
-                         f"{run.algorithm if run else 'non-training'} run, not a reward model; "
-                         "train one with algorithm = \"reward\" and give its checkpoint id.")
+        raise ValueError(
+            f"Checkpoint {config.reward_model} is from a "
+            f"{run.algorithm if run else 'non-training'} run, not a reward model; "
+            'train one with algorithm = "reward" and give its checkpoint id.'
+        )
     base_dir, tokenizer = _reward_base(project, run.model_id, loaded)
-    return reward_model_source(base_dir, folder, tokenizer, dtype=loaded.dtype,
-                               device=loaded.device, weight=config.reward_model_weight)
+    return reward_model_source(
+        base_dir,
+        folder,
+        tokenizer,
+        dtype=loaded.dtype,
+        device=loaded.device,
+        weight=config.reward_model_weight,
+    )
 
 
 def _reward_base(project, model_id: int | None, loaded):

@@ -246,7 +246,9 @@ def existing_keys(project: Project) -> set[tuple[str, str]]:
         if text is not None:
             keys.add(("text", text))
         else:
-            keys.add(("messages", json.dumps(json.loads(messages), sort_keys=True, ensure_ascii=False)))
+            keys.add(
+                ("messages", json.dumps(json.loads(messages), sort_keys=True, ensure_ascii=False))
+            )
     return keys
 
 
@@ -274,10 +276,14 @@ def delete_prompts(project: Project, ids: Iterable[int]) -> int:
             if rows:
                 shown = ", ".join(str(r[0]) for r in rows[:10])
                 more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
-                problems.append(f"{sum(r[1] for r in rows)} {table} refer to prompt(s) {shown}{more}")
+                problems.append(
+                    f"{sum(r[1] for r in rows)} {table} refer to prompt(s) {shown}{more}"
+                )
         if problems:
             raise PromptInUseError(
-                "Cannot delete: " + "; ".join(problems) + ". Delete those first; nothing was deleted."
+                "Cannot delete: "
+                + "; ".join(problems)
+                + ". Delete those first; nothing was deleted."
             )
         return conn.execute(
             "DELETE FROM prompts WHERE id IN (SELECT value FROM json_each(?))", [wanted]

@@ -31,10 +31,16 @@ def reward_model_checkpoints(project: Project) -> list[tuple[int, str]]:
     rows = project.db.execute(
         "SELECT checkpoints.id, checkpoints.step, runs.id, runs.name, models.name FROM checkpoints "
         "JOIN runs ON runs.id = checkpoints.run_id LEFT JOIN models ON models.id = runs.model_id "
-        "WHERE runs.algorithm = 'reward' ORDER BY checkpoints.id DESC LIMIT 200").fetchall()
-    return [(cid, f"#{cid}: run {rid} {name or 'reward model'}, step {step}"
-                  + (f" (on {base})" if base else ""))
-            for cid, step, rid, name, base in rows]
+        "WHERE runs.algorithm = 'reward' ORDER BY checkpoints.id DESC LIMIT 200"
+    ).fetchall()
+    return [
+        (
+            cid,
+            f"#{cid}: run {rid} {name or 'reward model'}, step {step}"
+            + (f" (on {base})" if base else ""),
+        )
+        for cid, step, rid, name, base in rows
+    ]
 
 
 def longest_prompts(project: Project) -> dict[str, int]:
@@ -42,5 +48,6 @@ def longest_prompts(project: Project) -> dict[str, int]:
     more tokens than bytes, so the memory estimate can bound a prompt without loading one."""
     rows = project.db.execute(
         "SELECT split, MAX(max(length(CAST(COALESCE(text, '') AS BLOB)), "
-        "length(CAST(COALESCE(messages, '') AS BLOB)))) FROM prompts GROUP BY split").fetchall()
+        "length(CAST(COALESCE(messages, '') AS BLOB)))) FROM prompts GROUP BY split"
+    ).fetchall()
     return {split: int(size or 0) for split, size in rows}

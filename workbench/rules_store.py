@@ -51,7 +51,9 @@ def add_rule(project: Project, spec: RuleSpec) -> int:
     try:
         table.insert({**_row(_validated(spec)), "created_at": time.time()})
     except sqlite3.IntegrityError:
-        raise RuleStoreError(f"A rule named {spec.name!r} exists already; pick another name.") from None
+        raise RuleStoreError(
+            f"A rule named {spec.name!r} exists already; pick another name."
+        ) from None
     return table.last_pk
 
 
@@ -59,7 +61,9 @@ def update_rule(project: Project, rule_id: int, spec: RuleSpec) -> None:
     try:
         project.db["rules"].update(rule_id, _row(_validated(spec)))
     except sqlite3.IntegrityError:
-        raise RuleStoreError(f"A rule named {spec.name!r} exists already; pick another name.") from None
+        raise RuleStoreError(
+            f"A rule named {spec.name!r} exists already; pick another name."
+        ) from None
 
 
 def delete_rule(project: Project, rule_id: int) -> None:

@@ -23,20 +23,38 @@ RUN_KEYS: dict[str, tuple[Any, str]] = {
     "init_checkpoint": (None, "Checkpoint id to continue from; its adapter is also the reference."),
     "sources": (list(SOURCES), "Which labels to train on: any of human, ai, rule."),
     "min_confidence": (None, "Leave out AI and rule labels below this confidence (0-1)."),
-    "eval_fraction": (0.1, "Share of labelled prompts held out for evaluation when no labels are "
-                      "on eval-split prompts."),
-    "prompt_split": ("train", "Online RL: the split whose prompts are sampled; eval-split prompts "
-                     "are answered at each evaluation."),
-    "reward_rules": (True, "Online RL: reward by the project's enabled rules (true), not (false), "
-                     "or by the rules named in a list, e.g. [\"answer\"]."),
-    "reward_model": (None, "Online RL: checkpoint id of a reward-model run; its score is added "
-                     "to the reward (the RLHF path: labels -> reward model -> PPO)."),
-    "reward_model_weight": (1.0, "Online RL: weight of the reward model's score. Its scores "
-                            "often span several units where rules give 0-1; scale them to about "
-                            "the rules' range (0.15 on the demo), so the KL penalty and the "
-                            "value head keep their usual proportions."),
-    "judge": (None, "Online RL: name of a stored AI judge; its score (0-1) is added to the "
-              "reward, and Online DPO ranks its two samples with it."),
+    "eval_fraction": (
+        0.1,
+        "Share of labelled prompts held out for evaluation when no labels are "
+        "on eval-split prompts.",
+    ),
+    "prompt_split": (
+        "train",
+        "Online RL: the split whose prompts are sampled; eval-split prompts "
+        "are answered at each evaluation.",
+    ),
+    "reward_rules": (
+        True,
+        "Online RL: reward by the project's enabled rules (true), not (false), "
+        'or by the rules named in a list, e.g. ["answer"].',
+    ),
+    "reward_model": (
+        None,
+        "Online RL: checkpoint id of a reward-model run; its score is added "
+        "to the reward (the RLHF path: labels -> reward model -> PPO).",
+    ),
+    "reward_model_weight": (
+        1.0,
+        "Online RL: weight of the reward model's score. Its scores "
+        "often span several units where rules give 0-1; scale them to about "
+        "the rules' range (0.15 on the demo), so the KL penalty and the "
+        "value head keep their usual proportions.",
+    ),
+    "judge": (
+        None,
+        "Online RL: name of a stored AI judge; its score (0-1) is added to the "
+        "reward, and Online DPO ranks its two samples with it.",
+    ),
     "judge_weight": (1.0, "Online RL: weight of the judge's score."),
 }
 
@@ -74,23 +92,31 @@ class RunConfig:
 
     def validate(self) -> None:
         if not self.sources or any(s not in SOURCES for s in self.sources):
-            raise SettingsError(f"sources must be some of {', '.join(SOURCES)}, not {self.sources!r}.")
+            raise SettingsError(
+                f"sources must be some of {', '.join(SOURCES)}, not {self.sources!r}."
+            )
         if self.min_confidence is not None and not 0 <= float(self.min_confidence) <= 1:
-            raise SettingsError(f"min_confidence must be between 0 and 1, not {self.min_confidence!r}.")
+            raise SettingsError(
+                f"min_confidence must be between 0 and 1, not {self.min_confidence!r}."
+            )
         if not 0 <= float(self.eval_fraction) < 1:
-            raise SettingsError(f"eval_fraction must be at least 0 and below 1, not {self.eval_fraction!r}.")
+            raise SettingsError(
+                f"eval_fraction must be at least 0 and below 1, not {self.eval_fraction!r}."
+            )
         self._validate_rewards()
         for key in ("model_id", "init_checkpoint", "reward_model"):
             value = getattr(self, key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise SettingsError(f"{key} must be a whole number (an id), not {value!r}.")
 
-
     def _validate_rewards(self) -> None:
         rules = self.reward_rules
         if not isinstance(rules, bool) and not (
-                isinstance(rules, list) and all(isinstance(r, str) for r in rules)):
-            raise SettingsError(f"reward_rules must be true, false or a list of rule names, not {rules!r}.")
+            isinstance(rules, list) and all(isinstance(r, str) for r in rules)
+        ):
+            raise SettingsError(
+                f"reward_rules must be true, false or a list of rule names, not {rules!r}."
+            )
         for key in ("reward_model_weight", "judge_weight"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -99,10 +125,17 @@ class RunConfig:
             raise SettingsError(f"prompt_split must be a split name, not {self.prompt_split!r}.")
         if self.judge is not None and not isinstance(self.judge, str):
             raise SettingsError(f"judge must be the name of a stored judge, not {self.judge!r}.")
-        if self.train.online and rules is False and self.reward_model is None and self.judge is None:
-            raise SettingsError(f"{self.train.algorithm} needs a reward: reward_rules is false and "
-                                "there is no reward_model or judge.",
-                                "Set reward_rules = true, a reward_model checkpoint id, or a judge.")
+        if (
+            self.train.online
+            and rules is False
+            and self.reward_model is None
+            and self.judge is None
+        ):
+            raise SettingsError(
+                f"{self.train.algorithm} needs a reward: reward_rules is false and "
+                "there is no reward_model or judge.",
+                "Set reward_rules = true, a reward_model checkpoint id, or a judge.",
+            )
 
 
 def parse_value(raw: str) -> Any:
@@ -115,8 +148,10 @@ def parse_value(raw: str) -> Any:
 
 def apply_override(data: dict[str, Any], assignment: str) -> None:
     if "=" not in assignment:
-        raise SettingsError(f"--set needs key=value, not {assignment!r}.",
-                            "For example: --set learning_rate=1e-4 --set lora.r=16")
+        raise SettingsError(
+            f"--set needs key=value, not {assignment!r}.",
+            "For example: --set learning_rate=1e-4 --set lora.r=16",
+        )
     key, raw = (part.strip() for part in assignment.split("=", 1))
     *parents, leaf = key.split(".")
     target = data
@@ -127,8 +162,11 @@ def apply_override(data: dict[str, Any], assignment: str) -> None:
     target[leaf] = parse_value(raw)
 
 
-def load_config(path: Path | str | None = None, overrides: list[str] | None = None,
-                base: dict[str, Any] | None = None) -> RunConfig:
+def load_config(
+    path: Path | str | None = None,
+    overrides: list[str] | None = None,
+    base: dict[str, Any] | None = None,
+) -> RunConfig:
     """Read ``path`` (TOML) if given, apply ``key=value`` overrides, validate.
 
     ``base`` holds the project's own defaults (the demo project's are tuned for its tiny
@@ -140,8 +178,10 @@ def load_config(path: Path | str | None = None, overrides: list[str] | None = No
         except FileNotFoundError:
             raise SettingsError(f"The config file {path} does not exist.") from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise SettingsError(f"The config file {path} is not valid TOML: {exc}",
-                                "Fix the line named above; README.md lists every key.") from exc
+            raise SettingsError(
+                f"The config file {path} is not valid TOML: {exc}",
+                "Fix the line named above; README.md lists every key.",
+            ) from exc
     for assignment in overrides or []:
         apply_override(given, assignment)
     return RunConfig.from_dict(with_defaults(given, base or {}))

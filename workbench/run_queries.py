@@ -88,8 +88,11 @@ def config_diff(project: Project, run_a: int, run_b: int) -> list[tuple[str, Any
     a key one run lacks has None on that side."""
     a = flatten(runs.get_run(project, run_a).config)
     b = flatten(runs.get_run(project, run_b).config)
-    return [(key, a.get(key), b.get(key)) for key in sorted(a.keys() | b.keys())
-            if a.get(key) != b.get(key)]
+    return [
+        (key, a.get(key), b.get(key))
+        for key in sorted(a.keys() | b.keys())
+        if a.get(key) != b.get(key)
+    ]
 
 
 def lineage(project: Project, run_id: int, limit: int = LABELS_SHOWN) -> dict[str, Any]:
@@ -146,9 +149,21 @@ def _comparisons(project: Project, ids: list[int]) -> list[dict[str, Any]]:
     rows = project.db.execute(
         "SELECT c.id, p.text, p.messages, c.outcome, c.source, c.judge, c.confidence, "
         "c.superseded_by FROM comparisons c JOIN prompts p ON p.id = c.prompt_id "
-        f"WHERE c.id IN ({_placeholders(ids)}) ORDER BY c.id", ids).fetchall()
-    return [{"id": r[0], "prompt": _prompt_text(r[1], r[2]), "outcome": r[3], "source": r[4],
-             "judge": r[5], "confidence": r[6], "superseded_by": r[7]} for r in rows]
+        f"WHERE c.id IN ({_placeholders(ids)}) ORDER BY c.id",
+        ids,
+    ).fetchall()
+    return [
+        {
+            "id": r[0],
+            "prompt": _prompt_text(r[1], r[2]),
+            "outcome": r[3],
+            "source": r[4],
+            "judge": r[5],
+            "confidence": r[6],
+            "superseded_by": r[7],
+        }
+        for r in rows
+    ]
 
 
 def _completion_labels(project: Project, ids: list[int]) -> list[dict[str, Any]]:
@@ -158,16 +173,31 @@ def _completion_labels(project: Project, ids: list[int]) -> list[dict[str, Any]]
         "SELECT l.id, p.text, p.messages, l.desirable, l.source, l.judge, l.confidence, "
         "l.superseded_by FROM completion_labels l JOIN completions c ON c.id = l.completion_id "
         "JOIN prompts p ON p.id = c.prompt_id "
-        f"WHERE l.id IN ({_placeholders(ids)}) ORDER BY l.id", ids).fetchall()
-    return [{"id": r[0], "prompt": _prompt_text(r[1], r[2]),
-             "outcome": "desirable" if r[3] else "undesirable", "source": r[4], "judge": r[5],
-             "confidence": r[6], "superseded_by": r[7]} for r in rows]
+        f"WHERE l.id IN ({_placeholders(ids)}) ORDER BY l.id",
+        ids,
+    ).fetchall()
+    return [
+        {
+            "id": r[0],
+            "prompt": _prompt_text(r[1], r[2]),
+            "outcome": "desirable" if r[3] else "undesirable",
+            "source": r[4],
+            "judge": r[5],
+            "confidence": r[6],
+            "superseded_by": r[7],
+        }
+        for r in rows
+    ]
 
 
 def _checkpoints(project: Project, run_id: int) -> list[tuple[int, int, str, float]]:
-    return [tuple(r) for r in project.db.execute(
-        "SELECT id, step, path, created_at FROM checkpoints WHERE run_id = ? ORDER BY step, id",
-        [run_id]).fetchall()]
+    return [
+        tuple(r)
+        for r in project.db.execute(
+            "SELECT id, step, path, created_at FROM checkpoints WHERE run_id = ? ORDER BY step, id",
+            [run_id],
+        ).fetchall()
+    ]
 
 
 def _parent(project: Project, checkpoint_id: int | None) -> dict[str, Any] | None:
@@ -175,7 +205,9 @@ def _parent(project: Project, checkpoint_id: int | None) -> dict[str, Any] | Non
         return None
     row = project.db.execute(
         "SELECT c.id, c.run_id, c.step, c.path, r.name FROM checkpoints c "
-        "LEFT JOIN runs r ON r.id = c.run_id WHERE c.id = ?", [checkpoint_id]).fetchone()
+        "LEFT JOIN runs r ON r.id = c.run_id WHERE c.id = ?",
+        [checkpoint_id],
+    ).fetchone()
     if row is None:
         return {"id": checkpoint_id, "run_id": None, "step": None, "path": None, "run_name": None}
     return {"id": row[0], "run_id": row[1], "step": row[2], "path": row[3], "run_name": row[4]}

@@ -39,27 +39,58 @@ class Run:
 
 def _record(row: dict) -> Run:
     return Run(
-        id=row["id"], name=row["name"], algorithm=row["algorithm"],
-        config=json.loads(row["config"] or "{}"), dataset=json.loads(row["dataset"] or "{}"),
-        dataset_hash=row["dataset_hash"], model_id=row["model_id"],
-        parent_checkpoint_id=row["parent_checkpoint_id"], job_id=row["job_id"],
-        status=row["status"], step=row["step"], max_steps=row["max_steps"], error=row["error"],
-        summary=json.loads(row["summary"] or "{}"), created_at=row["created_at"],
-        started_at=row["started_at"], ended_at=row["ended_at"],
+        id=row["id"],
+        name=row["name"],
+        algorithm=row["algorithm"],
+        config=json.loads(row["config"] or "{}"),
+        dataset=json.loads(row["dataset"] or "{}"),
+        dataset_hash=row["dataset_hash"],
+        model_id=row["model_id"],
+        parent_checkpoint_id=row["parent_checkpoint_id"],
+        job_id=row["job_id"],
+        status=row["status"],
+        step=row["step"],
+        max_steps=row["max_steps"],
+        error=row["error"],
+        summary=json.loads(row["summary"] or "{}"),
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
     )
 
 
-def create_run(project: Project, *, algorithm: str, config: dict, dataset: dict, dataset_hash: str,
-               model_id: int | None, parent_checkpoint_id: int | None, job_id: int | None,
-               name: str | None, max_steps: int) -> int:
+def create_run(
+    project: Project,
+    *,
+    algorithm: str,
+    config: dict,
+    dataset: dict,
+    dataset_hash: str,
+    model_id: int | None,
+    parent_checkpoint_id: int | None,
+    job_id: int | None,
+    name: str | None,
+    max_steps: int,
+) -> int:
     now = time.time()
     table = project.db["runs"]
-    table.insert({
-        "name": name, "algorithm": algorithm, "config": json.dumps(config),
-        "dataset": json.dumps(dataset), "dataset_hash": dataset_hash, "model_id": model_id,
-        "parent_checkpoint_id": parent_checkpoint_id, "job_id": job_id, "status": "running",
-        "heartbeat": now, "created_at": now, "started_at": now, "max_steps": max_steps,
-    })
+    table.insert(
+        {
+            "name": name,
+            "algorithm": algorithm,
+            "config": json.dumps(config),
+            "dataset": json.dumps(dataset),
+            "dataset_hash": dataset_hash,
+            "model_id": model_id,
+            "parent_checkpoint_id": parent_checkpoint_id,
+            "job_id": job_id,
+            "status": "running",
+            "heartbeat": now,
+            "created_at": now,
+            "started_at": now,
+            "max_steps": max_steps,
+        }
+    )
     return table.last_pk
 
 
@@ -82,8 +113,14 @@ def update_run(project: Project, run_id: int, **fields: Any) -> None:
     project.db["runs"].update(run_id, {**fields, "heartbeat": time.time()})
 
 
-def end_run(project: Project, run_id: int, status: str, *, error: str | None = None,
-            summary: dict | None = None) -> None:
+def end_run(
+    project: Project,
+    run_id: int,
+    status: str,
+    *,
+    error: str | None = None,
+    summary: dict | None = None,
+) -> None:
     fields: dict[str, Any] = {"status": status, "ended_at": time.time(), "error": error}
     if summary is not None:
         fields["summary"] = finite(summary)
@@ -105,20 +142,39 @@ def record_metrics(project: Project, run_id: int, step: int, metrics: dict[str, 
     """One row per metric; a non-finite value is stored as NULL, so a chart shows a gap
     rather than a lie. The run's step moves on in the same transaction."""
     now = time.time()
-    rows = [(run_id, step, name, value if math.isfinite(value) else None, now)
-            for name, value in metrics.items()]
+    rows = [
+        (run_id, step, name, value if math.isfinite(value) else None, now)
+        for name, value in metrics.items()
+    ]
     with project.transaction() as conn:
-        conn.executemany("INSERT INTO metrics (run_id, step, name, value, time) VALUES (?, ?, ?, ?, ?)", rows)
-        conn.execute("UPDATE runs SET step = MAX(step, ?), heartbeat = ? WHERE id = ?", [step, now, run_id])
+        conn.executemany(
+            "INSERT INTO metrics (run_id, step, name, value, time) VALUES (?, ?, ?, ?, ?)", rows
+        )
+        conn.execute(
+            "UPDATE runs SET step = MAX(step, ?), heartbeat = ? WHERE id = ?", [step, now, run_id]
+        )
 
 
 def record_samples(project: Project, run_id: int, step: int, samples: list[dict]) -> None:
     now = time.time()
-    rows = [(run_id, step, s["prompt"], s["completion"], json.dumps(finite(s.get("rewards", {}))),
-             s.get("advantage"), now) for s in samples]
+    rows = [
+        (
+            run_id,
+            step,
+            s["prompt"],
+            s["completion"],
+            json.dumps(finite(s.get("rewards", {}))),
+            s.get("advantage"),
+            now,
+        )
+        for s in samples
+    ]
     with project.transaction() as conn:
-        conn.executemany("INSERT INTO samples (run_id, step, prompt, completion, rewards, advantage, "
-                         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO samples (run_id, step, prompt, completion, rewards, advantage, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
 
 def log(project: Project, run_id: int, message: str) -> None:
@@ -131,14 +187,24 @@ def add_checkpoint(project: Project, run_id: int, step: int, path: Path, manifes
     except ValueError:
         stored = str(path)
     table = project.db["checkpoints"]
-    table.insert({"run_id": run_id, "step": step, "path": stored,
-                  "manifest": json.dumps(finite(manifest)), "created_at": time.time()})
+    table.insert(
+        {
+            "run_id": run_id,
+            "step": step,
+            "path": stored,
+            "manifest": json.dumps(finite(manifest)),
+            "created_at": time.time(),
+        }
+    )
     return table.last_pk
 
 
 def checkpoint_rows(project: Project, run_id: int) -> list[dict]:
-    return list(project.db.query(
-        "SELECT id, step, path FROM checkpoints WHERE run_id = ? ORDER BY step", [run_id]))
+    return list(
+        project.db.query(
+            "SELECT id, step, path FROM checkpoints WHERE run_id = ? ORDER BY step", [run_id]
+        )
+    )
 
 
 def forget_after(project: Project, run_id: int, step: int) -> None:
@@ -151,6 +217,10 @@ def forget_after(project: Project, run_id: int, step: int) -> None:
 
 
 def metric_series(project: Project, run_id: int, name: str) -> list[tuple[int, float | None]]:
-    return [(r[0], r[1]) for r in project.db.execute(
-        "SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step, id",
-        [run_id, name]).fetchall()]
+    return [
+        (r[0], r[1])
+        for r in project.db.execute(
+            "SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step, id",
+            [run_id, name],
+        ).fetchall()
+    ]

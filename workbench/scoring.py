@@ -59,7 +59,9 @@ def summarize(batch: RewardBatch, num_tokens: Sequence[int] | None = None) -> di
     summary: dict[str, Any] = {
         "count": len(batch.total),
         "mean_reward": _mean(batch.total),
-        "pass_rate": {rule: _mean([float(p) for p in passed]) for rule, passed in batch.passed.items()},
+        "pass_rate": {
+            rule: _mean([float(p) for p in passed]) for rule, passed in batch.passed.items()
+        },
         "mean_score": {rule: _mean(scores) for rule, scores in batch.per_rule.items()},
     }
     if num_tokens:

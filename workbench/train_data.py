@@ -22,8 +22,13 @@ from workbench.run_config import RunConfig
 SNAPSHOT_FILE = "dataset.json"
 
 
-def split_labels(project, sources=SOURCES, min_confidence: float | None = None,
-                 eval_fraction: float = 0.1, seed: int = 0) -> tuple[LabelDataset, LabelDataset, bool]:
+def split_labels(
+    project,
+    sources=SOURCES,
+    min_confidence: float | None = None,
+    eval_fraction: float = 0.1,
+    seed: int = 0,
+) -> tuple[LabelDataset, LabelDataset, bool]:
     """(train, eval, held_out): eval is the labels on eval-split prompts, or, when there
     are none, ``eval_fraction`` of the labelled prompts held out (whole prompts)."""
     select = {"sources": tuple(sources), "min_confidence": min_confidence}
@@ -40,12 +45,22 @@ def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, A
     online RL of the prompts it samples."""
     if config.train.online:
         return build_prompt_data(project, config)
-    train, evaluation, held_out = split_labels(project, config.sources, config.min_confidence,
-                                               config.eval_fraction, config.train.seed)
-    data = TrainData(train.pairs, evaluation.pairs, train.unpaired, evaluation.unpaired,
-                     sample_prompts(project, evaluation, config.train.samples_per_eval))
-    snapshot = {"train": train.snapshot, "eval": evaluation.snapshot, "held_out": held_out,
-                "counts": {"train": train.counts, "eval": evaluation.counts}}
+    train, evaluation, held_out = split_labels(
+        project, config.sources, config.min_confidence, config.eval_fraction, config.train.seed
+    )
+    data = TrainData(
+        train.pairs,
+        evaluation.pairs,
+        train.unpaired,
+        evaluation.unpaired,
+        sample_prompts(project, evaluation, config.train.samples_per_eval),
+    )
+    snapshot = {
+        "train": train.snapshot,
+        "eval": evaluation.snapshot,
+        "held_out": held_out,
+        "counts": {"train": train.counts, "eval": evaluation.counts},
+    }
     return data, snapshot, combined_hash(data)
 
 
@@ -54,18 +69,27 @@ def build_prompt_data(project, config: RunConfig) -> tuple[TrainData, dict[str, 
     evaluates on the eval split's."""
     train = _prompt_examples(project, config.prompt_split)
     evaluation = _prompt_examples(project, "eval") if config.prompt_split != "eval" else []
-    data = TrainData(sample_prompts=[e.prompt for e in evaluation[: config.train.samples_per_eval]],
-                     train_prompts=train, eval_prompts=evaluation)
-    snapshot = {"prompts": {"split": config.prompt_split,
-                            "train": [e.prompt_id for e in train],
-                            "eval": [e.prompt_id for e in evaluation]},
-                "counts": {"train": {"prompts": len(train)}, "eval": {"prompts": len(evaluation)}}}
+    data = TrainData(
+        sample_prompts=[e.prompt for e in evaluation[: config.train.samples_per_eval]],
+        train_prompts=train,
+        eval_prompts=evaluation,
+    )
+    snapshot = {
+        "prompts": {
+            "split": config.prompt_split,
+            "train": [e.prompt_id for e in train],
+            "eval": [e.prompt_id for e in evaluation],
+        },
+        "counts": {"train": {"prompts": len(train)}, "eval": {"prompts": len(evaluation)}},
+    }
     return data, snapshot, combined_hash(data)
 
 
 def _prompt_examples(project, split: str) -> list[PromptExample]:
-    return [PromptExample(r.messages if r.messages else r.text, r.reference, r.id)
-            for r in list_prompts(project, split=split, limit=None)]
+    return [
+        PromptExample(r.messages if r.messages else r.text, r.reference, r.id)
+        for r in list_prompts(project, split=split, limit=None)
+    ]
 
 
 def sample_prompts(project, evaluation, count: int) -> list:
@@ -88,10 +112,15 @@ def sample_prompts(project, evaluation, count: int) -> list:
 
 def combined_hash(data: TrainData) -> str:
     if data.train_prompts or data.eval_prompts:
-        payload = json.dumps([asdict(e) for e in data.train_prompts + data.eval_prompts],
-                             sort_keys=True, ensure_ascii=False)
+        payload = json.dumps(
+            [asdict(e) for e in data.train_prompts + data.eval_prompts],
+            sort_keys=True,
+            ensure_ascii=False,
+        )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    return dataset_hash(data.train_pairs + data.eval_pairs, data.train_unpaired + data.eval_unpaired)
+    return dataset_hash(
+        data.train_pairs + data.eval_pairs, data.train_unpaired + data.eval_unpaired
+    )
 
 
 def save_snapshot(folder: Path, data: TrainData) -> None:
@@ -104,8 +133,10 @@ def save_snapshot(folder: Path, data: TrainData) -> None:
         "train_prompts": [asdict(e) for e in data.train_prompts],
         "eval_prompts": [asdict(e) for e in data.eval_prompts],
     }
-    write_atomically(folder / SNAPSHOT_FILE,
-                      lambda tmp: tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8"))
+    write_atomically(
+        folder / SNAPSHOT_FILE,
+        lambda tmp: tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8"),
+    )
 
 
 def load_snapshot(folder: Path) -> TrainData:
@@ -113,8 +144,10 @@ def load_snapshot(folder: Path) -> TrainData:
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ValueError(f"The run's dataset snapshot {path} is missing or unreadable ({exc}), "
-                         "so it cannot resume exactly; start a new run instead.") from exc
+        raise ValueError(
+            f"The run's dataset snapshot {path} is missing or unreadable ({exc}), "
+            "so it cannot resume exactly; start a new run instead."
+        ) from exc
     return TrainData(
         [PairExample(**e) for e in payload["train_pairs"]],
         [PairExample(**e) for e in payload["eval_pairs"]],

@@ -25,7 +25,9 @@ class RunRecorder:
     def hooks(self, checkpoint_root: Path, cache_dir: Path | None) -> TrainHooks:
         return TrainHooks(
             checkpoint_dir=lambda step: checkpoint_root / f"step-{step}",
-            on_metrics=lambda step, metrics: runs.record_metrics(self.project, self.run_id, step, metrics),
+            on_metrics=lambda step, metrics: runs.record_metrics(
+                self.project, self.run_id, step, metrics
+            ),
             on_checkpoint=self._checkpoint,
             on_samples=self._samples,
             on_progress=self._progress,
@@ -36,7 +38,9 @@ class RunRecorder:
         )
 
     def _checkpoint(self, step: int, path: Path, manifest: dict[str, Any]) -> None:
-        self.checkpoint_ids[step] = runs.add_checkpoint(self.project, self.run_id, step, path, manifest)
+        self.checkpoint_ids[step] = runs.add_checkpoint(
+            self.project, self.run_id, step, path, manifest
+        )
 
     def _progress(self, done: int, total: int, message: str) -> None:
         if self.ctx is not None:
@@ -58,31 +62,58 @@ class RunRecorder:
 
     def _samples(self, step: int, samples: list[dict[str, Any]]) -> None:
         if samples and all("rewards" in s for s in samples):  # online: scored by the run's reward
-            runs.record_samples(self.project, self.run_id, step, [
-                {"prompt": _display(s["prompt"]), "completion": s["completion"],
-                 "rewards": s["rewards"], "advantage": s.get("advantage")} for s in samples])
+            runs.record_samples(
+                self.project,
+                self.run_id,
+                step,
+                [
+                    {
+                        "prompt": _display(s["prompt"]),
+                        "completion": s["completion"],
+                        "rewards": s["rewards"],
+                        "advantage": s.get("advantage"),
+                    }
+                    for s in samples
+                ],
+            )
             return
         if self._specs is None:
             self._specs = [s for s in rule_specs(self.project) if s.enabled]
-        rows = [{"prompt": _display(s["prompt"]), "text": s["completion"],
-                 "reference": self._reference(s["prompt"])} for s in samples]
+        rows = [
+            {
+                "prompt": _display(s["prompt"]),
+                "text": s["completion"],
+                "reference": self._reference(s["prompt"]),
+            }
+            for s in samples
+        ]
         per_rule: dict[str, list[float]] = {}
         totals: list[float] = [0.0] * len(rows)
         if self._specs and rows:
             batch = score_rows(self._specs, rows)
             per_rule, totals = batch.per_rule, batch.total
-        stored = [{"prompt": row["prompt"], "completion": row["text"],
-                   "rewards": {**{name: values[i] for name, values in per_rule.items()},
-                               **({"total": totals[i]} if per_rule else {})}}
-                  for i, row in enumerate(rows)]
+        stored = [
+            {
+                "prompt": row["prompt"],
+                "completion": row["text"],
+                "rewards": {
+                    **{name: values[i] for name, values in per_rule.items()},
+                    **({"total": totals[i]} if per_rule else {}),
+                },
+            }
+            for i, row in enumerate(rows)
+        ]
         runs.record_samples(self.project, self.run_id, step, stored)
 
     def _reference(self, prompt) -> str | None:
         key = json.dumps(prompt, sort_keys=True)
         if key not in self._references:
-            column, value = ("text", prompt) if isinstance(prompt, str) else ("messages", json.dumps(prompt))
+            column, value = (
+                ("text", prompt) if isinstance(prompt, str) else ("messages", json.dumps(prompt))
+            )
             row = self.project.db.execute(
-                f"SELECT reference FROM prompts WHERE {column} = ? LIMIT 1", [value]).fetchone()
+                f"SELECT reference FROM prompts WHERE {column} = ? LIMIT 1", [value]
+            ).fetchone()
             self._references[key] = row[0] if row else None
         return self._references[key]
 
@@ -97,13 +128,17 @@ def _prepared_text(counts: dict[str, Any]) -> str:
     if "train_prompts" in counts:  # online RL
         text = f"{counts['train_prompts']} training and {counts['eval_prompts']} eval prompts"
         if counts.get("too_long"):
-            text += (f"; {counts['too_long']} left out: prompt + max_completion_length is over "
-                     "max_length")
+            text += (
+                f"; {counts['too_long']} left out: prompt + max_completion_length is over "
+                "max_length"
+            )
         return text
     text = f"{counts['train_examples']} training and {counts['eval_examples']} eval examples"
     if counts.get("too_long"):
-        text += (f"; {counts['too_long']} left out as longer than max_length "
-                 f"(longest {counts['longest_too_long']} tokens)")
+        text += (
+            f"; {counts['too_long']} left out as longer than max_length "
+            f"(longest {counts['longest_too_long']} tokens)"
+        )
     return text
 
 

@@ -132,15 +132,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench worker", description=__doc__)
     parser.add_argument("project", help="project folder")
     parser.add_argument("--once", action="store_true", help="exit when the queue is empty")
-    parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
-                        help="exit after this long with no job")
+    parser.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="exit after this long with no job",
+    )
     args = parser.parse_args(argv)
     project = Project.open(args.project)
     worker = Worker(project)
     signal.signal(signal.SIGTERM, worker.request_stop)
     signal.signal(signal.SIGINT, worker.request_stop)
-    print(f"worker {worker.worker_id} (pid {os.getpid()}) on {project.path}",
-          file=sys.stderr, flush=True)
+    print(
+        f"worker {worker.worker_id} (pid {os.getpid()}) on {project.path}",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         ran = worker.run(once=args.once, idle_exit_s=args.idle_exit)
     finally:

@@ -66,13 +66,19 @@ def fail_orphaned_jobs(project: Project) -> list[int]:
             conn.execute(
                 "UPDATE runs SET status = 'failed', ended_at = ?, error = ? "
                 "WHERE job_id = ? AND status = 'running'",
-                [time.time(), ORPHANED + " A training run resumes from its last checkpoint.", job_id],
+                [
+                    time.time(),
+                    ORPHANED + " A training run resumes from its last checkpoint.",
+                    job_id,
+                ],
             )
     return [r[0] for r in rows]
 
 
-ORPHANED = ("The worker running this job stopped responding (it crashed or was killed, e.g. "
-            "out of memory). Start the job again; lower the batch size if memory was short.")
+ORPHANED = (
+    "The worker running this job stopped responding (it crashed or was killed, e.g. "
+    "out of memory). Start the job again; lower the batch size if memory was short."
+)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -90,7 +96,8 @@ def reap_dead_local_workers(project: Project) -> list[int]:
     waiting for their heartbeat to go stale, and fail their jobs."""
     host = socket.gethostname()
     rows = project.db.execute(
-        "SELECT id, pid FROM workers WHERE status != 'stopped' AND host = ?", [host]).fetchall()
+        "SELECT id, pid FROM workers WHERE status != 'stopped' AND host = ?", [host]
+    ).fetchall()
     for worker_id, pid in rows:
         if pid != os.getpid() and not _pid_alive(pid):
             project.db.execute("UPDATE workers SET status = 'stopped' WHERE id = ?", [worker_id])

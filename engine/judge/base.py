@@ -76,14 +76,24 @@ class Judge(Protocol):
         """Names the judge and its template, stored with every label it makes."""
         ...
 
-    def compare(self, items: Sequence[PairItem], *, progress: ProgressFn | None = None,
-                should_stop: StopFn | None = None) -> list[Verdict]:
+    def compare(
+        self,
+        items: Sequence[PairItem],
+        *,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> list[Verdict]:
         """One verdict per item, in order. Items not judged because of a stop request
         get a Verdict with error "stopped"."""
         ...
 
-    def score(self, items: Sequence[PointItem], *, progress: ProgressFn | None = None,
-              should_stop: StopFn | None = None) -> list[Score]:
+    def score(
+        self,
+        items: Sequence[PointItem],
+        *,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> list[Score]:
         """One pointwise score per item, in order (same stop rule as compare)."""
         ...
 

@@ -26,8 +26,10 @@ def choice_token_ids(tokenizer: Any, labels: Sequence[str], what: str) -> tuple[
     whose first tokens are known to the tokenizer and differ."""
     labels = tuple(labels)
     if len(labels) != 2 or not all(isinstance(label, str) and label for label in labels):
-        raise EngineError(f"The judge's {what} must be two non-empty labels, not {labels!r}.",
-                          'Give two labels such as ["A", "B"] or ["yes", "no"].')
+        raise EngineError(
+            f"The judge's {what} must be two non-empty labels, not {labels!r}.",
+            'Give two labels such as ["A", "B"] or ["yes", "no"].',
+        )
     ids = []
     for label in labels:
         encoded = tokenizer(label, add_special_tokens=False)["input_ids"]
@@ -83,13 +85,15 @@ def first_label_probs(
     """
     encoded = [encode_prompts(loaded.tokenizer, list(group)) for group in rows]
     limit = max_positions(loaded.model)
-    outcomes = [RowOutcome(probs=None, tokens=max((len(ids) for ids in g), default=0))
-                for g in encoded]
+    outcomes = [
+        RowOutcome(probs=None, tokens=max((len(ids) for ids in g), default=0)) for g in encoded
+    ]
     flat: list[tuple[int, list[int]]] = []
     for index, group in enumerate(encoded):
         if limit is not None and outcomes[index].tokens > limit:
-            outcomes[index].error = too_long_message(what, outcomes[index].tokens, limit,
-                                                     loaded.name)
+            outcomes[index].error = too_long_message(
+                what, outcomes[index].tokens, limit, loaded.name
+            )
         else:
             outcomes[index].probs = []
             flat.extend((index, ids) for ids in group)
@@ -107,7 +111,7 @@ def _run_batches(loaded, flat, outcomes, label_ids, batch_size, progress, should
         for start in range(0, len(flat), batch_size):
             if should_stop is not None and should_stop():
                 break
-            batch = flat[start:start + batch_size]
+            batch = flat[start : start + batch_size]
             probs = _batch_probs(loaded, [ids for _, ids in batch], label_ids)
             for (index, _), p in zip(batch, probs, strict=True):
                 outcomes[index].probs.append(p)
@@ -121,8 +125,9 @@ def _run_batches(loaded, flat, outcomes, label_ids, batch_size, progress, should
         progress(total, total)
 
 
-def _batch_probs(loaded: LoadedModel, seqs: list[list[int]],
-                 label_ids: tuple[int, int]) -> list[float]:
+def _batch_probs(
+    loaded: LoadedModel, seqs: list[list[int]], label_ids: tuple[int, int]
+) -> list[float]:
     import torch
 
     tokenizer = loaded.tokenizer
@@ -131,13 +136,17 @@ def _batch_probs(loaded: LoadedModel, seqs: list[list[int]],
     input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(seqs), width), dtype=torch.long)
     for i, s in enumerate(seqs):  # left padding: every row's next token sits at the end
-        input_ids[i, width - len(s):] = torch.tensor(s, dtype=torch.long)
-        attention[i, width - len(s):] = 1
+        input_ids[i, width - len(s) :] = torch.tensor(s, dtype=torch.long)
+        attention[i, width - len(s) :] = 1
     # Positions count real tokens only, so a padded row reads exactly as it would alone.
     positions = (attention.cumsum(-1) - 1).clamp(min=0)
     device = torch.device(loaded.device)
-    inputs = {"input_ids": input_ids.to(device), "attention_mask": attention.to(device),
-              "position_ids": positions.to(device), "use_cache": False}
+    inputs = {
+        "input_ids": input_ids.to(device),
+        "attention_mask": attention.to(device),
+        "position_ids": positions.to(device),
+        "use_cache": False,
+    }
     try:
         with torch.inference_mode():
             logits = _last_logits(loaded.model, inputs)

@@ -74,25 +74,49 @@ class EndpointJudge:
         """HTTP requests sent so far, retries included (what the cost guard counts)."""
         return self._budget.used
 
-    def compare(self, items: Sequence[PairItem], *, progress: ProgressFn | None = None,
-                should_stop: StopFn | None = None) -> list[Verdict]:
-        return self._run(self._judge_pair, items, lambda: Verdict(None, STOPPED),
-                         progress, should_stop)
+    def compare(
+        self,
+        items: Sequence[PairItem],
+        *,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> list[Verdict]:
+        return self._run(
+            self._judge_pair, items, lambda: Verdict(None, STOPPED), progress, should_stop
+        )
 
-    def score(self, items: Sequence[PointItem], *, progress: ProgressFn | None = None,
-              should_stop: StopFn | None = None) -> list[Score]:
-        return self._run(self._judge_point, items, lambda: Score(None, STOPPED),
-                         progress, should_stop)
+    def score(
+        self,
+        items: Sequence[PointItem],
+        *,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> list[Score]:
+        return self._run(
+            self._judge_point, items, lambda: Score(None, STOPPED), progress, should_stop
+        )
 
-    def _run(self, judge_one: Callable, items: Sequence, stopped: Callable,
-             progress: ProgressFn | None, should_stop: StopFn | None) -> list:
+    def _run(
+        self,
+        judge_one: Callable,
+        items: Sequence,
+        stopped: Callable,
+        progress: ProgressFn | None,
+        should_stop: StopFn | None,
+    ) -> list:
         settings, stop = self._settings, threading.Event()
         limits = httpx.Limits(max_connections=settings.concurrency)
         with httpx.Client(timeout=settings.timeout_s, limits=limits) as http:
             client = ChatClient(settings, self._api_key, self._budget, stop, http)
-            return run_items(lambda item: judge_one(client, item), list(items), stopped,
-                             concurrency=settings.concurrency, stop=stop, progress=progress,
-                             should_stop=should_stop)
+            return run_items(
+                lambda item: judge_one(client, item),
+                list(items),
+                stopped,
+                concurrency=settings.concurrency,
+                stop=stop,
+                progress=progress,
+                should_stop=should_stop,
+            )
 
     def _judge_pair(self, client: ChatClient, item: PairItem) -> Verdict:
         replies: list[str] = []
@@ -106,12 +130,15 @@ class EndpointJudge:
         # In the second order "A" is the second completion, so P(first) = 1 - P(A).
         p_first = shown_first.prob
         p_second_order = 1.0 - shown_second.prob
-        return Verdict((p_first + p_second_order) / 2, detail={
-            "first_shown_first": p_first,
-            "second_shown_first": p_second_order,
-            "sources": [shown_first.source, shown_second.source],
-            "replies": replies,
-        })
+        return Verdict(
+            (p_first + p_second_order) / 2,
+            detail={
+                "first_shown_first": p_first,
+                "second_shown_first": p_second_order,
+                "sources": [shown_first.source, shown_second.source],
+                "replies": replies,
+            },
+        )
 
     def _ask_pair(self, client: ChatClient, prompt, a: str, b: str, replies: list[str]) -> Choice:
         text = render_pair(self._pair_template, prompt, a, b, self._criteria)

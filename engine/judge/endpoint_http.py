@@ -47,8 +47,10 @@ class RequestBudget:
     def take(self) -> None:
         with self._lock:
             if self.used >= self.limit:
-                raise RequestFailed(f"Cost guard: max_requests {self.limit} reached.",
-                                    "Raise it in the judge settings to judge more.")
+                raise RequestFailed(
+                    f"Cost guard: max_requests {self.limit} reached.",
+                    "Raise it in the judge settings to judge more.",
+                )
             self.used += 1
 
 
@@ -65,8 +67,14 @@ class _Problem:
 class ChatClient:
     """Sends one user message per ``complete`` call; safe to share between threads."""
 
-    def __init__(self, settings: EndpointSettings, api_key: str | None, budget: RequestBudget,
-                 stop: threading.Event, http: httpx.Client) -> None:
+    def __init__(
+        self,
+        settings: EndpointSettings,
+        api_key: str | None,
+        budget: RequestBudget,
+        stop: threading.Event,
+        http: httpx.Client,
+    ) -> None:
         self._settings = settings
         self._url = settings.chat_url
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -85,8 +93,9 @@ class ChatClient:
             if not isinstance(problem, _Problem):
                 return problem
             if attempt >= self._settings.max_retries:
-                error = RequestFailed(f"{problem.message}; gave up after {attempt + 1} attempts.",
-                                      problem.hint)
+                error = RequestFailed(
+                    f"{problem.message}; gave up after {attempt + 1} attempts.", problem.hint
+                )
                 if problem.fatal_when_exhausted:
                     self._fatal = error
                 raise error
@@ -99,18 +108,25 @@ class ChatClient:
         while True:
             self._before_send()
             try:
-                response = self._http.post(self._url, json=self._payload(text),
-                                           headers=self._headers)
+                response = self._http.post(
+                    self._url, json=self._payload(text), headers=self._headers
+                )
             except httpx.TimeoutException:
-                return _Problem(f"No reply within {self._settings.timeout_s} s",
-                                "Raise timeout_s in the judge settings, or try again later.")
+                return _Problem(
+                    f"No reply within {self._settings.timeout_s} s",
+                    "Raise timeout_s in the judge settings, or try again later.",
+                )
             except httpx.TransportError as error:
-                return _Problem(f"Could not reach {self._url} ({type(error).__name__}: {error})",
-                                "Check the base URL and that the server is running.",
-                                fatal_when_exhausted=isinstance(error, httpx.ConnectError))
+                return _Problem(
+                    f"Could not reach {self._url} ({type(error).__name__}: {error})",
+                    "Check the base URL and that the server is running.",
+                    fatal_when_exhausted=isinstance(error, httpx.ConnectError),
+                )
             except httpx.HTTPError as error:
-                raise RequestFailed(f"The request to {self._url} failed ({error}).",
-                                    "Check the base URL in the judge settings.") from None
+                raise RequestFailed(
+                    f"The request to {self._url} failed ({error}).",
+                    "Check the base URL in the judge settings.",
+                ) from None
             if response.status_code == 200:
                 return _json_body(response)
             if not self._drop_logprobs(response):
@@ -124,10 +140,12 @@ class ChatClient:
         self._budget.take()
 
     def _payload(self, text: str) -> dict:
-        payload = {"model": self._settings.model,
-                   "messages": [{"role": "user", "content": text}],
-                   "temperature": self._settings.temperature,
-                   "max_tokens": self._settings.max_tokens}
+        payload = {
+            "model": self._settings.model,
+            "messages": [{"role": "user", "content": text}],
+            "temperature": self._settings.temperature,
+            "max_tokens": self._settings.max_tokens,
+        }
         if self._logprobs:
             payload.update(logprobs=True, top_logprobs=self._settings.top_logprobs)
         return payload
@@ -142,20 +160,30 @@ class ChatClient:
     def _problem(self, response: httpx.Response) -> _Problem:
         status, excerpt = response.status_code, _error_excerpt(response)
         if status in _RETRY_STATUS or status >= 500:
-            hint = ("The endpoint is rate limiting: lower concurrency in the judge settings or "
-                    "try again later." if status == 429 else "Try again later.")
-            return _Problem(f"The endpoint answered HTTP {status} ({excerpt})", hint,
-                            retry_after=retry_after_s(response.headers))
+            hint = (
+                "The endpoint is rate limiting: lower concurrency in the judge settings or "
+                "try again later."
+                if status == 429
+                else "Try again later."
+            )
+            return _Problem(
+                f"The endpoint answered HTTP {status} ({excerpt})",
+                hint,
+                retry_after=retry_after_s(response.headers),
+            )
         if status in (401, 403):
             self._fatal = self._key_refused(status, excerpt)
             raise self._fatal
         if status == 404:
-            self._fatal = RequestFailed(f"{self._url} answered HTTP 404 ({excerpt}).",
-                                        "Check the base URL and the model name.")
+            self._fatal = RequestFailed(
+                f"{self._url} answered HTTP 404 ({excerpt}).",
+                "Check the base URL and the model name.",
+            )
             raise self._fatal
-        raise RequestFailed(f"The endpoint rejected the request (HTTP {status}: {excerpt}).",
-                            "Check the model name and the judge settings against what the "
-                            "endpoint accepts.")
+        raise RequestFailed(
+            f"The endpoint rejected the request (HTTP {status}: {excerpt}).",
+            "Check the model name and the judge settings against what the endpoint accepts.",
+        )
 
     def _key_refused(self, status: int, excerpt: str) -> RequestFailed:
         env = self._settings.api_key_env or "the environment variable of the judge settings"
@@ -163,10 +191,14 @@ class ChatClient:
         if self._settings.use_keyring:
             where += f" or the key stored in the OS keyring for {self._settings.base_url}"
         if not self._has_key:
-            return RequestFailed(f"The endpoint asks for an API key (HTTP {status}: {excerpt}), "
-                                 "but none was found.", f"Put the key in {where}.")
-        return RequestFailed(f"The endpoint refused the API key (HTTP {status}: {excerpt}).",
-                             f"Check the key in {where}.")
+            return RequestFailed(
+                f"The endpoint asks for an API key (HTTP {status}: {excerpt}), but none was found.",
+                f"Put the key in {where}.",
+            )
+        return RequestFailed(
+            f"The endpoint refused the API key (HTTP {status}: {excerpt}).",
+            f"Check the key in {where}.",
+        )
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         cap = self._settings.max_backoff_s

@@ -44,14 +44,17 @@ def store_api_key(base_url: str, key: str) -> None:
     """Keep ``key`` in the OS keyring for ``base_url`` (the GUI's "remember key")."""
     key = key.strip()
     if not key:
-        raise EngineError("The API key is empty.",
-                          "Paste the key the endpoint's provider gave you.")
+        raise EngineError(
+            "The API key is empty.", "Paste the key the endpoint's provider gave you."
+        )
     try:
         import keyring
     except ImportError:
-        raise EngineError("The keyring package is not installed, so the key cannot be stored.",
-                          "Install it with 'pip install keyring', or set the key in an "
-                          "environment variable instead.") from None
+        raise EngineError(
+            "The keyring package is not installed, so the key cannot be stored.",
+            "Install it with 'pip install keyring', or set the key in an "
+            "environment variable instead.",
+        ) from None
     try:
         keyring.set_password(KEYRING_SERVICE, normalize_base_url(base_url), key)
     except Exception as error:  # NoKeyringError, a locked or broken backend, D-Bus down, ...

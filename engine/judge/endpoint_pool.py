@@ -24,9 +24,16 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def run_items(job: Callable[[Item], Result], items: Sequence[Item], stopped: Callable[[], Result],
-              *, concurrency: int, stop: threading.Event, progress: ProgressFn | None = None,
-              should_stop: StopFn | None = None) -> list[Result]:
+def run_items(
+    job: Callable[[Item], Result],
+    items: Sequence[Item],
+    stopped: Callable[[], Result],
+    *,
+    concurrency: int,
+    stop: threading.Event,
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> list[Result]:
     """``job(item)`` for every item, results in item order. Progress counts the items
     judged (successfully or not); stopped items are not counted."""
     results: list[Result | None] = [None] * len(items)
@@ -38,9 +45,16 @@ def run_items(job: Callable[[Item], Result], items: Sequence[Item], stopped: Cal
     return [stopped() if result is None else result for result in results]
 
 
-def _drive(pool: ThreadPoolExecutor, job: Callable, items: Sequence, results: list,
-           concurrency: int, stop: threading.Event, progress: ProgressFn | None,
-           should_stop: StopFn | None) -> None:
+def _drive(
+    pool: ThreadPoolExecutor,
+    job: Callable,
+    items: Sequence,
+    results: list,
+    concurrency: int,
+    stop: threading.Event,
+    progress: ProgressFn | None,
+    should_stop: StopFn | None,
+) -> None:
     pending: dict[Future, int] = {}
     next_index, done = 0, 0
     while True:
@@ -51,8 +65,9 @@ def _drive(pool: ThreadPoolExecutor, job: Callable, items: Sequence, results: li
             next_index += 1
         if not pending:
             return
-        finished, _ = wait(pending, timeout=POLL_S if should_stop else None,
-                           return_when=FIRST_COMPLETED)
+        finished, _ = wait(
+            pending, timeout=POLL_S if should_stop else None, return_when=FIRST_COMPLETED
+        )
         for future in finished:
             index = pending.pop(future)
             try:

@@ -62,8 +62,10 @@ class EndpointSettings:
         """Raise SettingsError (an EngineError and a ValueError) for a value out of range."""
         _check_url(self.base_url)
         if not str(self.model).strip():
-            raise SettingsError("The judge endpoint needs a model name.",
-                                "Enter the model the endpoint serves, e.g. 'gpt-4o-mini'.")
+            raise SettingsError(
+                "The judge endpoint needs a model name.",
+                "Enter the model the endpoint serves, e.g. 'gpt-4o-mini'.",
+            )
         _check_int("concurrency", self.concurrency, 1, 64)
         _check_int("max_retries", self.max_retries, 0, 20)
         _check_int("max_requests", self.max_requests, 1, 10**9)
@@ -84,8 +86,10 @@ class EndpointSettings:
         known = {f.name for f in fields(cls)}
         missing = [name for name in ("base_url", "model") if not data.get(name)]
         if missing:
-            raise SettingsError(f"The judge endpoint settings lack {' and '.join(missing)}.",
-                                "Fill in the endpoint's base URL and model name.")
+            raise SettingsError(
+                f"The judge endpoint settings lack {' and '.join(missing)}.",
+                "Fill in the endpoint's base URL and model name.",
+            )
         settings = cls(**{k: v for k, v in data.items() if k in known})
         settings.validate()
         return settings

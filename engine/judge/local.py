@@ -85,8 +85,14 @@ class LocalJudge:
         self._point_ids = choice_token_ids(loaded.tokenizer, self.point_choices, "point choices")
         self.batch_size = batch_size
         self.name = name or loaded.name
-        settings = [template, point_template, criteria, self.choices, self.point_choices,
-                    weights_fingerprint(Path(loaded.source_dir))]
+        settings = [
+            template,
+            point_template,
+            criteria,
+            self.choices,
+            self.point_choices,
+            weights_fingerprint(Path(loaded.source_dir)),
+        ]
         digest = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:8]
         self._identity = f"local:{self.name}#{digest}"
 
@@ -94,16 +100,29 @@ class LocalJudge:
     def identity(self) -> str:
         return self._identity
 
-    def compare(self, items: Sequence[PairItem], *, progress: ProgressFn | None = None,
-                should_stop: StopFn | None = None) -> list[Verdict]:
+    def compare(
+        self,
+        items: Sequence[PairItem],
+        *,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> list[Verdict]:
         rows = [
-            (render_pair(self.template, it.prompt, it.first, it.second, self.criteria),
-             render_pair(self.template, it.prompt, it.second, it.first, self.criteria))
+            (
+                render_pair(self.template, it.prompt, it.first, it.second, self.criteria),
+                render_pair(self.template, it.prompt, it.second, it.first, self.criteria),
+            )
             for it in items
         ]
-        outcomes = first_label_probs(self.loaded, rows, self._pair_ids, what="pair",
-                                     batch_size=self.batch_size, progress=progress,
-                                     should_stop=should_stop)
+        outcomes = first_label_probs(
+            self.loaded,
+            rows,
+            self._pair_ids,
+            what="pair",
+            batch_size=self.batch_size,
+            progress=progress,
+            should_stop=should_stop,
+        )
         verdicts = []
         for outcome in outcomes:
             if outcome.error is not None:
@@ -111,20 +130,42 @@ class LocalJudge:
                 continue
             # Shown second, the first completion is label B: P(first better) = 1 - P(A).
             shown_first, shown_second = outcome.probs[0], 1.0 - outcome.probs[1]
-            verdicts.append(Verdict((shown_first + shown_second) / 2, None, {
-                "first_shown_first": shown_first, "second_shown_first": shown_second,
-                "tokens": outcome.tokens}))
+            verdicts.append(
+                Verdict(
+                    (shown_first + shown_second) / 2,
+                    None,
+                    {
+                        "first_shown_first": shown_first,
+                        "second_shown_first": shown_second,
+                        "tokens": outcome.tokens,
+                    },
+                )
+            )
         return verdicts
 
-    def score(self, items: Sequence[PointItem], *, progress: ProgressFn | None = None,
-              should_stop: StopFn | None = None) -> list[Score]:
-        rows = [(render_point(self.point_template, it.prompt, it.completion, self.criteria),)
-                for it in items]
-        outcomes = first_label_probs(self.loaded, rows, self._point_ids, what="completion",
-                                     batch_size=self.batch_size, progress=progress,
-                                     should_stop=should_stop)
+    def score(
+        self,
+        items: Sequence[PointItem],
+        *,
+        progress: ProgressFn | None = None,
+        should_stop: StopFn | None = None,
+    ) -> list[Score]:
+        rows = [
+            (render_point(self.point_template, it.prompt, it.completion, self.criteria),)
+            for it in items
+        ]
+        outcomes = first_label_probs(
+            self.loaded,
+            rows,
+            self._point_ids,
+            what="completion",
+            batch_size=self.batch_size,
+            progress=progress,
+            should_stop=should_stop,
+        )
         return [
-            Score(None, o.error, {"tokens": o.tokens}) if o.error is not None
+            Score(None, o.error, {"tokens": o.tokens})
+            if o.error is not None
             else Score(o.probs[0], None, {"tokens": o.tokens})
             for o in outcomes
         ]
@@ -151,17 +192,20 @@ def load_judge_config(folder: str | Path) -> JudgeFileConfig:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EngineError(f"Could not read the judge settings in {path}: {exc}.",
-                          "Fix the file (JSON with mode, template, choices, criteria) "
-                          "or remove it.") from None
+        raise EngineError(
+            f"Could not read the judge settings in {path}: {exc}.",
+            "Fix the file (JSON with mode, template, choices, criteria) or remove it.",
+        ) from None
     if not isinstance(data, dict):
-        raise EngineError(f"{path} must hold a JSON object.",
-                          'Write {"mode": ..., "template": ..., "choices": [...], '
-                          '"criteria": ...}.')
+        raise EngineError(
+            f"{path} must hold a JSON object.",
+            'Write {"mode": ..., "template": ..., "choices": [...], "criteria": ...}.',
+        )
     mode = data.get("mode", "pairwise")
     if mode not in MODES:
-        raise EngineError(f"{path} names an unknown judge mode {mode!r}.",
-                          f"Use one of: {', '.join(MODES)}.")
+        raise EngineError(
+            f"{path} names an unknown judge mode {mode!r}.", f"Use one of: {', '.join(MODES)}."
+        )
     template = data.get("template") or DEFAULT_TEMPLATES[mode]
     check_template(template, mode)
     choices = tuple(data.get("choices") or DEFAULT_CHOICES[mode])
@@ -169,12 +213,22 @@ def load_judge_config(folder: str | Path) -> JudgeFileConfig:
     if not isinstance(criteria, str):
         raise EngineError(f"The criteria in {path} must be text.", "Write them as a JSON string.")
     tie_margin = data.get("tie_margin", 0.0)
-    if isinstance(tie_margin, bool) or not isinstance(tie_margin, int | float) \
-            or not 0.0 <= tie_margin <= 0.5:
-        raise EngineError(f"The tie_margin in {path} must be a number from 0 to 0.5, not "
-                          f"{tie_margin!r}.", "Fix it or remove the key (0: never a tie).")
-    return JudgeFileConfig(mode=mode, template=template, choices=choices, criteria=criteria,
-                           tie_margin=float(tie_margin))
+    if (
+        isinstance(tie_margin, bool)
+        or not isinstance(tie_margin, int | float)
+        or not 0.0 <= tie_margin <= 0.5
+    ):
+        raise EngineError(
+            f"The tie_margin in {path} must be a number from 0 to 0.5, not {tie_margin!r}.",
+            "Fix it or remove the key (0: never a tie).",
+        )
+    return JudgeFileConfig(
+        mode=mode,
+        template=template,
+        choices=choices,
+        criteria=criteria,
+        tie_margin=float(tie_margin),
+    )
 
 
 def build_local_judge(
@@ -199,7 +253,12 @@ def build_local_judge(
     templates[mode] = template or templates[mode]
     labels[mode] = tuple(choices or labels[mode])
     return LocalJudge(
-        loaded, template=templates["pairwise"], choices=labels["pairwise"],
-        point_template=templates["pointwise"], point_choices=labels["pointwise"],
-        criteria=own.criteria if criteria is None else criteria, batch_size=batch_size, name=name,
+        loaded,
+        template=templates["pairwise"],
+        choices=labels["pairwise"],
+        point_template=templates["pointwise"],
+        point_choices=labels["pointwise"],
+        criteria=own.criteria if criteria is None else criteria,
+        batch_size=batch_size,
+        name=name,
     )

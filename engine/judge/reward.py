@@ -18,8 +18,10 @@ PairPreference = Callable[[list[Prompt], list[str], list[str]], list[float | Non
 def _same_lengths(*lists: list) -> None:
     sizes = [len(items) for items in lists]
     if len(set(sizes)) > 1:
-        raise EngineError(f"The judge was given lists of different lengths {sizes}.",
-                          "Pass one prompt per completion (this is a bug in the caller).")
+        raise EngineError(
+            f"The judge was given lists of different lengths {sizes}.",
+            "Pass one prompt per completion (this is a bug in the caller).",
+        )
 
 
 def pointwise_reward(judge: Judge) -> PointReward:
@@ -36,8 +38,9 @@ def pointwise_reward(judge: Judge) -> PointReward:
 def pair_preference(judge: Judge) -> PairPreference:
     """preference(prompts, firsts, seconds) -> P(first is better) for each pair."""
 
-    def preference(prompts: list[Prompt], firsts: list[str],
-                   seconds: list[str]) -> list[float | None]:
+    def preference(
+        prompts: list[Prompt], firsts: list[str], seconds: list[str]
+    ) -> list[float | None]:
         _same_lengths(prompts, firsts, seconds)
         items = [PairItem(p, a, b) for p, a, b in zip(prompts, firsts, seconds, strict=True)]
         return [v.prob_first if v.ok else None for v in judge.compare(items)]

@@ -69,13 +69,17 @@ def check_template(template: str, mode: str) -> None:
     if mode not in MODES:
         raise EngineError(f"Unknown judge mode {mode!r}.", f"Use one of: {', '.join(MODES)}.")
     if not isinstance(template, str) or not template.strip():
-        raise EngineError("The judge template is empty.",
-                          "Write a template or use the default one.")
+        raise EngineError(
+            "The judge template is empty.", "Write a template or use the default one."
+        )
     allowed = _REQUIRED[mode] + _OPTIONAL
     names = ", ".join("{" + n + "}" for n in allowed)
     try:
-        parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(template)
-                  if f is not None]
+        parsed = [
+            (f, spec, conv)
+            for _, f, spec, conv in string.Formatter().parse(template)
+            if f is not None
+        ]
     except ValueError as exc:
         raise EngineError(
             f"The judge template has unbalanced braces ({exc}).",
@@ -116,8 +120,9 @@ def prompt_text(prompt: Prompt) -> str:
 
 def render_pair(template: str, prompt: Prompt, first: str, second: str, criteria: str) -> str:
     check_template(template, "pairwise")
-    return template.format(prompt=prompt_text(prompt), first=first, second=second,
-                           criteria=criteria)
+    return template.format(
+        prompt=prompt_text(prompt), first=first, second=second, criteria=criteria
+    )
 
 
 def render_point(template: str, prompt: Prompt, completion: str, criteria: str) -> str:

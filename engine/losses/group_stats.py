@@ -18,7 +18,9 @@ def nanstd(x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
     mean = torch.nanmean(x, dim=dim, keepdim=True)
     variance = torch.nanmean((x - mean) ** 2, dim=dim, keepdim=True)
     count = (~torch.isnan(x)).sum(dim=dim, keepdim=True)
-    correction = torch.where(count > 1, count / (count - 1), torch.full_like(variance, float("nan")))
+    correction = torch.where(
+        count > 1, count / (count - 1), torch.full_like(variance, float("nan"))
+    )
     std = torch.sqrt(variance * correction)
     return std.squeeze() if dim is None else std.squeeze(dim)
 

@@ -42,9 +42,9 @@ def ppo_token_rewards(
             "objective/non_score_reward": non_score.sum(1).mean(),
             "objective/scores": scores.float().mean(),
         }
-        stats["objective/rlhf_reward"] = stats["objective/non_score_reward"] + stats[
-            "objective/scores"
-        ]
+        stats["objective/rlhf_reward"] = (
+            stats["objective/non_score_reward"] + stats["objective/scores"]
+        )
     return rewards, stats
 
 

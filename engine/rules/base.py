@@ -143,7 +143,9 @@ def _check_value(info: ParamInfo, value: Any) -> Any:
         return value
     if kind == "choice":
         if value not in info.choices:
-            raise RuleParamError(info.name, f"must be one of {', '.join(info.choices)} (got {value!r})")
+            raise RuleParamError(
+                info.name, f"must be one of {', '.join(info.choices)} (got {value!r})"
+            )
         return value
     if kind == "json":
         try:
@@ -185,8 +187,9 @@ class Rule:
     description: ClassVar[str] = ""
     PARAMS: ClassVar[list[ParamInfo]] = []
 
-    def __init__(self, params: Mapping[str, Any] | None = None, *,
-                 context: RuleContext | None = None) -> None:
+    def __init__(
+        self, params: Mapping[str, Any] | None = None, *, context: RuleContext | None = None
+    ) -> None:
         self.params = self.validate_params(params or {})
         self.context = context or RuleContext()
         self.prepare()
@@ -203,11 +206,15 @@ class Rule:
         for name in params:
             if name not in known:
                 raise RuleParamError(
-                    name, f"unknown parameter for a '{cls.kind}' rule "
-                    f"(known: {', '.join(known) or 'none'})")
+                    name,
+                    f"unknown parameter for a '{cls.kind}' rule "
+                    f"(known: {', '.join(known) or 'none'})",
+                )
         # Deep copies: a rule never shares a list or dict with its spec or the defaults.
-        checked = {name: _check_value(info, copy.deepcopy(params.get(name, info.default)))
-                   for name, info in known.items()}
+        checked = {
+            name: _check_value(info, copy.deepcopy(params.get(name, info.default)))
+            for name, info in known.items()
+        }
         return cls.check_params(checked)
 
     @classmethod
@@ -218,8 +225,9 @@ class Rule:
     def prepare(self) -> None:
         """Build compiled state from ``self.params`` (a regex, a schema validator)."""
 
-    def score(self, completion: str, reference: str | None = None,
-              prompt: str | None = None) -> RuleScore:
+    def score(
+        self, completion: str, reference: str | None = None, prompt: str | None = None
+    ) -> RuleScore:
         raise NotImplementedError
 
     def score_batch(self, items: Iterable[Item | tuple | Mapping[str, Any]]) -> list[RuleScore]:

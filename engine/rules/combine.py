@@ -47,8 +47,9 @@ def check_names(specs: Iterable[RuleSpec]) -> None:
         if not spec.name or not spec.name.strip():
             raise RuleParamError("name", "every rule needs a name")
         if spec.name in seen:
-            raise RuleParamError("name", "two rules have this name; names must be unique",
-                                 rule=spec.name)
+            raise RuleParamError(
+                "name", "two rules have this name; names must be unique", rule=spec.name
+            )
         seen.add(spec.name)
 
 
@@ -58,12 +59,14 @@ class RuleSet:
     ``count_tokens`` counts tokens for ``length`` rules in unit "tokens".
     """
 
-    def __init__(self, specs: Sequence[RuleSpec],
-                 count_tokens: Callable[[str], int] | None = None) -> None:
+    def __init__(
+        self, specs: Sequence[RuleSpec], count_tokens: Callable[[str], int] | None = None
+    ) -> None:
         check_names(specs)
         self.specs = [spec for spec in specs if spec.enabled]
         self.rules: dict[str, Rule] = {
-            spec.name: make_rule(spec, count_tokens) for spec in self.specs}
+            spec.name: make_rule(spec, count_tokens) for spec in self.specs
+        }
 
     @property
     def names(self) -> list[str]:
@@ -75,8 +78,9 @@ class RuleSet:
     def min_total(self) -> float:
         return sum(min(spec.weight, 0.0) for spec in self.specs)
 
-    def score(self, completion: str, reference: str | None = None,
-              prompt: str | None = None) -> Combined:
+    def score(
+        self, completion: str, reference: str | None = None, prompt: str | None = None
+    ) -> Combined:
         return self.score_batch([Item(completion, reference, prompt)])[0]
 
     def score_batch(self, items: Iterable[Item | tuple]) -> list[Combined]:
@@ -84,8 +88,9 @@ class RuleSet:
         sandboxed kinds run their items in parallel."""
         items = [as_item(item) for item in items]
         scores = {name: self._run(name, rule, items) for name, rule in self.rules.items()}
-        return [self._combine({name: s[i] for name, s in scores.items()})
-                for i in range(len(items))]
+        return [
+            self._combine({name: s[i] for name, s in scores.items()}) for i in range(len(items))
+        ]
 
     def _run(self, name: str, rule: Rule, items: list[Item]) -> list[RuleScore]:
         try:
@@ -99,6 +104,7 @@ class RuleSet:
     def _combine(self, per_rule: dict[str, RuleScore]) -> Combined:
         gates = [spec for spec in self.specs if spec.gate]
         gated = any(not per_rule[spec.name].passed for spec in gates)
-        total = sum(spec.weight * per_rule[spec.name].score
-                    for spec in self.specs if spec.gate or not gated)
+        total = sum(
+            spec.weight * per_rule[spec.name].score for spec in self.specs if spec.gate or not gated
+        )
         return Combined(float(total), per_rule, gated)

@@ -15,17 +15,32 @@ class ContainsRule(Rule):
         "for those."
     )
     PARAMS = [
-        ParamInfo("substrings", "json", [],
-                  "The pieces of text to look for: a list of strings (one string is "
-                  "accepted too)."),
-        ParamInfo("mode", "choice", "any",
-                  "'any': one of them is enough; 'all': every one must appear.",
-                  choices=("any", "all")),
-        ParamInfo("case_sensitive", "bool", False,
-                  "Match letter case exactly. Off: 'Paris' also finds 'paris'."),
-        ParamInfo("negate", "bool", False,
-                  "Invert the rule: pass when the completion does NOT satisfy the any/all "
-                  "condition. With 'any' this means none of the texts may appear."),
+        ParamInfo(
+            "substrings",
+            "json",
+            [],
+            "The pieces of text to look for: a list of strings (one string is accepted too).",
+        ),
+        ParamInfo(
+            "mode",
+            "choice",
+            "any",
+            "'any': one of them is enough; 'all': every one must appear.",
+            choices=("any", "all"),
+        ),
+        ParamInfo(
+            "case_sensitive",
+            "bool",
+            False,
+            "Match letter case exactly. Off: 'Paris' also finds 'paris'.",
+        ),
+        ParamInfo(
+            "negate",
+            "bool",
+            False,
+            "Invert the rule: pass when the completion does NOT satisfy the any/all "
+            "condition. With 'any' this means none of the texts may appear.",
+        ),
     ]
 
     @classmethod
@@ -49,10 +64,14 @@ class ContainsRule(Rule):
         holds = bool(found) if p["mode"] == "any" else not missing
         if p["negate"]:
             if not holds:
-                return ok("none found" if not found else f"not all found (missing {quote(missing[0])})")
+                return ok(
+                    "none found" if not found else f"not all found (missing {quote(missing[0])})"
+                )
             if p["mode"] == "any":
                 return fail(f"contains forbidden {quote(found[0])}")
             return fail(f"contains all {len(found)} forbidden texts")
         if holds:
-            return ok(f"found {quote(found[0])}" if p["mode"] == "any" else f"found all {len(found)}")
+            return ok(
+                f"found {quote(found[0])}" if p["mode"] == "any" else f"found all {len(found)}"
+            )
         return fail("none found" if not found else f"missing {quote(missing[0])}")

@@ -33,23 +33,42 @@ class ExactRule(Rule):
         "'Numeric answer' or 'Math equivalence' for values."
     )
     PARAMS = [
-        ParamInfo("expected", "str", None,
-                  "A fixed expected answer for every row. Leave empty to use each row's "
-                  "reference answer (the usual case)."),
-        ParamInfo("extract", "choice", "whole",
-                  "Where the answer is: 'whole' completion, its 'last_line', the text inside "
-                  "<answer>…</answer> ('answer_tag'), or the rest of the line after a "
-                  "marker ('after_marker', see 'marker').",
-                  choices=("whole", "last_line", "answer_tag", "after_marker")),
-        ParamInfo("marker", "str", DEFAULT_MARKER,
-                  "With extract 'after_marker': the text that introduces the answer, e.g. "
-                  "'The answer is' or '####'. The last occurrence counts."),
-        ParamInfo("case_sensitive", "bool", False,
-                  "Compare letter case too. Turn on when case carries meaning (code, "
-                  "chemical formulas)."),
-        ParamInfo("strip_punctuation", "bool", True,
-                  "Ignore punctuation and quotes around the answer ('68.' matches '68'). "
-                  "Signs and brackets are kept."),
+        ParamInfo(
+            "expected",
+            "str",
+            None,
+            "A fixed expected answer for every row. Leave empty to use each row's "
+            "reference answer (the usual case).",
+        ),
+        ParamInfo(
+            "extract",
+            "choice",
+            "whole",
+            "Where the answer is: 'whole' completion, its 'last_line', the text inside "
+            "<answer>…</answer> ('answer_tag'), or the rest of the line after a "
+            "marker ('after_marker', see 'marker').",
+            choices=("whole", "last_line", "answer_tag", "after_marker"),
+        ),
+        ParamInfo(
+            "marker",
+            "str",
+            DEFAULT_MARKER,
+            "With extract 'after_marker': the text that introduces the answer, e.g. "
+            "'The answer is' or '####'. The last occurrence counts.",
+        ),
+        ParamInfo(
+            "case_sensitive",
+            "bool",
+            False,
+            "Compare letter case too. Turn on when case carries meaning (code, chemical formulas).",
+        ),
+        ParamInfo(
+            "strip_punctuation",
+            "bool",
+            True,
+            "Ignore punctuation and quotes around the answer ('68.' matches '68'). "
+            "Signs and brackets are kept.",
+        ),
     ]
 
     @classmethod

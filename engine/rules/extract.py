@@ -26,7 +26,7 @@ def after_marker(text: str, marker: str) -> str | None:
     at = text.rfind(marker)
     if at < 0:
         return None
-    return text[at + len(marker):].split("\n", 1)[0]
+    return text[at + len(marker) :].split("\n", 1)[0]
 
 
 def last_line(text: str) -> str:

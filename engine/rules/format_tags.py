@@ -27,13 +27,25 @@ class FormatTagsRule(Rule):
         "counts when the format is right."
     )
     PARAMS = [
-        ParamInfo("tags", "json", ["think", "answer"],
-                  "The tag names, in the order they must appear, e.g. [\"think\", \"answer\"]."),
-        ParamInfo("allow_leading_whitespace", "bool", True,
-                  "Allow spaces and newlines before the first tag. Trailing whitespace "
-                  "after the last tag is always allowed."),
-        ParamInfo("require_nonempty", "bool", True,
-                  "Each section must contain something besides whitespace."),
+        ParamInfo(
+            "tags",
+            "json",
+            ["think", "answer"],
+            'The tag names, in the order they must appear, e.g. ["think", "answer"].',
+        ),
+        ParamInfo(
+            "allow_leading_whitespace",
+            "bool",
+            True,
+            "Allow spaces and newlines before the first tag. Trailing whitespace "
+            "after the last tag is always allowed.",
+        ),
+        ParamInfo(
+            "require_nonempty",
+            "bool",
+            True,
+            "Each section must contain something besides whitespace.",
+        ),
     ]
 
     @classmethod
@@ -45,7 +57,9 @@ class FormatTagsRule(Rule):
             raise RuleParamError("tags", "must be a non-empty list of tag names")
         for tag in tags:
             if not _TAG_NAME.fullmatch(tag):
-                raise RuleParamError("tags", f"{tag!r} is not a tag name (write think, not <think>)")
+                raise RuleParamError(
+                    "tags", f"{tag!r} is not a tag name (write think, not <think>)"
+                )
         params["tags"] = tags
         return params
 
@@ -67,7 +81,7 @@ class FormatTagsRule(Rule):
             end = text.find(closing, pos + len(opening))
             if end < 0:
                 return fail(f"tag {opening} not closed")
-            if p["require_nonempty"] and not text[pos + len(opening):end].strip():
+            if p["require_nonempty"] and not text[pos + len(opening) : end].strip():
                 return fail(f"tag {opening} is empty")
             pos = end + len(closing)
             previous = tag

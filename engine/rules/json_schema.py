@@ -67,7 +67,9 @@ def _check_refs(schema: Any, cls) -> None:
     spec = specification_with(cls.META_SCHEMA.get("$schema", ""))
     root = schema.get("$id", "") if isinstance(schema, dict) else ""
     registry = SPECIFICATIONS.combine(Registry(retrieve=_refuse))
-    registry = registry.with_resource(root, Resource.from_contents(schema, default_specification=spec))
+    registry = registry.with_resource(
+        root, Resource.from_contents(schema, default_specification=spec)
+    )
     registry = registry.crawl()
     for base, ref in _refs(schema, root):
         try:
@@ -75,8 +77,10 @@ def _check_refs(schema: Any, cls) -> None:
         except Unresolvable:
             target = urljoin(base, ref)
             if target.split("#", 1)[0] and not target.startswith("#"):
-                why = (f"$ref {ref!r} points outside the schema; remote references are "
-                       "never fetched: copy the referenced schema under \"$defs\"")
+                why = (
+                    f"$ref {ref!r} points outside the schema; remote references are "
+                    'never fetched: copy the referenced schema under "$defs"'
+                )
             else:
                 why = f"$ref {ref!r} points to nothing in the schema"
             raise RuleParamError("schema", why) from None
@@ -87,19 +91,28 @@ class JSONSchemaRule(Rule):
     title = "JSON schema"
     description = (
         "Passes when the completion's JSON validates against a JSON Schema you give "
-        "(draft 2020-12 unless the schema's \"$schema\" says otherwise). References must "
-        "stay inside the schema (\"#/$defs/...\"): nothing is fetched from the network."
+        '(draft 2020-12 unless the schema\'s "$schema" says otherwise). References must '
+        'stay inside the schema ("#/$defs/..."): nothing is fetched from the network.'
     )
     PARAMS = [
-        ParamInfo("schema", "json", {"type": "object"},
-                  "The JSON Schema, as a JSON object (or its text)."),
+        ParamInfo(
+            "schema", "json", {"type": "object"}, "The JSON Schema, as a JSON object (or its text)."
+        ),
         EXTRACT_PARAM,
-        ParamInfo("draft", "choice", "2020-12",
-                  "The JSON Schema version used when the schema has no \"$schema\" key.",
-                  choices=DRAFTS),
-        ParamInfo("check_formats", "bool", False,
-                  "Also check \"format\" keywords (email, date-time, ...). Off by default, "
-                  "as the standard treats them as annotations."),
+        ParamInfo(
+            "draft",
+            "choice",
+            "2020-12",
+            'The JSON Schema version used when the schema has no "$schema" key.',
+            choices=DRAFTS,
+        ),
+        ParamInfo(
+            "check_formats",
+            "bool",
+            False,
+            'Also check "format" keywords (email, date-time, ...). Off by default, '
+            "as the standard treats them as annotations.",
+        ),
     ]
 
     @classmethod
@@ -119,7 +132,9 @@ class JSONSchemaRule(Rule):
             validator_cls.check_schema(schema)
         except SchemaError as error:
             where = error.json_path if hasattr(error, "json_path") else ""
-            raise RuleParamError("schema", f"not a valid schema: {error.message} (at {where})") from None
+            raise RuleParamError(
+                "schema", f"not a valid schema: {error.message} (at {where})"
+            ) from None
         _check_refs(schema, validator_cls)
         params["schema"] = schema
         return params
@@ -130,8 +145,9 @@ class JSONSchemaRule(Rule):
 
         cls = _validator_class(self.params["schema"], self.params["draft"])
         checker = FormatChecker() if self.params["check_formats"] else None
-        self._validator = cls(self.params["schema"], registry=Registry(retrieve=_refuse),
-                              format_checker=checker)
+        self._validator = cls(
+            self.params["schema"], registry=Registry(retrieve=_refuse), format_checker=checker
+        )
 
     def score(self, completion, reference=None, prompt=None) -> RuleScore:
         from jsonschema.exceptions import best_match

@@ -13,7 +13,9 @@ from engine.rules.base import ParamInfo, Rule, RuleScore, fail, ok
 from engine.rules.extract import fenced_block
 
 EXTRACT_PARAM = ParamInfo(
-    "extract", "choice", "whole",
+    "extract",
+    "choice",
+    "whole",
     "Which text must be JSON: the 'whole' completion (surrounding whitespace allowed), the "
     "last ```json fenced block ('fenced'; an unlabelled fence also counts), or the first "
     "{…} object in the text ('first_object'), for models that add prose around it.",
@@ -34,7 +36,8 @@ def _decode(text: str) -> Any:
         return json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as error:
         raise JSONExtractError(
-            f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+            f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
     except ValueError as error:
         raise JSONExtractError(str(error)) from None
 

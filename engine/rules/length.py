@@ -22,20 +22,43 @@ class LengthRule(Rule):
         "long answer loses a little instead of everything."
     )
     PARAMS = [
-        ParamInfo("unit", "choice", "chars",
-                  "What to count: 'chars' (characters) or 'tokens' (with the model's "
-                  "tokenizer; characters are counted when no tokenizer is available).",
-                  choices=("chars", "tokens")),
-        ParamInfo("min", "int", None, "The shortest length that earns full score; empty for no minimum.",
-                  minimum=0),
-        ParamInfo("max", "int", None, "The longest length that earns full score; empty for no maximum.",
-                  minimum=0),
-        ParamInfo("mode", "choice", "hard",
-                  "'hard': 0 outside the bounds; 'soft': a linear penalty over 'soft_margin'.",
-                  choices=("hard", "soft")),
-        ParamInfo("soft_margin", "int", 100,
-                  "Soft mode: how far beyond a bound the score reaches 0, in the same unit. "
-                  "Larger is gentler.", minimum=1),
+        ParamInfo(
+            "unit",
+            "choice",
+            "chars",
+            "What to count: 'chars' (characters) or 'tokens' (with the model's "
+            "tokenizer; characters are counted when no tokenizer is available).",
+            choices=("chars", "tokens"),
+        ),
+        ParamInfo(
+            "min",
+            "int",
+            None,
+            "The shortest length that earns full score; empty for no minimum.",
+            minimum=0,
+        ),
+        ParamInfo(
+            "max",
+            "int",
+            None,
+            "The longest length that earns full score; empty for no maximum.",
+            minimum=0,
+        ),
+        ParamInfo(
+            "mode",
+            "choice",
+            "hard",
+            "'hard': 0 outside the bounds; 'soft': a linear penalty over 'soft_margin'.",
+            choices=("hard", "soft"),
+        ),
+        ParamInfo(
+            "soft_margin",
+            "int",
+            100,
+            "Soft mode: how far beyond a bound the score reaches 0, in the same unit. "
+            "Larger is gentler.",
+            minimum=1,
+        ),
     ]
 
     @classmethod
@@ -66,4 +89,6 @@ class LengthRule(Rule):
         if p["mode"] == "hard":
             return RuleScore(0.0, False, f"{length} {unit}, {bound}{note}")
         value = max(0.0, 1.0 - distance / p["soft_margin"])
-        return RuleScore(value, False, f"{length} {unit}, {distance} {bound} (score {value:.2f}){note}")
+        return RuleScore(
+            value, False, f"{length} {unit}, {distance} {bound} (score {value:.2f}){note}"
+        )

@@ -44,19 +44,36 @@ class MathRule(Rule):
         "pathological expression fails the check instead of stalling training."
     )
     PARAMS = [
-        ParamInfo("extract", "choice", "auto",
-                  "Where the answer is: 'auto' lets math-verify find it (last \\boxed{}, "
-                  "else the last expression); 'answer_tag' uses the text inside "
-                  "<answer>…</answer>; 'after_marker' the rest of the line after 'marker'.",
-                  choices=("auto", "answer_tag", "after_marker")),
-        ParamInfo("marker", "str", DEFAULT_MARKER,
-                  "With extract 'after_marker': the text that introduces the answer."),
-        ParamInfo("expected", "str", None,
-                  "A fixed gold answer for every row. Leave empty to use each row's "
-                  "reference answer."),
-        ParamInfo("timeout_s", "float", 5.0,
-                  "Seconds allowed per check; a check that takes longer fails. Raise it "
-                  "only for very large expressions.", minimum=0.1, maximum=60.0),
+        ParamInfo(
+            "extract",
+            "choice",
+            "auto",
+            "Where the answer is: 'auto' lets math-verify find it (last \\boxed{}, "
+            "else the last expression); 'answer_tag' uses the text inside "
+            "<answer>…</answer>; 'after_marker' the rest of the line after 'marker'.",
+            choices=("auto", "answer_tag", "after_marker"),
+        ),
+        ParamInfo(
+            "marker",
+            "str",
+            DEFAULT_MARKER,
+            "With extract 'after_marker': the text that introduces the answer.",
+        ),
+        ParamInfo(
+            "expected",
+            "str",
+            None,
+            "A fixed gold answer for every row. Leave empty to use each row's reference answer.",
+        ),
+        ParamInfo(
+            "timeout_s",
+            "float",
+            5.0,
+            "Seconds allowed per check; a check that takes longer fails. Raise it "
+            "only for very large expressions.",
+            minimum=0.1,
+            maximum=60.0,
+        ),
     ]
 
     @classmethod

@@ -90,26 +90,48 @@ class NumericRule(Rule):
         "if there is one, else its last number) unless a fixed 'expected' is set."
     )
     PARAMS = [
-        ParamInfo("extract", "choice", "last_number",
-                  "Which number counts: the 'last_number' in the completion (suits 'The "
-                  "answer is 68.'), the first after the last '####' ('hash'), the one in the "
-                  "last \\boxed{} ('boxed'), or the one inside <answer>…</answer> "
-                  "('answer_tag').",
-                  choices=("last_number", "hash", "boxed", "answer_tag")),
-        ParamInfo("expected", "str", None,
-                  "A fixed expected number for every row. Leave empty to use each row's "
-                  "reference answer."),
-        ParamInfo("rel_tol", "float", 1e-6,
-                  "Relative tolerance: 0.01 accepts answers within 1%. Raise it for "
-                  "measured or rounded quantities.", minimum=0.0, maximum=1.0),
-        ParamInfo("abs_tol", "float", 1e-9,
-                  "Absolute tolerance, for answers near zero where a relative tolerance "
-                  "means nothing. 0.5 accepts anything that rounds to the expected integer.",
-                  minimum=0.0),
-        ParamInfo("percent", "choice", "ignore",
-                  "How to read '50%': as 50 ('ignore' the sign), as 0.5 ('fraction'), or "
-                  "accept 'either' reading.",
-                  choices=("ignore", "fraction", "either")),
+        ParamInfo(
+            "extract",
+            "choice",
+            "last_number",
+            "Which number counts: the 'last_number' in the completion (suits 'The "
+            "answer is 68.'), the first after the last '####' ('hash'), the one in the "
+            "last \\boxed{} ('boxed'), or the one inside <answer>…</answer> "
+            "('answer_tag').",
+            choices=("last_number", "hash", "boxed", "answer_tag"),
+        ),
+        ParamInfo(
+            "expected",
+            "str",
+            None,
+            "A fixed expected number for every row. Leave empty to use each row's "
+            "reference answer.",
+        ),
+        ParamInfo(
+            "rel_tol",
+            "float",
+            1e-6,
+            "Relative tolerance: 0.01 accepts answers within 1%. Raise it for "
+            "measured or rounded quantities.",
+            minimum=0.0,
+            maximum=1.0,
+        ),
+        ParamInfo(
+            "abs_tol",
+            "float",
+            1e-9,
+            "Absolute tolerance, for answers near zero where a relative tolerance "
+            "means nothing. 0.5 accepts anything that rounds to the expected integer.",
+            minimum=0.0,
+        ),
+        ParamInfo(
+            "percent",
+            "choice",
+            "ignore",
+            "How to read '50%': as 50 ('ignore' the sign), as 0.5 ('fraction'), or "
+            "accept 'either' reading.",
+            choices=("ignore", "fraction", "either"),
+        ),
     ]
 
     @classmethod

@@ -44,10 +44,12 @@ def _defines(tree: ast.Module, name: str) -> bool:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
             return True
         if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
             return True
         if isinstance(node, ast.ImportFrom) and any(
-                (alias.asname or alias.name) == name for alias in node.names):
+            (alias.asname or alias.name) == name for alias in node.names
+        ):
             return True
     return False
 
@@ -63,23 +65,41 @@ class PythonFunctionRule(Rule):
         "fails the check instead of the run."
     )
     PARAMS = [
-        ParamInfo("path", "path", "",
-                  "The Python file that defines the function."),
-        ParamInfo("function", "str", "reward",
-                  "The function's name in that file. It is called with prompt, completion "
-                  "and reference (each a string, reference may be None)."),
-        ParamInfo("pass_threshold", "float", 0.5,
-                  "A score at or above this counts as passed (for gates and pass rates).",
-                  minimum=0.0, maximum=1.0),
-        ParamInfo("timeout_s", "float", 5.0,
-                  "Seconds allowed per call. Calls run a few to a process, which gets this "
-                  "times their number (plus start-up); a call that runs past it scores 0 and "
-                  "the calls after it run again in a new process. After 3 such stops in one "
-                  "batch, the rest of the batch scores 0.",
-                  minimum=0.1, maximum=120.0),
-        ParamInfo("memory_mb", "int", 1024,
-                  "Memory limit of the process running the function, in MiB.", minimum=64,
-                  maximum=65536),
+        ParamInfo("path", "path", "", "The Python file that defines the function."),
+        ParamInfo(
+            "function",
+            "str",
+            "reward",
+            "The function's name in that file. It is called with prompt, completion "
+            "and reference (each a string, reference may be None).",
+        ),
+        ParamInfo(
+            "pass_threshold",
+            "float",
+            0.5,
+            "A score at or above this counts as passed (for gates and pass rates).",
+            minimum=0.0,
+            maximum=1.0,
+        ),
+        ParamInfo(
+            "timeout_s",
+            "float",
+            5.0,
+            "Seconds allowed per call. Calls run a few to a process, which gets this "
+            "times their number (plus start-up); a call that runs past it scores 0 and "
+            "the calls after it run again in a new process. After 3 such stops in one "
+            "batch, the rest of the batch scores 0.",
+            minimum=0.1,
+            maximum=120.0,
+        ),
+        ParamInfo(
+            "memory_mb",
+            "int",
+            1024,
+            "Memory limit of the process running the function, in MiB.",
+            minimum=64,
+            maximum=65536,
+        ),
     ]
 
     @classmethod
@@ -96,7 +116,9 @@ class PythonFunctionRule(Rule):
         except (OSError, UnicodeDecodeError) as error:
             raise RuleParamError("path", f"cannot read {path}: {error}") from None
         except SyntaxError as error:
-            raise RuleParamError("path", f"syntax error on line {error.lineno}: {error.msg}") from None
+            raise RuleParamError(
+                "path", f"syntax error on line {error.lineno}: {error.msg}"
+            ) from None
         if not _defines(tree, params["function"]):
             raise RuleParamError("function", f"{path.name} defines no {params['function']!r}")
         params["path"] = str(path.resolve())
@@ -108,12 +130,14 @@ class PythonFunctionRule(Rule):
     def score_batch(self, items) -> list[RuleScore]:
         from engine.sandbox import run_many
 
-        rows = [{"prompt": i.prompt, "completion": i.completion, "reference": i.reference}
-                for i in map(as_item, items)]
+        rows = [
+            {"prompt": i.prompt, "completion": i.completion, "reference": i.reference}
+            for i in map(as_item, items)
+        ]
         # Small chunks, one sandbox child each (about 50 ms to start), run in parallel:
         # the sandbox's time limit covers a whole child, so small chunks keep the cost
         # of one slow call small.
-        chunks = [rows[i:i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
+        chunks = [rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK)]
         breaker = _Breaker()
         done = run_many(self._run_chunk, [(chunk, breaker) for chunk in chunks])
         return [self._to_score(value, reason) for chunk in done for value, reason in chunk]
@@ -129,27 +153,38 @@ class PythonFunctionRule(Rule):
         p = self.params
         results: list[tuple[float | None, str]] = []
         while len(results) < len(rows):
-            todo = rows[len(results):]
+            todo = rows[len(results) :]
             if breaker.tripped():
-                results.extend([(None, f"skipped: {_MAX_STOPS} calls of this batch timed out "
-                                       "or crashed")] * len(todo))
+                results.extend(
+                    [(None, f"skipped: {_MAX_STOPS} calls of this batch timed out or crashed")]
+                    * len(todo)
+                )
                 break
             wall = _STARTUP_S + p["timeout_s"] * len(todo)
-            limits = Limits(wall_time_s=wall, cpu_time_s=math.ceil(wall),
-                            memory_bytes=p["memory_mb"] * 2**20)
+            limits = Limits(
+                wall_time_s=wall, cpu_time_s=math.ceil(wall), memory_bytes=p["memory_mb"] * 2**20
+            )
             got = run_reward_function(p["path"], p["function"], todo, limits)
-            stop = next((i for i, (value, reason) in enumerate(got)
-                         if value is None and reason.startswith(_NOT_RUN)), None)
+            stop = next(
+                (
+                    i
+                    for i, (value, reason) in enumerate(got)
+                    if value is None and reason.startswith(_NOT_RUN)
+                ),
+                None,
+            )
             if stop is None:
                 results.extend(got)
             else:
                 breaker.record()
-                results.extend(got[:max(stop, 1)])  # the call that stopped keeps its reason
+                results.extend(got[: max(stop, 1)])  # the call that stopped keeps its reason
         return results
 
     def _to_score(self, value: float | None, reason: str) -> RuleScore:
         if value is None or not math.isfinite(value):
-            why = reason or ("the function returned no number" if value is None else f"returned {value}")
+            why = reason or (
+                "the function returned no number" if value is None else f"returned {value}"
+            )
             return RuleScore(0.0, False, why)
         clipped = min(1.0, max(0.0, float(value)))
         text = reason or f"returned {value:g}"

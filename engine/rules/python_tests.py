@@ -44,22 +44,45 @@ class PythonTestsRule(Rule):
         "as HumanEval's check(candidate) each count as one test."
     )
     PARAMS = [
-        ParamInfo("tests", "text", "",
-                  "The test code, e.g. 'assert add(2, 3) == 5' or a def test_add() function; "
-                  "each top-level assert, test_* function or check*(...) call counts as one "
-                  "test. Leave empty when the tests come from each row's reference."),
-        ParamInfo("tests_from_reference", "bool", False,
-                  "Use each row's reference as its test code (datasets such as MBPP or "
-                  "HumanEval ship tests per problem) instead of 'tests'."),
-        ParamInfo("partial_credit", "bool", False,
-                  "Score the fraction of tests passed instead of all-or-nothing. Gives RL a "
-                  "denser signal, but rewards code that is only partly right."),
-        ParamInfo("timeout_s", "float", 5.0,
-                  "Seconds (wall clock, and CPU) the code and tests may take per completion; "
-                  "slower runs fail.", minimum=0.5, maximum=120.0),
-        ParamInfo("memory_mb", "int", 512,
-                  "Memory limit of the process running the code, in MiB.", minimum=64,
-                  maximum=16384),
+        ParamInfo(
+            "tests",
+            "text",
+            "",
+            "The test code, e.g. 'assert add(2, 3) == 5' or a def test_add() function; "
+            "each top-level assert, test_* function or check*(...) call counts as one "
+            "test. Leave empty when the tests come from each row's reference.",
+        ),
+        ParamInfo(
+            "tests_from_reference",
+            "bool",
+            False,
+            "Use each row's reference as its test code (datasets such as MBPP or "
+            "HumanEval ship tests per problem) instead of 'tests'.",
+        ),
+        ParamInfo(
+            "partial_credit",
+            "bool",
+            False,
+            "Score the fraction of tests passed instead of all-or-nothing. Gives RL a "
+            "denser signal, but rewards code that is only partly right.",
+        ),
+        ParamInfo(
+            "timeout_s",
+            "float",
+            5.0,
+            "Seconds (wall clock, and CPU) the code and tests may take per completion; "
+            "slower runs fail.",
+            minimum=0.5,
+            maximum=120.0,
+        ),
+        ParamInfo(
+            "memory_mb",
+            "int",
+            512,
+            "Memory limit of the process running the code, in MiB.",
+            minimum=64,
+            maximum=16384,
+        ),
     ]
 
     @classmethod
@@ -74,8 +97,11 @@ class PythonTestsRule(Rule):
         from engine.sandbox import Limits
 
         seconds = self.params["timeout_s"]
-        return Limits(wall_time_s=seconds, cpu_time_s=math.ceil(seconds),
-                      memory_bytes=self.params["memory_mb"] * 2**20)
+        return Limits(
+            wall_time_s=seconds,
+            cpu_time_s=math.ceil(seconds),
+            memory_bytes=self.params["memory_mb"] * 2**20,
+        )
 
     def score(self, completion, reference=None, prompt=None) -> RuleScore:
         return self.score_batch([(completion, reference, prompt)])[0]

@@ -26,23 +26,43 @@ class RegexRule(Rule):
         "out' instead of freezing the run."
     )
     PARAMS = [
-        ParamInfo("pattern", "str", "",
-                  "The regular expression, in Python syntax, e.g. '^The answer is -?\\d+\\.$'."),
-        ParamInfo("mode", "choice", "search",
-                  "'search': the pattern may match anywhere; 'fullmatch': it must match the "
-                  "whole completion (leading and trailing whitespace included).",
-                  choices=("search", "fullmatch")),
+        ParamInfo(
+            "pattern",
+            "str",
+            "",
+            "The regular expression, in Python syntax, e.g. '^The answer is -?\\d+\\.$'.",
+        ),
+        ParamInfo(
+            "mode",
+            "choice",
+            "search",
+            "'search': the pattern may match anywhere; 'fullmatch': it must match the "
+            "whole completion (leading and trailing whitespace included).",
+            choices=("search", "fullmatch"),
+        ),
         ParamInfo("ignore_case", "bool", False, "Match letters regardless of case."),
-        ParamInfo("multiline", "bool", False,
-                  "'^' and '$' match at every line start and end, not only the text's."),
+        ParamInfo(
+            "multiline",
+            "bool",
+            False,
+            "'^' and '$' match at every line start and end, not only the text's.",
+        ),
         ParamInfo("dotall", "bool", False, "'.' matches newlines too."),
-        ParamInfo("negate", "bool", False,
-                  "Invert the rule: pass when the pattern does NOT match (a timeout still "
-                  "fails)."),
-        ParamInfo("timeout_s", "float", 0.5,
-                  "Seconds one match may take before it fails. Normal patterns take "
-                  "microseconds; raise this only for huge completions.",
-                  minimum=0.01, maximum=10.0),
+        ParamInfo(
+            "negate",
+            "bool",
+            False,
+            "Invert the rule: pass when the pattern does NOT match (a timeout still fails).",
+        ),
+        ParamInfo(
+            "timeout_s",
+            "float",
+            0.5,
+            "Seconds one match may take before it fails. Normal patterns take "
+            "microseconds; raise this only for huge completions.",
+            minimum=0.01,
+            maximum=10.0,
+        ),
     ]
 
     @classmethod

@@ -26,8 +26,17 @@ from engine.rules.spec import RuleSpec
 REGISTRY: dict[str, type[Rule]] = {
     cls.kind: cls
     for cls in (
-        ExactRule, NumericRule, MathRule, ContainsRule, RegexRule, JSONValidRule,
-        JSONSchemaRule, FormatTagsRule, LengthRule, PythonTestsRule, PythonFunctionRule,
+        ExactRule,
+        NumericRule,
+        MathRule,
+        ContainsRule,
+        RegexRule,
+        JSONValidRule,
+        JSONSchemaRule,
+        FormatTagsRule,
+        LengthRule,
+        PythonTestsRule,
+        PythonFunctionRule,
     )
 }
 
@@ -36,7 +45,9 @@ def rule_class(kind: str) -> type[Rule]:
     try:
         return REGISTRY[kind]
     except KeyError:
-        raise RuleParamError("kind", f"unknown rule kind {kind!r} (known: {', '.join(REGISTRY)})") from None
+        raise RuleParamError(
+            "kind", f"unknown rule kind {kind!r} (known: {', '.join(REGISTRY)})"
+        ) from None
 
 
 def make_rule(spec: RuleSpec, count_tokens: Callable[[str], int] | None = None) -> Rule:

@@ -34,8 +34,9 @@ class RewardBatch:
 class RewardFn:
     """Callable: ``reward_fn(prompts, completions, references) -> RewardBatch``."""
 
-    def __init__(self, specs: Sequence[RuleSpec],
-                 count_tokens: Callable[[str], int] | None = None) -> None:
+    def __init__(
+        self, specs: Sequence[RuleSpec], count_tokens: Callable[[str], int] | None = None
+    ) -> None:
         self.rule_set = RuleSet(specs, count_tokens=count_tokens)
 
     @property
@@ -45,14 +46,19 @@ class RewardFn:
     def max_total(self) -> float:
         return self.rule_set.max_total()
 
-    def __call__(self, prompts: Sequence[str], completions: Sequence[str],
-                 references: Sequence[str | None] | None = None) -> RewardBatch:
+    def __call__(
+        self,
+        prompts: Sequence[str],
+        completions: Sequence[str],
+        references: Sequence[str | None] | None = None,
+    ) -> RewardBatch:
         if references is None:
             references = [None] * len(completions)
         if not len(prompts) == len(completions) == len(references):
             raise ValueError(
                 f"prompts, completions and references differ in length "
-                f"({len(prompts)}, {len(completions)}, {len(references)})")
+                f"({len(prompts)}, {len(completions)}, {len(references)})"
+            )
         items = [Item(c, r, p) for p, c, r in zip(prompts, completions, references, strict=True)]
         combined = self.rule_set.score_batch(items)
         names = self.names
@@ -65,8 +71,9 @@ class RewardFn:
         )
 
 
-def make_reward_fn(specs: Sequence[RuleSpec],
-                   count_tokens: Callable[[str], int] | None = None) -> RewardFn:
+def make_reward_fn(
+    specs: Sequence[RuleSpec], count_tokens: Callable[[str], int] | None = None
+) -> RewardFn:
     """Build the rules of ``specs`` (enabled ones) into a reward function; raises
     ``RuleParamError`` for an invalid rule before any training starts."""
     return RewardFn(specs, count_tokens=count_tokens)

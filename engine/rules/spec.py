@@ -58,7 +58,11 @@ class RuleSpec:
             raise ValueError("rule field 'params' must be a JSON object")
         weight = data.get("weight", 1.0)
         # bool is an int subclass; True as a weight is a mistake, not 1.0.
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight):
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+        ):
             raise ValueError("rule field 'weight' must be a finite number")
         for key in ("enabled", "gate"):
             if not isinstance(data.get(key, False), bool):

@@ -47,8 +47,9 @@ def main(args):  # noqa: C901 - one linear procedure is easier to audit than man
             break
         secret += chunk
     os.close(args["secret_fd"])
-    reporter = _make_reporter(secret, args["report_fd"], getpid(), getpid, write, exit_now,
-                              (out, err), b_str, os.fstat)
+    reporter = _make_reporter(
+        secret, args["report_fd"], getpid(), getpid, write, exit_now, (out, err), b_str, os.fstat
+    )
     del secret
 
     with open(args["solution"], encoding="utf-8") as f:
@@ -83,9 +84,11 @@ def main(args):  # noqa: C901 - one linear procedure is easier to audit than man
         label = (ast.get_source_segment(tests_src, stmt) or "").split("\n")[0].strip()
         label = f"line {stmt.lineno}: {text(label, 100)}"
         is_test = isinstance(stmt, ast.Assert) or (
-            isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
             and isinstance(stmt.value.func, ast.Name)
-            and stmt.value.func.id.startswith(("check", "test", "assert")))
+            and stmt.value.func.id.startswith(("check", "test", "assert"))
+        )
         code = compile(ast.Module(body=[stmt], type_ignores=[]), args["tests"], "exec")
         plan.append((is_test, label, code))
         if isinstance(stmt, ast.FunctionDef) and stmt.name.startswith("test"):
@@ -122,14 +125,15 @@ def main(args):  # noqa: C901 - one linear procedure is easier to audit than man
         if t in plain_scalars:
             return (a == b) is True
         if t is list or t is tuple:
-            return b_len(a) == b_len(b) and b_all(
-                strict(x, y, depth + 1) for x, y in b_zip(a, b))
+            return b_len(a) == b_len(b) and b_all(strict(x, y, depth + 1) for x, y in b_zip(a, b))
         if t is dict and plain(a) and plain(b):
             return b_len(a) == b_len(b) and b_all(
-                k in a and strict(a[k], v, depth + 1) for k, v in b.items())
+                k in a and strict(a[k], v, depth + 1) for k, v in b.items()
+            )
         if (t is set or t is frozenset) and plain(a) and plain(b):
             return (a == b) is True and sorted(map(b_id, map(b_type, a))) == sorted(
-                map(b_id, map(b_type, b)))
+                map(b_id, map(b_type, b))
+            )
         return (a == b) is True and (b == a) is True
 
     def aw_eq(left, right):
@@ -155,8 +159,13 @@ def main(args):  # noqa: C901 - one linear procedure is easier to audit than man
         reporter(0, total, f"the solution raised {describe(exc)} before the tests", [])
 
     namespace = dict(module.__dict__)
-    namespace.update(__name__="__tests__", __builtins__=safe_builtins, solution=module,
-                     assert_equal=assert_equal, _aw_eq=aw_eq)
+    namespace.update(
+        __name__="__tests__",
+        __builtins__=safe_builtins,
+        solution=module,
+        assert_equal=assert_equal,
+        _aw_eq=aw_eq,
+    )
     passed, failures = 0, []
 
     def failed(label, exc):
@@ -180,8 +189,9 @@ def main(args):  # noqa: C901 - one linear procedure is easier to audit than man
             b_exec(code, namespace)
         except BaseException as exc:
             if not is_test:
-                reporter(passed, total, f"the tests' setup ({label}) raised {describe(exc)}",
-                         failures)
+                reporter(
+                    passed, total, f"the tests' setup ({label}) raised {describe(exc)}", failures
+                )
             failed(label, exc)
             continue
         if is_test:
@@ -216,11 +226,14 @@ def _make_reporter(secret, fd, me, getpid, write, exit_now, streams, b_str, fsta
                 exit_now(1)
             fields = [b_str(f).encode("utf-8", "replace").hex().encode() for f in failures[:20]]
             line = b"\n%s %d %d %s %s\n" % (
-                secret, passed, total,
+                secret,
+                passed,
+                total,
                 b_str(error).encode("utf-8", "replace").hex().encode() or b"-",
-                b",".join(fields) or b"-")
+                b",".join(fields) or b"-",
+            )
             while line:
-                line = line[write(fd, line):]
+                line = line[write(fd, line) :]
         except BaseException:
             exit_now(1)
         exit_now(0)
@@ -236,7 +249,11 @@ class _EqRewriter(ast.NodeTransformer):
         test = node.test
         if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
             node.test = ast.copy_location(
-                ast.Call(func=ast.Name(id="_aw_eq", ctx=ast.Load()),
-                         args=[test.left, test.comparators[0]], keywords=[]),
-                test)
+                ast.Call(
+                    func=ast.Name(id="_aw_eq", ctx=ast.Load()),
+                    args=[test.left, test.comparators[0]],
+                    keywords=[],
+                ),
+                test,
+            )
         return node

@@ -123,7 +123,7 @@ def processes_of(uid: int) -> list[int]:
                     data = f.read()
             except OSError:
                 continue
-            if data[data.rindex(b")") + 2:][:1] not in (b"Z", b"X"):  # zombies hold nothing
+            if data[data.rindex(b")") + 2 :][:1] not in (b"Z", b"X"):  # zombies hold nothing
                 pids.append(int(name))
     return pids
 

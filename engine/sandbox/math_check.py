@@ -34,8 +34,12 @@ def _run_batch(batch: list[tuple[int, str, str]], timeout_s: float) -> tuple[dic
     decided, and why it stopped early ("" when it did not)."""
     budget = _item_budget(timeout_s)
     wall = STARTUP_S + budget * len(batch)
-    limits = Limits(wall_time_s=wall, cpu_time_s=math.ceil(wall) + 1,
-                    memory_bytes=MEMORY_BYTES, output_bytes=16 * 2**10)
+    limits = Limits(
+        wall_time_s=wall,
+        cpu_time_s=math.ceil(wall) + 1,
+        memory_bytes=MEMORY_BYTES,
+        output_bytes=16 * 2**10,
+    )
     raw: RawRun = run(
         MATH_CHILD,
         mode="entry",
@@ -71,8 +75,9 @@ def _run_batch(batch: list[tuple[int, str, str]], timeout_s: float) -> tuple[dic
     return decided, why
 
 
-def math_equivalent(pairs: list[tuple[str, str]], timeout_s: float = 5.0
-                    ) -> list[tuple[bool | None, str]]:
+def math_equivalent(
+    pairs: list[tuple[str, str]], timeout_s: float = 5.0
+) -> list[tuple[bool | None, str]]:
     """``verify(parse(gold), parse(answer))`` for each (gold, answer) pair, gold first.
 
     Returns (True/False, reason) per pair, or (None, reason) when a side cannot be

@@ -15,7 +15,7 @@ def main(args):
     def send(obj):
         data = (json.dumps(obj) + "\n").encode()
         while data:
-            data = data[os.write(fd, data):]
+            data = data[os.write(fd, data) :]
 
     from math_verify import parse, verify
     from math_verify.errors import TimeoutException
@@ -33,8 +33,9 @@ def main(args):
             elif not parsed_answer:
                 value, reason = None, "could not parse the answer"
             else:
-                same = verify(parsed_gold, parsed_answer, timeout_seconds=seconds,
-                              raise_on_error=True)
+                same = verify(
+                    parsed_gold, parsed_answer, timeout_seconds=seconds, raise_on_error=True
+                )
                 value, reason = bool(same), "equivalent" if same else "not equivalent"
         except TimeoutException:
             value, reason = None, "timed out"

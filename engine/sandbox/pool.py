@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
-def run_many(fn: Callable[..., Any], arg_tuples: list[tuple], max_workers: int | None = None
-             ) -> list:
+def run_many(
+    fn: Callable[..., Any], arg_tuples: list[tuple], max_workers: int | None = None
+) -> list:
     """``[fn(*args) for args in arg_tuples]``, run in up to ``max_workers`` threads
     (default ``os.cpu_count()``), results in input order. An exception raised by a
     call is re-raised here (after the calls already started have finished)."""

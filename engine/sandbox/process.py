@@ -198,15 +198,37 @@ def run(
             _running += 1
             _peak = max(_peak, _running)
         try:
-            return _run(target, mode, limits, stdin, files or {}, dict(args or {}), secret,
-                        want_report, sys_path or [], stall_timeout_s, first_stall_timeout_s)
+            return _run(
+                target,
+                mode,
+                limits,
+                stdin,
+                files or {},
+                dict(args or {}),
+                secret,
+                want_report,
+                sys_path or [],
+                stall_timeout_s,
+                first_stall_timeout_s,
+            )
         finally:
             with _count_lock:
                 _running -= 1
 
 
-def _run(target, mode, limits, stdin, files, args, secret, want_report, sys_path,
-         stall_timeout_s, first_stall_timeout_s) -> RawRun:
+def _run(
+    target,
+    mode,
+    limits,
+    stdin,
+    files,
+    args,
+    secret,
+    want_report,
+    sys_path,
+    stall_timeout_s,
+    first_stall_timeout_s,
+) -> RawRun:
     workdir = tempfile.mkdtemp(prefix="aw-sandbox-")  # mode 0700
     opened: list[int] = []
     try:
@@ -272,8 +294,17 @@ def _run(target, mode, limits, stdin, files, args, secret, want_report, sys_path
                 os.close(fd)
                 opened.remove(fd)
             try:
-                return _collect(proc, ident, started, limits, stdin, status_r, report_r,
-                                stall_timeout_s, first_stall_timeout_s)
+                return _collect(
+                    proc,
+                    ident,
+                    started,
+                    limits,
+                    stdin,
+                    status_r,
+                    report_r,
+                    stall_timeout_s,
+                    first_stall_timeout_s,
+                )
             finally:
                 if proc.poll() is None:
                     _hard_kill(proc, ident)
@@ -295,8 +326,9 @@ def _hard_kill(proc: subprocess.Popen, ident) -> None:
         kill_uid(ident.uid)
 
 
-def _collect(proc, ident, started, limits, stdin, status_r, report_r, stall_timeout_s,
-             first_stall_timeout_s) -> RawRun:
+def _collect(
+    proc, ident, started, limits, stdin, status_r, report_r, stall_timeout_s, first_stall_timeout_s
+) -> RawRun:
     flood = 4 * limits.output_bytes
     out = _Stream(proc.stdout.fileno(), limits.output_bytes, flood)
     err = _Stream(proc.stderr.fileno(), limits.output_bytes, flood)
@@ -332,8 +364,11 @@ def _collect(proc, ident, started, limits, stdin, status_r, report_r, stall_time
                 elif out.flooded or err.flooded or (report is not None and report.flooded):
                     stop_reason = "output"
                 elif report is not None and stall_timeout_s is not None:
-                    window = stall_timeout_s if report.total else (
-                        first_stall_timeout_s or stall_timeout_s)
+                    window = (
+                        stall_timeout_s
+                        if report.total
+                        else (first_stall_timeout_s or stall_timeout_s)
+                    )
                     if now - report.last >= window:
                         stop_reason = "stalled"
                 if stop_reason is not None:
@@ -352,8 +387,11 @@ def _collect(proc, ident, started, limits, stdin, status_r, report_r, stall_time
             open_streams = [k for k in sel.get_map().values() if isinstance(k.data, _Stream)]
             if not alive and (not open_streams or now >= drain_deadline):
                 break
-            waits = [t for t in (deadline if stop_reason is None else None, hard_deadline,
-                                 drain_deadline) if t is not None]
+            waits = [
+                t
+                for t in (deadline if stop_reason is None else None, hard_deadline, drain_deadline)
+                if t is not None
+            ]
             if report is not None and stall_timeout_s is not None and stop_reason is None:
                 waits.append(report.last + stall_timeout_s)
                 if first_stall_timeout_s:
@@ -400,7 +438,8 @@ def _result(proc, limits, out, err, status, report, stop_reason, wall) -> RawRun
     elif stop_reason is None and not record:
         code = proc.returncode  # the supervisor itself died (should not happen)
     killed_by = {"timeout": "timeout", "stalled": "timeout", "output": "output"}.get(
-        stop_reason or "") or _killed_by(code, record, bytes(err.data), limits)
+        stop_reason or ""
+    ) or _killed_by(code, record, bytes(err.data), limits)
     result = SandboxResult(
         exit_code=code,
         stdout=bytes(out.data).decode("utf-8", "replace"),
@@ -413,8 +452,9 @@ def _result(proc, limits, out, err, status, report, stop_reason, wall) -> RawRun
     return RawRun(result, bytes(report.data) if report is not None else b"", record)
 
 
-def run_python(code: str, limits: Limits = DEFAULT_LIMITS, stdin: str = "",
-               files: dict[str, str] | None = None) -> SandboxResult:
+def run_python(
+    code: str, limits: Limits = DEFAULT_LIMITS, stdin: str = "", files: dict[str, str] | None = None
+) -> SandboxResult:
     """Run untrusted Python ``code`` as ``__main__`` in a sandbox child (see the package
     docstring for what is isolated). ``files`` are written next to it first."""
     all_files = dict(files or {})
@@ -422,5 +462,6 @@ def run_python(code: str, limits: Limits = DEFAULT_LIMITS, stdin: str = "",
     while name in all_files:
         name = "_" + name
     all_files[name] = code
-    return run(name, mode="script", limits=limits, stdin=stdin.encode("utf-8"),
-               files=all_files).result
+    return run(
+        name, mode="script", limits=limits, stdin=stdin.encode("utf-8"), files=all_files
+    ).result

@@ -32,7 +32,7 @@ def main(args):
     def send(obj):
         data = (json.dumps(obj) + "\n").encode()
         while data:
-            data = data[os.write(fd, data):]
+            data = data[os.write(fd, data) :]
 
     with open(args["items"], encoding="utf-8") as f:
         items = json.load(f)

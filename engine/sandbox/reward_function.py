@@ -15,8 +15,9 @@ from .process import run, verifier_sys_path
 REWARD_CHILD = Path(__file__).with_name("reward_child.py")
 
 
-def run_reward_function(source_path: Path, function_name: str, items: list[dict],
-                        limits: Limits = DEFAULT_LIMITS) -> list[tuple[float | None, str]]:
+def run_reward_function(
+    source_path: Path, function_name: str, items: list[dict], limits: Limits = DEFAULT_LIMITS
+) -> list[tuple[float | None, str]]:
     """Call ``function_name(prompt, completion, reference)`` from ``source_path`` for
     each item ({"prompt", "completion", "reference"}). The function returns a float or
     (float, reason). Returns (score, reason) per item; the score is None, with the

@@ -86,20 +86,31 @@ def _mount(source, target, fstype, flags, data=None):
     def enc(s):
         return None if s is None else os.fsencode(s)
 
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
-           f"mount {target}")
+    _check(
+        _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+        f"mount {target}",
+    )
 
 
 class _MountAttr(ctypes.Structure):
-    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
-                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
 
 
 def _mount_setattr(path, recursive, set_flags, clear_flags):
     attr = _MountAttr(set_flags, clear_flags, 0, 0)
-    ret = _libc.syscall(ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD),
-                        os.fsencode(path), ctypes.c_uint(AT_RECURSIVE if recursive else 0),
-                        ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr)))
+    ret = _libc.syscall(
+        ctypes.c_long(SYS_MOUNT_SETATTR),
+        ctypes.c_int(AT_FDCWD),
+        os.fsencode(path),
+        ctypes.c_uint(AT_RECURSIVE if recursive else 0),
+        ctypes.byref(attr),
+        ctypes.c_size_t(ctypes.sizeof(attr)),
+    )
     _check(ret, f"mount_setattr {path}")
 
 
@@ -216,8 +227,11 @@ def _isolate(cfg, dropping_uid):
             continue
         if userns:
             uid, gid = os.getuid(), os.getgid()
-            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
-                               ("gid_map", f"{gid} {gid} 1")):
+            for name, text in (
+                ("setgroups", "deny"),
+                ("uid_map", f"{uid} {uid} 1"),
+                ("gid_map", f"{gid} {gid} 1"),
+            ):
                 with open(f"/proc/self/{name}", "w") as f:
                     f.write(text)
             notes["userns"] = True
@@ -251,11 +265,13 @@ def _drop_capabilities():
         _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
     class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
+        _fields_ = [
+            ("effective", ctypes.c_uint32),
+            ("permitted", ctypes.c_uint32),
+            ("inheritable", ctypes.c_uint32),
+        ]
 
-    _check(_libc.capset(ctypes.byref(Header(0x20080522, 0)), ctypes.byref((Data * 2)())),
-           "capset")
+    _check(_libc.capset(ctypes.byref(Header(0x20080522, 0)), ctypes.byref((Data * 2)())), "capset")
 
 
 def _apply_limits(lim):
@@ -286,8 +302,11 @@ def _child(cfg, source, notes):
     uid = cfg.get("uid")
     if not cfg["network"] and notes["net"] != "netns":
         _block_sockets()
-    if uid is not None and notes["fs"] == "none" and not _world_reachable(
-            os.path.realpath(os.path.dirname(os.__file__))):
+    if (
+        uid is not None
+        and notes["fs"] == "none"
+        and not _world_reachable(os.path.realpath(os.path.dirname(os.__file__)))
+    ):
         for name in PREIMPORT:
             try:
                 __import__(name)
@@ -318,8 +337,11 @@ def _child(cfg, source, notes):
         code = compile(source, target, "exec")
         # A private copy of the built-ins: later patches of the builtins module by
         # untrusted code do not reach the trusted script's own look-ups.
-        namespace = {"__name__": "__sandbox__", "__file__": target,
-                     "__builtins__": dict(builtins.__dict__)}
+        namespace = {
+            "__name__": "__sandbox__",
+            "__file__": target,
+            "__builtins__": dict(builtins.__dict__),
+        }
         exec(code, namespace)
         namespace["main"](cfg["args"])
 
@@ -335,7 +357,7 @@ def _descendants(root):
                 data = f.read()
         except OSError:
             continue
-        fields = data[data.rindex(b")") + 2:].split()
+        fields = data[data.rindex(b")") + 2 :].split()
         children.setdefault(int(fields[1]), []).append((int(name), fields[0]))
     found, todo = [], [root]
     while todo:
@@ -406,8 +428,12 @@ def _supervise(cfg, child, notes):
             _state["waiting"] = False
     status["reaped_all"] = _kill_and_reap_all()
     if wstatus is not None:
-        status.update(wait_status=wstatus, utime=usage.ru_utime, stime=usage.ru_stime,
-                      maxrss_kb=usage.ru_maxrss)
+        status.update(
+            wait_status=wstatus,
+            utime=usage.ru_utime,
+            stime=usage.ru_stime,
+            maxrss_kb=usage.ru_maxrss,
+        )
     os.write(cfg["status_fd"], json.dumps(status).encode() + b"\n")
     os._exit(0)
 

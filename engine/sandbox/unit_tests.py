@@ -82,7 +82,9 @@ def _no_report_reason(result: SandboxResult, why: str, limits: Limits) -> str:
     return f"exited with code {result.exit_code} before the harness reported ({why}){detail}"
 
 
-def run_unit_tests(solution_code: str, test_code: str, limits: Limits = DEFAULT_LIMITS) -> TestOutcome:
+def run_unit_tests(
+    solution_code: str, test_code: str, limits: Limits = DEFAULT_LIMITS
+) -> TestOutcome:
     """Run ``test_code`` against ``solution_code`` in a sandbox child.
 
     The tests may use top-level ``assert`` statements, ``check(...)`` calls and
@@ -92,8 +94,9 @@ def run_unit_tests(solution_code: str, test_code: str, limits: Limits = DEFAULT_
     return run_unit_tests_detailed(solution_code, test_code, limits)[0]
 
 
-def run_unit_tests_detailed(solution_code: str, test_code: str, limits: Limits = DEFAULT_LIMITS
-                            ) -> tuple[TestOutcome, RawRun, bool]:
+def run_unit_tests_detailed(
+    solution_code: str, test_code: str, limits: Limits = DEFAULT_LIMITS
+) -> tuple[TestOutcome, RawRun, bool]:
     """``run_unit_tests`` plus the raw run and whether a signed report came back."""
     secret = secrets.token_hex(32).encode("ascii")
     raw = run(
@@ -110,12 +113,14 @@ def run_unit_tests_detailed(solution_code: str, test_code: str, limits: Limits =
         return TestOutcome(False, 0, 0, _no_report_reason(raw.result, why, limits)), raw, False
     ok = report.total > 0 and report.passed == report.total and not report.error
     if ok:
-        outcome = TestOutcome(True, report.passed, report.total,
-                              f"passed {report.passed}/{report.total} tests")
+        outcome = TestOutcome(
+            True, report.passed, report.total, f"passed {report.passed}/{report.total} tests"
+        )
         return outcome, raw, True
     if report.error:
         reason = report.error
     else:
         reason = f"failed {report.total - report.passed}/{report.total}: " + "; ".join(
-            report.failures[:2])
+            report.failures[:2]
+        )
     return TestOutcome(False, report.passed, report.total, reason[:300]), raw, True

@@ -20,11 +20,16 @@ class SequenceBatch:
     completion_mask: torch.Tensor  # (N, T) long, 1 on completion tokens
 
     def to(self, device) -> SequenceBatch:
-        return SequenceBatch(self.input_ids.to(device), self.attention_mask.to(device),
-                             self.completion_mask.to(device))
+        return SequenceBatch(
+            self.input_ids.to(device),
+            self.attention_mask.to(device),
+            self.completion_mask.to(device),
+        )
 
 
-def pad_sequences(prompts: list[list[int]], completions: list[list[int]], pad_id: int) -> SequenceBatch:
+def pad_sequences(
+    prompts: list[list[int]], completions: list[list[int]], pad_id: int
+) -> SequenceBatch:
     width = max(len(p) + len(c) for p, c in zip(prompts, completions, strict=True))
     n = len(prompts)
     input_ids = torch.full((n, width), pad_id, dtype=torch.long)
@@ -33,7 +38,7 @@ def pad_sequences(prompts: list[list[int]], completions: list[list[int]], pad_id
     for i, (p, c) in enumerate(zip(prompts, completions, strict=True)):
         input_ids[i, : len(p) + len(c)] = torch.tensor(p + c, dtype=torch.long)
         attention[i, : len(p) + len(c)] = 1
-        completion[i, len(p): len(p) + len(c)] = 1
+        completion[i, len(p) : len(p) + len(c)] = 1
     return SequenceBatch(input_ids, attention, completion)
 
 
@@ -45,13 +50,19 @@ def pair_batch(pairs: list[EncodedPair], pad_id: int) -> SequenceBatch:
 
 
 def unpaired_batch(examples: list[EncodedUnpaired], pad_id: int) -> SequenceBatch:
-    return pad_sequences([e.prompt_ids for e in examples], [e.completion_ids for e in examples], pad_id)
+    return pad_sequences(
+        [e.prompt_ids for e in examples], [e.completion_ids for e in examples], pad_id
+    )
 
 
-def kl_batch(examples: list[EncodedUnpaired], partners: list[EncodedUnpaired], pad_id: int) -> SequenceBatch:
+def kl_batch(
+    examples: list[EncodedUnpaired], partners: list[EncodedUnpaired], pad_id: int
+) -> SequenceBatch:
     """KTO's mismatched pairs: each prompt with another example's completion (Ethayarajh
     et al. 2024, section 4.1), the sample from which the reference point z0 is estimated."""
-    return pad_sequences([e.prompt_ids for e in examples], [p.completion_ids for p in partners], pad_id)
+    return pad_sequences(
+        [e.prompt_ids for e in examples], [p.completion_ids for p in partners], pad_id
+    )
 
 
 def epoch_order(n: int, seed: int, epoch: int) -> list[int]:

@@ -43,7 +43,9 @@ def gather_mean(accelerator, value: torch.Tensor) -> torch.Tensor:
 def any_process(accelerator, flag: bool) -> bool:
     if accelerator.num_processes == 1:
         return flag
-    total = accelerator.reduce(torch.tensor([float(flag)], device=accelerator.device), reduction="sum")
+    total = accelerator.reduce(
+        torch.tensor([float(flag)], device=accelerator.device), reduction="sum"
+    )
     return bool(total.item() > 0)
 
 

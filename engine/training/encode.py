@@ -42,8 +42,10 @@ class TooLong:
 
 def eos_id(tokenizer: Any) -> int:
     if tokenizer.eos_token_id is None:
-        raise EngineError("The tokenizer has no end-of-sequence token, so completions cannot end.",
-                          "Use a model whose tokenizer defines eos_token.")
+        raise EngineError(
+            "The tokenizer has no end-of-sequence token, so completions cannot end.",
+            "Use a model whose tokenizer defines eos_token.",
+        )
     return int(tokenizer.eos_token_id)
 
 
@@ -55,8 +57,9 @@ def completion_ids(tokenizer: Any, text: str) -> list[int]:
     return ids
 
 
-def encode_pairs(tokenizer: Any, examples: list[PairExample], max_length: int
-                 ) -> tuple[list[EncodedPair], list[TooLong]]:
+def encode_pairs(
+    tokenizer: Any, examples: list[PairExample], max_length: int
+) -> tuple[list[EncodedPair], list[TooLong]]:
     prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
     kept, too_long = [], []
     for example, prompt_ids in zip(examples, prompts, strict=True):
@@ -70,8 +73,9 @@ def encode_pairs(tokenizer: Any, examples: list[PairExample], max_length: int
     return kept, too_long
 
 
-def encode_unpaired(tokenizer: Any, examples: list[UnpairedExample], max_length: int
-                    ) -> tuple[list[EncodedUnpaired], list[TooLong]]:
+def encode_unpaired(
+    tokenizer: Any, examples: list[UnpairedExample], max_length: int
+) -> tuple[list[EncodedUnpaired], list[TooLong]]:
     prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
     kept, too_long = [], []
     for example, prompt_ids in zip(examples, prompts, strict=True):

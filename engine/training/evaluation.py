@@ -17,8 +17,10 @@ def evaluate(run, step: int) -> dict[str, float]:
     takes every world_size-th batch."""
     s, split = run.settings, run.eval_split
     size, world, rank = s.batch_size, run.accelerator.num_processes, run.accelerator.process_index
-    batches = [list(range(i, min(i + size, len(split.examples))))
-               for i in range(0, len(split.examples), size)]
+    batches = [
+        list(range(i, min(i + size, len(split.examples))))
+        for i in range(0, len(split.examples), size)
+    ]
     if s.eval_batches:
         batches = batches[: s.eval_batches]
     model = run.accelerator.unwrap_model(run.ddp_model)
@@ -29,8 +31,17 @@ def evaluate(run, step: int) -> dict[str, float]:
         with torch.no_grad(), run.autocast():
             for b, indices in enumerate(batches):
                 if b % world == rank:
-                    stats.append(split_objective(model, split, indices, s, pad_id=run.pad_id,
-                                                 device=run.device, gather_mean=lambda x: x).stats)
+                    stats.append(
+                        split_objective(
+                            model,
+                            split,
+                            indices,
+                            s,
+                            pad_id=run.pad_id,
+                            device=run.device,
+                            gather_mean=lambda x: x,
+                        ).stats
+                    )
     finally:
         model.train(was_training)
     return {f"eval_{name}": value for name, value in reduce_stats(run.accelerator, stats).items()}
@@ -44,6 +55,12 @@ def generate_samples(run, step: int) -> list[dict]:
     policy = dataclasses.replace(run.loaded, model=run.accelerator.unwrap_model(run.ddp_model))
     settings = SamplingSettings(max_new_tokens=run.settings.sample_max_new_tokens, do_sample=False)
     outputs = generate(policy, prompts, settings, n=1, batch_size=len(prompts))
-    return [{"prompt": prompt, "completion": out[0].text, "num_tokens": out[0].num_tokens,
-             "finish_reason": out[0].finish_reason} for prompt, out in zip(prompts, outputs, strict=True)]
-
+    return [
+        {
+            "prompt": prompt,
+            "completion": out[0].text,
+            "num_tokens": out[0].num_tokens,
+            "finish_reason": out[0].finish_reason,
+        }
+        for prompt, out in zip(prompts, outputs, strict=True)
+    ]

@@ -57,6 +57,8 @@ def examples_hash(examples: list[PairExample] | list[UnpairedExample]) -> str:
     """sha256 over the examples in order: the dataset's identity for caches and runs."""
     digest = hashlib.sha256()
     for example in examples:
-        digest.update(json.dumps(asdict(example), sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        digest.update(
+            json.dumps(asdict(example), sort_keys=True, ensure_ascii=False).encode("utf-8")
+        )
         digest.update(b"\n")
     return digest.hexdigest()

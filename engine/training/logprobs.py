@@ -38,7 +38,9 @@ def sequence_logps(model, batch: SequenceBatch) -> SequenceLogps:
 
     Token t is predicted by the logits at t-1, hence the shift by one.
     """
-    logits = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits  # (N, T, V)
+    logits = model(
+        input_ids=batch.input_ids, attention_mask=batch.attention_mask
+    ).logits  # (N, T, V)
     per_token = token_logps(logits[:, :-1], batch.input_ids[:, 1:])  # (N, T-1)
     mask = batch.completion_mask[:, 1:].to(per_token.dtype)  # (N, T-1)
     return SequenceLogps(sums=(per_token * mask).sum(-1), counts=mask.sum(-1))
@@ -46,4 +48,6 @@ def sequence_logps(model, batch: SequenceBatch) -> SequenceLogps:
 
 def sequence_rewards(model, batch: SequenceBatch) -> torch.Tensor:
     """A sequence-classification model's scalar score per row, (N,) float32."""
-    return model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits[:, 0].float()
+    return (
+        model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits[:, 0].float()
+    )

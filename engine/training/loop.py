@@ -31,9 +31,17 @@ from engine.training.state import (
 )
 
 
-def train(loaded: LoadedModel, data: TrainData, settings: TrainSettings, hooks: TrainHooks, *,
-          init_adapter: Path | None = None, resume_from: Path | None = None,
-          rewards=None, preference=None) -> TrainResult:
+def train(
+    loaded: LoadedModel,
+    data: TrainData,
+    settings: TrainSettings,
+    hooks: TrainHooks,
+    *,
+    init_adapter: Path | None = None,
+    resume_from: Path | None = None,
+    rewards=None,
+    preference=None,
+) -> TrainResult:
     """Train a LoRA adapter on ``loaded``'s base model; the base is left without adapter.
 
     ``init_adapter`` continues from an adapter (it is also the reference); ``resume_from``
@@ -45,9 +53,16 @@ def train(loaded: LoadedModel, data: TrainData, settings: TrainSettings, hooks: 
     if settings.online:
         from engine.training.online.loop import train_online
 
-        return train_online(loaded, data, settings, hooks, rewards=rewards or [],
-                            preference=preference, init_adapter=init_adapter,
-                            resume_from=resume_from)
+        return train_online(
+            loaded,
+            data,
+            settings,
+            hooks,
+            rewards=rewards or [],
+            preference=preference,
+            init_adapter=init_adapter,
+            resume_from=resume_from,
+        )
     started = time.monotonic()
     accelerator = dist.make_accelerator(pick_device(loaded.device))
     train_split = encode_split(loaded.tokenizer, settings, data.train_pairs, data.train_unpaired)
@@ -57,8 +72,9 @@ def train(loaded: LoadedModel, data: TrainData, settings: TrainSettings, hooks: 
     if accelerator.is_main_process:
         hooks.on_prepared(prepared)
     if settings.algorithm == "reward":
-        model = reward_policy(loaded.source_dir, settings, loaded.dtype, loaded.device,
-                              loaded.tokenizer.pad_token_id)
+        model = reward_policy(
+            loaded.source_dir, settings, loaded.dtype, loaded.device, loaded.tokenizer.pad_token_id
+        )
         context = contextlib.nullcontext(model)
     else:
         context = trainable_policy(loaded.model, settings, init_adapter)
@@ -99,12 +115,16 @@ class _Run:
         from transformers import get_scheduler
 
         s = self.settings
-        optimizer = torch.optim.AdamW(self.trainable_parameters(), lr=s.learning_rate,
-                                      weight_decay=s.weight_decay)
+        optimizer = torch.optim.AdamW(
+            self.trainable_parameters(), lr=s.learning_rate, weight_decay=s.weight_decay
+        )
         updates = s.max_steps * self.updates_per_step()
-        self.scheduler = get_scheduler(s.lr_scheduler, optimizer,
-                                       num_warmup_steps=round(s.warmup_ratio * updates),
-                                       num_training_steps=updates)
+        self.scheduler = get_scheduler(
+            s.lr_scheduler,
+            optimizer,
+            num_warmup_steps=round(s.warmup_ratio * updates),
+            num_training_steps=updates,
+        )
         if resume_from is not None:
             state = load_training_state(resume_from)
             load_adapter_weights(self.model, resume_from)
@@ -119,20 +139,33 @@ class _Run:
             # settings give the same run (a resumed run restores the saved state instead).
             torch.manual_seed(s.seed)
         self.ddp_model, self.optimizer = self.accelerator.prepare(self.model, optimizer)
-        self.schedule = StepSchedule(self.schedule_size(), s.batch_size,
-                                     s.gradient_accumulation_steps, self.accelerator.num_processes,
-                                     s.seed)
+        self.schedule = StepSchedule(
+            self.schedule_size(),
+            s.batch_size,
+            s.gradient_accumulation_steps,
+            self.accelerator.num_processes,
+            s.seed,
+        )
 
     def loop(self, prepared: dict, reference: dict, started: float) -> TrainResult:
         s, step, status, train_metrics = self.settings, self.start_step, "done", {}
-        self._log(f"training {s.algorithm} from step {step} to {s.max_steps} on "
-                  f"{self.schedule_size()} {'prompts' if s.online else 'examples'}, "
-                  f"{self.accelerator.num_processes} process(es)")
+        self._log(
+            f"training {s.algorithm} from step {step} to {s.max_steps} on "
+            f"{self.schedule_size()} {'prompts' if s.online else 'examples'}, "
+            f"{self.accelerator.num_processes} process(es)"
+        )
         while step < s.max_steps:
             commands = dist.broadcast(self.accelerator, self.hooks.poll() if self.main else None)
             if "cancel" in commands:
-                return self.result("cancelled", step, self.last_checkpoint, prepared, reference, started,
-                                   train_metrics)
+                return self.result(
+                    "cancelled",
+                    step,
+                    self.last_checkpoint,
+                    prepared,
+                    reference,
+                    started,
+                    train_metrics,
+                )
             if "stop" in commands:
                 status = "stopped"
                 break
@@ -143,7 +176,9 @@ class _Run:
             self._evaluate(step)
         if self.saved_step != step and step > 0:  # stopped before any step: nothing to save
             self.save(step)
-        return self.result(status, step, self.last_checkpoint, prepared, reference, started, train_metrics)
+        return self.result(
+            status, step, self.last_checkpoint, prepared, reference, started, train_metrics
+        )
 
     def train_step(self, step: int) -> dict[str, float]:
         s, tick = self.settings, time.monotonic()
@@ -157,8 +192,14 @@ class _Run:
             with sync:
                 with self.autocast():
                     objective = split_objective(
-                        self.ddp_model, self.train_split, indices, s, pad_id=self.pad_id,
-                        device=self.device, gather_mean=self._gather_mean)
+                        self.ddp_model,
+                        self.train_split,
+                        indices,
+                        s,
+                        pad_id=self.pad_id,
+                        device=self.device,
+                        gather_mean=self._gather_mean,
+                    )
                 loss = objective.loss / s.gradient_accumulation_steps
                 self.scaler.scale(loss).backward() if self.scaler else loss.backward()
             stats.append(objective.stats)
@@ -171,7 +212,8 @@ class _Run:
                 "became NaN or infinite, so the run stopped before applying it; no checkpoint was "
                 "written from this step.",
                 "Lower the learning rate, use fp32 or bf16 instead of fp16, or check the labels "
-                "for empty or extreme completions; resume from the last checkpoint.")
+                "for empty or extreme completions; resume from the last checkpoint.",
+            )
         self._optimizer_step()
         metrics = reduce_stats(self.accelerator, stats)
         metrics.update(self._step_metrics(step + 1, grad_norm, time.monotonic() - tick))
@@ -208,20 +250,28 @@ class _Run:
     def _step_metrics(self, step: int, grad_norm: float, seconds: float) -> dict[str, float]:
         s = self.settings
         examples = s.batch_size * s.gradient_accumulation_steps * self.accelerator.num_processes
-        return {"grad_norm": grad_norm, "learning_rate": self.scheduler.get_last_lr()[0],
-                "epoch": self.schedule.epoch(step), "train/step_seconds": seconds,
-                "train/examples_per_second": examples / max(seconds, 1e-9),
-                "memory/peak_gb": memory_gb(self.device)}
+        return {
+            "grad_norm": grad_norm,
+            "learning_rate": self.scheduler.get_last_lr()[0],
+            "epoch": self.schedule.epoch(step),
+            "train/step_seconds": seconds,
+            "train/examples_per_second": examples / max(seconds, 1e-9),
+            "memory/peak_gb": memory_gb(self.device),
+        }
 
     def _after_step(self, step: int, metrics: dict[str, float], checkpoint_now: bool) -> None:
         s = self.settings
         if self.main:
             if step % s.logging_every == 0 or step == s.max_steps:
                 self.hooks.on_metrics(step, metrics)
-            self.hooks.on_progress(step, s.max_steps, f"step {step}/{s.max_steps}  loss {metrics['loss']:.4f}")
+            self.hooks.on_progress(
+                step, s.max_steps, f"step {step}/{s.max_steps}  loss {metrics['loss']:.4f}"
+            )
         if s.eval_every and step % s.eval_every == 0 and step < s.max_steps:
             self._evaluate(step)
-        if checkpoint_now or (s.checkpoint_every and step % s.checkpoint_every == 0 and step < s.max_steps):
+        if checkpoint_now or (
+            s.checkpoint_every and step % s.checkpoint_every == 0 and step < s.max_steps
+        ):
             self.save(step)
 
     def _evaluate(self, step: int) -> None:
@@ -236,12 +286,21 @@ class _Run:
     def save(self, step: int) -> None:
         dest = Path(self.hooks.checkpoint_dir(step))
         if self.main:
-            state = {"algorithm": self.settings.algorithm, "settings": self.settings.to_dict(),
-                     "eval": {k: v for k, v in self.last_eval.items() if math.isfinite(v)},
-                     **self.extra_trainer_state()}
-            manifest = save_training_checkpoint(dest, self.accelerator.unwrap_model(self.ddp_model),
-                                                self.optimizer, self.scheduler, step, state,
-                                                extra=self.write_extra_state)
+            state = {
+                "algorithm": self.settings.algorithm,
+                "settings": self.settings.to_dict(),
+                "eval": {k: v for k, v in self.last_eval.items() if math.isfinite(v)},
+                **self.extra_trainer_state(),
+            }
+            manifest = save_training_checkpoint(
+                dest,
+                self.accelerator.unwrap_model(self.ddp_model),
+                self.optimizer,
+                self.scheduler,
+                step,
+                state,
+                extra=self.write_extra_state,
+            )
             self.hooks.on_checkpoint(step, dest, manifest)
             self._log(f"checkpoint at step {step}: {dest}")
         self.accelerator.wait_for_everyone()
@@ -251,11 +310,18 @@ class _Run:
         in_sync = None
         if self.accelerator.num_processes > 1 and hasattr(self, "ddp_model"):
             in_sync = dist.replicas_in_sync(self.accelerator, self.ddp_model)
-        return TrainResult(status=status, step=step, checkpoint=checkpoint,
-                           train_metrics=train_metrics or {}, eval_metrics=self.last_eval,
-                           prepared=prepared, reference=reference, replicas_in_sync=in_sync,
-                           world_size=self.accelerator.num_processes,
-                           seconds=time.monotonic() - started)
+        return TrainResult(
+            status=status,
+            step=step,
+            checkpoint=checkpoint,
+            train_metrics=train_metrics or {},
+            eval_metrics=self.last_eval,
+            prepared=prepared,
+            reference=reference,
+            replicas_in_sync=in_sync,
+            world_size=self.accelerator.num_processes,
+            seconds=time.monotonic() - started,
+        )
 
     def _log(self, text: str) -> None:
         if self.main:
@@ -268,11 +334,13 @@ def _precision(settings: TrainSettings, device: str):
 
     precision = settings.precision
     if precision == "auto":
-        precision = "bf16" if device.startswith("cuda") and pick_dtype(device) == "bfloat16" else "fp32"
+        precision = (
+            "bf16" if device.startswith("cuda") and pick_dtype(device) == "bfloat16" else "fp32"
+        )
     if precision == "fp32":
         return contextlib.nullcontext, None
     if precision == "fp16" and not device.startswith("cuda"):
-        raise EngineError("fp16 training needs a CUDA GPU.", "Use precision = \"bf16\" or \"fp32\".")
+        raise EngineError("fp16 training needs a CUDA GPU.", 'Use precision = "bf16" or "fp32".')
     dtype = torch.bfloat16 if precision == "bf16" else torch.float16
     device_type = device.split(":")[0]
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None

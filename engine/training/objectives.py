@@ -58,11 +58,21 @@ def dpo_objective(model, batch: SequenceBatch, ref: PairReference, s: TrainSetti
     loss_type = s.resolved_loss_type()
     if loss_type == "ipo":  # IPO is length-normalised (TRL): every log-prob divided by its length
         pc, pr = chosen.means, rejected.means
-        rc, rr = ref.chosen / chosen.counts.clamp_min(1), ref.rejected / rejected.counts.clamp_min(1)
+        rc, rr = (
+            ref.chosen / chosen.counts.clamp_min(1),
+            ref.rejected / rejected.counts.clamp_min(1),
+        )
     else:
         pc, pr, rc, rr = chosen.sums, rejected.sums, ref.chosen, ref.rejected
-    losses, cr, rr_ = dpo_loss(pc, pr, rc, rr, beta=s.resolved_beta(), loss_type=loss_type,
-                               label_smoothing=s.label_smoothing)
+    losses, cr, rr_ = dpo_loss(
+        pc,
+        pr,
+        rc,
+        rr,
+        beta=s.resolved_beta(),
+        loss_type=loss_type,
+        label_smoothing=s.label_smoothing,
+    )
     stats = {"loss": losses.detach(), **_paired_stats(cr, rr_, chosen.sums, rejected.sums)}
     loss = losses.mean()
     if s.rpo_alpha:
@@ -76,11 +86,17 @@ def dpo_objective(model, batch: SequenceBatch, ref: PairReference, s: TrainSetti
 
 def simpo_objective(model, batch: SequenceBatch, s: TrainSettings) -> Objective:
     chosen, rejected = split_pair(sequence_logps(model, batch))
-    losses, cr, rr = simpo_loss(chosen.means, rejected.means, beta=s.resolved_beta(),
-                                gamma_beta_ratio=s.simpo_gamma_beta_ratio,
-                                label_smoothing=s.label_smoothing)
-    return Objective(losses.mean(), {"loss": losses.detach(),
-                                     **_paired_stats(cr, rr, chosen.means, rejected.means)})
+    losses, cr, rr = simpo_loss(
+        chosen.means,
+        rejected.means,
+        beta=s.resolved_beta(),
+        gamma_beta_ratio=s.simpo_gamma_beta_ratio,
+        label_smoothing=s.label_smoothing,
+    )
+    return Objective(
+        losses.mean(),
+        {"loss": losses.detach(), **_paired_stats(cr, rr, chosen.means, rejected.means)},
+    )
 
 
 def orpo_objective(model, batch: SequenceBatch, s: TrainSettings) -> Objective:
@@ -96,15 +112,29 @@ def orpo_objective(model, batch: SequenceBatch, s: TrainSettings) -> Objective:
     return Objective(out.losses.mean(), stats)
 
 
-def kto_objective(model, batch: SequenceBatch, kl_batch: SequenceBatch, desirable: torch.Tensor,
-                  ref: UnpairedReference, s: TrainSettings, gather_mean) -> Objective:
+def kto_objective(
+    model,
+    batch: SequenceBatch,
+    kl_batch: SequenceBatch,
+    desirable: torch.Tensor,
+    ref: UnpairedReference,
+    s: TrainSettings,
+    gather_mean,
+) -> Objective:
     """``gather_mean(x)`` averages a scalar over all processes: z0 is a global estimate."""
     policy = sequence_logps(model, batch)
     with torch.no_grad():
         kl_policy = sequence_logps(model, kl_batch)
     z0 = gather_mean((kl_policy.sums - ref.kl_logps).mean().detach()).clamp(min=0)
-    out = kto_loss(policy.sums, ref.logps, desirable, z0, beta=s.resolved_beta(),
-                   desirable_weight=s.desirable_weight, undesirable_weight=s.undesirable_weight)
+    out = kto_loss(
+        policy.sums,
+        ref.logps,
+        desirable,
+        z0,
+        beta=s.resolved_beta(),
+        desirable_weight=s.desirable_weight,
+        undesirable_weight=s.undesirable_weight,
+    )
     nan = torch.full_like(out.rewards, float("nan"))
     stats = {
         "loss": out.losses.detach(),
@@ -117,11 +147,16 @@ def kto_objective(model, batch: SequenceBatch, kl_batch: SequenceBatch, desirabl
     return Objective(out.losses.mean(), stats)
 
 
-def reward_objective(model, batch: SequenceBatch, margin: torch.Tensor | None,
-                     s: TrainSettings) -> Objective:
+def reward_objective(
+    model, batch: SequenceBatch, margin: torch.Tensor | None, s: TrainSettings
+) -> Objective:
     chosen, rejected = sequence_rewards(model, batch).chunk(2)  # (B,), (B,)
-    out = bradley_terry_loss(chosen, rejected, margin=margin if s.use_margin else None,
-                             center_rewards_coefficient=s.center_rewards_coefficient)
+    out = bradley_terry_loss(
+        chosen,
+        rejected,
+        margin=margin if s.use_margin else None,
+        center_rewards_coefficient=s.center_rewards_coefficient,
+    )
     stats = {
         "loss": out.losses.detach(),
         "rewards/chosen": chosen.detach(),

@@ -30,11 +30,14 @@ def load_reward_base(source_dir: Path, dtype: str, device: str, pad_token_id: in
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = AutoModelForSequenceClassification.from_pretrained(
-                source_dir, num_labels=1, dtype=getattr(torch, dtype), use_safetensors=True)
+                source_dir, num_labels=1, dtype=getattr(torch, dtype), use_safetensors=True
+            )
     except Exception as exc:
-        raise ModelLoadError(f"{source_dir} cannot be loaded with a reward head: {exc}",
-                             "Reward models need a model with a sequence-classification class "
-                             "in transformers (most decoder LMs have one).") from exc
+        raise ModelLoadError(
+            f"{source_dir} cannot be loaded with a reward head: {exc}",
+            "Reward models need a model with a sequence-classification class "
+            "in transformers (most decoder LMs have one).",
+        ) from exc
     model.config.pad_token_id = pad_token_id
     return model.to(device)
 
@@ -68,8 +71,9 @@ def trainable_policy(base_model, settings: TrainSettings, init_adapter: Path | N
         base_model.eval()
 
 
-def reward_policy(source_dir: Path, settings: TrainSettings, dtype: str, device: str,
-                  pad_token_id: int) -> Any:
+def reward_policy(
+    source_dir: Path, settings: TrainSettings, dtype: str, device: str, pad_token_id: int
+) -> Any:
     base = load_reward_base(source_dir, dtype, device, pad_token_id, settings.seed)
     model = _seeded_attach(base, settings, task_type="SEQ_CLS")
     model.train()

@@ -38,8 +38,9 @@ class Split:
         return (i + 1) % len(self.examples)
 
 
-def encode_split(tokenizer, settings: TrainSettings, pairs: list[PairExample],
-                 unpaired: list[UnpairedExample]) -> Split:
+def encode_split(
+    tokenizer, settings: TrainSettings, pairs: list[PairExample], unpaired: list[UnpairedExample]
+) -> Split:
     if settings.algorithm == "kto":
         kept, too_long = encode_unpaired(tokenizer, unpaired, settings.max_length)
     else:
@@ -52,11 +53,15 @@ def check_trainable(train: Split, settings: TrainSettings) -> None:
         return
     what = "desirable/undesirable examples" if settings.algorithm == "kto" else "preference pairs"
     if train.too_long:
-        raise EngineError(f"All {len(train.too_long)} {what} are longer than max_length "
-                          f"({settings.max_length} tokens), so there is nothing to train on.",
-                          "Raise max_length, or label shorter completions.")
-    raise EngineError(f"There are no {what} to train on.",
-                      "Label some completions first (Label view, an AI judge, or rules).")
+        raise EngineError(
+            f"All {len(train.too_long)} {what} are longer than max_length "
+            f"({settings.max_length} tokens), so there is nothing to train on.",
+            "Raise max_length, or label shorter completions.",
+        )
+    raise EngineError(
+        f"There are no {what} to train on.",
+        "Label some completions first (Label view, an AI judge, or rules).",
+    )
 
 
 def reference_sequences(split: Split, kto: bool) -> list[tuple[list[int], list[int]]]:
@@ -75,9 +80,16 @@ def attach_reference(split: Split, values: list[float]) -> None:
     split.reference = [(values[2 * i], values[2 * i + 1]) for i in range(len(split.examples))]
 
 
-def split_objective(model, split: Split, indices: list[int], settings: TrainSettings, *,
-                    pad_id: int, device, gather_mean: Callable[[torch.Tensor], torch.Tensor]
-                    ) -> Objective:
+def split_objective(
+    model,
+    split: Split,
+    indices: list[int],
+    settings: TrainSettings,
+    *,
+    pad_id: int,
+    device,
+    gather_mean: Callable[[torch.Tensor], torch.Tensor],
+) -> Objective:
     """The objective of ``split.examples[indices]`` under ``settings.algorithm``."""
     rows = [split.examples[i] for i in indices]
     algorithm = settings.algorithm
@@ -85,9 +97,15 @@ def split_objective(model, split: Split, indices: list[int], settings: TrainSett
         partners = [split.examples[split.partner(i)] for i in indices]
         ref = _reference(split, indices, device)
         desirable = torch.tensor([r.desirable for r in rows], device=device)
-        return kto_objective(model, unpaired_batch(rows, pad_id).to(device),
-                             kl_batch(rows, partners, pad_id).to(device), desirable,
-                             UnpairedReference(ref[:, 0], ref[:, 1]), settings, gather_mean)
+        return kto_objective(
+            model,
+            unpaired_batch(rows, pad_id).to(device),
+            kl_batch(rows, partners, pad_id).to(device),
+            desirable,
+            UnpairedReference(ref[:, 0], ref[:, 1]),
+            settings,
+            gather_mean,
+        )
     batch = pair_batch(rows, pad_id).to(device)
     if algorithm in ("dpo", "ipo"):
         ref = _reference(split, indices, device)
@@ -111,5 +129,7 @@ def counts(train: Split, evaluation: Split) -> dict[str, Any]:
         "eval_examples": len(evaluation.examples),
         "too_long": len(train.too_long) + len(evaluation.too_long),
         "too_long_keys": [t.key for t in train.too_long + evaluation.too_long][:100],
-        "longest_too_long": max((t.tokens for t in train.too_long + evaluation.too_long), default=0),
+        "longest_too_long": max(
+            (t.tokens for t in train.too_long + evaluation.too_long), default=0
+        ),
     }

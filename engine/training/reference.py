@@ -39,7 +39,11 @@ def _file_identity(path: Path) -> str:
 
 
 def reference_namespace(source_dir: Path, adapter_dir: Path | None, dtype: str, device: str) -> str:
-    parts = [(Path(source_dir) / "config.json").read_text(encoding="utf-8"), dtype, device.split(":")[0]]
+    parts = [
+        (Path(source_dir) / "config.json").read_text(encoding="utf-8"),
+        dtype,
+        device.split(":")[0],
+    ]
     parts += sorted(_file_identity(p) for p in Path(source_dir).glob("*.safetensors"))
     if adapter_dir is not None:
         parts += sorted(_file_identity(p) for p in Path(adapter_dir).glob("adapter_*"))
@@ -87,11 +91,20 @@ def reference_mode(model) -> Iterator[None]:
             yield
 
 
-def compute_reference(model, sequences: list[Sequence], cache: ReferenceCache, *, pad_id: int,
-                      batch_size: int, device, rank: int = 0, world_size: int = 1,
-                      gather: Callable[[list], list] | None = None,
-                      progress: Callable[[int, int], None] | None = None,
-                      should_stop: Callable[[], bool] | None = None) -> list[float] | None:
+def compute_reference(
+    model,
+    sequences: list[Sequence],
+    cache: ReferenceCache,
+    *,
+    pad_id: int,
+    batch_size: int,
+    device,
+    rank: int = 0,
+    world_size: int = 1,
+    gather: Callable[[list], list] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[float] | None:
     """Summed reference log-prob of every sequence, in order; None when stopped.
 
     Missing values are computed in batches, each process taking every world_size-th
@@ -99,7 +112,7 @@ def compute_reference(model, sequences: list[Sequence], cache: ReferenceCache, *
     """
     keys = [sequence_key(p, c) for p, c in sequences]
     missing = sorted({k: i for i, k in enumerate(keys) if k not in cache.values}.values())
-    batches = [missing[i:i + batch_size] for i in range(0, len(missing), batch_size)]
+    batches = [missing[i : i + batch_size] for i in range(0, len(missing), batch_size)]
     found: dict[str, float] = {}
     was_training = model.training
     model.eval()
@@ -109,8 +122,9 @@ def compute_reference(model, sequences: list[Sequence], cache: ReferenceCache, *
                 if should_stop is not None and should_stop():
                     return None
                 if b % world_size == rank:
-                    batch = pad_sequences([sequences[i][0] for i in rows],
-                                          [sequences[i][1] for i in rows], pad_id).to(device)
+                    batch = pad_sequences(
+                        [sequences[i][0] for i in rows], [sequences[i][1] for i in rows], pad_id
+                    ).to(device)
                     sums = sequence_logps(model, batch).sums.tolist()
                     found.update({keys[i]: s for i, s in zip(rows, sums, strict=True)})
                 if progress is not None:
@@ -137,7 +151,9 @@ def prepare_reference(run, init_adapter: Path | None) -> dict | None:
     kto = run.settings.algorithm == "kto"
     train_seqs = reference_sequences(run.train_split, kto)
     eval_seqs = reference_sequences(run.eval_split, kto)
-    namespace = reference_namespace(run.loaded.source_dir, init_adapter, run.loaded.dtype, str(run.device))
+    namespace = reference_namespace(
+        run.loaded.source_dir, init_adapter, run.loaded.dtype, str(run.device)
+    )
     cache = ReferenceCache(run.hooks.reference_cache_dir, namespace)
     hits = sum(sequence_key(p, c) in cache.values for p, c in train_seqs + eval_seqs)
     world = run.accelerator.num_processes
@@ -152,17 +168,29 @@ def prepare_reference(run, init_adapter: Path | None) -> dict | None:
     from engine.training import distributed as dist
 
     values = compute_reference(
-        run.model, train_seqs + eval_seqs, cache, pad_id=run.pad_id,
-        batch_size=2 * run.settings.batch_size, device=run.device,
-        rank=run.accelerator.process_index, world_size=world,
+        run.model,
+        train_seqs + eval_seqs,
+        cache,
+        pad_id=run.pad_id,
+        batch_size=2 * run.settings.batch_size,
+        device=run.device,
+        rank=run.accelerator.process_index,
+        world_size=world,
         gather=lambda items: dist.gather_lists(run.accelerator, items),
-        progress=progress, should_stop=should_stop if world == 1 else None)
+        progress=progress,
+        should_stop=should_stop if world == 1 else None,
+    )
     if values is None:
         return None
     attach_reference(run.train_split, values[: len(train_seqs)])
-    attach_reference(run.eval_split, values[len(train_seqs):])
+    attach_reference(run.eval_split, values[len(train_seqs) :])
     if run.main:
         cache.save()
-    return {"needed": True, "sequences": len(values), "cached": hits,
-            "computed": len(values) - hits, "seconds": round(time.monotonic() - started, 3),
-            "namespace": namespace}
+    return {
+        "needed": True,
+        "sequences": len(values),
+        "cached": hits,
+        "computed": len(values) - hits,
+        "seconds": round(time.monotonic() - started, 3),
+        "namespace": namespace,
+    }

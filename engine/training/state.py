@@ -32,8 +32,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def save_training_checkpoint(dest: Path, peft_model, optimizer, scheduler, step: int,
-                             trainer_state: dict[str, Any], extra=None) -> dict:
+def save_training_checkpoint(
+    dest: Path,
+    peft_model,
+    optimizer,
+    scheduler,
+    step: int,
+    trainer_state: dict[str, Any],
+    extra=None,
+) -> dict:
     """Write the checkpoint at ``dest``; returns its manifest. ``extra(folder)`` adds
     files of its own (inside the atomic write, so they are in the manifest too)."""
 
@@ -41,10 +48,18 @@ def save_training_checkpoint(dest: Path, peft_model, optimizer, scheduler, step:
         save_adapter(peft_model, tmp)
         if extra is not None:
             extra(tmp)
-        torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "rng": rng_state(), "step": step}, tmp / STATE_FILE)
-        (tmp / TRAINER_FILE).write_text(json.dumps({"step": step, **trainer_state}, indent=2,
-                                                   allow_nan=False))
+        torch.save(
+            {
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": rng_state(),
+                "step": step,
+            },
+            tmp / STATE_FILE,
+        )
+        (tmp / TRAINER_FILE).write_text(
+            json.dumps({"step": step, **trainer_state}, indent=2, allow_nan=False)
+        )
 
     return write_checkpoint(dest, write, {"step": step, "kind": "training"})
 
@@ -53,13 +68,17 @@ def load_training_state(checkpoint_dir: Path) -> dict[str, Any]:
     """The saved optimizer, scheduler, RNG state and step, loaded without unpickling code."""
     path = Path(checkpoint_dir) / STATE_FILE
     if not path.is_file():
-        raise CheckpointError(f"{checkpoint_dir} has no {STATE_FILE}, so the run cannot resume from it.",
-                              "Resume from a checkpoint written by a training run.")
+        raise CheckpointError(
+            f"{checkpoint_dir} has no {STATE_FILE}, so the run cannot resume from it.",
+            "Resume from a checkpoint written by a training run.",
+        )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"The training state in {checkpoint_dir} is unreadable: {exc}",
-                              "The checkpoint is damaged; resume from an earlier one.") from exc
+        raise CheckpointError(
+            f"The training state in {checkpoint_dir} is unreadable: {exc}",
+            "The checkpoint is damaged; resume from an earlier one.",
+        ) from exc
 
 
 def load_adapter_weights(peft_model, checkpoint_dir: Path) -> None:
@@ -71,14 +90,18 @@ def load_adapter_weights(peft_model, checkpoint_dir: Path) -> None:
     result = set_peft_model_state_dict(peft_model, weights)
     unexpected = getattr(result, "unexpected_keys", [])
     if unexpected:
-        raise CheckpointError(f"The adapter in {checkpoint_dir} does not fit this model "
-                              f"({len(unexpected)} unexpected weights, e.g. {unexpected[0]}).",
-                              "Resume with the same model and LoRA settings the run started with.")
+        raise CheckpointError(
+            f"The adapter in {checkpoint_dir} does not fit this model "
+            f"({len(unexpected)} unexpected weights, e.g. {unexpected[0]}).",
+            "Resume with the same model and LoRA settings the run started with.",
+        )
 
 
 def read_trainer_state(checkpoint_dir: Path) -> dict[str, Any]:
     try:
         return json.loads((Path(checkpoint_dir) / TRAINER_FILE).read_text())
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{checkpoint_dir} has no readable {TRAINER_FILE}: {exc}",
-                              "Resume from a checkpoint written by a training run.") from exc
+        raise CheckpointError(
+            f"{checkpoint_dir} has no readable {TRAINER_FILE}: {exc}",
+            "Resume from a checkpoint written by a training run.",
+        ) from exc

@@ -62,15 +62,28 @@ def build_pairs(n: int) -> list[dict]:
     problems = demo_splits()["train"]
     if not 1 <= n <= len(problems):
         raise SystemExit(f"--pairs must be between 1 and {len(problems)}, not {n}")
-    return [{"prompt": p.question, "chosen": format_answer(p.answer),
-             "rejected": format_answer(p.answer + 1)} for p in problems[:n]]
+    return [
+        {
+            "prompt": p.question,
+            "chosen": format_answer(p.answer),
+            "rejected": format_answer(p.answer + 1),
+        }
+        for p in problems[:n]
+    ]
 
 
 def pair_examples(pairs: list[dict]):
     from engine.training.examples import PairExample, content_key
 
-    return [PairExample(content_key(p["prompt"], p["chosen"], p["rejected"]), p["prompt"],
-                        p["chosen"], p["rejected"]) for p in pairs]
+    return [
+        PairExample(
+            content_key(p["prompt"], p["chosen"], p["rejected"]),
+            p["prompt"],
+            p["chosen"],
+            p["rejected"],
+        )
+        for p in pairs
+    ]
 
 
 def step_order(n: int, cfg: dict) -> list[int]:
@@ -78,8 +91,12 @@ def step_order(n: int, cfg: dict) -> list[int]:
     from engine.training.batching import StepSchedule
 
     schedule = StepSchedule(n, cfg["batch_size"], cfg["grad_accum"], 1, cfg["seed"])
-    return [i for step in range(cfg["steps"]) for micro in range(cfg["grad_accum"])
-            for i in schedule.indices(step, micro, 0)]
+    return [
+        i
+        for step in range(cfg["steps"])
+        for micro in range(cfg["grad_accum"])
+        for i in schedule.indices(step, micro, 0)
+    ]
 
 
 # --------------------------------------------------------------------------- child side
@@ -114,8 +131,13 @@ class Meter:
         else:
             peak = _maxrss_bytes()
             kind = "ru_maxrss"
-        return {"wall_s": wall, "mem_kind": kind, "mem_base_mib": self.base / 2**20,
-                "mem_peak_mib": peak / 2**20, "mem_growth_mib": (peak - self.base) / 2**20}
+        return {
+            "wall_s": wall,
+            "mem_kind": kind,
+            "mem_base_mib": self.base / 2**20,
+            "mem_peak_mib": peak / 2**20,
+            "mem_growth_mib": (peak - self.base) / 2**20,
+        }
 
 
 def _maxrss_bytes() -> int:
@@ -146,15 +168,32 @@ def run_ours(cfg: dict) -> dict:
     loaded = _load(cfg)
     examples = pair_examples(build_pairs(cfg["pairs"]))
     settings = TrainSettings(
-        algorithm="dpo", max_steps=cfg["steps"], learning_rate=cfg["lr"],
-        batch_size=cfg["batch_size"], gradient_accumulation_steps=cfg["grad_accum"],
-        lr_scheduler=cfg["scheduler"], warmup_ratio=cfg["warmup_ratio"], weight_decay=0.0,
-        max_grad_norm=cfg["max_grad_norm"], beta=cfg["beta"], loss_type="sigmoid",
-        max_length=cfg["max_length"], precision=cfg["precision"], seed=cfg["seed"],
-        eval_every=0, checkpoint_every=0, samples_per_eval=0, logging_every=1,
+        algorithm="dpo",
+        max_steps=cfg["steps"],
+        learning_rate=cfg["lr"],
+        batch_size=cfg["batch_size"],
+        gradient_accumulation_steps=cfg["grad_accum"],
+        lr_scheduler=cfg["scheduler"],
+        warmup_ratio=cfg["warmup_ratio"],
+        weight_decay=0.0,
+        max_grad_norm=cfg["max_grad_norm"],
+        beta=cfg["beta"],
+        loss_type="sigmoid",
+        max_length=cfg["max_length"],
+        precision=cfg["precision"],
+        seed=cfg["seed"],
+        eval_every=0,
+        checkpoint_every=0,
+        samples_per_eval=0,
+        logging_every=1,
         device=cfg["device"],
-        lora=LoraSettings(r=cfg["lora_r"], alpha=cfg["lora_alpha"], dropout=cfg["lora_dropout"],
-                          target_modules="all-linear"))
+        lora=LoraSettings(
+            r=cfg["lora_r"],
+            alpha=cfg["lora_alpha"],
+            dropout=cfg["lora_dropout"],
+            target_modules="all-linear",
+        ),
+    )
     marks: dict = {"steps": [], "losses": [], "save": []}
     meter = Meter(loaded.device)
 
@@ -174,8 +213,10 @@ def run_ours(cfg: dict) -> dict:
         checkpoint_dir=checkpoint_dir,
         on_metrics=lambda step, m: marks["losses"].append(m["loss"]) if "loss" in m else None,
         on_checkpoint=lambda step, path, manifest: marks["save"].append(meter.now()),
-        on_log=on_log, on_progress=on_progress,
-        reference_cache_dir=Path(cfg["cache_dir"]))
+        on_log=on_log,
+        on_progress=on_progress,
+        reference_cache_dir=Path(cfg["cache_dir"]),
+    )
     torch.manual_seed(cfg["seed"])  # seeds the LoRA dropout stream, as TRL's set_seed(seed) does
     result = train(loaded, TrainData(train_pairs=examples), settings, hooks)
     out = meter.finish()
@@ -183,10 +224,15 @@ def run_ours(cfg: dict) -> dict:
         raise RuntimeError(f"our run ended {result.status}")
     ref = result.reference
     out.update(
-        ref_s=ref["seconds"], ref_computed=ref["computed"], ref_cached=ref["cached"],
-        train_s=marks["steps"][-1] - marks["loop_start"], steps=len(marks["steps"]),
-        step_s=_durations(marks), losses=marks["losses"],
-        save_s=(marks["save"][1] - marks["save"][0]) if len(marks["save"]) == 2 else None)
+        ref_s=ref["seconds"],
+        ref_computed=ref["computed"],
+        ref_cached=ref["cached"],
+        train_s=marks["steps"][-1] - marks["loop_start"],
+        steps=len(marks["steps"]),
+        step_s=_durations(marks),
+        losses=marks["losses"],
+        save_s=(marks["save"][1] - marks["save"][0]) if len(marks["save"]) == 2 else None,
+    )
     return out
 
 
@@ -205,9 +251,14 @@ def run_trl(cfg: dict, precompute: bool) -> dict:
     order = step_order(len(pairs), cfg)
     chat = has_chat_template(loaded.tokenizer)
     if chat:  # conversational: TRL applies the chat template as our encode_prompts does
-        rows = [{"prompt": [{"role": "user", "content": p["prompt"]}],
-                 "chosen": [{"role": "assistant", "content": p["chosen"]}],
-                 "rejected": [{"role": "assistant", "content": p["rejected"]}]} for p in pairs]
+        rows = [
+            {
+                "prompt": [{"role": "user", "content": p["prompt"]}],
+                "chosen": [{"role": "assistant", "content": p["chosen"]}],
+                "rejected": [{"role": "assistant", "content": p["rejected"]}],
+            }
+            for p in pairs
+        ]
     else:  # standard text: TRL appends the eos token to the completions
         rows = [dict(p) for p in pairs]
     # Our token ids, for the check that both trainers see the same sequences (not timed).
@@ -247,39 +298,78 @@ def run_trl(cfg: dict, precompute: bool) -> dict:
         output_dir=str(Path(cfg["work"]) / "trl-output"),
         per_device_train_batch_size=cfg["batch_size"],
         gradient_accumulation_steps=cfg["grad_accum"],
-        max_steps=cfg["steps"], learning_rate=cfg["lr"], lr_scheduler_type=cfg["scheduler"],
-        warmup_steps=round(cfg["warmup_ratio"] * cfg["steps"]), weight_decay=0.0,
-        max_grad_norm=cfg["max_grad_norm"], optim=cfg["trl_optim"],
-        beta=cfg["beta"], loss_type=["sigmoid"], max_length=cfg["max_length"],
-        precompute_ref_log_probs=precompute, precompute_ref_batch_size=cfg["batch_size"],
+        max_steps=cfg["steps"],
+        learning_rate=cfg["lr"],
+        lr_scheduler_type=cfg["scheduler"],
+        warmup_steps=round(cfg["warmup_ratio"] * cfg["steps"]),
+        weight_decay=0.0,
+        max_grad_norm=cfg["max_grad_norm"],
+        optim=cfg["trl_optim"],
+        beta=cfg["beta"],
+        loss_type=["sigmoid"],
+        max_length=cfg["max_length"],
+        precompute_ref_log_probs=precompute,
+        precompute_ref_batch_size=cfg["batch_size"],
         disable_dropout=False,  # keep LoRA dropout, as our trainer does
-        gradient_checkpointing=False, bf16=cuda, fp16=False, use_cpu=not cuda,
-        seed=cfg["seed"], data_seed=cfg["seed"],
-        report_to="none", logging_steps=1, save_strategy="no", eval_strategy="no",
-        disable_tqdm=True, dataloader_num_workers=0, push_to_hub=False)
-    peft_config = LoraConfig(r=cfg["lora_r"], lora_alpha=cfg["lora_alpha"],
-                             lora_dropout=cfg["lora_dropout"], target_modules="all-linear",
-                             bias="none", task_type="CAUSAL_LM")
-    trainer = Trainer(model=loaded.model, args=args, train_dataset=Dataset.from_list(rows),
-                      processing_class=loaded.tokenizer, peft_config=peft_config,
-                      callbacks=[Clock()])
+        gradient_checkpointing=False,
+        bf16=cuda,
+        fp16=False,
+        use_cpu=not cuda,
+        seed=cfg["seed"],
+        data_seed=cfg["seed"],
+        report_to="none",
+        logging_steps=1,
+        save_strategy="no",
+        eval_strategy="no",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        push_to_hub=False,
+    )
+    peft_config = LoraConfig(
+        r=cfg["lora_r"],
+        lora_alpha=cfg["lora_alpha"],
+        lora_dropout=cfg["lora_dropout"],
+        target_modules="all-linear",
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    trainer = Trainer(
+        model=loaded.model,
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=loaded.tokenizer,
+        peft_config=peft_config,
+        callbacks=[Clock()],
+    )
     trainer.train()
     out = meter.finish()
     prepared = trainer.train_dataset
     # A pair ours leaves out as too long (TRL truncates it instead) counts as a mismatch.
     mismatched = abs(len(prepared) - len(ours_encoded)) + sum(
         (list(a), list(b), list(c)) != (e.prompt_ids, e.chosen_ids, e.rejected_ids)
-        for a, b, c, e in zip(prepared["prompt_ids"], prepared["chosen_ids"],
-                              prepared["rejected_ids"], ours_encoded, strict=False))
+        for a, b, c, e in zip(
+            prepared["prompt_ids"],
+            prepared["chosen_ids"],
+            prepared["rejected_ids"],
+            ours_encoded,
+            strict=False,
+        )
+    )
     output_dir = Path(args.output_dir)
     out.update(
         ref_s=marks["ref_s"] if precompute else None,
-        ref_computed=2 * len(pairs) if precompute else 0, ref_cached=0,
-        train_s=marks["steps"][-1] - marks["loop_start"], steps=len(marks["steps"]),
-        step_s=_durations(marks), losses=marks["losses"],
-        data_format="conversational" if chat else "standard", token_mismatches=mismatched,
+        ref_computed=2 * len(pairs) if precompute else 0,
+        ref_cached=0,
+        train_s=marks["steps"][-1] - marks["loop_start"],
+        steps=len(marks["steps"]),
+        step_s=_durations(marks),
+        losses=marks["losses"],
+        data_format="conversational" if chat else "standard",
+        token_mismatches=mismatched,
         output_files=sum(1 for f in output_dir.rglob("*") if f.is_file())
-        if output_dir.exists() else 0)
+        if output_dir.exists()
+        else 0,
+    )
     return out
 
 
@@ -299,10 +389,12 @@ def child_main(cfg: dict, row: str, result_path: Path) -> None:
 
 
 def _versions() -> str:
-    code = ("import torch, transformers, peft, trl, accelerate, datasets;"
-            "print(f'torch {torch.__version__}, transformers {transformers.__version__}, "
-            "peft {peft.__version__}, trl {trl.__version__}, accelerate {accelerate.__version__}, "
-            "datasets {datasets.__version__}')")
+    code = (
+        "import torch, transformers, peft, trl, accelerate, datasets;"
+        "print(f'torch {torch.__version__}, transformers {transformers.__version__}, "
+        "peft {peft.__version__}, trl {trl.__version__}, accelerate {accelerate.__version__}, "
+        "datasets {datasets.__version__}')"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     return done.stdout.strip() or "versions unknown"
 
@@ -310,11 +402,18 @@ def _versions() -> str:
 def _child_env(cfg: dict, work: Path) -> dict:
     env = dict(os.environ)
     threads = str(cfg["threads"])
-    env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, TOKENIZERS_PARALLELISM="false",
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1",
-               HF_DATASETS_CACHE=str(work / "hf-datasets"), TQDM_DISABLE="1",
-               HF_HUB_DISABLE_TELEMETRY="1", PYTHONPATH=os.pathsep.join(
-                   [str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p]))
+    env.update(
+        OMP_NUM_THREADS=threads,
+        MKL_NUM_THREADS=threads,
+        TOKENIZERS_PARALLELISM="false",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        HF_DATASETS_CACHE=str(work / "hf-datasets"),
+        TQDM_DISABLE="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p]),
+    )
     return env
 
 
@@ -347,8 +446,11 @@ def _cpu_snapshot() -> tuple[float, float, float] | None:
         return None
     idle = values[3] + (values[4] if len(values) > 4 else 0)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (time.perf_counter(), (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"),
-            children.ru_utime + children.ru_stime)
+    return (
+        time.perf_counter(),
+        (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"),
+        children.ru_utime + children.ru_stime,
+    )
 
 
 def _others_cores(before, after) -> float | None:
@@ -366,11 +468,16 @@ def _load_text() -> str:
 
 def _table(cfg: dict, results: dict) -> str:
     pairs_per_step = cfg["batch_size"] * cfg["grad_accum"]
-    mem_head = "peak GPU mem over model (MiB)" if cfg["device"].startswith("cuda") \
+    mem_head = (
+        "peak GPU mem over model (MiB)"
+        if cfg["device"].startswith("cuda")
         else "peak RSS growth (MiB)"
-    lines = [f"| # | run | reference log-probs | train steps (s) | pairs/s | median step (ms) "
-             f"| wall (s) | {mem_head} | final loss | mean loss | other load (cores) |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    )
+    lines = [
+        f"| # | run | reference log-probs | train steps (s) | pairs/s | median step (ms) "
+        f"| wall (s) | {mem_head} | final loss | mean loss | other load (cores) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for n, (row, title) in enumerate(ROWS, 1):
         r = results.get(row)
         if r is None:  # not among --rows
@@ -388,9 +495,11 @@ def _table(cfg: dict, results: dict) -> str:
         losses = r["losses"]
         median = statistics.median(r["step_s"]) * 1000
         others = "?" if r.get("others_cores") is None else f"{r['others_cores']:.2f}"
-        lines.append(f"| {n} | {title} | {ref} | {r['train_s']:.2f} | {pps:.1f} | {median:.1f} | "
-                     f"{r['wall_s']:.2f} | {r['mem_growth_mib']:.1f} | {losses[-1]:.4f} | "
-                     f"{sum(losses) / len(losses):.4f} | {others} |")
+        lines.append(
+            f"| {n} | {title} | {ref} | {r['train_s']:.2f} | {pps:.1f} | {median:.1f} | "
+            f"{r['wall_s']:.2f} | {r['mem_growth_mib']:.1f} | {losses[-1]:.4f} | "
+            f"{sum(losses) / len(losses):.4f} | {others} |"
+        )
     return "\n".join(lines)
 
 
@@ -404,32 +513,39 @@ def _notes(cfg: dict, results: dict) -> list[str]:
             return f"{d:.2e}"
         return None
 
-    for a, b, what in (("ours-first", "ours-cached", "ours run 1 vs run 2"),
-                       ("ours-first", "trl-default", "ours run 1 vs TRL default"),
-                       ("trl-default", "trl-precompute", "TRL default vs TRL precompute")):
+    for a, b, what in (
+        ("ours-first", "ours-cached", "ours run 1 vs run 2"),
+        ("ours-first", "trl-default", "ours run 1 vs TRL default"),
+        ("trl-default", "trl-precompute", "TRL default vs TRL precompute"),
+    ):
         d = delta(a, b)
         if d is not None:
             notes.append(f"max |per-step loss difference|, {what}: {d}")
     for row in ("trl-default", "trl-precompute"):
         if row in ok:
             r = ok[row]
-            notes.append(f"{row}: {r['data_format']} data, pairs whose token ids differ from "
-                         f"ours: {r['token_mismatches']} of {cfg['pairs']}; files TRL wrote to "
-                         f"its output_dir: {r['output_files']}")
+            notes.append(
+                f"{row}: {r['data_format']} data, pairs whose token ids differ from "
+                f"ours: {r['token_mismatches']} of {cfg['pairs']}; files TRL wrote to "
+                f"its output_dir: {r['output_files']}"
+            )
     for row, r in ok.items():
         save = r.get("save_s")
-        notes.append(f"{row}: torch threads at end {r['threads_at_end']}, memory baseline "
-                     f"{r['mem_base_mib']:.1f} MiB, peak {r['mem_peak_mib']:.1f} MiB "
-                     f"({r['mem_kind']})"
-                     + ("" if save is None else f", final checkpoint save {save:.3f} s (in wall)"))
+        notes.append(
+            f"{row}: torch threads at end {r['threads_at_end']}, memory baseline "
+            f"{r['mem_base_mib']:.1f} MiB, peak {r['mem_peak_mib']:.1f} MiB "
+            f"({r['mem_kind']})"
+            + ("" if save is None else f", final checkpoint save {save:.3f} s (in wall)")
+        )
     return notes
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     from engine.demo import DEMO_MODEL_DIR
 
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--model", default=str(DEMO_MODEL_DIR), help="local Hugging Face model folder")
     p.add_argument("--pairs", type=int, default=256, help="preference pairs (demo train split)")
     p.add_argument("--steps", type=int, default=60, help="optimizer steps")
@@ -447,35 +563,57 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads in every run")
-    p.add_argument("--trl-optim", default="adamw_torch",
-                   help="TRL optim (adamw_torch = torch.optim.AdamW, as ours)")
-    p.add_argument("--rows", default=",".join(r for r, _ in ROWS),
-                   help="comma-separated subset of " + ", ".join(r for r, _ in ROWS))
-    p.add_argument("--repeat", type=int, default=1,
-                   help="run every row this many times (round robin); the table shows each "
-                        "row's fastest repetition")
+    p.add_argument(
+        "--trl-optim",
+        default="adamw_torch",
+        help="TRL optim (adamw_torch = torch.optim.AdamW, as ours)",
+    )
+    p.add_argument(
+        "--rows",
+        default=",".join(r for r, _ in ROWS),
+        help="comma-separated subset of " + ", ".join(r for r, _ in ROWS),
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every row this many times (round robin); the table shows each "
+        "row's fastest repetition",
+    )
     p.add_argument("--json", type=Path, help="also write all results here")
     p.add_argument("--verbose", action="store_true", help="show the children's output")
-    p.add_argument("--keep-work", action="store_true",
-                   help="keep the temporary folder (caches, checkpoints, results)")
+    p.add_argument(
+        "--keep-work",
+        action="store_true",
+        help="keep the temporary folder (caches, checkpoints, results)",
+    )
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--child-config", help=argparse.SUPPRESS)
     p.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
-def _run_row(row: str, cfg: dict, row_work: Path, work: Path, verbose: bool,
-             script: str = __file__) -> dict:
+def _run_row(
+    row: str, cfg: dict, row_work: Path, work: Path, verbose: bool, script: str = __file__
+) -> dict:
     """One configuration in a fresh subprocess of ``script`` (this benchmark, or another
     built the same way); its results, or {"error": ...}."""
     row_work.mkdir(parents=True)
     result_path = row_work / "result.json"
-    cmd = [sys.executable, str(Path(script).resolve()), "--child", row,
-           "--child-config", json.dumps({**cfg, "work": str(row_work)}),
-           "--result", str(result_path)]
+    cmd = [
+        sys.executable,
+        str(Path(script).resolve()),
+        "--child",
+        row,
+        "--child-config",
+        json.dumps({**cfg, "work": str(row_work)}),
+        "--result",
+        str(result_path),
+    ]
     tick, before = time.perf_counter(), _cpu_snapshot()
-    done = subprocess.run(cmd, env=_child_env(cfg, work), cwd=str(ROOT),
-                          capture_output=not verbose, text=True)
+    done = subprocess.run(
+        cmd, env=_child_env(cfg, work), cwd=str(ROOT), capture_output=not verbose, text=True
+    )
     others = _others_cores(before, _cpu_snapshot())
     if done.returncode == 0 and result_path.is_file():
         result = json.loads(result_path.read_text())
@@ -501,10 +639,12 @@ def report_cores(cuda: bool, threads: int) -> None:
     if busy is not None:
         print(f"- CPU cores busy before the first run: {busy:.2f} of {os.cpu_count()}")
     if not cuda and busy is not None and busy + threads > (os.cpu_count() or 1) + 0.5:
-        print(f"- WARNING: {busy:.1f} busy cores plus {threads} threads exceed the "
-              f"{os.cpu_count()} CPUs; OpenMP threads that must share cores slow down by far "
-              "more than the share (spin-waiting), so timings may mostly measure contention. "
-              "Use fewer --threads or an idle machine.")
+        print(
+            f"- WARNING: {busy:.1f} busy cores plus {threads} threads exceed the "
+            f"{os.cpu_count()} CPUs; OpenMP threads that must share cores slow down by far "
+            "more than the share (spin-waiting), so timings may mostly measure contention. "
+            "Use fewer --threads or an idle machine."
+        )
 
 
 @contextlib.contextmanager
@@ -520,8 +660,9 @@ def work_folder(prefix: str, keep: bool):
             shutil.rmtree(work, ignore_errors=True)
 
 
-def run_repetitions(rows: list[str], repeat: int, work: Path, verbose: bool, rep_cfg,
-                    run_row=None) -> dict[str, list[dict]]:
+def run_repetitions(
+    rows: list[str], repeat: int, work: Path, verbose: bool, rep_cfg, run_row=None
+) -> dict[str, list[dict]]:
     """Each row once per repetition, in order, each in its own subprocess (``run_row``,
     default this benchmark's) with ``rep_cfg(rep)`` as its config; a line per run."""
     run_row = run_row or _run_row
@@ -532,10 +673,13 @@ def run_repetitions(rows: list[str], repeat: int, work: Path, verbose: bool, rep
             result = run_row(row, cfg, work / f"{row}-{rep}", work, verbose)
             runs[row].append(result)
             others = result.get("others_cores")
-            print(f"- {row}{f' #{rep + 1}' if repeat > 1 else ''}: "
-                  f"{result['subprocess_s']:.1f} s in its subprocess"
-                  + ("" if others is None else f", other processes busy on {others:.2f} cores")
-                  + (f" ({result['error']})" if "error" in result else ""), flush=True)
+            print(
+                f"- {row}{f' #{rep + 1}' if repeat > 1 else ''}: "
+                f"{result['subprocess_s']:.1f} s in its subprocess"
+                + ("" if others is None else f", other processes busy on {others:.2f} cores")
+                + (f" ({result['error']})" if "error" in result else ""),
+                flush=True,
+            )
     return runs
 
 
@@ -555,30 +699,51 @@ def main(argv=None) -> int:
     if args.repeat < 1:
         raise SystemExit("--repeat must be at least 1")
     cfg = {
-        "model": str(Path(args.model).expanduser().resolve()), "pairs": args.pairs,
-        "steps": args.steps, "batch_size": args.batch_size, "grad_accum": args.grad_accum,
-        "lr": args.lr, "beta": args.beta, "scheduler": args.scheduler,
-        "warmup_ratio": args.warmup_ratio, "max_grad_norm": args.max_grad_norm,
-        "max_length": args.max_length, "lora_r": args.lora_r, "lora_alpha": args.lora_alpha,
-        "lora_dropout": args.lora_dropout, "seed": args.seed, "device": args.device,
-        "dtype": "bfloat16" if cuda else "float32", "precision": "bf16" if cuda else "fp32",
-        "threads": args.threads, "trl_optim": args.trl_optim,
+        "model": str(Path(args.model).expanduser().resolve()),
+        "pairs": args.pairs,
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "grad_accum": args.grad_accum,
+        "lr": args.lr,
+        "beta": args.beta,
+        "scheduler": args.scheduler,
+        "warmup_ratio": args.warmup_ratio,
+        "max_grad_norm": args.max_grad_norm,
+        "max_length": args.max_length,
+        "lora_r": args.lora_r,
+        "lora_alpha": args.lora_alpha,
+        "lora_dropout": args.lora_dropout,
+        "seed": args.seed,
+        "device": args.device,
+        "dtype": "bfloat16" if cuda else "float32",
+        "precision": "bf16" if cuda else "fp32",
+        "threads": args.threads,
+        "trl_optim": args.trl_optim,
     }
     print(f"# DPO benchmark: ours vs TRL  ({time.strftime('%Y-%m-%d %H:%M:%S')})")
-    print(f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}; "
-          f"{_load_text()} at start")
+    print(
+        f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}; "
+        f"{_load_text()} at start"
+    )
     print(f"- {_versions()}")
-    print(f"- model {cfg['model']}; {cfg['pairs']} pairs, {cfg['steps']} steps x "
-          f"{cfg['batch_size']} x {cfg['grad_accum']} pairs, lr {cfg['lr']} {cfg['scheduler']} "
-          f"warmup {cfg['warmup_ratio']}, beta {cfg['beta']}, LoRA r={cfg['lora_r']} "
-          f"alpha={cfg['lora_alpha']} dropout={cfg['lora_dropout']} all-linear, "
-          f"{cfg['device']} {cfg['precision']}, {cfg['threads']} threads, seed {cfg['seed']}")
+    print(
+        f"- model {cfg['model']}; {cfg['pairs']} pairs, {cfg['steps']} steps x "
+        f"{cfg['batch_size']} x {cfg['grad_accum']} pairs, lr {cfg['lr']} {cfg['scheduler']} "
+        f"warmup {cfg['warmup_ratio']}, beta {cfg['beta']}, LoRA r={cfg['lora_r']} "
+        f"alpha={cfg['lora_alpha']} dropout={cfg['lora_dropout']} all-linear, "
+        f"{cfg['device']} {cfg['precision']}, {cfg['threads']} threads, seed {cfg['seed']}"
+    )
     report_cores(cuda, args.threads)
     started = time.perf_counter()
     with work_folder("bench-dpo-", args.keep_work) as work:
         # Each repetition starts with an empty reference cache, shared by its "ours" rows.
-        runs = run_repetitions(rows, args.repeat, work, args.verbose, lambda rep: {
-            **cfg, "cache_dir": str(work / f"reference-cache-{rep}")})
+        runs = run_repetitions(
+            rows,
+            args.repeat,
+            work,
+            args.verbose,
+            lambda rep: {**cfg, "cache_dir": str(work / f"reference-cache-{rep}")},
+        )
     results = {row: _best(found) for row, found in runs.items()}
     print(f"- total {time.perf_counter() - started:.1f} s; {_load_text()} at end")
     print()
@@ -589,8 +754,10 @@ def main(argv=None) -> int:
     if args.repeat > 1:
         for row, found in runs.items():
             times = ", ".join("failed" if "error" in r else f"{r['train_s']:.2f}" for r in found)
-            print(f"- {row}: train steps (s) of the {args.repeat} repetitions: {times} "
-                  "(the table shows the fastest)")
+            print(
+                f"- {row}: train steps (s) of the {args.repeat} repetitions: {times} "
+                "(the table shows the fastest)"
+            )
     if args.json:
         args.json.write_text(json.dumps({"config": cfg, "runs": runs}, indent=2))
     return 0 if all("error" not in r for r in results.values()) else 1

@@ -88,18 +88,43 @@ def our_settings(cfg: dict):
     from engine.training.config import TrainSettings
 
     return TrainSettings(
-        algorithm="grpo", max_steps=cfg["steps"], learning_rate=cfg["lr"],
-        batch_size=cfg["batch_size"], gradient_accumulation_steps=1,
-        lr_scheduler=cfg["scheduler"], warmup_ratio=cfg["warmup_ratio"], weight_decay=0.0,
-        max_grad_norm=cfg["max_grad_norm"], beta=0.0, num_generations=cfg["generations"],
-        max_completion_length=cfg["max_completion_length"], temperature=cfg["temperature"],
-        top_p=1.0, top_k=0, num_iterations=1, epsilon=0.2, grpo_loss_type="dapo",
-        scale_rewards="group", importance_sampling_level="token",
-        mask_truncated_completions=False, samples_per_step=0, samples_per_eval=0,
-        eval_prompts=cfg["eval_prompts"], eval_every=cfg["eval_every"], checkpoint_every=0,
-        logging_every=1, precision=cfg["precision"], seed=cfg["seed"], device=cfg["device"],
-        lora=LoraSettings(r=cfg["lora_r"], alpha=cfg["lora_alpha"], dropout=cfg["lora_dropout"],
-                          target_modules="all-linear"))
+        algorithm="grpo",
+        max_steps=cfg["steps"],
+        learning_rate=cfg["lr"],
+        batch_size=cfg["batch_size"],
+        gradient_accumulation_steps=1,
+        lr_scheduler=cfg["scheduler"],
+        warmup_ratio=cfg["warmup_ratio"],
+        weight_decay=0.0,
+        max_grad_norm=cfg["max_grad_norm"],
+        beta=0.0,
+        num_generations=cfg["generations"],
+        max_completion_length=cfg["max_completion_length"],
+        temperature=cfg["temperature"],
+        top_p=1.0,
+        top_k=0,
+        num_iterations=1,
+        epsilon=0.2,
+        grpo_loss_type="dapo",
+        scale_rewards="group",
+        importance_sampling_level="token",
+        mask_truncated_completions=False,
+        samples_per_step=0,
+        samples_per_eval=0,
+        eval_prompts=cfg["eval_prompts"],
+        eval_every=cfg["eval_every"],
+        checkpoint_every=0,
+        logging_every=1,
+        precision=cfg["precision"],
+        seed=cfg["seed"],
+        device=cfg["device"],
+        lora=LoraSettings(
+            r=cfg["lora_r"],
+            alpha=cfg["lora_alpha"],
+            dropout=cfg["lora_dropout"],
+            target_modules="all-linear",
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- child side
@@ -144,17 +169,22 @@ def _train_clock(marks: dict) -> list[float]:
 
 def _summary(marks: dict, cfg: dict, out: dict) -> dict:
     clock = _train_clock(marks)
-    reached = next(((step, rate) for step, rate, _ in marks["evals"] if rate >= cfg["target"]),
-                   None)
+    reached = next(
+        ((step, rate) for step, rate, _ in marks["evals"] if rate >= cfg["target"]), None
+    )
     out.update(
-        steps=len(marks["steps"]), train_s=clock[-1], gen_s=sum(marks["gen_s"]),
+        steps=len(marks["steps"]),
+        train_s=clock[-1],
+        gen_s=sum(marks["gen_s"]),
         eval_s=sum(s for _, _, s in marks["evals"]),
         evals=[[step, rate, seconds] for step, rate, seconds in marks["evals"]],
         target_step=reached[0] if reached else None,
         target_s=clock[reached[0] - 1] if reached else None,
         final_pass=marks["evals"][-1][1] if marks["evals"] else None,
-        losses=marks["losses"], rewards=marks["rewards"],
-        step_s=[b - a for a, b in zip([0.0, *clock], clock, strict=False)])
+        losses=marks["losses"],
+        rewards=marks["rewards"],
+        step_s=[b - a for a, b in zip([0.0, *clock], clock, strict=False)],
+    )
     return out
 
 
@@ -166,8 +196,11 @@ def run_base(cfg: dict) -> dict:
     evaluator = EvalRun(loaded, loaded.model, settings, data, demo_rewards())
     tick = time.perf_counter()
     rate = evaluator.pass_rate(0)
-    return {"base_pass": rate, "eval_prompts": len(evaluator.eval_prompts[: cfg["eval_prompts"]]),
-            "eval_s": time.perf_counter() - tick}
+    return {
+        "base_pass": rate,
+        "eval_prompts": len(evaluator.eval_prompts[: cfg["eval_prompts"]]),
+        "eval_s": time.perf_counter() - tick,
+    }
 
 
 def run_ours(cfg: dict) -> dict:
@@ -197,11 +230,16 @@ def run_ours(cfg: dict) -> dict:
             marks["losses"].append(metrics["loss"])
             marks["rewards"].append(metrics["reward"])
         elif "eval_rewards/answer/mean" in metrics:  # evaluation, run right after the mark
-            marks["evals"].append((step, metrics["eval_rewards/answer/mean"],
-                                   meter.now() - marks["steps"][step - 1]))
+            marks["evals"].append(
+                (step, metrics["eval_rewards/answer/mean"], meter.now() - marks["steps"][step - 1])
+            )
 
-    hooks = TrainHooks(checkpoint_dir=lambda step: Path(cfg["work"]) / "checkpoints" / str(step),
-                       on_metrics=on_metrics, on_log=on_log, on_progress=on_progress)
+    hooks = TrainHooks(
+        checkpoint_dir=lambda step: Path(cfg["work"]) / "checkpoints" / str(step),
+        on_metrics=on_metrics,
+        on_log=on_log,
+        on_progress=on_progress,
+    )
     torch.manual_seed(cfg["seed"])
     result = train(loaded, data, settings, hooks, rewards=sources)
     out = meter.finish()
@@ -229,18 +267,21 @@ def run_trl(cfg: dict) -> dict:
     # Our trainer's prompt order, each prompt repeated for its group (TRL's RepeatSampler
     # layout with steps_per_generation = num_iterations = 1).
     order = [i for i in step_order(len(data.train_prompts), cfg) for _ in range(g)]
-    rows = [{"prompt": [{"role": "user", "content": e.prompt}], "answer": e.reference}
-            for e in data.train_prompts]
-    marks: dict = {"steps": [], "evals": [], "gen_s": [], "turn_s": [], "losses": [],
-                   "rewards": []}
+    rows = [
+        {"prompt": [{"role": "user", "content": e.prompt}], "answer": e.reference}
+        for e in data.train_prompts
+    ]
+    marks: dict = {"steps": [], "evals": [], "gen_s": [], "turn_s": [], "losses": [], "rewards": []}
     meter = Meter(loaded.device)
 
     def rules(prompts, completions, answer, **kwargs):
         """TRL reward function: our rules source on the same texts and references."""
         texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
         questions = [p[-1]["content"] if isinstance(p, list) else p for p in prompts]
-        return [0.0 if v is None else float(v)
-                for v in sources[0].score(questions, texts, list(answer)).values]
+        return [
+            0.0 if v is None else float(v)
+            for v in sources[0].score(questions, texts, list(answer)).values
+        ]
 
     class OrderSampler(Sampler):
         def __iter__(self):
@@ -282,8 +323,9 @@ def run_trl(cfg: dict) -> dict:
             step = state.global_step
             if step % cfg["eval_every"] == 0 or step == cfg["steps"]:
                 trainer = holder["trainer"]
-                evaluator = EvalRun(loaded, trainer.accelerator.unwrap_model(trainer.model),
-                                    settings, data, sources)
+                evaluator = EvalRun(
+                    loaded, trainer.accelerator.unwrap_model(trainer.model), settings, data, sources
+                )
                 rate = evaluator.pass_rate(step)
                 marks["evals"].append((step, rate, meter.now() - marks["steps"][-1]))
 
@@ -296,24 +338,60 @@ def run_trl(cfg: dict) -> dict:
     args = GRPOConfig(
         output_dir=str(Path(cfg["work"]) / "trl-output"),
         per_device_train_batch_size=cfg["batch_size"] * g,  # TRL counts completions
-        gradient_accumulation_steps=1, num_generations=g, steps_per_generation=1,
-        num_iterations=1, max_completion_length=cfg["max_completion_length"],
-        temperature=cfg["temperature"], top_p=1.0, top_k=0, beta=0.0, loss_type="dapo",
-        scale_rewards="group", epsilon=0.2, importance_sampling_level="token",
-        mask_truncated_completions=False, max_steps=cfg["steps"], learning_rate=cfg["lr"],
-        lr_scheduler_type=cfg["scheduler"], warmup_steps=round(cfg["warmup_ratio"] * cfg["steps"]),
-        weight_decay=0.0, max_grad_norm=cfg["max_grad_norm"], optim=cfg["trl_optim"],
+        gradient_accumulation_steps=1,
+        num_generations=g,
+        steps_per_generation=1,
+        num_iterations=1,
+        max_completion_length=cfg["max_completion_length"],
+        temperature=cfg["temperature"],
+        top_p=1.0,
+        top_k=0,
+        beta=0.0,
+        loss_type="dapo",
+        scale_rewards="group",
+        epsilon=0.2,
+        importance_sampling_level="token",
+        mask_truncated_completions=False,
+        max_steps=cfg["steps"],
+        learning_rate=cfg["lr"],
+        lr_scheduler_type=cfg["scheduler"],
+        warmup_steps=round(cfg["warmup_ratio"] * cfg["steps"]),
+        weight_decay=0.0,
+        max_grad_norm=cfg["max_grad_norm"],
+        optim=cfg["trl_optim"],
         disable_dropout=False,  # keep LoRA dropout, as our trainer does
-        gradient_checkpointing=False, bf16=cuda, fp16=False, use_cpu=not cuda,
-        seed=cfg["seed"], data_seed=cfg["seed"], log_completions=False,
-        report_to="none", logging_steps=1, save_strategy="no", eval_strategy="no",
-        disable_tqdm=True, dataloader_num_workers=0, push_to_hub=False)
-    peft_config = LoraConfig(r=cfg["lora_r"], lora_alpha=cfg["lora_alpha"],
-                             lora_dropout=cfg["lora_dropout"], target_modules="all-linear",
-                             bias="none", task_type="CAUSAL_LM")
-    trainer = Trainer(model=loaded.model, reward_funcs=[rules], args=args,
-                      train_dataset=Dataset.from_list(rows), processing_class=loaded.tokenizer,
-                      peft_config=peft_config, callbacks=[Clock()])
+        gradient_checkpointing=False,
+        bf16=cuda,
+        fp16=False,
+        use_cpu=not cuda,
+        seed=cfg["seed"],
+        data_seed=cfg["seed"],
+        log_completions=False,
+        report_to="none",
+        logging_steps=1,
+        save_strategy="no",
+        eval_strategy="no",
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        push_to_hub=False,
+    )
+    peft_config = LoraConfig(
+        r=cfg["lora_r"],
+        lora_alpha=cfg["lora_alpha"],
+        lora_dropout=cfg["lora_dropout"],
+        target_modules="all-linear",
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    trainer = Trainer(
+        model=loaded.model,
+        reward_funcs=[rules],
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=loaded.tokenizer,
+        peft_config=peft_config,
+        callbacks=[Clock()],
+    )
     holder["trainer"] = trainer
     # Not timed: do TRL's prompt token ids and end tokens equal ours?
     tick = meter.now()
@@ -327,10 +405,15 @@ def run_trl(cfg: dict) -> dict:
     trainer.train()
     out = meter.finish()
     output_dir = Path(args.output_dir)
-    out.update(token_mismatches=mismatched, same_eos=same_eos, check_s=check_s,
-               turn_s=sum(marks["turn_s"]),
-               output_files=sum(1 for f in output_dir.rglob("*") if f.is_file())
-               if output_dir.exists() else 0)
+    out.update(
+        token_mismatches=mismatched,
+        same_eos=same_eos,
+        check_s=check_s,
+        turn_s=sum(marks["turn_s"]),
+        output_files=sum(1 for f in output_dir.rglob("*") if f.is_file())
+        if output_dir.exists()
+        else 0,
+    )
     return _summary(marks, cfg, out)
 
 
@@ -348,12 +431,17 @@ def child_main(cfg: dict, row: str, result_path: Path) -> None:
 
 def _table(cfg: dict, results: dict) -> str:
     completions_per_step = cfg["batch_size"] * cfg["generations"]
-    mem_head = "peak GPU mem over model (MiB)" if cfg["device"].startswith("cuda") \
+    mem_head = (
+        "peak GPU mem over model (MiB)"
+        if cfg["device"].startswith("cuda")
         else "peak RSS growth (MiB)"
-    lines = [f"| # | run | steps | train time (s) | steps/s | completions/s | generation share "
-             f"| time to pass rate {cfg['target']:.2f} | final pass rate | {mem_head} "
-             f"| other load (cores) |",
-             "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
+    )
+    lines = [
+        f"| # | run | steps | train time (s) | steps/s | completions/s | generation share "
+        f"| time to pass rate {cfg['target']:.2f} | final pass rate | {mem_head} "
+        f"| other load (cores) |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
     for n, (row, title) in enumerate(ROWS, 1):
         r = results.get(row)
         if r is None:  # not among --rows
@@ -367,11 +455,13 @@ def _table(cfg: dict, results: dict) -> str:
             target = f"{r['target_s']:.1f} s (step {r['target_step']})"
         final = "?" if r["final_pass"] is None else f"{r['final_pass']:.3f}"
         others = "?" if r.get("others_cores") is None else f"{r['others_cores']:.2f}"
-        lines.append(f"| {n} | {title} | {r['steps']} | {r['train_s']:.1f} | "
-                     f"{r['steps'] / r['train_s']:.3f} | "
-                     f"{r['steps'] * completions_per_step / r['train_s']:.1f} | "
-                     f"{100 * r['gen_s'] / r['train_s']:.1f}% | {target} | {final} | "
-                     f"{r['mem_growth_mib']:.1f} | {others} |")
+        lines.append(
+            f"| {n} | {title} | {r['steps']} | {r['train_s']:.1f} | "
+            f"{r['steps'] / r['train_s']:.3f} | "
+            f"{r['steps'] * completions_per_step / r['train_s']:.1f} | "
+            f"{100 * r['gen_s'] / r['train_s']:.1f}% | {target} | {final} | "
+            f"{r['mem_growth_mib']:.1f} | {others} |"
+        )
     return "\n".join(lines)
 
 
@@ -380,45 +470,63 @@ def _notes(cfg: dict, results: dict, base: dict) -> list[str]:
     if "error" in base:
         notes.append(f"base model pass rate: failed ({base['error']})")
     else:
-        notes.append(f"base model (no adapter) greedy pass rate on the same {base['eval_prompts']} "
-                     f"eval prompts: {base['base_pass']:.3f}")
+        notes.append(
+            f"base model (no adapter) greedy pass rate on the same {base['eval_prompts']} "
+            f"eval prompts: {base['base_pass']:.3f}"
+        )
     ok = {k: v for k, v in results.items() if "error" not in v}
     for row, r in ok.items():
-        curve = ", ".join(f"{step}: {rate:.3f} ({seconds:.1f} s)"
-                          for step, rate, seconds in r["evals"])
-        notes.append(f"{row}: eval pass rate by step (evaluation time, not in the train "
-                     f"time): {curve}; {r['eval_s']:.1f} s in all")
+        curve = ", ".join(
+            f"{step}: {rate:.3f} ({seconds:.1f} s)" for step, rate, seconds in r["evals"]
+        )
+        notes.append(
+            f"{row}: eval pass rate by step (evaluation time, not in the train "
+            f"time): {curve}; {r['eval_s']:.1f} s in all"
+        )
     if "ours" in ok and "trl" in ok:
         a, b = ok["ours"], ok["trl"]
         n = min(len(a["losses"]), len(b["losses"]))
         same = next((i for i in range(n) if abs(a["rewards"][i] - b["rewards"][i]) > 1e-6), n)
-        first = ("every step" if same == n else "no step" if same == 0
-                 else f"the first {same} step(s)")
-        notes.append(f"mean reward per step identical (to 1e-6) for {first} of {n}; "
-                     f"step-1 loss ours {a['losses'][0]:.6g} vs TRL {b['losses'][0]:.6g}"
-                     + ("" if cfg["same_sampling_seeds"] else
-                        " (TRL samples from its own random stream: expected to differ)"))
-        notes.append(f"mean reward over all steps: ours {sum(a['rewards']) / n:.4f}, "
-                     f"TRL {sum(b['rewards'][:n]) / n:.4f}")
+        first = (
+            "every step" if same == n else "no step" if same == 0 else f"the first {same} step(s)"
+        )
+        notes.append(
+            f"mean reward per step identical (to 1e-6) for {first} of {n}; "
+            f"step-1 loss ours {a['losses'][0]:.6g} vs TRL {b['losses'][0]:.6g}"
+            + (
+                ""
+                if cfg["same_sampling_seeds"]
+                else " (TRL samples from its own random stream: expected to differ)"
+            )
+        )
+        notes.append(
+            f"mean reward over all steps: ours {sum(a['rewards']) / n:.4f}, "
+            f"TRL {sum(b['rewards'][:n]) / n:.4f}"
+        )
     if "trl" in ok:
         r = ok["trl"]
-        notes.append(f"trl: prompts whose token ids differ from ours: {r['token_mismatches']} of "
-                     f"{cfg['train_prompts']}; same end tokens: {r['same_eos']}; model.generate "
-                     f"alone (_generate_single_turn) {r['turn_s']:.1f} s of its "
-                     f"{r['gen_s']:.1f} s generation; files TRL wrote to its output_dir: "
-                     f"{r['output_files']}")
+        notes.append(
+            f"trl: prompts whose token ids differ from ours: {r['token_mismatches']} of "
+            f"{cfg['train_prompts']}; same end tokens: {r['same_eos']}; model.generate "
+            f"alone (_generate_single_turn) {r['turn_s']:.1f} s of its "
+            f"{r['gen_s']:.1f} s generation; files TRL wrote to its output_dir: "
+            f"{r['output_files']}"
+        )
     for row, r in ok.items():
-        notes.append(f"{row}: torch threads at end {r['threads_at_end']}, memory baseline "
-                     f"{r['mem_base_mib']:.1f} MiB, peak {r['mem_peak_mib']:.1f} MiB "
-                     f"({r['mem_kind']}), wall from loaded model to end {r['wall_s']:.1f} s")
+        notes.append(
+            f"{row}: torch threads at end {r['threads_at_end']}, memory baseline "
+            f"{r['mem_base_mib']:.1f} MiB, peak {r['mem_peak_mib']:.1f} MiB "
+            f"({r['mem_kind']}), wall from loaded model to end {r['wall_s']:.1f} s"
+        )
     return notes
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     from engine.demo import DEMO_MODEL_DIR
 
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--model", default=str(DEMO_MODEL_DIR), help="local Hugging Face model folder")
     p.add_argument("--steps", type=int, default=60, help="optimizer steps")
     p.add_argument("--batch-size", type=int, default=8, help="prompts per step")
@@ -433,25 +541,42 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lora-alpha", type=float, default=16)
     p.add_argument("--lora-dropout", type=float, default=0.0)
     p.add_argument("--eval-every", type=int, default=10, help="evaluate every this many steps")
-    p.add_argument("--eval-prompts", type=int, default=100,
-                   help="eval-split prompts answered greedily at each evaluation")
-    p.add_argument("--target", type=float, default=0.50,
-                   help="eval pass rate whose first reaching is timed")
+    p.add_argument(
+        "--eval-prompts",
+        type=int,
+        default=100,
+        help="eval-split prompts answered greedily at each evaluation",
+    )
+    p.add_argument(
+        "--target", type=float, default=0.50, help="eval pass rate whose first reaching is timed"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads in every run")
-    p.add_argument("--trl-optim", default="adamw_torch",
-                   help="TRL optim (adamw_torch = torch.optim.AdamW, as ours)")
-    p.add_argument("--trl-own-rng", action="store_true",
-                   help="let TRL sample from its own random stream instead of seeding each "
-                        "step's generation as ours does")
-    p.add_argument("--quick", action="store_true",
-                   help=f"debug run; defaults become {QUICK_TEXT}")
-    p.add_argument("--rows", default=",".join(r for r, _ in ROWS),
-                   help="comma-separated subset of " + ", ".join(r for r, _ in ROWS))
-    p.add_argument("--repeat", type=int, default=1,
-                   help="run every row this many times (round robin); the table shows each "
-                        "row's fastest repetition")
+    p.add_argument(
+        "--trl-optim",
+        default="adamw_torch",
+        help="TRL optim (adamw_torch = torch.optim.AdamW, as ours)",
+    )
+    p.add_argument(
+        "--trl-own-rng",
+        action="store_true",
+        help="let TRL sample from its own random stream instead of seeding each "
+        "step's generation as ours does",
+    )
+    p.add_argument("--quick", action="store_true", help=f"debug run; defaults become {QUICK_TEXT}")
+    p.add_argument(
+        "--rows",
+        default=",".join(r for r, _ in ROWS),
+        help="comma-separated subset of " + ", ".join(r for r, _ in ROWS),
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every row this many times (round robin); the table shows each "
+        "row's fastest repetition",
+    )
     p.add_argument("--json", type=Path, help="also write all results here")
     p.add_argument("--verbose", action="store_true", help="show the children's output")
     p.add_argument("--keep-work", action="store_true", help="keep the temporary folder")
@@ -482,39 +607,61 @@ def main(argv=None) -> int:
     if args.repeat < 1 or args.steps < 1 or args.eval_every < 1:
         raise SystemExit("--repeat, --steps and --eval-every must be at least 1")
     cfg = {
-        "model": str(Path(args.model).expanduser().resolve()), "steps": args.steps,
-        "batch_size": args.batch_size, "grad_accum": 1, "generations": args.generations,
-        "max_completion_length": args.max_completion_length, "temperature": args.temperature,
-        "lr": args.lr, "scheduler": args.scheduler, "warmup_ratio": args.warmup_ratio,
-        "max_grad_norm": args.max_grad_norm, "lora_r": args.lora_r,
-        "lora_alpha": args.lora_alpha, "lora_dropout": args.lora_dropout,
-        "eval_every": args.eval_every, "eval_prompts": args.eval_prompts, "target": args.target,
-        "seed": args.seed, "device": args.device, "dtype": "bfloat16" if cuda else "float32",
-        "precision": "bf16" if cuda else "fp32", "threads": args.threads,
-        "trl_optim": args.trl_optim, "same_sampling_seeds": not args.trl_own_rng,
+        "model": str(Path(args.model).expanduser().resolve()),
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "grad_accum": 1,
+        "generations": args.generations,
+        "max_completion_length": args.max_completion_length,
+        "temperature": args.temperature,
+        "lr": args.lr,
+        "scheduler": args.scheduler,
+        "warmup_ratio": args.warmup_ratio,
+        "max_grad_norm": args.max_grad_norm,
+        "lora_r": args.lora_r,
+        "lora_alpha": args.lora_alpha,
+        "lora_dropout": args.lora_dropout,
+        "eval_every": args.eval_every,
+        "eval_prompts": args.eval_prompts,
+        "target": args.target,
+        "seed": args.seed,
+        "device": args.device,
+        "dtype": "bfloat16" if cuda else "float32",
+        "precision": "bf16" if cuda else "fp32",
+        "threads": args.threads,
+        "trl_optim": args.trl_optim,
+        "same_sampling_seeds": not args.trl_own_rng,
         "train_prompts": len(demo_splits()["train"]),
     }
     print(f"# GRPO benchmark: ours vs TRL  ({time.strftime('%Y-%m-%d %H:%M:%S')})")
-    print(f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}; "
-          f"{_load_text()} at start")
+    print(
+        f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}; "
+        f"{_load_text()} at start"
+    )
     print(f"- {_versions()}")
-    print(f"- model {cfg['model']}; {cfg['train_prompts']} demo train prompts, {cfg['steps']} "
-          f"steps x {cfg['batch_size']} prompts x {cfg['generations']} completions of at most "
-          f"{cfg['max_completion_length']} tokens (temperature {cfg['temperature']}), lr "
-          f"{cfg['lr']} {cfg['scheduler']} warmup {cfg['warmup_ratio']}, DAPO loss, beta 0, "
-          f"group-scaled advantages, LoRA r={cfg['lora_r']} alpha={cfg['lora_alpha']} "
-          f"dropout={cfg['lora_dropout']} all-linear, {cfg['device']} {cfg['precision']}, "
-          f"{cfg['threads']} threads, seed {cfg['seed']}; eval every {cfg['eval_every']} steps "
-          f"on {cfg['eval_prompts']} eval prompts (greedy), target pass rate {cfg['target']}; "
-          f"TRL sampling seeded {'as ours' if cfg['same_sampling_seeds'] else 'by TRL'}")
+    print(
+        f"- model {cfg['model']}; {cfg['train_prompts']} demo train prompts, {cfg['steps']} "
+        f"steps x {cfg['batch_size']} prompts x {cfg['generations']} completions of at most "
+        f"{cfg['max_completion_length']} tokens (temperature {cfg['temperature']}), lr "
+        f"{cfg['lr']} {cfg['scheduler']} warmup {cfg['warmup_ratio']}, DAPO loss, beta 0, "
+        f"group-scaled advantages, LoRA r={cfg['lora_r']} alpha={cfg['lora_alpha']} "
+        f"dropout={cfg['lora_dropout']} all-linear, {cfg['device']} {cfg['precision']}, "
+        f"{cfg['threads']} threads, seed {cfg['seed']}; eval every {cfg['eval_every']} steps "
+        f"on {cfg['eval_prompts']} eval prompts (greedy), target pass rate {cfg['target']}; "
+        f"TRL sampling seeded {'as ours' if cfg['same_sampling_seeds'] else 'by TRL'}"
+    )
     report_cores(cuda, args.threads)
     started = time.perf_counter()
     with work_folder("bench-grpo-", args.keep_work) as work:
         base = _run_row("base", cfg, work / "base", work, args.verbose)
-        print(f"- base model evaluation: {base['subprocess_s']:.1f} s in its subprocess"
-              + (f" ({base['error']})" if "error" in base else ""), flush=True)
-        runs = run_repetitions(rows, args.repeat, work, args.verbose, lambda _rep: cfg,
-                               run_row=_run_row)
+        print(
+            f"- base model evaluation: {base['subprocess_s']:.1f} s in its subprocess"
+            + (f" ({base['error']})" if "error" in base else ""),
+            flush=True,
+        )
+        runs = run_repetitions(
+            rows, args.repeat, work, args.verbose, lambda _rep: cfg, run_row=_run_row
+        )
     results = {row: _best(found) for row, found in runs.items()}
     print(f"- total {time.perf_counter() - started:.1f} s; {_load_text()} at end")
     print()
@@ -524,13 +671,22 @@ def main(argv=None) -> int:
         print(f"- {note}")
     if args.repeat > 1:
         for row, found in runs.items():
-            times = ", ".join("failed" if "error" in r else
-                              f"{r['train_s']:.1f} s (target "
-                              + ("not reached" if r["target_step"] is None
-                                 else f"{r['target_s']:.1f} s at step {r['target_step']}") + ")"
-                              for r in found)
-            print(f"- {row}: train time of the {args.repeat} repetitions: {times} "
-                  "(the table shows the fastest)")
+            times = ", ".join(
+                "failed"
+                if "error" in r
+                else f"{r['train_s']:.1f} s (target "
+                + (
+                    "not reached"
+                    if r["target_step"] is None
+                    else f"{r['target_s']:.1f} s at step {r['target_step']}"
+                )
+                + ")"
+                for r in found
+            )
+            print(
+                f"- {row}: train time of the {args.repeat} repetitions: {times} "
+                "(the table shows the fastest)"
+            )
     if args.json:
         args.json.write_text(json.dumps({"config": cfg, "base": base, "runs": runs}, indent=2))
     return 0 if all("error" not in r for r in [base, *results.values()]) else 1

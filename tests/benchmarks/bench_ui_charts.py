@@ -44,9 +44,18 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from ui.charts import RunCharts  # noqa: E402
 from ui.style import apply_style  # noqa: E402
 
-METRICS = ("loss", "grad_norm", "learning_rate", "rewards/chosen", "rewards/rejected",
-           "rewards/margins", "rewards/accuracies", "logps/chosen", "train/step_seconds",
-           "memory/peak_gb")
+METRICS = (
+    "loss",
+    "grad_norm",
+    "learning_rate",
+    "rewards/chosen",
+    "rewards/rejected",
+    "rewards/margins",
+    "rewards/accuracies",
+    "logps/chosen",
+    "train/step_seconds",
+    "memory/peak_gb",
+)
 POLL_HZ = 7
 WARMUP_S = 2.0  # the first batch makes every chart at once; the max after it is shown apart
 
@@ -180,8 +189,15 @@ def redraw_run(app: QApplication, points: int, curves: int, frames: int, smoothi
     t_append = time.perf_counter()
     for run in range(curves):
         values = 0.7 / (1 + steps / 1e5) + 0.05 * rng.normal(size=points) + run * 0.1
-        rows = list(zip(steps.tolist(), (1e9 + steps * 0.5).tolist(), ["loss"] * points,
-                        values.tolist(), strict=True))
+        rows = list(
+            zip(
+                steps.tolist(),
+                (1e9 + steps * 0.5).tolist(),
+                ["loss"] * points,
+                values.tolist(),
+                strict=True,
+            )
+        )
         charts.append(run, rows)
     t_append = time.perf_counter() - t_append
     app.processEvents()
@@ -211,16 +227,26 @@ def redraw_run(app: QApplication, points: int, curves: int, frames: int, smoothi
     charts.close()
     charts.deleteLater()
     app.processEvents()
-    return {"append_s": t_append, "first": first * 1e3, "repaint": statistics.mean(repaint) * 1e3,
-            "live": statistics.mean(live) * 1e3, "items": visible, "all_items": items}
+    return {
+        "append_s": t_append,
+        "first": first * 1e3,
+        "repaint": statistics.mean(repaint) * 1e3,
+        "live": statistics.mean(live) * 1e3,
+        "items": visible,
+        "all_items": items,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each stall run")
     parser.add_argument("--rate", type=float, default=20.0, help="metric rows per second")
-    parser.add_argument("--history", type=int, default=50_000,
-                        help="points per series already there in the second stall run (0: skip)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=50_000,
+        help="points per series already there in the second stall run (0: skip)",
+    )
     parser.add_argument("--points", type=int, default=1_000_000, help="points per curve (redraw)")
     parser.add_argument("--curves", type=int, default=5, help="curves (redraw)")
     parser.add_argument("--frames", type=int, default=5, help="frames averaged (redraw)")
@@ -228,43 +254,56 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
-    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, PySide6 {pyside_version}, pyqtgraph "
-          f"{pg.__version__}, numpy {np.__version__}, QPA {app.platformName()}")
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, PySide6 {pyside_version}, pyqtgraph "
+        f"{pg.__version__}, numpy {np.__version__}, QPA {app.platformName()}"
+    )
     print(f"load average at start: {load()}")
-    print(f"settings: {args.rate:g} rows/s in {POLL_HZ} Hz batches, {len(METRICS)} metrics, "
-          f"{args.seconds:g} s per stall run; redraw: {args.curves} x {args.points:,} points, "
-          f"{args.frames} frames, 1200x800")
+    print(
+        f"settings: {args.rate:g} rows/s in {POLL_HZ} Hz batches, {len(METRICS)} metrics, "
+        f"{args.seconds:g} s per stall run; redraw: {args.curves} x {args.points:,} points, "
+        f"{args.frames} frames, 1200x800"
+    )
     print()
 
     stalls = [("fresh run", stall_run(app, args.seconds, args.rate, 0))]
     if args.history:
-        stalls.append((f"{args.history:,}-point history",
-                       stall_run(app, args.seconds, args.rate, args.history)))
+        stalls.append(
+            (
+                f"{args.history:,}-point history",
+                stall_run(app, args.seconds, args.rate, args.history),
+            )
+        )
     redraws = [(w, redraw_run(app, args.points, args.curves, args.frames, w)) for w in (0.6, 0.0)]
 
     print("| measure | case | value |")
     print("|---|---|---|")
     for name, r in stalls:
         print(f"| event-loop stall, max gap (ms) | {name} | {r['max']:.1f} |")
-        print(f"| event-loop stall, max gap after the first {WARMUP_S:g} s (ms) | {name} | "
-              f"{r['max_later']:.1f} |")
+        print(
+            f"| event-loop stall, max gap after the first {WARMUP_S:g} s (ms) | {name} | "
+            f"{r['max_later']:.1f} |"
+        )
         print(f"| event-loop stall, p99 gap (ms) | {name} | {r['p99']:.2f} |")
     for w, r in redraws:
-        case = (f"{args.curves} x {args.points:,} pts, smoothing {w:g} "
-                f"({r['items']} plot items)")
+        case = f"{args.curves} x {args.points:,} pts, smoothing {w:g} ({r['items']} plot items)"
         print(f"| first frame after the data is in (ms) | {case} | {r['first']:.0f} |")
         print(f"| repaint, unchanged data: grab() (ms) | {case} | {r['repaint']:.0f} |")
         print(f"| live tick: +1 point/curve, redraw + grab() (ms) | {case} | {r['live']:.0f} |")
     print()
     for name, r in stalls:
-        print(f"stall run '{name}': {r['ticks']} ticks of the 1 ms timer (median gap "
-              f"{r['median']:.2f} ms, {r['over50']} gaps over 50 ms), {r['rows']} rows in {r['batches']} batches, "
-              f"{r['redraws']} redraws (median {r['redraw_median']:.1f} ms, longest "
-              f"{r['redraw_max']:.1f} ms, paint excluded), {r['points']} loss points at the end, {r['charts']} charts")
+        print(
+            f"stall run '{name}': {r['ticks']} ticks of the 1 ms timer (median gap "
+            f"{r['median']:.2f} ms, {r['over50']} gaps over 50 ms), {r['rows']} rows in {r['batches']} batches, "
+            f"{r['redraws']} redraws (median {r['redraw_median']:.1f} ms, longest "
+            f"{r['redraw_max']:.1f} ms, paint excluded), {r['points']} loss points at the end, {r['charts']} charts"
+        )
     for w, r in redraws:
-        print(f"redraw smoothing {w:g}: appending {args.curves} x {args.points:,} rows (as "
-              f"Python tuples) took {r['append_s']:.1f} s")
+        print(
+            f"redraw smoothing {w:g}: appending {args.curves} x {args.points:,} rows (as "
+            f"Python tuples) took {r['append_s']:.1f} s"
+        )
     print(f"load average at end: {load()}")
 
 

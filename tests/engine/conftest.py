@@ -116,8 +116,13 @@ def loaded_tiny(tiny_model_dir):
     return load_model(ModelSpec(str(tiny_model_dir)), device="cpu", dtype="float32")
 
 
-def make_fake_hf_cache(cache: Path, repo_id: str, files: dict[str, bytes], commit: str = "a" * 40,
-                       ref: str | None = "main") -> Path:
+def make_fake_hf_cache(
+    cache: Path,
+    repo_id: str,
+    files: dict[str, bytes],
+    commit: str = "a" * 40,
+    ref: str | None = "main",
+) -> Path:
     """Lay out ``models--org--name/{blobs,snapshots/<commit>,refs/<ref>}`` like the Hub
     client does (snapshot files are symlinks to blobs) and return the snapshot folder."""
     import hashlib

@@ -24,7 +24,11 @@ def writer(files):
     return write
 
 
-FILES = {"adapter_model.safetensors": b"weights" * 100, "optimizer/state.pt": b"opt", "rng.json": b"{}"}
+FILES = {
+    "adapter_model.safetensors": b"weights" * 100,
+    "optimizer/state.pt": b"opt",
+    "rng.json": b"{}",
+}
 
 
 def leftovers(folder):
@@ -40,7 +44,10 @@ def test_manifest_lists_hashes_sizes_and_metadata(tmp_path):
     assert manifest["created"].endswith("+00:00")
     assert set(manifest["files"]) == set(FILES)
     for name, data in FILES.items():
-        assert manifest["files"][name] == {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        assert manifest["files"][name] == {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+        }
         assert (dest / name).read_bytes() == data
     assert read_manifest(dest) == manifest
     assert json.loads((dest / MANIFEST).read_text()) == manifest

@@ -41,9 +41,11 @@ def prob_first(judge, config, items):
         user_text = config["template"].format(
             prompt=prompt, first=first, second=second, criteria=config["criteria"]
         )
-        prompts.append(tokenizer.apply_chat_template(
-            [{"role": "user", "content": user_text}], add_generation_prompt=True, tokenize=False
-        ))
+        prompts.append(
+            tokenizer.apply_chat_template(
+                [{"role": "user", "content": user_text}], add_generation_prompt=True, tokenize=False
+            )
+        )
     batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
     with torch.no_grad():
         logits = judge.model(**batch).logits[:, -1, ids]
@@ -64,10 +66,13 @@ def test_folder_is_small_safetensors_with_the_demo_tokenizer(judge):
     assert sum(p.stat().st_size for p in files.values()) < 10 * 1024 * 1024
     # The same vocabulary, merges and special tokens; "padding" is a runtime setting the
     # loader sets (left) on every tokenizer.
-    ours, demo = (json.loads(f.read_text(encoding="utf-8")) for f in
-                  (files["tokenizer.json"], DEMO_MODEL_DIR / "tokenizer.json"))
-    assert {k: v for k, v in ours.items() if k != "padding"} == \
-        {k: v for k, v in demo.items() if k != "padding"}
+    ours, demo = (
+        json.loads(f.read_text(encoding="utf-8"))
+        for f in (files["tokenizer.json"], DEMO_MODEL_DIR / "tokenizer.json")
+    )
+    assert {k: v for k, v in ours.items() if k != "padding"} == {
+        k: v for k, v in demo.items() if k != "padding"
+    }
     for choice in ("A", "B"):
         assert len(judge.tokenizer.encode(choice, add_special_tokens=False)) == 1
 
@@ -76,14 +81,18 @@ def test_prefers_correct_over_off_by_one_in_both_orders(judge, config):
     problems = demo_splits()["eval"]
     right = [format_answer(p.answer) for p in problems]
     slip = [format_answer(p.answer + 1) for p in problems]  # the demo model's habit
-    shown_first = prob_first(judge, config, [(p.question, r, s) for p, r, s in
-                                             zip(problems, right, slip, strict=True)])
-    shown_second = prob_first(judge, config, [(p.question, s, r) for p, r, s in
-                                              zip(problems, right, slip, strict=True)])
+    shown_first = prob_first(
+        judge, config, [(p.question, r, s) for p, r, s in zip(problems, right, slip, strict=True)]
+    )
+    shown_second = prob_first(
+        judge, config, [(p.question, s, r) for p, r, s in zip(problems, right, slip, strict=True)]
+    )
     n = len(problems)
     accuracy_a = sum(p > 0.5 for p in shown_first) / n
     accuracy_b = sum(q < 0.5 for q in shown_second) / n
-    inconsistency = sum(abs(p - (1 - q)) for p, q in zip(shown_first, shown_second, strict=True)) / n
+    inconsistency = (
+        sum(abs(p - (1 - q)) for p, q in zip(shown_first, shown_second, strict=True)) / n
+    )
     assert (accuracy_a + accuracy_b) / 2 >= MIN_OFF_BY_ONE_ACCURACY
     # Far above chance in each order on its own: no strong position bias.
     assert min(accuracy_a, accuracy_b) >= MIN_OFF_BY_ONE_ACCURACY - 0.05

@@ -30,8 +30,14 @@ def test_weights_are_params_times_dtype_size(model_and_dir):
     assert fp32.weights_bytes == params * 4
     assert bf16.weights_bytes == params * 2
     assert fp32.optimizer_bytes == fp32.adapter_bytes == fp32.gradient_bytes == 0
-    assert fp32.total_bytes == (fp32.weights_bytes + fp32.adapter_bytes + fp32.optimizer_bytes
-                                + fp32.gradient_bytes + fp32.activations_bytes + fp32.kv_cache_bytes)
+    assert fp32.total_bytes == (
+        fp32.weights_bytes
+        + fp32.adapter_bytes
+        + fp32.optimizer_bytes
+        + fp32.gradient_bytes
+        + fp32.activations_bytes
+        + fp32.kv_cache_bytes
+    )
 
 
 def test_config_fallback_matches_header_count(model_and_dir, tmp_path):
@@ -48,8 +54,10 @@ def test_sharded_index_is_read(model_and_dir, tmp_path):
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
     names = sorted(state)
     half = len(names) // 2
-    shards = {"model-00001-of-00002.safetensors": names[:half],
-              "model-00002-of-00002.safetensors": names[half:]}
+    shards = {
+        "model-00001-of-00002.safetensors": names[:half],
+        "model-00002-of-00002.safetensors": names[half:],
+    }
     weight_map = {}
     for shard, keys in shards.items():
         save_file({k: state[k] for k in keys}, str(tmp_path / shard))

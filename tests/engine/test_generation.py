@@ -47,16 +47,24 @@ def test_sampling_is_reproducible_by_seed_and_leaves_global_rng_alone(loaded_tin
     torch.manual_seed(999)  # a different global state must not matter
     second = generate(loaded_tiny, PROMPTS, settings, n=2, batch_size=2)
     assert texts(first) == texts(second)
-    other = generate(loaded_tiny, PROMPTS, SamplingSettings(max_new_tokens=8, seed=8), n=2, batch_size=2)
+    other = generate(
+        loaded_tiny, PROMPTS, SamplingSettings(max_new_tokens=8, seed=8), n=2, batch_size=2
+    )
     assert texts(other) != texts(first)
     # Sampling gives different completions for the same prompt.
     assert len({g.text for row in first for g in row}) > len(PROMPTS)
 
 
 def test_greedy_is_deterministic_and_ignores_seed(loaded_tiny):
-    a = generate(loaded_tiny, PROMPTS, SamplingSettings(max_new_tokens=8, do_sample=False, seed=1), n=2)
-    b = generate(loaded_tiny, PROMPTS, SamplingSettings(max_new_tokens=8, do_sample=False, seed=2), n=2)
-    c = generate(loaded_tiny, PROMPTS, SamplingSettings(max_new_tokens=8, temperature=0.0, seed=3), n=2)
+    a = generate(
+        loaded_tiny, PROMPTS, SamplingSettings(max_new_tokens=8, do_sample=False, seed=1), n=2
+    )
+    b = generate(
+        loaded_tiny, PROMPTS, SamplingSettings(max_new_tokens=8, do_sample=False, seed=2), n=2
+    )
+    c = generate(
+        loaded_tiny, PROMPTS, SamplingSettings(max_new_tokens=8, temperature=0.0, seed=3), n=2
+    )
     assert texts(a) == texts(b) == texts(c)
     for row in a:
         assert row[0].text == row[1].text
@@ -65,7 +73,9 @@ def test_greedy_is_deterministic_and_ignores_seed(loaded_tiny):
 def test_left_padding_does_not_change_greedy_output(loaded_tiny):
     settings = SamplingSettings(max_new_tokens=8, do_sample=False)
     alone = generate(loaded_tiny, ["abc"], settings)
-    batched = generate(loaded_tiny, ["a much longer prompt than the other", "abc"], settings, batch_size=2)
+    batched = generate(
+        loaded_tiny, ["a much longer prompt than the other", "abc"], settings, batch_size=2
+    )
     assert batched[1][0].text == alone[0][0].text
 
 
@@ -96,8 +106,12 @@ def test_finish_reason_stop_counts_tokens_and_hides_eos(loaded_tiny):
 
     handle = force_logits(loaded_tiny, stop_row0_at_step3)
     try:
-        result = generate(loaded_tiny, ["abc", "hello"], SamplingSettings(max_new_tokens=6, do_sample=False),
-                          batch_size=2)
+        result = generate(
+            loaded_tiny,
+            ["abc", "hello"],
+            SamplingSettings(max_new_tokens=6, do_sample=False),
+            batch_size=2,
+        )
     finally:
         handle.remove()
     stopped, running = result[0][0], result[1][0]
@@ -155,7 +169,9 @@ def test_progress_and_should_stop(loaded_tiny):
     settings = SamplingSettings(max_new_tokens=3, seed=0)
     prompts = ["a", "b", "c", "d", "e"]
     seen = []
-    full = generate(loaded_tiny, prompts, settings, batch_size=2, progress=lambda d, t: seen.append((d, t)))
+    full = generate(
+        loaded_tiny, prompts, settings, batch_size=2, progress=lambda d, t: seen.append((d, t))
+    )
     assert seen == [(2, 5), (4, 5), (5, 5)]
     assert len(full) == 5
 
@@ -172,7 +188,9 @@ def test_progress_and_should_stop(loaded_tiny):
 
     # With n=2 and 3 rows per batch, one prompt is complete after the first batch.
     checks.clear()
-    partial_n = generate(loaded_tiny, prompts, settings, n=2, batch_size=3, should_stop=stop_after_first)
+    partial_n = generate(
+        loaded_tiny, prompts, settings, n=2, batch_size=3, should_stop=stop_after_first
+    )
     assert len(partial_n) == 1 and len(partial_n[0]) == 2
 
     assert generate(loaded_tiny, prompts, settings, should_stop=lambda: True) == []
@@ -185,12 +203,20 @@ def test_training_mode_is_restored(loaded_tiny):
 
 
 def test_settings_validation_and_round_trip():
-    s = SamplingSettings(max_new_tokens=32, temperature=0.7, top_p=0.9, top_k=40, do_sample=True, seed=5)
+    s = SamplingSettings(
+        max_new_tokens=32, temperature=0.7, top_p=0.9, top_k=40, do_sample=True, seed=5
+    )
     s.validate()
     assert SamplingSettings.from_dict(s.to_dict()) == s
     assert SamplingSettings.from_dict({"temperature": 0.5, "future_field": 1}).temperature == 0.5
-    for bad in [dict(max_new_tokens=0), dict(temperature=-1), dict(top_p=0), dict(top_p=1.5),
-                dict(top_k=-1), dict(seed=-3)]:
+    for bad in [
+        dict(max_new_tokens=0),
+        dict(temperature=-1),
+        dict(top_p=0),
+        dict(top_p=1.5),
+        dict(top_k=-1),
+        dict(seed=-3),
+    ]:
         with pytest.raises(SettingsError):
             SamplingSettings(**bad).validate()
     with pytest.raises(ValueError):

@@ -50,11 +50,17 @@ def test_pickle_only_weights_refused_unless_allowed(tmp_path):
 def test_remote_code_model_needs_trust(tmp_path):
     folder = tmp_path / "custom"
     folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({
-        "model_type": "acme_custom_lm",
-        "auto_map": {"AutoConfig": "configuration_acme.AcmeConfig",
-                     "AutoModelForCausalLM": "modeling_acme.AcmeForCausalLM"},
-    }))
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "acme_custom_lm",
+                "auto_map": {
+                    "AutoConfig": "configuration_acme.AcmeConfig",
+                    "AutoModelForCausalLM": "modeling_acme.AcmeForCausalLM",
+                },
+            }
+        )
+    )
     (folder / "model.safetensors").write_bytes(b"")
     with pytest.raises(ModelLoadError) as info:
         load_model(ModelSpec(str(folder)), device="cpu")

@@ -50,12 +50,21 @@ def ids():
 
 
 def test_settings_validate_and_round_trip():
-    s = LoraSettings(r=4, alpha=8, dropout=0.0, target_modules=["q_proj", "v_proj"], use_rslora=True)
+    s = LoraSettings(
+        r=4, alpha=8, dropout=0.0, target_modules=["q_proj", "v_proj"], use_rslora=True
+    )
     s.validate()
     assert LoraSettings.from_dict(s.to_dict()) == s
     assert LoraSettings.from_dict({"r": 2, "unknown": 1}).r == 2
-    for bad in [dict(r=0), dict(alpha=0), dict(dropout=1.0), dict(dropout=-0.1), dict(target_modules=[]),
-                dict(target_modules=""), dict(target_modules=["q_proj", ""])]:
+    for bad in [
+        dict(r=0),
+        dict(alpha=0),
+        dict(dropout=1.0),
+        dict(dropout=-0.1),
+        dict(target_modules=[]),
+        dict(target_modules=""),
+        dict(target_modules=["q_proj", ""]),
+    ]:
         with pytest.raises(SettingsError):
             LoraSettings(**bad).validate()
 
@@ -111,7 +120,9 @@ def test_missing_or_corrupt_adapter_is_a_checkpoint_error(tmp_path, ids):
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / ADAPTER_CONFIG).write_bytes((tmp_path / "good" / ADAPTER_CONFIG).read_bytes())
-    (corrupt / ADAPTER_WEIGHTS).write_bytes((tmp_path / "good" / ADAPTER_WEIGHTS).read_bytes()[:100])
+    (corrupt / ADAPTER_WEIGHTS).write_bytes(
+        (tmp_path / "good" / ADAPTER_WEIGHTS).read_bytes()[:100]
+    )
     with pytest.raises(CheckpointError, match="corrupt"):
         load_adapter(fresh_model(), corrupt)
 

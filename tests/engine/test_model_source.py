@@ -57,11 +57,17 @@ def test_repo_id_heuristic():
 def test_fake_cache_listed_and_resolved_offline(tmp_path):
     cache = tmp_path / "hub"
     snap = make_fake_hf_cache(
-        cache, "acme/tiny-chat", {"config.json": CONFIG, "model.safetensors": b"0" * 100},
+        cache,
+        "acme/tiny-chat",
+        {"config.json": CONFIG, "model.safetensors": b"0" * 100},
         commit="1" * 40,
     )
-    make_fake_hf_cache(cache, "acme/old-bin", {"config.json": CONFIG, "pytorch_model.bin": b"1" * 50},
-                       commit="2" * 40)
+    make_fake_hf_cache(
+        cache,
+        "acme/old-bin",
+        {"config.json": CONFIG, "pytorch_model.bin": b"1" * 50},
+        commit="2" * 40,
+    )
     # A dataset in the same cache is not a model.
     (cache / "datasets--acme--data" / "snapshots" / ("3" * 40)).mkdir(parents=True)
 

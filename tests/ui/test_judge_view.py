@@ -32,8 +32,14 @@ def open_judge(open_window, qtbot, path: Path):
     window = open_window(path)
     window.activateWindow()
     view = window.show_view("Judge")
-    qtbot.waitUntil(lambda: view.choices is not None and view.picker.name() is not None
-                    or view.choices is not None and not view.choices["judges"])
+    qtbot.waitUntil(
+        lambda: (
+            view.choices is not None
+            and view.picker.name() is not None
+            or view.choices is not None
+            and not view.choices["judges"]
+        )
+    )
     return window, view
 
 
@@ -41,8 +47,9 @@ def answers(project: Project, prompts: int, offsets=(0, 1, -10)) -> None:
     """Per train prompt, completions off its answer by ``offsets`` (one pair per two)."""
     for prompt in list_prompts(project, split="train", limit=prompts):
         answer = int(prompt.reference)
-        add_completions(project, [CompletionRecord(prompt.id, f"The answer is {answer + o}.")
-                                  for o in offsets])
+        add_completions(
+            project, [CompletionRecord(prompt.id, f"The answer is {answer + o}.") for o in offsets]
+        )
 
 
 def judge_project(path: Path) -> Path:
@@ -136,7 +143,8 @@ def test_saving_an_endpoint_judge_stores_no_key(open_window, tmp_path, qtbot, me
     qtbot.waitUntil(lambda: "Stored in the OS keyring" in form.key_store.status.text())
     assert form.key_store.key.text() == ""
     assert memory_keyring.passwords == {
-        ("alignment-workbench", "https://judge.example.com/v1"): SECRET}
+        ("alignment-workbench", "https://judge.example.com/v1"): SECRET
+    }
     form.max_requests.setValue(50)
     assert view.run_panel.run_button.isEnabled()
     qtbot.mouseClick(view.picker.save_button, CLICK)
@@ -152,18 +160,25 @@ def test_saving_an_endpoint_judge_stores_no_key(open_window, tmp_path, qtbot, me
     judge = get_judge(project, "endpoint judge 1")
     project.close()
     assert (judge.kind, judge.base_url, judge.model) == (
-        "endpoint", "https://judge.example.com/v1/", "judge-large")
+        "endpoint",
+        "https://judge.example.com/v1/",
+        "judge-large",
+    )
     assert (judge.api_key_env, judge.max_requests, judge.template) == ("JUDGE_KEY", 50, None)
 
 
-def test_deleting_a_judge_asks_first_and_keeps_its_labels(open_window, tmp_path, qtbot,
-                                                         monkeypatch):
+def test_deleting_a_judge_asks_first_and_keeps_its_labels(
+    open_window, tmp_path, qtbot, monkeypatch
+):
     path = judge_project(tmp_path / "p")
     label(path, [((2, 1), "a", "ai", {"judge": "local:tiny#1", "confidence": 0.9})])
     window, view = open_judge(open_window, qtbot, path)
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args[2]) or
-                        QMessageBox.StandardButton.No)
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *args: asked.append(args[2]) or QMessageBox.StandardButton.No,
+    )
     qtbot.mouseClick(view.picker.delete_button, CLICK)
     assert "tiny judge" in asked[0] and view.picker.name() == "tiny judge"
     monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
@@ -191,8 +206,7 @@ def test_a_keyring_that_cannot_store_says_what_to_do(qtbot):
     keyring.set_keyring(fail.Keyring())
     try:
         qtbot.mouseClick(store.button, CLICK)
-        qtbot.waitUntil(lambda: store.button.isEnabled() and "Storing" not in
-                        store.status.text())
+        qtbot.waitUntil(lambda: store.button.isEnabled() and "Storing" not in store.status.text())
     finally:
         keyring.set_keyring(previous)
     assert "could not store the API key" in store.status.text()
@@ -205,8 +219,11 @@ def demo_path(tmp_path: Path, prompts: int) -> Path:
     from workbench.demo_project import build_demo_project
 
     project = build_demo_project(tmp_path / "demo")
-    save_judge(project, JudgeConfig(name="arith", model_id=1, template=DEMO_TEMPLATE,
-                                    criteria=""), make_default=True)
+    save_judge(
+        project,
+        JudgeConfig(name="arith", model_id=1, template=DEMO_TEMPLATE, criteria=""),
+        make_default=True,
+    )
     answers(project, prompts)
     project.close()
     return tmp_path / "demo"
@@ -217,8 +234,11 @@ def test_the_demo_model_judges_through_a_real_worker(open_window, tmp_path, qtbo
     window, view = open_judge(open_window, qtbot, path)
     assert view.picker.name() == "arith"
     totals = []
-    window.session.jobsChanged.connect(lambda jobs: totals.extend(
-        j.progress_total for j in jobs.values() if j.message == "judging"))
+    window.session.jobsChanged.connect(
+        lambda jobs: totals.extend(
+            j.progress_total for j in jobs.values() if j.message == "judging"
+        )
+    )
     panel = view.run_panel
     panel.limit.setValue(3)
     qtbot.waitUntil(lambda: panel.run_button.isEnabled())
@@ -228,7 +248,8 @@ def test_the_demo_model_judges_through_a_real_worker(open_window, tmp_path, qtbo
     qtbot.waitUntil(lambda: not panel.running, timeout=90000)
     log = window.session.link.log_text()[-2000:]
     assert "Judged 9 pairs of 3 prompts: 9 labels added" in panel.summary.text(), (
-        f"{panel.status.text()}\n{log}")
+        f"{panel.status.text()}\n{log}"
+    )
     assert 9 in totals  # the bar followed the job over its 9 pairs
     assert "Mean confidence" in panel.summary.text()
     project = Project.open(path)
@@ -259,16 +280,21 @@ def test_cancel_stops_a_judge_run(open_window, tmp_path, qtbot):
     for prompt_id in ids:  # 4 candidates: 6 pairs a prompt, 18 in all, 36 requests
         add_completions(project, [CompletionRecord(prompt_id, f"c{k}") for k in range(4)])
     with FakeEndpoint(slow_endpoint) as server:
-        save_judge(project, JudgeConfig(name="slow", kind="endpoint", base_url=server.url,
-                                        model="fake", concurrency=1))
+        save_judge(
+            project,
+            JudgeConfig(
+                name="slow", kind="endpoint", base_url=server.url, model="fake", concurrency=1
+            ),
+        )
         project.close()
         window, view = open_judge(open_window, qtbot, path)
         panel = view.run_panel
         panel.pairs.setValue(6)
         qtbot.waitUntil(lambda: panel.run_button.isEnabled())
         qtbot.mouseClick(panel.run_button, CLICK)
-        qtbot.waitUntil(lambda: panel.progress.maximum() == 18 and panel.progress.value() >= 2,
-                        timeout=30000)
+        qtbot.waitUntil(
+            lambda: panel.progress.maximum() == 18 and panel.progress.value() >= 2, timeout=30000
+        )
         qtbot.mouseClick(panel.cancel_button, CLICK)
         qtbot.waitUntil(lambda: not panel.running, timeout=20000)
         sent = len(server.requests)
@@ -293,8 +319,10 @@ def six_pairs(path: Path) -> tuple[Path, list[int]]:
 
 def label(path: Path, rows: list[tuple]) -> list[int]:
     project = Project.open(path)
-    made = [add_comparison(project, 1, list(ids), outcome, source, **extra)
-            for ids, outcome, source, extra in rows]
+    made = [
+        add_comparison(project, 1, list(ids), outcome, source, **extra)
+        for ids, outcome, source, extra in rows
+    ]
     project.close()
     return made
 
@@ -316,13 +344,11 @@ def test_agreement_shows_percent_and_kappa(open_window, tmp_path, qtbot):
     qtbot.waitUntil(lambda: values["human"].text().startswith("66.7% agree"))
     combo = view.agreement.judge
     combo.setCurrentIndex(combo.findData("j"))
-    qtbot.waitUntil(lambda: values["human"].text() ==
-                    "83.3% agree · kappa 0.74 · 6 pairs compared")
+    qtbot.waitUntil(lambda: values["human"].text() == "83.3% agree · kappa 0.74 · 6 pairs compared")
     assert values["rule"].text() == "no pairs labelled by both yet"
     assert values["review"].text() == "none reviewed yet"
     combo.setCurrentIndex(combo.findData("k"))
-    qtbot.waitUntil(lambda: values["human"].text() ==
-                    "0.0% agree · kappa 0.00 · 1 pair compared")
+    qtbot.waitUntil(lambda: values["human"].text() == "0.0% agree · kappa 0.00 · 1 pair compared")
 
 
 def press(qtbot, view, key) -> None:
@@ -333,20 +359,23 @@ def press(qtbot, view, key) -> None:
 def test_the_review_queue_orders_and_takes_confirm_and_overrides(open_window, tmp_path, qtbot):
     path, ids = six_pairs(tmp_path / "p")
     pairs = [[ids[i], ids[i + 1]] for i in range(0, 12, 2)]
-    wrong, unsure, middling, other, spare = label(path, [
-        (pairs[0], "a", "ai", {"judge": "j", "confidence": 0.95}),
-        (pairs[1], "a", "ai", {"judge": "j", "confidence": 0.55}),
-        (pairs[2], "b", "ai", {"judge": "j", "confidence": 0.7}),
-        (pairs[3], "b", "ai", {"judge": "k", "confidence": 0.6}),
-        (pairs[4], "a", "ai", {"judge": "j", "confidence": 0.9}),
-        (pairs[0], "b", "human", {}),
-        (pairs[2], "b", "rule", {"judge": "rules"})])[:5]
+    wrong, unsure, middling, other, spare = label(
+        path,
+        [
+            (pairs[0], "a", "ai", {"judge": "j", "confidence": 0.95}),
+            (pairs[1], "a", "ai", {"judge": "j", "confidence": 0.55}),
+            (pairs[2], "b", "ai", {"judge": "j", "confidence": 0.7}),
+            (pairs[3], "b", "ai", {"judge": "k", "confidence": 0.6}),
+            (pairs[4], "a", "ai", {"judge": "j", "confidence": 0.9}),
+            (pairs[0], "b", "human", {}),
+            (pairs[2], "b", "rule", {"judge": "rules"}),
+        ],
+    )[:5]
     window, view = open_judge(open_window, qtbot, path)
     view.tabs.setCurrentWidget(view.review)
     review = view.review
     qtbot.waitUntil(lambda: len(review.table.rows) == 5)
-    assert [r.comparison_id for r in review.table.rows] == [unsure, other, middling, spare,
-                                                            wrong]
+    assert [r.comparison_id for r in review.table.rows] == [unsure, other, middling, spare, wrong]
     assert review.table.current().comparison_id == unsure
     review.order.setCurrentIndex(review.order.findData("disagreement"))
     qtbot.waitUntil(lambda: review.table.rows[0].comparison_id == wrong)
@@ -369,8 +398,9 @@ def test_the_review_queue_orders_and_takes_confirm_and_overrides(open_window, tm
     qtbot.waitUntil(lambda: len(review.table.rows) == 2)
     press(qtbot, view, Key.Key_B)
     qtbot.waitUntil(lambda: len(review.table.rows) == 1)
-    qtbot.waitUntil(lambda: view.agreement.values["review"].text() ==
-                    "25.0% confirmed · 1 of 4 reviewed")
+    qtbot.waitUntil(
+        lambda: view.agreement.values["review"].text() == "25.0% confirmed · 1 of 4 reviewed"
+    )
 
     project = Project.open(path)
     try:
@@ -413,8 +443,9 @@ def test_the_judge_view_at_work_does_not_import_torch(tmp_path):
         print("torch" in sys.modules, "transformers" in sys.modules)
         window.close()
         """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-2:] == ["False", "False"]
 

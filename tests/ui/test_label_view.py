@@ -24,8 +24,9 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 ALT = Qt.KeyboardModifier.AltModifier
 
 
-def pair_project(path: Path, prompts: int = 10, texts: tuple[str, ...] = ("good", "bad"),
-                 share: float = 0.0) -> Path:
+def pair_project(
+    path: Path, prompts: int = 10, texts: tuple[str, ...] = ("good", "bad"), share: float = 0.0
+) -> Path:
     """Prompts with one completion per text each ("good 3", "bad 3", ...)."""
     project = Project.create(path)
     ids = add_prompts(project, [PromptRecord(text=f"Question {i}?") for i in range(prompts)])
@@ -60,8 +61,9 @@ def rows(path: Path, sql: str) -> list[tuple]:
 
 
 def comparisons(path: Path) -> list[tuple]:
-    return rows(path, "SELECT completion_ids, outcome, seconds, note, ranking FROM comparisons "
-                      "ORDER BY id")
+    return rows(
+        path, "SELECT completion_ids, outcome, seconds, note, ranking FROM comparisons ORDER BY id"
+    )
 
 
 def by_text(view, text: str) -> int:
@@ -145,7 +147,8 @@ def test_typing_a_note_never_labels(open_window, tmp_path, qtbot):
 
 
 def test_a_label_that_cannot_be_stored_says_why_and_keeps_task_and_note(
-        open_window, tmp_path, qtbot, monkeypatch):
+    open_window, tmp_path, qtbot, monkeypatch
+):
     from workbench import label_queue
     from workbench.db.connection import DatabaseLockedError
 
@@ -177,13 +180,17 @@ def test_a_ranking_of_four_by_keys(open_window, tmp_path, qtbot):
     wanted = ["z 0", "x 0", "w 0", "y 0"]
 
     def row_of(text: str) -> int:
-        return next(r for r in range(4) if view.rank.list.item(r).text().startswith(
-            f"{r + 1}.  {text}"))
+        return next(
+            r for r in range(4) if view.rank.list.item(r).text().startswith(f"{r + 1}.  {text}")
+        )
 
     for target, text in enumerate(wanted):  # pick each with the arrows, lift it with Alt+Up
         while view.rank.list.currentRow() != row_of(text):
-            press(qtbot, view, Key.Key_Up if view.rank.list.currentRow() > row_of(text)
-                  else Key.Key_Down)
+            press(
+                qtbot,
+                view,
+                Key.Key_Up if view.rank.list.currentRow() > row_of(text) else Key.Key_Down,
+            )
         for _ in range(row_of(text) - target):
             press(qtbot, view, Key.Key_Up, ALT)
     assert view.rank.ranking() == [by_text(view, t) for t in wanted]
@@ -193,13 +200,13 @@ def test_a_ranking_of_four_by_keys(open_window, tmp_path, qtbot):
     view.rank.list.model().moveRow(QModelIndex(), 1, QModelIndex(), 0)
     assert view.rank.list.item(0).text().startswith("1.  z 0")
     press(qtbot, view, Key.Key_Return)
-    (ids, outcome, _, _, ranking), = comparisons(path)
+    ((ids, outcome, _, _, ranking),) = comparisons(path)
     assert outcome == "ranking" and json.loads(ids) == view.rank.task.ids
     assert [text_of(path, i) for i in json.loads(ranking)] == wanted
     project = Project.open(path)
     pairs = {(p.chosen, p.rejected) for p in build_dataset(project).pairs}
     project.close()
-    assert pairs == {(a, b) for i, a in enumerate(wanted) for b in wanted[i + 1:]}
+    assert pairs == {(a, b) for i, a in enumerate(wanted) for b in wanted[i + 1 :]}
     assert view.stack.currentWidget() is view.empty
     assert view.empty.title.text() == "Everything is labelled"
 
@@ -236,8 +243,10 @@ def test_a_reshown_pair_has_its_sides_swapped_and_counts_agreement(open_window, 
     assert task.recheck_of == first and task.ids == [bad, good]
     assert view.pair.right.text.toPlainText() == "good 0"
     press(qtbot, view, Key.Key_Right)  # good again, now on the right: agrees
-    assert rows(path, "SELECT comparison_id, outcome_as_shown, completion_ids, agrees "
-                      "FROM consistency_checks") == [(first, "b", json.dumps([bad, good]), 1)]
+    assert rows(
+        path,
+        "SELECT comparison_id, outcome_as_shown, completion_ids, agrees FROM consistency_checks",
+    ) == [(first, "b", json.dumps([bad, good]), 1)]
     assert len(comparisons(path)) == 1  # not a second label
     assert view.consistency.readout.text() == "Your agreement: 100% of 1 re-shown pair"
     assert view.consistency.share.value() == 100
@@ -254,12 +263,16 @@ def test_the_source_filter_and_the_generate_dialog(open_window, tmp_path, qtbot,
     project = Project.open(path)
     model = add_model(project, "base", "local", str(tmp_path))
     project.set_setting("default_model_id", model)
-    project.db.execute("INSERT INTO runs (id, algorithm, model_id, created_at) "
-                       "VALUES (1, 'dpo', ?, 0)", [model])
-    project.db.execute("INSERT INTO checkpoints (id, run_id, step, path, created_at) "
-                       "VALUES (1, 1, 50, 'runs/1/step-50', 0)")
-    project.db.execute("UPDATE completions SET model_id = ?, checkpoint_id = 1 "
-                       "WHERE prompt_id = 2", [model])
+    project.db.execute(
+        "INSERT INTO runs (id, algorithm, model_id, created_at) VALUES (1, 'dpo', ?, 0)", [model]
+    )
+    project.db.execute(
+        "INSERT INTO checkpoints (id, run_id, step, path, created_at) "
+        "VALUES (1, 1, 50, 'runs/1/step-50', 0)"
+    )
+    project.db.execute(
+        "UPDATE completions SET model_id = ?, checkpoint_id = 1 WHERE prompt_id = 2", [model]
+    )
     project.close()
     _, view = open_label_view(open_window, qtbot, path)
     assert view.task.prompt_id == 1
@@ -297,15 +310,24 @@ def test_candidates_from_the_demo_model_through_the_worker(open_window, tmp_path
     qtbot.waitUntil(lambda: view.choices is not None)
     totals = []
     window.session.jobsChanged.connect(
-        lambda jobs: totals.extend(j.progress_total for j in jobs.values() if j.kind == "generate"))
-    view.generate(CandidateRequest(model_id=None, checkpoint_id=None, n=3, split="train",
-                                   sampling={"do_sample": True, "temperature": 1.5,
-                                             "max_new_tokens": 24, "seed": 1}, limit=3))
+        lambda jobs: totals.extend(j.progress_total for j in jobs.values() if j.kind == "generate")
+    )
+    view.generate(
+        CandidateRequest(
+            model_id=None,
+            checkpoint_id=None,
+            n=3,
+            split="train",
+            sampling={"do_sample": True, "temperature": 1.5, "max_new_tokens": 24, "seed": 1},
+            limit=3,
+        )
+    )
     qtbot.waitUntil(lambda: view.job.running and view.job.cancel_button.isEnabled())
     assert view.job.isVisible() and view.job.cancel_button.isVisible()
     qtbot.waitUntil(lambda: not view.job.running, timeout=90000)
     assert "Generated 9 candidates for 3 prompts" in view.job.status.text(), (
-        f"{view.job.status.text()}\n{window.session.link.log_text()[-2000:]}")
+        f"{view.job.status.text()}\n{window.session.link.log_text()[-2000:]}"
+    )
     assert 3 in totals  # the strip followed the job's progress over the 3 prompts
     qtbot.waitUntil(lambda: view.task is not None and not view.busy)
     assert view.task.prompt_id <= 3 and view.task.completions[0].num_tokens > 0
@@ -315,8 +337,11 @@ def test_candidates_from_the_demo_model_through_the_worker(open_window, tmp_path
 def test_labelling_stays_responsive_while_a_run_streams(open_window, tmp_path, qtbot):
     path = pair_project(tmp_path / "p", prompts=12)
     project = Project.open(path)
-    project.db.execute("INSERT INTO runs (id, algorithm, status, max_steps, created_at, "
-                       "started_at) VALUES (1, 'dpo', 'running', 100000, 0, ?)", [time.time()])
+    project.db.execute(
+        "INSERT INTO runs (id, algorithm, status, max_steps, created_at, "
+        "started_at) VALUES (1, 'dpo', 'running', 100000, 0, ?)",
+        [time.time()],
+    )
     project.close()
     stop = threading.Event()
     writer = threading.Thread(target=stream_metrics, args=(path, stop), daemon=True)
@@ -333,8 +358,9 @@ def test_labelling_stays_responsive_while_a_run_streams(open_window, tmp_path, q
         qtbot.waitUntil(lambda: view.task is not None and not view.busy)
         gaps, last = [], [time.monotonic()]
         timer = QTimer(interval=10)
-        timer.timeout.connect(lambda: (gaps.append(time.monotonic() - last[0]),
-                                       last.__setitem__(0, time.monotonic())))
+        timer.timeout.connect(
+            lambda: (gaps.append(time.monotonic() - last[0]), last.__setitem__(0, time.monotonic()))
+        )
         timer.start()
         for _ in range(8):
             press(qtbot, view, Key.Key_1)
@@ -354,9 +380,12 @@ def stream_metrics(path: Path, stop: threading.Event) -> None:
         step += 1
         with project.transaction() as conn:
             for name in ("loss", "rewards/margins", "rewards/accuracies"):
-                conn.execute("INSERT INTO metrics (run_id, step, name, value, time) "
-                             "VALUES (1, ?, ?, ?, ?)", [step, name, 1.0 / step, time.time()])
-            conn.execute("UPDATE runs SET step = ?, heartbeat = ? WHERE id = 1",
-                         [step, time.time()])
+                conn.execute(
+                    "INSERT INTO metrics (run_id, step, name, value, time) VALUES (1, ?, ?, ?, ?)",
+                    [step, name, 1.0 / step, time.time()],
+                )
+            conn.execute(
+                "UPDATE runs SET step = ?, heartbeat = ? WHERE id = 1", [step, time.time()]
+            )
         stop.wait(0.005)
     project.close()

@@ -43,8 +43,16 @@ def test_view_shortcuts_and_menus(open_window, project_path, qtbot):
     assert window.stack.currentWidget() is window.views["Data"]
     shortcuts = [a.shortcut().toString() for a in window.view_actions]
     # Label and Judge came later: they took the next free keys, the others kept theirs
-    assert shortcuts == ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+7", "Ctrl+8", "Ctrl+4", "Ctrl+5",
-                         "Ctrl+6"]
+    assert shortcuts == [
+        "Ctrl+1",
+        "Ctrl+2",
+        "Ctrl+3",
+        "Ctrl+7",
+        "Ctrl+8",
+        "Ctrl+4",
+        "Ctrl+5",
+        "Ctrl+6",
+    ]
 
 
 def test_ctrl_4_shows_the_rules_view(open_window, project_path, qtbot):

@@ -36,8 +36,14 @@ def runs_project(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("runs-view") / "p"
     labelled_demo(folder, prompts=12).close()
     train(folder, "max_steps=2", "name=first")
-    train(folder, "max_steps=4", "learning_rate=1e-4", "lora.dropout=0.1", "init_checkpoint=1",
-          "name=second")
+    train(
+        folder,
+        "max_steps=4",
+        "learning_rate=1e-4",
+        "lora.dropout=0.1",
+        "init_checkpoint=1",
+        "name=second",
+    )
     return folder
 
 
@@ -69,8 +75,9 @@ def cell(view: RunsView, run_id: int, column: str) -> str:
 def metric_count(path: Path, run_id: int, name: str) -> int:
     project = Project.open(path)
     try:
-        return project.db.execute("SELECT COUNT(*) FROM metrics WHERE run_id = ? AND name = ?",
-                                  [run_id, name]).fetchone()[0]
+        return project.db.execute(
+            "SELECT COUNT(*) FROM metrics WHERE run_id = ? AND name = ?", [run_id, name]
+        ).fetchone()[0]
     finally:
         project.close()
 
@@ -91,13 +98,16 @@ def test_finished_runs_appear_with_status_and_key_results(open_view, runs_projec
     assert view.selected_ids() == [2]
 
 
-def test_selecting_two_runs_overlays_their_curves_and_diffs_their_configs(open_view, runs_project,
-                                                                          qtbot):
+def test_selecting_two_runs_overlays_their_curves_and_diffs_their_configs(
+    open_view, runs_project, qtbot
+):
     view = open_view(runs_project)
     view.select_runs([1, 2])
     assert view.selected_ids() == [1, 2]
-    qtbot.waitUntil(lambda: view.charts.point_count(1, "loss") == 2
-                    and view.charts.point_count(2, "loss") == 4, timeout=10000)
+    qtbot.waitUntil(
+        lambda: view.charts.point_count(1, "loss") == 2 and view.charts.point_count(2, "loss") == 4,
+        timeout=10000,
+    )
     assert view.charts.point_count(2, "eval_loss") == 2
     assert "loss" in view.charts.chart_names()
     assert view.model.colors.keys() == {1, 2}
@@ -107,8 +117,10 @@ def test_selecting_two_runs_overlays_their_curves_and_diffs_their_configs(open_v
     assert {"max_steps", "learning_rate", "lora.dropout", "init_checkpoint", "name"} <= keys
     assert "batch_size" not in keys
     table = view.diff.table
-    shown = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
-             for r in range(table.rowCount())}
+    shown = {
+        table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
+        for r in range(table.rowCount())
+    }
     assert shown["lora.dropout"] == ("0.05", "0.1")
     assert shown["init_checkpoint"] == ("(unset)", "1")
     assert "differ" in view.diff.note.text()
@@ -143,16 +155,22 @@ def test_a_view_opened_after_a_run_loads_its_whole_curve(open_view, runs_project
 
 def start_cli_run(path: Path, steps: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "workbench.cli", "train", str(path), "--json"]
-    for item in ["batch_size=4", "eval_every=10", "checkpoint_every=0", "samples_per_eval=0",
-                 f"max_steps={steps}", "name=terminal"]:
+    for item in [
+        "batch_size=4",
+        "eval_every=10",
+        "checkpoint_every=0",
+        "samples_per_eval=0",
+        f"max_steps={steps}",
+        "name=terminal",
+    ]:
         command += ["--set", item]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
-def test_a_run_started_in_a_terminal_appears_and_streams(open_view, runs_project, tmp_path,
-                                                         qtbot):
+def test_a_run_started_in_a_terminal_appears_and_streams(open_view, runs_project, tmp_path, qtbot):
     path = tmp_path / "live"
     shutil.copytree(runs_project, path)
     view = open_view(path)

@@ -102,12 +102,18 @@ def test_the_queue_lists_and_reorders_train_jobs(open_window, project_path, qtbo
 
 
 # End to end, with a real worker -----------------------------------------------------------
-E2E = {"batch_size": 4, "max_steps": 2000, "eval_every": 0, "checkpoint_every": 0,
-       "samples_per_eval": 0}
+E2E = {
+    "batch_size": 4,
+    "max_steps": 2000,
+    "eval_every": 0,
+    "checkpoint_every": 0,
+    "samples_per_eval": 0,
+}
 
 
 def test_a_dpo_run_launched_from_the_view_shows_live_and_stops_with_a_checkpoint(
-        open_window, tmp_path, qtbot):
+    open_window, tmp_path, qtbot
+):
     labelled_demo(tmp_path / "demo", prompts=16).close()
     window, view = train_view(open_window, tmp_path / "demo")
     qtbot.waitUntil(lambda: view.form.editors["beta"].value() == 1.0)  # the demo's defaults
@@ -116,13 +122,20 @@ def test_a_dpo_run_launched_from_the_view_shows_live_and_stops_with_a_checkpoint
     assert view.launch_button.isEnabled(), view.problem.text()
     qtbot.mouseClick(view.launch_button, Qt.MouseButton.LeftButton)
     monitor = view.monitor
-    qtbot.waitUntil(lambda: monitor.run_id is not None and
-                    monitor.charts.point_count(monitor.run_id, "loss") >= 2, timeout=120000)
+    qtbot.waitUntil(
+        lambda: (
+            monitor.run_id is not None and monitor.charts.point_count(monitor.run_id, "loss") >= 2
+        ),
+        timeout=120000,
+    )
     run_id = monitor.run_id
     assert "loss" in " ".join(monitor.charts.chart_names()).lower()
     controls = monitor.controls
-    for command, done in (("pause", "Paused at step"), ("resume", "Resumed at step"),
-                          ("checkpoint", "Checkpoint saved")):
+    for command, done in (
+        ("pause", "Paused at step"),
+        ("resume", "Resumed at step"),
+        ("checkpoint", "Checkpoint saved"),
+    ):
         qtbot.waitUntil(controls.buttons[command].isEnabled, timeout=10000)
         qtbot.mouseClick(controls.buttons[command], Qt.MouseButton.LeftButton)
         assert "requested" in controls.status.text()
@@ -131,8 +144,9 @@ def test_a_dpo_run_launched_from_the_view_shows_live_and_stops_with_a_checkpoint
     qtbot.waitUntil(stop.isEnabled)
     qtbot.mouseClick(stop, Qt.MouseButton.LeftButton)
     assert "requested" in monitor.controls.status.text()
-    qtbot.waitUntil(lambda: monitor.progress and monitor.progress["status"] == "stopped",
-                    timeout=60000)
+    qtbot.waitUntil(
+        lambda: monitor.progress and monitor.progress["status"] == "stopped", timeout=60000
+    )
     assert "Stopped at step" in monitor.controls.status.text()
     project = Project.open(tmp_path / "demo")
     progress = train_queries.run_progress(project, run_id)
@@ -151,8 +165,13 @@ def test_a_run_from_the_command_line_shows_live_in_the_window(open_window, tmp_p
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         monitor = view.monitor
-        qtbot.waitUntil(lambda: monitor.run_id is not None and
-                        monitor.charts.point_count(monitor.run_id, "loss") >= 2, timeout=120000)
+        qtbot.waitUntil(
+            lambda: (
+                monitor.run_id is not None
+                and monitor.charts.point_count(monitor.run_id, "loss") >= 2
+            ),
+            timeout=120000,
+        )
         assert process.poll() is None or process.returncode == 0
     finally:
         process.wait(timeout=120)
@@ -163,9 +182,27 @@ def test_a_run_can_start_from_a_checkpoint_chosen_in_the_view(open_window, tmp_p
     from workbench.cli import main
 
     labelled_demo(tmp_path / "p", prompts=8).close()
-    assert main(["train", str(tmp_path / "p"), "--set", "max_steps=2", "--set", "batch_size=4",
-                 "--set", "eval_every=0", "--set", "checkpoint_every=0", "--json"]) == 0
-    checkpoint_id = Project.open(tmp_path / "p").db.execute("SELECT MAX(id) FROM checkpoints").fetchone()[0]
+    assert (
+        main(
+            [
+                "train",
+                str(tmp_path / "p"),
+                "--set",
+                "max_steps=2",
+                "--set",
+                "batch_size=4",
+                "--set",
+                "eval_every=0",
+                "--set",
+                "checkpoint_every=0",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    checkpoint_id = (
+        Project.open(tmp_path / "p").db.execute("SELECT MAX(id) FROM checkpoints").fetchone()[0]
+    )
     _, view = train_view(open_window, tmp_path / "p")
     qtbot.waitUntil(lambda: view.start.checkpoint.count() == 2)
     assert view.start.model.currentText() == "workbench-demo-arith"

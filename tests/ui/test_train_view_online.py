@@ -16,9 +16,11 @@ from workbench.project import Project
 from workbench.rules_store import add_rule
 from workbench.run_config import TRAIN_DEFAULTS_KEY, load_config
 
-RULES = [RuleSpec(name="format", kind="regex", params={"pattern": "x"}),
-         RuleSpec(name="answer", kind="numeric", params={"extract": "last_number"}),
-         RuleSpec(name="length", kind="length", params={"max": 10}, enabled=False)]
+RULES = [
+    RuleSpec(name="format", kind="regex", params={"pattern": "x"}),
+    RuleSpec(name="answer", kind="numeric", params={"extract": "last_number"}),
+    RuleSpec(name="length", kind="length", params={"max": 10}, enabled=False),
+]
 
 
 def train_view(open_window, path, algorithm: str | None = None):
@@ -40,9 +42,18 @@ def rewarded_project(path) -> tuple:
     for rule in RULES:
         add_rule(project, rule)
     save_judge(project, JudgeConfig(name="strict", kind="local", path=str(path / "judge")))
-    run_id = runs.create_run(project, algorithm="reward", config={}, dataset={}, dataset_hash="",
-                             model_id=None, parent_checkpoint_id=None, job_id=None,
-                             name="rm", max_steps=1)
+    run_id = runs.create_run(
+        project,
+        algorithm="reward",
+        config={},
+        dataset={},
+        dataset_hash="",
+        model_id=None,
+        parent_checkpoint_id=None,
+        job_id=None,
+        name="rm",
+        max_steps=1,
+    )
     runs.end_run(project, run_id, "done")
     checkpoint = runs.add_checkpoint(project, run_id, 1, path / "ckpt", {})
     project.close()
@@ -50,12 +61,20 @@ def rewarded_project(path) -> tuple:
 
 
 def test_grpo_shows_its_rollout_settings_and_the_reward_instead_of_labels(
-        open_window, project_path, qtbot):
+    open_window, project_path, qtbot
+):
     view = train_view(open_window, project_path, "grpo")
     form = view.form
     assert "Rollout" in group_titles(form) and "no value model" in form.about.text()
-    assert {"num_generations", "max_completion_length", "temperature", "epsilon_high",
-            "grpo_loss_type", "scale_rewards", "importance_sampling_level"} <= set(form.editors)
+    assert {
+        "num_generations",
+        "max_completion_length",
+        "temperature",
+        "epsilon_high",
+        "grpo_loss_type",
+        "scale_rewards",
+        "importance_sampling_level",
+    } <= set(form.editors)
     assert not {"loss_type", "rpo_alpha", "label_smoothing", "vf_coef"} & set(form.editors)
     assert form.editors["grpo_loss_type"].combo.count() == len(GRPO_LOSS_TYPES)
     assert form.editors["epsilon_high"].value() is None  # unset: epsilon
@@ -78,7 +97,8 @@ def test_grpo_shows_its_rollout_settings_and_the_reward_instead_of_labels(
 
 
 def test_the_reward_panel_gives_the_reward_keys_and_round_trips_a_preset(
-        open_window, tmp_path, qtbot):
+    open_window, tmp_path, qtbot
+):
     path, checkpoint = rewarded_project(tmp_path / "p")
     view = train_view(open_window, path, "grpo")
     reward = view.reward
@@ -95,10 +115,16 @@ def test_the_reward_panel_gives_the_reward_keys_and_round_trips_a_preset(
     view.form.editors["grpo_loss_type"].set_value("dr_grpo")
     view.form.editors["epsilon_high"].set_value(0.28)
     saved = view.config()
-    assert {k: saved[k] for k in ("reward_rules", "reward_model", "reward_model_weight", "judge",
-                                  "judge_weight")} == {
-        "reward_rules": ["answer"], "reward_model": checkpoint, "reward_model_weight": 0.5,
-        "judge": "strict", "judge_weight": 2.0}
+    assert {
+        k: saved[k]
+        for k in ("reward_rules", "reward_model", "reward_model_weight", "judge", "judge_weight")
+    } == {
+        "reward_rules": ["answer"],
+        "reward_model": checkpoint,
+        "reward_model_weight": 0.5,
+        "judge": "strict",
+        "judge_weight": 2.0,
+    }
     assert view.launch_button.isEnabled(), view.problem.text()
     view.presets.save_preset("rl")
     qtbot.waitUntil(lambda: view.presets.presets.count() == 1)
@@ -137,11 +163,18 @@ def test_without_a_reward_launch_is_disabled_with_the_reason(open_window, tmp_pa
 
 
 def test_switching_algorithm_applies_its_project_defaults_but_keeps_edits(
-        open_window, project_path, qtbot):
+    open_window, project_path, qtbot
+):
     project = Project.open(project_path)
-    project.set_setting(TRAIN_DEFAULTS_KEY, {
-        "beta": 1.0, "learning_rate": 5e-4, "max_steps": 300,
-        "by_algorithm": {"grpo": {"beta": 0.0, "learning_rate": 1e-3, "num_generations": 4}}})
+    project.set_setting(
+        TRAIN_DEFAULTS_KEY,
+        {
+            "beta": 1.0,
+            "learning_rate": 5e-4,
+            "max_steps": 300,
+            "by_algorithm": {"grpo": {"beta": 0.0, "learning_rate": 1e-3, "num_generations": 4}},
+        },
+    )
     project.close()
     view = train_view(open_window, project_path)
     editors = view.form.editors
@@ -161,9 +194,18 @@ def test_switching_algorithm_applies_its_project_defaults_but_keeps_edits(
 
 
 # End to end, with a real worker -----------------------------------------------------------
-GRPO = {"max_steps": 2, "batch_size": 2, "num_generations": 4, "max_completion_length": 20,
-        "num_iterations": 1, "eval_every": 0, "checkpoint_every": 0, "eval_prompts": 4, "samples_per_eval": 2,
-        "samples_per_step": 1}
+GRPO = {
+    "max_steps": 2,
+    "batch_size": 2,
+    "num_generations": 4,
+    "max_completion_length": 20,
+    "num_iterations": 1,
+    "eval_every": 0,
+    "checkpoint_every": 0,
+    "eval_prompts": 4,
+    "samples_per_eval": 2,
+    "samples_per_step": 1,
+}
 
 
 def test_a_grpo_run_shows_rewards_and_advantages(open_window, tmp_path, qtbot):
@@ -178,12 +220,18 @@ def test_a_grpo_run_shows_rewards_and_advantages(open_window, tmp_path, qtbot):
     assert view.launch_button.isEnabled(), view.problem.text()
     qtbot.mouseClick(view.launch_button, Qt.MouseButton.LeftButton)
     monitor = view.monitor
-    qtbot.waitUntil(lambda: monitor.progress is not None and monitor.progress["status"] == "done"
-                    and monitor.charts.point_count(monitor.run_id, "eval_reward") == 1,
-                    timeout=90000)
+    qtbot.waitUntil(
+        lambda: (
+            monitor.progress is not None
+            and monitor.progress["status"] == "done"
+            and monitor.charts.point_count(monitor.run_id, "eval_reward") == 1
+        ),
+        timeout=90000,
+    )
     reward_chart = monitor.charts.chart("reward")
     assert {"reward", "rewards/answer/mean", "eval_rewards/answer/mean"} <= {
-        metric for _, metric in reward_chart.curves}
+        metric for _, metric in reward_chart.curves
+    }
     assert monitor.charts.point_count(monitor.run_id, "reward") == 2
     browser = monitor.samples
     qtbot.waitUntil(lambda: browser.steps == [1, 2] and len(browser.samples) == 4 + 2)

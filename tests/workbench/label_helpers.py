@@ -12,16 +12,21 @@ class Tiny:
     def __init__(self, path):
         self.project = Project.create(path)
 
-    def prompt(self, text: str | None = None, messages: list | None = None,
-               split: str = "train") -> int:
-        return add_prompts(self.project, [PromptRecord(text=text, messages=messages, split=split)])[0]
+    def prompt(
+        self, text: str | None = None, messages: list | None = None, split: str = "train"
+    ) -> int:
+        return add_prompts(self.project, [PromptRecord(text=text, messages=messages, split=split)])[
+            0
+        ]
 
     def completions(self, prompt_id: int, *texts: str) -> list[int]:
-        return add_completions(self.project,
-                               [CompletionRecord(prompt_id=prompt_id, text=t) for t in texts])
+        return add_completions(
+            self.project, [CompletionRecord(prompt_id=prompt_id, text=t) for t in texts]
+        )
 
-    def compare(self, prompt_id: int, ids: list[int], outcome: str, source: str = "human",
-                **kwargs) -> int:
+    def compare(
+        self, prompt_id: int, ids: list[int], outcome: str, source: str = "human", **kwargs
+    ) -> int:
         return add_comparison(self.project, prompt_id, ids, outcome, source, **kwargs)
 
     def pair(self, prompt_id: int, chosen: str, rejected: str, **kwargs) -> int:
@@ -34,5 +39,7 @@ class Tiny:
 
 def as_tuples(dataset) -> tuple[list, list]:
     """A dataset's content, comparable across projects (ids differ, content does not)."""
-    return ([(p.key, p.prompt, p.chosen, p.rejected) for p in dataset.pairs],
-            [(u.key, u.prompt, u.completion, u.desirable) for u in dataset.unpaired])
+    return (
+        [(p.key, p.prompt, p.chosen, p.rejected) for p in dataset.pairs],
+        [(u.key, u.prompt, u.completion, u.desirable) for u in dataset.unpaired],
+    )

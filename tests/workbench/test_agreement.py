@@ -70,7 +70,8 @@ def test_kappa_is_undefined_when_both_always_say_the_same_single_outcome():
 def test_agreement_with_rules_and_per_judge(tiny):
     prompt, pairs = six_pairs(tiny)
     for (x, y), rule_says, judge_one, judge_two in zip(
-            pairs[:3], ["a", "a", "b"], ["a", "a", "a"], ["b", "b", "b"], strict=True):
+        pairs[:3], ["a", "a", "b"], ["a", "a", "a"], ["b", "b", "b"], strict=True
+    ):
         tiny.compare(prompt, [x, y], rule_says, "rule", judge="rules: answer")
         tiny.compare(prompt, [x, y], judge_one, "ai", judge="one")
         tiny.compare(prompt, [x, y], judge_two, "ai", judge="two")
@@ -89,8 +90,12 @@ def test_review_queue_orders_by_confidence_or_disagreement_first(tiny):
     tiny.compare(prompt, list(pairs[0]), "b", "human")
     tiny.compare(prompt, list(pairs[2]), "b", "rule")  # agrees
     by_confidence = review_queue(tiny.project, "confidence", limit=None)
-    assert [i.comparison.id for i in by_confidence] == [unsure, other_judge, middling,
-                                                         confident_wrong]
+    assert [i.comparison.id for i in by_confidence] == [
+        unsure,
+        other_judge,
+        middling,
+        confident_wrong,
+    ]
     by_disagreement = review_queue(tiny.project, "disagreement", limit=2, judge="j")
     assert [i.comparison.id for i in by_disagreement] == [confident_wrong, unsure]
     assert [i.disagrees_with for i in by_disagreement] == [["human"], []]

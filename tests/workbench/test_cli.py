@@ -16,7 +16,9 @@ def run_json(capsys, argv):
 def test_demo_then_greedy_eval_generation_matches_the_stated_accuracy(tmp_path, capsys):
     code, built = run_json(capsys, ["demo", str(tmp_path / "d"), "--json"])
     assert code == 0 and built["prompts"] == {"train": 500, "eval": 200}
-    code, out = run_json(capsys, ["generate", str(tmp_path / "d"), "--split", "eval", "--n", "1", "--json"])
+    code, out = run_json(
+        capsys, ["generate", str(tmp_path / "d"), "--split", "eval", "--n", "1", "--json"]
+    )
     assert code == 0 and out["ok"] and out["count"] == 200
     assert out["sampling"]["do_sample"] is False  # the demo project samples greedily
     project = Project.open(tmp_path / "d")
@@ -31,8 +33,18 @@ def test_demo_then_greedy_eval_generation_matches_the_stated_accuracy(tmp_path, 
 def test_generate_with_missing_adapter_fails_with_exit_code_and_message(tmp_path, capsys):
     main(["demo", str(tmp_path / "d"), "--json"])
     capsys.readouterr()
-    code, out = run_json(capsys, ["generate", str(tmp_path / "d"), "--text", "What is 1 + 1?",
-                                  "--adapter", str(tmp_path / "nowhere"), "--json"])
+    code, out = run_json(
+        capsys,
+        [
+            "generate",
+            str(tmp_path / "d"),
+            "--text",
+            "What is 1 + 1?",
+            "--adapter",
+            str(tmp_path / "nowhere"),
+            "--json",
+        ],
+    )
     assert code == 1 and out["status"] == "failed"
     assert str(tmp_path / "nowhere") in out["error"]
 
@@ -42,7 +54,9 @@ def test_import_with_bad_lines_names_them_and_changes_nothing(tmp_path, capsys):
     capsys.readouterr()
     before = count_prompts(Project.open(tmp_path / "d"))
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"prompt": "fine"}\n{"prompt": ""}\nnot json\n{"prompt": "ok too"}\n{"nope": 1}\n')
+    bad.write_text(
+        '{"prompt": "fine"}\n{"prompt": ""}\nnot json\n{"prompt": "ok too"}\n{"nope": 1}\n'
+    )
     code, out = run_json(capsys, ["import", str(tmp_path / "d"), str(bad), "--json"])
     assert code == 1 and out["imported"] == 0
     assert [e["line"] for e in out["errors"]] == [2, 3, 5]
@@ -52,11 +66,15 @@ def test_import_with_bad_lines_names_them_and_changes_nothing(tmp_path, capsys):
 def test_import_export_round_trip_through_the_cli(tmp_path, capsys):
     main(["demo", str(tmp_path / "d"), "--json"])
     capsys.readouterr()
-    code, out = run_json(capsys, ["export", str(tmp_path / "d"), str(tmp_path / "eval.csv"),
-                                  "--split", "eval", "--json"])
+    code, out = run_json(
+        capsys,
+        ["export", str(tmp_path / "d"), str(tmp_path / "eval.csv"), "--split", "eval", "--json"],
+    )
     assert code == 0 and out["exported"] == 200
     Project.create(tmp_path / "e").close()
-    code, out = run_json(capsys, ["import", str(tmp_path / "e"), str(tmp_path / "eval.csv"), "--json"])
+    code, out = run_json(
+        capsys, ["import", str(tmp_path / "e"), str(tmp_path / "eval.csv"), "--json"]
+    )
     assert code == 0 and out["imported"] == 200 and out["by_split"] == {"eval": 200}
 
 

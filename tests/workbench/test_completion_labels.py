@@ -17,14 +17,21 @@ def test_labels_are_stored_and_a_human_override_keeps_both(tmp_path):
     second = add_label(tiny.project, bad, False, "rule", note="wrong answer")
     label = get_label(tiny.project, first)
     assert (label.completion_id, label.desirable, label.source, label.judge, label.confidence) == (
-        good, True, "ai", "judge-model", 0.7)
+        good,
+        True,
+        "ai",
+        "judge-model",
+        0.7,
+    )
     assert get_label(tiny.project, second).note == "wrong answer"
 
     replacement = override_label(tiny.project, first, False, note="not really")
     assert get_label(tiny.project, first).superseded_by == replacement
     active = active_labels(tiny.project)
-    assert [(a.id, a.desirable, a.source) for a in active] == [(second, False, "rule"),
-                                                              (replacement, False, "human")]
+    assert [(a.id, a.desirable, a.source) for a in active] == [
+        (second, False, "rule"),
+        (replacement, False, "human"),
+    ]
     assert [a.id for a in active_labels(tiny.project, "rule")] == [second]
 
 

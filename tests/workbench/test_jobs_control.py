@@ -25,7 +25,11 @@ def test_progress_finish_and_fail_are_recorded(tmp_path):
     jobs.fail(project, b, "model not found", "Traceback ...")
     assert jobs.get(project, a).result == {"count": 10}
     failed = jobs.get(project, b)
-    assert (failed.status, failed.error, failed.traceback) == ("failed", "model not found", "Traceback ...")
+    assert (failed.status, failed.error, failed.traceback) == (
+        "failed",
+        "model not found",
+        "Traceback ...",
+    )
 
 
 def test_cancel_queued_job_at_once_and_running_job_through_control(tmp_path):

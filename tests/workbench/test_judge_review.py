@@ -91,15 +91,21 @@ def test_the_preview_pair_is_two_different_completions_of_one_prompt(tiny):
     chat = tiny.prompt(messages=[{"role": "user", "content": "hi"}])
     tiny.completions(chat, "hello", "hello", "hey")
     pair = preview_pair(tiny.project)
-    assert (pair.prompt, pair.first, pair.second) == ([{"role": "user", "content": "hi"}],
-                                                      "hello", "hey")
+    assert (pair.prompt, pair.first, pair.second) == (
+        [{"role": "user", "content": "hi"}],
+        "hello",
+        "hey",
+    )
 
 
 def test_a_local_judge_models_own_template_comes_from_its_judge_json(tiny, tmp_path):
     folder = tmp_path / "judge-model"
     folder.mkdir()
-    (folder / "judge.json").write_text(json.dumps(
-        {"mode": "pairwise", "template": "{prompt} 1:{first} 2:{second}", "criteria": ""}))
+    (folder / "judge.json").write_text(
+        json.dumps(
+            {"mode": "pairwise", "template": "{prompt} 1:{first} 2:{second}", "criteria": ""}
+        )
+    )
     model_id = add_model(tiny.project, "j", "local", folder)
     local = JudgeConfig(name="j", model_id=model_id)
     assert own_template(tiny.project, local) == ("{prompt} 1:{first} 2:{second}", "")
@@ -121,8 +127,12 @@ def test_only_unlabelled_leaves_pairs_people_and_rules_labelled_alone(tiny):
     config = {"name": "fake", "kind": "endpoint", "base_url": "", "model": "fake"}
     with FakeEndpoint(lambda _request: chat_reply("A", {"A": 0.8, "B": 0.2})) as server:
         config["base_url"] = server.url
-        params = {"judge_config": config, "split": "train", "max_pairs_per_prompt": 10,
-                  "only_unlabelled": True}
+        params = {
+            "judge_config": config,
+            "split": "train",
+            "max_pairs_per_prompt": 10,
+            "only_unlabelled": True,
+        }
         job = run_inline(tiny.project, "label_judge", params)
         assert job.status == "done", job.error
         assert (job.result["labels_added"], job.result["pairs_skipped_labelled_before"]) == (4, 2)

@@ -26,8 +26,14 @@ def project(tmp_path):
 
 
 def endpoint(name="remote", **kwargs):
-    return JudgeConfig(name=name, kind="endpoint", base_url="https://api.example.com/v1",
-                       model="judge-large", api_key_env="JUDGE_KEY", **kwargs)
+    return JudgeConfig(
+        name=name,
+        kind="endpoint",
+        base_url="https://api.example.com/v1",
+        model="judge-large",
+        api_key_env="JUDGE_KEY",
+        **kwargs,
+    )
 
 
 def test_save_list_get_replace_delete_and_default(project):
@@ -57,23 +63,34 @@ def test_no_api_key_is_ever_stored(project, monkeypatch):
     with pytest.raises(ValueError, match="never stored"):
         JudgeConfig.from_dict({"name": "x", "kind": "endpoint", "api_key": "sk-1"})
     with pytest.raises(ValueError, match="NAME of the environment variable"):
-        save_judge(project, JudgeConfig(name="x", kind="endpoint", base_url="https://a.b/v1",
-                                        model="m", api_key_env="sk-abc123-def"))
+        save_judge(
+            project,
+            JudgeConfig(
+                name="x",
+                kind="endpoint",
+                base_url="https://a.b/v1",
+                model="m",
+                api_key_env="sk-abc123-def",
+            ),
+        )
 
 
-@pytest.mark.parametrize("config, message", [
-    (JudgeConfig(name=""), "needs a name"),
-    (JudgeConfig(name="j", kind="remote"), "kind is one of"),
-    (JudgeConfig(name="j"), "either a model of the project"),
-    (JudgeConfig(name="j", model_id=1, path="/m"), "not both"),
-    (JudgeConfig(name="j", kind="endpoint", model="m"), "base URL"),
-    (JudgeConfig(name="j", kind="endpoint", base_url="ftp://x", model="m"), "http"),
-    (JudgeConfig(name="j", path="/m", template="{prompt} {first}"), r"\{second\}"),
-    (JudgeConfig(name="j", path="/m", mode="ranking"), "mode is one of"),
-    (JudgeConfig(name="j", path="/m", choices=["A"]), "two labels"),
-    (JudgeConfig(name="j", path="/m", batch_size=0), "batch size"),
-    (endpoint(name="j", choices=["X", "Y"]), "always asked for A or B"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (JudgeConfig(name=""), "needs a name"),
+        (JudgeConfig(name="j", kind="remote"), "kind is one of"),
+        (JudgeConfig(name="j"), "either a model of the project"),
+        (JudgeConfig(name="j", model_id=1, path="/m"), "not both"),
+        (JudgeConfig(name="j", kind="endpoint", model="m"), "base URL"),
+        (JudgeConfig(name="j", kind="endpoint", base_url="ftp://x", model="m"), "http"),
+        (JudgeConfig(name="j", path="/m", template="{prompt} {first}"), r"\{second\}"),
+        (JudgeConfig(name="j", path="/m", mode="ranking"), "mode is one of"),
+        (JudgeConfig(name="j", path="/m", choices=["A"]), "two labels"),
+        (JudgeConfig(name="j", path="/m", batch_size=0), "batch size"),
+        (endpoint(name="j", choices=["X", "Y"]), "always asked for A or B"),
+    ],
+)
 def test_invalid_judges_are_refused_with_the_reason(project, config, message):
     with pytest.raises(ValueError, match=message):
         save_judge(project, config)
@@ -87,9 +104,16 @@ def test_a_judge_on_a_missing_model_row_is_refused(project):
 
 def test_the_demo_project_registers_the_shipped_judge(tmp_path, monkeypatch):
     judge_dir = build_model_dir(tmp_path / "judge")
-    (judge_dir / "judge.json").write_text(json.dumps(
-        {"mode": "pairwise", "template": "{prompt} a:{first} b:{second}", "choices": ["a", "b"],
-         "criteria": ""}))
+    (judge_dir / "judge.json").write_text(
+        json.dumps(
+            {
+                "mode": "pairwise",
+                "template": "{prompt} a:{first} b:{second}",
+                "choices": ["a", "b"],
+                "criteria": "",
+            }
+        )
+    )
     monkeypatch.setattr(engine.demo, "DEMO_JUDGE_DIR", judge_dir)
     project = build_demo_project(tmp_path / "demo")
     judge = default_judge(project)
@@ -97,7 +121,8 @@ def test_the_demo_project_registers_the_shipped_judge(tmp_path, monkeypatch):
     record = get_model(project, judge.model_id)
     assert record.source == "demo" and record.load_spec()["path"] == str(judge_dir)
     assert get_model(project, project.setting("default_model_id")).load_spec()["path"] == str(
-        engine.demo.DEMO_MODEL_DIR)
+        engine.demo.DEMO_MODEL_DIR
+    )
     project.close()
     monkeypatch.setattr(engine.demo, "DEMO_JUDGE_DIR", tmp_path / "not-shipped")
     without = build_demo_project(tmp_path / "demo2")

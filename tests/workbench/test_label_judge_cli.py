@@ -42,15 +42,17 @@ def add_candidates(project, count=3, long_on_first=True):
         options = [format_answer(answer), format_answer(answer + 1), format_answer(answer - 10)]
         if index == 0 and long_on_first:
             options.append(LONG)
-        ids = add_completions(project, [CompletionRecord(prompt_id=prompt.id, text=t)
-                                        for t in options])
+        ids = add_completions(
+            project, [CompletionRecord(prompt_id=prompt.id, text=t) for t in options]
+        )
         texts.update(zip(ids, options, strict=True))
     return prompts, texts
 
 
 def label(project, *extra):
-    return main(["label", str(project.path), "--by", "judge", "--split", "train", "--limit", "3",
-                 *extra])
+    return main(
+        ["label", str(project.path), "--by", "judge", "--split", "train", "--limit", "3", *extra]
+    )
 
 
 def test_local_judge_labels_are_stored_with_source_identity_and_confidence(project, capsys):
@@ -86,8 +88,10 @@ def check_against_the_judge_itself(project, labels, texts, identity):
     judge = LocalJudge(loaded, template=TEMPLATE, criteria="", name="workbench-demo-arith")
     assert judge.identity == identity
     questions = {p.id: p.text for p in list_prompts(project, split="train", limit=3)}
-    items = [PairItem(questions[c.prompt_id], texts[c.completion_ids[0]],
-                      texts[c.completion_ids[1]]) for c in labels]
+    items = [
+        PairItem(questions[c.prompt_id], texts[c.completion_ids[0]], texts[c.completion_ids[1]])
+        for c in labels
+    ]
     for stored, verdict in zip(labels, judge.compare(items), strict=True):
         assert stored.judge == identity and stored.source == "ai"
         assert stored.outcome == ("a" if verdict.prob_first >= 0.5 else "b")
@@ -102,8 +106,9 @@ def test_rerunning_skips_judged_pairs_even_after_a_human_override(project, capsy
     labels = active_comparisons(project, "ai")
     flipped = {"a": "b", "b": "a"}
     override(project, labels[0].id, flipped[labels[0].outcome])  # the person disagrees
-    add_comparison(project, labels[1].prompt_id, labels[1].completion_ids, labels[1].outcome,
-                   "human")  # ... and agrees on another pair
+    add_comparison(
+        project, labels[1].prompt_id, labels[1].completion_ids, labels[1].outcome, "human"
+    )  # ... and agrees on another pair
     assert label(project, "--judge", "arith") == 0
     summary = capsys.readouterr().out
     assert "added 0 label(s)" in summary and "6 pair(s) skipped" in summary
@@ -129,8 +134,12 @@ def test_a_stop_request_keeps_the_labels_made_so_far(project):
         if message == "judging" and done == 1:
             control.request(project, jobs.list_jobs(project, limit=1)[0].id, "stop")
 
-    job = run_inline(project, "label_judge", {"judge": "slow", "split": "train", "limit": 1},
-                     on_progress=stop_after_first_pair)
+    job = run_inline(
+        project,
+        "label_judge",
+        {"judge": "slow", "split": "train", "limit": 1},
+        on_progress=stop_after_first_pair,
+    )
     assert job.status == "done"
     assert (job.result["labels_added"], job.result["stopped"]) == (1, 2)
     assert len(active_comparisons(project, "ai")) == 1
@@ -159,8 +168,16 @@ def test_a_one_off_endpoint_judge(project, tmp_path, capsys, monkeypatch):
     template.write_text("Q: {prompt}\nA: {first}\nB: {second}\n{criteria}\nReply A or B.")
     references = {p.text: int(p.reference) for p in prompts}
     with FakeEndpoint(arithmetic_endpoint(references)) as server:
-        code = label(project, "--endpoint", server.url, "--model", "fake-judge",
-                     "--template", str(template), "--json")
+        code = label(
+            project,
+            "--endpoint",
+            server.url,
+            "--model",
+            "fake-judge",
+            "--template",
+            str(template),
+            "--json",
+        )
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["labels_added"] == 6 and out["errors"] == 0
     assert out["identity"].startswith(f"endpoint:fake-judge@{server.url}#")
@@ -173,14 +190,20 @@ def test_a_one_off_endpoint_judge(project, tmp_path, capsys, monkeypatch):
         assert c.confidence == pytest.approx(0.9)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--by", "rules", "--judge", "arith"], "--judge only apply to --by judge"),
-    (["--by", "judge", "--endpoint", "http://127.0.0.1:1/v1"], "needs both --endpoint"),
-    (["--by", "judge", "--judge", "nobody"], "no judge named 'nobody'"),
-    (["--by", "judge", "--template", "/no/such/file"], "Could not read the judge template"),
-    (["--by", "rules", "--temperature", "1.5"], "--temperature applies to the candidates"),
-    (["--by", "rules", "--generate", "2", "--temperature", "0"], "--temperature must be above 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--by", "rules", "--judge", "arith"], "--judge only apply to --by judge"),
+        (["--by", "judge", "--endpoint", "http://127.0.0.1:1/v1"], "needs both --endpoint"),
+        (["--by", "judge", "--judge", "nobody"], "no judge named 'nobody'"),
+        (["--by", "judge", "--template", "/no/such/file"], "Could not read the judge template"),
+        (["--by", "rules", "--temperature", "1.5"], "--temperature applies to the candidates"),
+        (
+            ["--by", "rules", "--generate", "2", "--temperature", "0"],
+            "--temperature must be above 0",
+        ),
+    ],
+)
 def test_bad_options_say_what_to_fix(project, capsys, args, message):
     assert main(["label", str(project.path), *args]) == 1
     assert message in capsys.readouterr().err
@@ -190,9 +213,17 @@ def test_bad_options_say_what_to_fix(project, capsys, args, message):
 def test_the_default_judge_is_the_shipped_demo_judge(tmp_path, monkeypatch, capsys):
     judge_dir = build_model_dir(tmp_path / "judge", max_position_embeddings=256)
     # A margin of 0.5 makes every verdict but a certain one a tie: the job reads it.
-    (judge_dir / "judge.json").write_text(json.dumps(
-        {"mode": "pairwise", "template": "{prompt} a:{first} b:{second}", "choices": ["a", "b"],
-         "criteria": "", "tie_margin": 0.5}))
+    (judge_dir / "judge.json").write_text(
+        json.dumps(
+            {
+                "mode": "pairwise",
+                "template": "{prompt} a:{first} b:{second}",
+                "choices": ["a", "b"],
+                "criteria": "",
+                "tie_margin": 0.5,
+            }
+        )
+    )
     monkeypatch.setattr(engine.demo, "DEMO_JUDGE_DIR", judge_dir)
     project = build_demo_project(tmp_path / "demo")
     add_candidates(project, count=1, long_on_first=False)
@@ -204,8 +235,10 @@ def test_the_default_judge_is_the_shipped_demo_judge(tmp_path, monkeypatch, caps
     project.close()
 
 
-@pytest.mark.skipif(not (engine.demo.DEMO_JUDGE_DIR / "config.json").is_file(),
-                    reason="this checkout does not ship the demo judge yet")
+@pytest.mark.skipif(
+    not (engine.demo.DEMO_JUDGE_DIR / "config.json").is_file(),
+    reason="this checkout does not ship the demo judge yet",
+)
 def test_the_real_demo_judge_labels_the_demo_project(tmp_path, capsys):
     project = build_demo_project(tmp_path / "demo")
     add_candidates(project, count=3, long_on_first=False)

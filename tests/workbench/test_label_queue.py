@@ -40,8 +40,10 @@ def tiny(tmp_path):
 def three_prompts(tiny: Tiny) -> list[tuple[int, list[int]]]:
     """Three prompts, each with two different completions: (prompt id, completion ids)."""
     prompts = [tiny.prompt(f"What is {i} + {i}?") for i in range(3)]
-    return [(prompt, tiny.completions(prompt, f"{2 * i}", f"{2 * i + 1}"))
-            for i, prompt in enumerate(prompts)]
+    return [
+        (prompt, tiny.completions(prompt, f"{2 * i}", f"{2 * i + 1}"))
+        for i, prompt in enumerate(prompts)
+    ]
 
 
 def texts(task) -> list[str]:
@@ -84,7 +86,8 @@ def test_sides_are_random_and_the_winner_is_right_on_either_side(tmp_path):
         label_id = record_pair(tiny.project, session, task, outcome, 2.5, "four").row_id
         stored = tiny.project.db.execute(
             "SELECT completion_ids, outcome, seconds, note FROM comparisons WHERE id = ?",
-            [label_id]).fetchone()
+            [label_id],
+        ).fetchone()
         assert (json.loads(stored[0]), stored[1:]) == (task.ids, (outcome, 2.5, "four"))
         pairs = build_dataset(tiny.project).pairs
         assert [(p.chosen, p.rejected) for p in pairs] == [("4", "5")]
@@ -201,21 +204,28 @@ def test_filters_by_split_and_by_model_or_checkpoint(tiny):
 
     project = tiny.project
     model = add_model(project, "m", "local", "/nowhere")
-    project.db.execute("INSERT INTO runs (algorithm, model_id, created_at) VALUES ('dpo', ?, 0)",
-                       [model])
-    project.db.execute("INSERT INTO checkpoints (run_id, step, path, created_at) "
-                       "VALUES (1, 10, 'runs/1/step-10', 0)")
+    project.db.execute(
+        "INSERT INTO runs (algorithm, model_id, created_at) VALUES ('dpo', ?, 0)", [model]
+    )
+    project.db.execute(
+        "INSERT INTO checkpoints (run_id, step, path, created_at) "
+        "VALUES (1, 10, 'runs/1/step-10', 0)"
+    )
     train = tiny.prompt("train q")
     held = tiny.prompt("eval q", split="eval")
     rows = [(train, "b1", None), (train, "b2", None), (held, "c1", 1), (held, "c2", 1)]
     for prompt, text, checkpoint in rows:
         project.db.execute(
             "INSERT INTO completions (prompt_id, text, model_id, checkpoint_id, created_at) "
-            "VALUES (?, ?, ?, ?, 0)", [prompt, text, model, checkpoint])
+            "VALUES (?, ?, ?, ?, 0)",
+            [prompt, text, model, checkpoint],
+        )
     session = LabelSession(seed=0)
-    for filters, prompt in ((LabelFilters(split="eval"), held),
-                            (LabelFilters(model_id=model), train),
-                            (LabelFilters(checkpoint_id=1), held)):
+    for filters, prompt in (
+        (LabelFilters(split="eval"), held),
+        (LabelFilters(model_id=model), train),
+        (LabelFilters(checkpoint_id=1), held),
+    ):
         assert serve(project, session, filters).task.prompt_id == prompt
     assert serve(project, session, LabelFilters(split="eval", model_id=model)).task is None
     with pytest.raises(ValueError, match="not both"):
@@ -274,9 +284,12 @@ def test_a_reshown_pair_is_swapped_and_its_agreement_recorded(tiny):
     assert serve(tiny.project, session, ALL).task.recheck_of is None  # each once per sitting
     rows = tiny.project.db.execute(
         "SELECT comparison_id, outcome_as_shown, completion_ids, agrees, seconds, note "
-        "FROM consistency_checks ORDER BY comparison_id").fetchall()
+        "FROM consistency_checks ORDER BY comparison_id"
+    ).fetchall()
     assert [(r[0], r[1], r[3], r[4], r[5]) for r in rows] == [
-        (originals[0][1], "b", 1, 3.0, "again"), (originals[1][1], "a", 0, 3.0, "again")]
+        (originals[0][1], "b", 1, 3.0, "again"),
+        (originals[1][1], "a", 0, 3.0, "again"),
+    ]
     assert json.loads(rows[0][2]) == originals[0][0].ids[::-1]
     assert tiny.count("comparisons") == 2  # not a second label
     assert (agreement(tiny.project).agreed, agreement(tiny.project).total) == (1, 2)

@@ -15,9 +15,17 @@ from workbench.demo_project import build_demo_project
 from workbench.project import Project
 from workbench.runs import get_run
 
-ONLINE_FAST = ["max_steps=2", "batch_size=2", "num_generations=4", "max_completion_length=20",
-               "eval_every=0", "eval_prompts=8", "checkpoint_every=0", "samples_per_step=1",
-               "samples_per_eval=2"]
+ONLINE_FAST = [
+    "max_steps=2",
+    "batch_size=2",
+    "num_generations=4",
+    "max_completion_length=20",
+    "eval_every=0",
+    "eval_prompts=8",
+    "checkpoint_every=0",
+    "samples_per_step=1",
+    "samples_per_eval=2",
+]
 
 
 def train_json(capsys, project_dir, *settings):
@@ -36,14 +44,26 @@ def test_grpo_run_records_rollout_metrics_samples_and_eval(tmp_path, capsys):
     run = get_run(project, out["run_id"])
     assert run.algorithm == "grpo" and run.dataset["counts"]["train"]["prompts"] == 500
     names = metric_names(project, run.id)
-    assert {"reward", "reward_std", "frac_reward_zero_std", "rewards/answer/mean",
-            "rewards/format/mean", "completions/mean_length", "train/generation_seconds",
-            "train/training_seconds", "eval_rewards/answer/mean"} <= names
-    rows = project.db.execute("SELECT step, rewards, advantage FROM samples WHERE run_id = ? "
-                              "AND advantage IS NOT NULL", [run.id]).fetchall()
+    assert {
+        "reward",
+        "reward_std",
+        "frac_reward_zero_std",
+        "rewards/answer/mean",
+        "rewards/format/mean",
+        "completions/mean_length",
+        "train/generation_seconds",
+        "train/training_seconds",
+        "eval_rewards/answer/mean",
+    } <= names
+    rows = project.db.execute(
+        "SELECT step, rewards, advantage FROM samples WHERE run_id = ? AND advantage IS NOT NULL",
+        [run.id],
+    ).fetchall()
     assert {step for step, _, _ in rows} == {1, 2} and len(rows) == 8  # 1 prompt x 4 per step
     assert all({"answer", "format", "total"} <= set(json.loads(r)) for _, r, _ in rows)
-    logs = [r[0] for r in project.db.execute("SELECT message FROM run_logs WHERE run_id = ?", [run.id])]
+    logs = [
+        r[0] for r in project.db.execute("SELECT message FROM run_logs WHERE run_id = ?", [run.id])
+    ]
     assert any(line.startswith("reward rules: format") for line in logs)
     assert out["eval"]["eval_rewards/answer/mean"] >= 0
 
@@ -51,29 +71,52 @@ def test_grpo_run_records_rollout_metrics_samples_and_eval(tmp_path, capsys):
 @pytest.mark.slow
 def test_rlhf_path_labels_to_reward_model_to_ppo(tmp_path, capsys):
     labelled_demo(tmp_path / "p", prompts=24).close()
-    code, reward_run = train_json(capsys, tmp_path / "p", "algorithm=reward", "max_steps=6",
-                                  "batch_size=4", "checkpoint_every=0")
+    code, reward_run = train_json(
+        capsys,
+        tmp_path / "p",
+        "algorithm=reward",
+        "max_steps=6",
+        "batch_size=4",
+        "checkpoint_every=0",
+    )
     assert code == 0 and reward_run["status"] == "done", reward_run
-    code, out = train_json(capsys, tmp_path / "p", "algorithm=ppo", "reward_rules=false",
-                           f"reward_model={reward_run['checkpoint_id']}")
+    code, out = train_json(
+        capsys,
+        tmp_path / "p",
+        "algorithm=ppo",
+        "reward_rules=false",
+        f"reward_model={reward_run['checkpoint_id']}",
+    )
     assert code == 0 and out["status"] == "done", out
     project = Project.open(tmp_path / "p")
     names = metric_names(project, out["run_id"])
-    assert {"rewards/reward_model/mean", "policy/approxkl", "policy/clipfrac", "loss/value",
-            "val/explained_variance", "objective/kl_coef"} <= names
+    assert {
+        "rewards/reward_model/mean",
+        "policy/approxkl",
+        "policy/clipfrac",
+        "loss/value",
+        "val/explained_variance",
+        "objective/kl_coef",
+    } <= names
     # The rules are off the reward but watched: their curves are there, the reward is
     # the reward model's score alone.
     assert {"rewards/answer/mean", "rewards/format/mean"} <= names
 
     def curve(name):
-        return project.db.execute("SELECT step, value FROM metrics WHERE run_id = ? AND name = ? "
-                                  "ORDER BY step", [out["run_id"], name]).fetchall()
+        return project.db.execute(
+            "SELECT step, value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step",
+            [out["run_id"], name],
+        ).fetchall()
 
     reward, scored = curve("reward"), curve("rewards/reward_model/mean")
     assert len(reward) == 2 and [s for s, _ in reward] == [s for s, _ in scored]
     assert [v for _, v in reward] == pytest.approx([v for _, v in scored])
-    logs = [r[0] for r in project.db.execute("SELECT message FROM run_logs WHERE run_id = ?",
-                                             [out["run_id"]])]
+    logs = [
+        r[0]
+        for r in project.db.execute(
+            "SELECT message FROM run_logs WHERE run_id = ?", [out["run_id"]]
+        )
+    ]
     assert "reward watched, not rewarded: format, answer" in logs
     assert summary(project, out["run_id"])["status"] == "done"
 
@@ -105,11 +148,23 @@ def test_reward_model_on_another_base_scores_with_its_own_base(tmp_path, capsys)
     project = labelled_demo(tmp_path / "p", prompts=24)
     verifier = add_model(project, "verifier", "local", small_verifier_dir(tmp_path / "verifier"))
     project.close()
-    code, reward_run = train_json(capsys, tmp_path / "p", "algorithm=reward", "max_steps=2",
-                                  "batch_size=4", "checkpoint_every=0", f"model_id={verifier}")
+    code, reward_run = train_json(
+        capsys,
+        tmp_path / "p",
+        "algorithm=reward",
+        "max_steps=2",
+        "batch_size=4",
+        "checkpoint_every=0",
+        f"model_id={verifier}",
+    )
     assert code == 0 and reward_run["status"] == "done", reward_run
-    code, out = train_json(capsys, tmp_path / "p", "algorithm=rloo", "reward_rules=false",
-                           f"reward_model={reward_run['checkpoint_id']}")
+    code, out = train_json(
+        capsys,
+        tmp_path / "p",
+        "algorithm=rloo",
+        "reward_rules=false",
+        f"reward_model={reward_run['checkpoint_id']}",
+    )
     assert code == 0 and out["status"] == "done", out
     project = Project.open(tmp_path / "p")
     assert get_run(project, out["run_id"]).model_id != verifier
@@ -153,9 +208,18 @@ def test_stop_request_saves_and_resume_continues_the_steps(tmp_path, capsys, mon
     resumed = json.loads(capsys.readouterr().out)
     assert resumed["status"] == "done" and resumed["step"] == 3
     project = Project.open(tmp_path / "p")
-    steps = [r[0] for r in project.db.execute(
-        "SELECT step FROM metrics WHERE run_id = ? AND name = 'reward' ORDER BY step", [out["run_id"]])]
+    steps = [
+        r[0]
+        for r in project.db.execute(
+            "SELECT step FROM metrics WHERE run_id = ? AND name = 'reward' ORDER BY step",
+            [out["run_id"]],
+        )
+    ]
     assert steps == [1, 2, 3] and asked
-    checkpoints = [r[0] for r in project.db.execute(
-        "SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step", [out["run_id"]])]
+    checkpoints = [
+        r[0]
+        for r in project.db.execute(
+            "SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step", [out["run_id"]]
+        )
+    ]
     assert checkpoints == [1, 3]

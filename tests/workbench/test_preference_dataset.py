@@ -35,8 +35,12 @@ def test_outcome_a_and_b_name_the_winner_in_the_order_shown(tiny):
     assert pairs_of(dataset) == [("What is 2 + 2?", "4", "5"), ("What is 3 + 3?", "6", "7")]
     assert dataset.pairs[0].key == content_key("What is 2 + 2?", "4", "5")
     # every pair is also two unpaired examples, so KTO trains on pairwise labels
-    assert unpaired_of(dataset) == [("What is 2 + 2?", "4", True), ("What is 2 + 2?", "5", False),
-                                    ("What is 3 + 3?", "6", True), ("What is 3 + 3?", "7", False)]
+    assert unpaired_of(dataset) == [
+        ("What is 2 + 2?", "4", True),
+        ("What is 2 + 2?", "5", False),
+        ("What is 3 + 3?", "6", True),
+        ("What is 3 + 3?", "7", False),
+    ]
     assert dataset.unpaired[1].key == content_key("What is 2 + 2?", "5", "undesirable")
     assert dataset.counts["pairs"] == 2 and dataset.counts["unpaired"] == 4
     assert dataset.counts["prompts"] == 2
@@ -48,7 +52,13 @@ def test_a_ranking_gives_every_pair_best_first(tiny):
     tiny.compare(p, ids, "ranking", ranking=[ids[2], ids[0], ids[1], ids[3]])  # a > b > c > d
     dataset = build_dataset(tiny.project)
     assert [(c, r) for _, c, r in pairs_of(dataset)] == [
-        ("a", "b"), ("a", "c"), ("a", "d"), ("b", "c"), ("b", "d"), ("c", "d")]
+        ("a", "b"),
+        ("a", "c"),
+        ("a", "d"),
+        ("b", "c"),
+        ("b", "d"),
+        ("c", "d"),
+    ]
     # b and c are desirable against some and undesirable against others: not unpaired data
     assert unpaired_of(dataset) == [("Rank these", "a", True), ("Rank these", "d", False)]
     assert dataset.counts["unpaired_conflicts"] == 6  # b and c, three times each
@@ -123,7 +133,10 @@ def test_repeats_are_kept_once_and_identical_pairs_dropped(tiny):
     dataset = build_dataset(tiny.project)
     assert pairs_of(dataset) == [("same question", "good", "bad")]
     assert dataset.counts["duplicates"] == 2 and dataset.counts["identical"] == 1
-    assert unpaired_of(dataset) == [("same question", "good", True), ("same question", "bad", False)]
+    assert unpaired_of(dataset) == [
+        ("same question", "good", True),
+        ("same question", "bad", False),
+    ]
     assert dataset.counts["unpaired_duplicates"] == 4
     assert dataset.counts["prompts"] == 1
 
@@ -160,12 +173,17 @@ def test_chat_prompts_are_their_messages(tiny):
     tiny.pair(p, "Hello.", "Hello there, how are you doing today?")
     dataset = build_dataset(tiny.project)
     assert dataset.pairs[0].prompt == messages
-    assert dataset.pairs[0].key == content_key(messages, "Hello.", "Hello there, how are you doing today?")
+    assert dataset.pairs[0].key == content_key(
+        messages, "Hello.", "Hello there, how are you doing today?"
+    )
 
 
 def test_splits_keep_eval_prompts_apart(tiny):
-    train, other, held = (tiny.prompt("t", split="train"), tiny.prompt("o", split="extra"),
-                          tiny.prompt("e", split="eval"))
+    train, other, held = (
+        tiny.prompt("t", split="train"),
+        tiny.prompt("o", split="extra"),
+        tiny.prompt("e", split="eval"),
+    )
     for p in (train, other, held):
         tiny.pair(p, "good", "bad")
     assert [q for q, _, _ in pairs_of(build_dataset(tiny.project, split="train"))] == ["t", "o"]

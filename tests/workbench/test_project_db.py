@@ -6,8 +6,19 @@ from workbench.db.schema import SCHEMA_VERSION, SchemaTooNewError
 from workbench.project import DB_NAME, Project, ProjectError
 
 TABLES = {
-    "settings", "models", "prompts", "completions", "comparisons", "rules", "runs",
-    "metrics", "samples", "checkpoints", "jobs", "control", "workers",
+    "settings",
+    "models",
+    "prompts",
+    "completions",
+    "comparisons",
+    "rules",
+    "runs",
+    "metrics",
+    "samples",
+    "checkpoints",
+    "jobs",
+    "control",
+    "workers",
 }
 
 

@@ -42,8 +42,14 @@ def write_jsonl(path, lines):
 
 
 def fields(record):
-    return (record.text, record.messages, record.split, record.reference, record.tags,
-            record.metadata)
+    return (
+        record.text,
+        record.messages,
+        record.split,
+        record.reference,
+        record.tags,
+        record.metadata,
+    )
 
 
 # --- each format imports -------------------------------------------------------------------
@@ -94,7 +100,7 @@ def test_csv_imports_text_chat_tags_and_metadata(project, tmp_path):
     path.write_bytes(
         (
             "\ufeffprompt,answer,split,tags,difficulty,messages\r\n"
-            'What is 2+2?,4,train,math; easy ,3,\r\n'
+            "What is 2+2?,4,train,math; easy ,3,\r\n"
             '"Say ""hi"",\nthen stop",,test,,,\r\n'
             f',7,test,chat,,"{chat_cell}"\r\n'
             f'"{chat_cell}",,,"[""a;b"", ""c""]",,\r\n'
@@ -145,8 +151,9 @@ def test_parquet_imports_text_chat_and_types(project, tmp_path):
 
 
 def test_parquet_trl_conversational_prompt_column(project, tmp_path):
-    pq.write_table(pa.table({"prompt": [CHAT, CHAT[1:]], "solution": ["42", "42"]}),
-                   tmp_path / "trl.parquet")
+    pq.write_table(
+        pa.table({"prompt": [CHAT, CHAT[1:]], "solution": ["42", "42"]}), tmp_path / "trl.parquet"
+    )
     import_prompts(project, tmp_path / "trl.parquet")
     assert [r.messages for r in list_prompts(project)] == [CHAT, CHAT[1:]]
 
@@ -250,7 +257,9 @@ def test_csv_bad_chat_cells(project, tmp_path):
 
 
 def test_parquet_bad_rows_are_reported_by_row(project, tmp_path):
-    table = pa.table({"prompt": ["one", "two", "   ", "four", None], "split": ["a", "b", "c", "", "e"]})
+    table = pa.table(
+        {"prompt": ["one", "two", "   ", "four", None], "split": ["a", "b", "c", "", "e"]}
+    )
     pq.write_table(table, tmp_path / "bad.parquet")
     with pytest.raises(ImportFailed) as info:
         import_prompts(project, tmp_path / "bad.parquet")
@@ -361,7 +370,9 @@ def test_duplicates_are_imported_with_warnings(project, tmp_path):
     report = import_prompts(project, path)
     assert report.imported == 4
     assert len(report.warnings) == 2
-    assert "1 prompt of the file repeats an earlier one (line 3 repeats line 2)" in report.warnings[0]
+    assert (
+        "1 prompt of the file repeats an earlier one (line 3 repeats line 2)" in report.warnings[0]
+    )
     assert "2 prompts already in the project (lines 1, 4)" in report.warnings[1]
     assert count_prompts(project) == 6
 
@@ -369,8 +380,12 @@ def test_duplicates_are_imported_with_warnings(project, tmp_path):
 # --- export and round trip -------------------------------------------------------------------
 
 ROUND_TRIP = [
-    PromptRecord(text="Plain, with \"quotes\", commas;\nand a newline ✓", reference="4",
-                 tags=["math", "a;b", " spaced "], metadata={"source": "gsm8k", "id": "7"}),
+    PromptRecord(
+        text='Plain, with "quotes", commas;\nand a newline ✓',
+        reference="4",
+        tags=["math", "a;b", " spaced "],
+        metadata={"source": "gsm8k", "id": "7"},
+    ),
     PromptRecord(messages=CHAT, split="test", reference="42", tags=["chat"]),
     PromptRecord(text="no extras", split="validation"),
     PromptRecord(text="[1, 2] is a list", metadata={"source": "mine"}),
@@ -382,7 +397,9 @@ def test_export_import_round_trip(tmp_path, suffix):
     src = Project.create(tmp_path / "src")
     add_prompts(src, ROUND_TRIP)
     # an import leaves lower-priority aliases in metadata; they must stay metadata
-    add_prompts(src, [PromptRecord(text="q", reference="r", metadata={"question": "alt", "answer": "a"})])
+    add_prompts(
+        src, [PromptRecord(text="q", reference="r", metadata={"question": "alt", "answer": "a"})]
+    )
     out = tmp_path / f"out{suffix}"
     assert export_prompts(src, out) == 5
     dst = Project.create(tmp_path / "dst")
@@ -397,10 +414,15 @@ def test_export_import_round_trip(tmp_path, suffix):
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_chat_only_round_trip(tmp_path, suffix):
     src = Project.create(tmp_path / "src")
-    add_prompts(src, [
-        PromptRecord(messages=CHAT, reference="42", tags=["x"]),
-        PromptRecord(messages=CHAT[1:], split="test", metadata={"prompt": "an alias", "k": "v"}),
-    ])
+    add_prompts(
+        src,
+        [
+            PromptRecord(messages=CHAT, reference="42", tags=["x"]),
+            PromptRecord(
+                messages=CHAT[1:], split="test", metadata={"prompt": "an alias", "k": "v"}
+            ),
+        ],
+    )
     export_prompts(src, tmp_path / f"out{suffix}")
     dst = Project.create(tmp_path / "dst")
     import_prompts(dst, tmp_path / f"out{suffix}")
@@ -463,8 +485,13 @@ def test_export_progress_and_cancel(project, tmp_path, suffix):
     before = out.read_bytes()
     later = []
     with pytest.raises(ExportCancelled):  # cancelled part way through the writing
-        export_prompts(project, out, split="train", cancelled=lambda: len(later) >= 2,
-                       progress=lambda d, t: later.append(d))
+        export_prompts(
+            project,
+            out,
+            split="train",
+            cancelled=lambda: len(later) >= 2,
+            progress=lambda d, t: later.append(d),
+        )
     assert len(later) == 2 and 0 < later[-1] < 3000
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name, "p"]
@@ -494,9 +521,13 @@ def test_big_import_is_quick_and_reports_progress_sparingly(project, tmp_path):
     lines = []
     for i in range(n):
         if i % 4 == 0:
-            lines.append({"messages": CHAT[:1] + [{"role": "user", "content": f"q{i}"}], "answer": i})
+            lines.append(
+                {"messages": CHAT[:1] + [{"role": "user", "content": f"q{i}"}], "answer": i}
+            )
         else:
-            lines.append({"prompt": f"What is {i} + 1?", "answer": str(i + 1), "tags": ["m"], "k": i})
+            lines.append(
+                {"prompt": f"What is {i} + 1?", "answer": str(i + 1), "tags": ["m"], "k": i}
+            )
     path = write_jsonl(tmp_path / "big.jsonl", lines)
     calls = []
     start = time.perf_counter()

@@ -55,7 +55,12 @@ def test_add_and_get_round_trip(project):
     assert len(ids) == 4 and ids == sorted(ids)
     first = get_prompt(project, ids[0])
     assert first.text == "What is 2 + 2?" and first.messages is None
-    assert (first.split, first.reference, first.tags, first.metadata) == ("train", "4", ["math"], {"n": 1})
+    assert (first.split, first.reference, first.tags, first.metadata) == (
+        "train",
+        "4",
+        ["math"],
+        {"n": 1},
+    )
     assert first.id == ids[0] and first.display_text == "What is 2 + 2?"
     chat = get_prompt(project, ids[2])
     assert chat.text is None and chat.messages == CHAT
@@ -138,16 +143,31 @@ def test_completions_add_list_count(project):
     new = add_completions(
         project,
         [
-            CompletionRecord(prompt_id=ids[0], text="4", job_id=job, settings={"t": 0.7}, seed=1,
-                             num_tokens=2, finish_reason="stop"),
+            CompletionRecord(
+                prompt_id=ids[0],
+                text="4",
+                job_id=job,
+                settings={"t": 0.7},
+                seed=1,
+                num_tokens=2,
+                finish_reason="stop",
+            ),
             CompletionRecord(prompt_id=ids[0], text="four", job_id=job, seed=2),
             CompletionRecord(prompt_id=ids[1], text="blue"),
         ],
     )
     assert len(new) == 3
     got = get_completion(project, new[0])
-    assert (got.prompt_id, got.text, got.job_id, got.settings, got.seed, got.num_tokens,
-            got.finish_reason, got.id) == (ids[0], "4", job, {"t": 0.7}, 1, 2, "stop", new[0])
+    assert (
+        got.prompt_id,
+        got.text,
+        got.job_id,
+        got.settings,
+        got.seed,
+        got.num_tokens,
+        got.finish_reason,
+        got.id,
+    ) == (ids[0], "4", job, {"t": 0.7}, 1, 2, "stop", new[0])
     assert [c.text for c in list_completions(project, prompt_id=ids[0])] == ["4", "four"]
     assert [c.text for c in list_completions(project, job_id=job, limit=1, offset=1)] == ["four"]
     assert count_completions(project) == 3
@@ -162,7 +182,10 @@ def test_completions_are_all_or_nothing(project):
     with pytest.raises(ValueError, match="does not exist"):
         add_completions(
             project,
-            [CompletionRecord(prompt_id=ids[0], text="ok"), CompletionRecord(prompt_id=999, text="x")],
+            [
+                CompletionRecord(prompt_id=ids[0], text="ok"),
+                CompletionRecord(prompt_id=999, text="x"),
+            ],
         )
     assert count_completions(project) == 0
     # the foreign key also protects prompts from a raw delete

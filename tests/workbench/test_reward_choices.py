@@ -10,19 +10,31 @@ from workbench.reward_choices import reward_choices
 
 
 def add_run_with_checkpoint(project, algorithm: str) -> int:
-    run_id = runs.create_run(project, algorithm=algorithm, config={}, dataset={}, dataset_hash="",
-                             model_id=None, parent_checkpoint_id=None, job_id=None, name=None,
-                             max_steps=1)
+    run_id = runs.create_run(
+        project,
+        algorithm=algorithm,
+        config={},
+        dataset={},
+        dataset_hash="",
+        model_id=None,
+        parent_checkpoint_id=None,
+        job_id=None,
+        name=None,
+        max_steps=1,
+    )
     return runs.add_checkpoint(project, run_id, 1, project.path / f"ckpt-{run_id}", {})
 
 
 def test_reward_choices(tmp_path):
     project = Project.create(tmp_path / "p", name="p")
-    add_prompts(project, [
-        PromptRecord(text="Wie groß ist 2 + 2?", split="train"),  # ß is two bytes
-        PromptRecord(text="short", split="train"),
-        PromptRecord(messages=[{"role": "user", "content": "x" * 40}], split="eval"),
-    ])
+    add_prompts(
+        project,
+        [
+            PromptRecord(text="Wie groß ist 2 + 2?", split="train"),  # ß is two bytes
+            PromptRecord(text="short", split="train"),
+            PromptRecord(messages=[{"role": "user", "content": "x" * 40}], split="eval"),
+        ],
+    )
     add_run_with_checkpoint(project, "dpo")
     reward = add_run_with_checkpoint(project, "reward")
     choices = reward_choices(project)

@@ -26,7 +26,9 @@ def test_invalid_or_duplicate_rules_are_refused(demo_project):
     else:
         raise AssertionError("an invalid regex was stored")
     try:
-        add_rule(demo_project, RuleSpec(name="answer", kind="contains", params={"substrings": ["x"]}))
+        add_rule(
+            demo_project, RuleSpec(name="answer", kind="contains", params={"substrings": ["x"]})
+        )
     except RuleStoreError as exc:
         assert "exists already" in str(exc)
     else:
@@ -37,9 +39,13 @@ def test_eval_pass_rate_agrees_with_the_demo_task_check(demo_project, capsys):
     assert main(["eval", str(demo_project.path), "--limit", "60", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] and out["count"] == 60 and out["split"] == "eval"
-    rows = list(demo_project.db.query(
-        "SELECT c.text, p.reference, c.id FROM completions c JOIN prompts p ON p.id = c.prompt_id "
-        "WHERE c.job_id = ?", [out["job_id"]]))
+    rows = list(
+        demo_project.db.query(
+            "SELECT c.text, p.reference, c.id FROM completions c JOIN prompts p ON p.id = c.prompt_id "
+            "WHERE c.job_id = ?",
+            [out["job_id"]],
+        )
+    )
     expected = sum(is_correct(r["text"], int(r["reference"])) for r in rows) / len(rows)
     # The gated total counts a right number only in the right format: the demo's own check.
     assert abs(out["mean_reward"] - (expected * 1.0 + 0.1 * out["pass_rate"]["format"])) < 1e-9
@@ -50,8 +56,10 @@ def test_eval_pass_rate_agrees_with_the_demo_task_check(demo_project, capsys):
 
 
 def _prompt_with_completions(project, texts, reference="5"):
-    [prompt_id] = add_prompts(project, [PromptRecord(text="What is 2 + 3?", messages=None,
-                                                     split="train", reference=reference)])
+    [prompt_id] = add_prompts(
+        project,
+        [PromptRecord(text="What is 2 + 3?", messages=None, split="train", reference=reference)],
+    )
     ids = add_completions(project, [CompletionRecord(prompt_id=prompt_id, text=t) for t in texts])
     return prompt_id, dict(zip(texts, ids, strict=True))
 
@@ -59,7 +67,9 @@ def _prompt_with_completions(project, texts, reference="5"):
 def test_rule_labels_prefer_higher_reward_and_skip_ties(tmp_path):
     project = Project.create(tmp_path / "p")
     add_rule(project, RuleSpec(name="answer", kind="numeric", params={}))
-    _, ids = _prompt_with_completions(project, ["The answer is 5.", "The answer is 6.", "7", "5 it is"])
+    _, ids = _prompt_with_completions(
+        project, ["The answer is 5.", "The answer is 6.", "7", "5 it is"]
+    )
     job = run_inline(project, "label_rules", {"max_pairs_per_prompt": 10})
     assert job.status == "done", job.error
     labels = active_comparisons(project, "rule")
@@ -91,9 +101,15 @@ def test_label_with_generated_candidates_on_the_demo(demo_project, run_queue):
     assert result["prompts"] == 12 and result["completions_scored"] >= 12
     assert result["pairs_added"] > 0
     for label in active_comparisons(demo_project, "rule"):
-        texts = dict(demo_project.db.execute(
-            "SELECT id, text FROM completions WHERE id IN (?, ?)", label.completion_ids).fetchall())
-        reference = int(demo_project.db.execute(
-            "SELECT reference FROM prompts WHERE id = ?", [label.prompt_id]).fetchone()[0])
+        texts = dict(
+            demo_project.db.execute(
+                "SELECT id, text FROM completions WHERE id IN (?, ?)", label.completion_ids
+            ).fetchall()
+        )
+        reference = int(
+            demo_project.db.execute(
+                "SELECT reference FROM prompts WHERE id = ?", [label.prompt_id]
+            ).fetchone()[0]
+        )
         winner, loser = label.completion_ids
         assert is_correct(texts[winner], reference) >= is_correct(texts[loser], reference)

@@ -24,8 +24,14 @@ def two_runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs") / "p"
     labelled_demo(folder, prompts=12).close()
     train(folder, "max_steps=2", "name=first")
-    train(folder, "max_steps=4", "learning_rate=1e-4", "lora.dropout=0.1", "init_checkpoint=1",
-          "name=second")
+    train(
+        folder,
+        "max_steps=4",
+        "learning_rate=1e-4",
+        "lora.dropout=0.1",
+        "init_checkpoint=1",
+        "name=second",
+    )
     project = Project.open(folder)
     yield project
     project.close()
@@ -97,6 +103,9 @@ def test_lineage_goes_back_to_the_labels_and_forward_to_the_checkpoints(two_runs
 
 def test_flatten_and_short_prompt():
     assert run_queries.flatten({"a": 1, "lora": {"r": 8, "x": {"y": 2}}}) == {
-        "a": 1, "lora.r": 8, "lora.x.y": 2}
+        "a": 1,
+        "lora.r": 8,
+        "lora.x.y": 2,
+    }
     assert run_queries.short("a  b\nc") == "a b c"
     assert len(run_queries.short("x" * 500)) == run_queries.PROMPT_CHARS

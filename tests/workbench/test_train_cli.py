@@ -27,29 +27,71 @@ def test_train_records_the_run_and_its_checkpoint_is_evaluable(tmp_path, capsys)
     assert run.config["max_steps"] == 4 and run.dataset_hash
     assert run.dataset["counts"]["train"]["pairs"] + run.dataset["counts"]["eval"]["pairs"] == 24
     names = metric_names(project, run.id)
-    assert {"loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
-            "logps/chosen", "logps/rejected", "grad_norm", "learning_rate",
-            "eval_loss", "eval_rewards/accuracies"} <= names
-    steps = [r[0] for r in project.db.execute(
-        "SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step", [run.id])]
+    assert {
+        "loss",
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/margins",
+        "rewards/accuracies",
+        "logps/chosen",
+        "logps/rejected",
+        "grad_norm",
+        "learning_rate",
+        "eval_loss",
+        "eval_rewards/accuracies",
+    } <= names
+    steps = [
+        r[0]
+        for r in project.db.execute(
+            "SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step", [run.id]
+        )
+    ]
     assert steps == [2, 4]
-    final = project.db.execute("SELECT path FROM checkpoints WHERE id = ?", [out["checkpoint_id"]]).fetchone()[0]
+    final = project.db.execute(
+        "SELECT path FROM checkpoints WHERE id = ?", [out["checkpoint_id"]]
+    ).fetchone()[0]
     assert verify_checkpoint(project.path / final) == []
-    samples = project.db.execute("SELECT step, prompt, completion, rewards FROM samples WHERE run_id = ?",
-                                 [run.id]).fetchall()
-    assert {s[0] for s in samples} == {2, 4} and all(s[1] and "answer" in json.loads(s[3]) for s in samples)
-    assert project.db.execute("SELECT COUNT(*) FROM run_logs WHERE run_id = ?", [run.id]).fetchone()[0] >= 2
+    samples = project.db.execute(
+        "SELECT step, prompt, completion, rewards FROM samples WHERE run_id = ?", [run.id]
+    ).fetchall()
+    assert {s[0] for s in samples} == {2, 4} and all(
+        s[1] and "answer" in json.loads(s[3]) for s in samples
+    )
+    assert (
+        project.db.execute("SELECT COUNT(*) FROM run_logs WHERE run_id = ?", [run.id]).fetchone()[0]
+        >= 2
+    )
 
-    code = main(["eval", str(tmp_path / "p"), "--checkpoint", str(out["checkpoint_id"]), "--limit", "5", "--json"])
+    code = main(
+        [
+            "eval",
+            str(tmp_path / "p"),
+            "--checkpoint",
+            str(out["checkpoint_id"]),
+            "--limit",
+            "5",
+            "--json",
+        ]
+    )
     evaluation = json.loads(capsys.readouterr().out)
-    assert code == 0 and evaluation["checkpoint_id"] == out["checkpoint_id"] and evaluation["count"] == 5
+    assert (
+        code == 0
+        and evaluation["checkpoint_id"] == out["checkpoint_id"]
+        and evaluation["count"] == 5
+    )
 
 
 @pytest.mark.parametrize("algorithm", ["kto", "reward"])
 def test_other_algorithms_run_from_the_same_labels(tmp_path, capsys, algorithm):
     labelled_demo(tmp_path / "p", prompts=12).close()
-    code, out = train_json(capsys, tmp_path / "p", f"algorithm={algorithm}", "max_steps=2",
-                           "checkpoint_every=0", "eval_every=0")
+    code, out = train_json(
+        capsys,
+        tmp_path / "p",
+        f"algorithm={algorithm}",
+        "max_steps=2",
+        "checkpoint_every=0",
+        "eval_every=0",
+    )
     assert code == 0 and out["status"] == "done" and out["checkpoint_id"] is not None
     names = metric_names(Project.open(tmp_path / "p"), out["run_id"])
     assert ("accuracy" if algorithm == "reward" else "kl") in names
@@ -76,7 +118,9 @@ def test_config_file_and_set_overrides(tmp_path):
 
     path = tmp_path / "run.toml"
     path.write_text('algorithm = "ipo"\nmax_steps = 7\nsources = ["human"]\n[lora]\nr = 4\n')
-    config = load_config(path, ["lora.alpha=8", "max_steps=9"], base={"learning_rate": 1e-4, "max_steps": 3})
+    config = load_config(
+        path, ["lora.alpha=8", "max_steps=9"], base={"learning_rate": 1e-4, "max_steps": 3}
+    )
     assert config.train.algorithm == "ipo" and config.train.max_steps == 9
     assert config.train.learning_rate == 1e-4 and config.sources == ["human"]
     assert (config.train.lora.r, config.train.lora.alpha) == (4, 8)
@@ -97,7 +141,9 @@ def test_readme_documents_every_config_key_with_its_default():
         assert f"| `{key}` | `{shown}` |" in readme, (key, shown)
 
 
-def test_a_nan_loss_fails_the_run_clearly_and_keeps_the_last_good_checkpoint(tmp_path, capsys, monkeypatch):
+def test_a_nan_loss_fails_the_run_clearly_and_keeps_the_last_good_checkpoint(
+    tmp_path, capsys, monkeypatch
+):
     from safetensors.torch import load_file
 
     import engine.training.objectives as objectives

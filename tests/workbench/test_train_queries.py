@@ -16,9 +16,18 @@ def project(tmp_path):
 
 
 def new_run(project, job_id=None, max_steps=100) -> int:
-    return runs.create_run(project, algorithm="dpo", config={}, dataset={}, dataset_hash="h",
-                           model_id=None, parent_checkpoint_id=None, job_id=job_id, name="r",
-                           max_steps=max_steps)
+    return runs.create_run(
+        project,
+        algorithm="dpo",
+        config={},
+        dataset={},
+        dataset_hash="h",
+        model_id=None,
+        parent_checkpoint_id=None,
+        job_id=job_id,
+        name="r",
+        max_steps=max_steps,
+    )
 
 
 def test_dataset_counts_split_like_a_run(project):
@@ -38,8 +47,10 @@ def test_dataset_counts_hold_out_when_no_eval_labels(tmp_path):
 
 
 def test_queue_order_follows_claim_order_and_moves(project):
-    ids = [jobs.submit(project, "train", {"config": {"name": f"n{i}", "algorithm": "kto"}})
-           for i in range(3)]
+    ids = [
+        jobs.submit(project, "train", {"config": {"name": f"n{i}", "algorithm": "kto"}})
+        for i in range(3)
+    ]
     other = jobs.submit(project, "generate", {})
     queue = train_queries.train_queue(project)
     assert [q["job_id"] for q in queue] == ids and [q["position"] for q in queue] == [1, 2, 3]
@@ -57,8 +68,17 @@ def test_running_job_is_first_with_its_run(project):
     jobs.claim_next(project, worker_id=None)
     run_id = new_run(project, job_id)
     queue = train_queries.train_queue(project)
-    assert queue == [{"job_id": job_id, "position": 0, "status": "running", "run_id": run_id,
-                      "name": "r", "algorithm": "dpo", "message": ""}]
+    assert queue == [
+        {
+            "job_id": job_id,
+            "position": 0,
+            "status": "running",
+            "run_id": run_id,
+            "name": "r",
+            "algorithm": "dpo",
+            "message": "",
+        }
+    ]
 
 
 def test_rows_since_and_progress(project):
@@ -72,20 +92,25 @@ def test_rows_since_and_progress(project):
     runs.log(project, run_id, "hello")
     logs, log_last = train_queries.logs_since(project, run_id)
     assert logs[0][1] == "hello" and train_queries.logs_since(project, run_id, log_last)[0] == []
-    runs.record_samples(project, run_id, 2, [{"prompt": "p", "completion": "c",
-                                             "rewards": {"answer": 1.0}}])
+    runs.record_samples(
+        project, run_id, 2, [{"prompt": "p", "completion": "c", "rewards": {"answer": 1.0}}]
+    )
     assert train_queries.samples_steps(project, run_id) == [2]
     assert train_queries.samples_at(project, run_id, 2)[0]["rewards"] == {"answer": 1.0}
     progress = train_queries.run_progress(project, run_id)
-    assert progress["step"] == 2 and progress["max_steps"] == 100 and progress["status"] == "running"
+    assert (
+        progress["step"] == 2 and progress["max_steps"] == 100 and progress["status"] == "running"
+    )
     assert progress["checkpoints"] == 0
 
 
 def test_eta_from_the_step_rate(project):
     run_id = new_run(project, max_steps=100)
     now = time.time()
-    project.db.conn.executemany("INSERT INTO metrics (run_id, step, name, value, time) VALUES (?, ?, ?, ?, ?)",
-                           [(run_id, s, "loss", 1.0, now + s / 2) for s in range(1, 11)])
+    project.db.conn.executemany(
+        "INSERT INTO metrics (run_id, step, name, value, time) VALUES (?, ?, ?, ?, ?)",
+        [(run_id, s, "loss", 1.0, now + s / 2) for s in range(1, 11)],
+    )
     project.db.execute("UPDATE runs SET step = 10 WHERE id = ?", [run_id])
     progress = train_queries.run_progress(project, run_id)
     assert progress["rate"] == pytest.approx(2.0) and progress["eta_s"] == pytest.approx(45.0)
@@ -117,10 +142,16 @@ def test_presets_round_trip(project):
 
 
 def test_toml_round_trips_through_load_config(tmp_path):
-    config = RunConfig.from_dict({
-        "name": 'run "quoted"', "algorithm": "simpo", "learning_rate": 1e-5, "sources": ["rule"],
-        "min_confidence": 0.5, "lora": {"r": 4, "target_modules": ["q_proj", "v_proj"],
-                                         "use_rslora": True}}).to_dict()
+    config = RunConfig.from_dict(
+        {
+            "name": 'run "quoted"',
+            "algorithm": "simpo",
+            "learning_rate": 1e-5,
+            "sources": ["rule"],
+            "min_confidence": 0.5,
+            "lora": {"r": 4, "target_modules": ["q_proj", "v_proj"], "use_rslora": True},
+        }
+    ).to_dict()
     path = train_queries.save_config_file(config, tmp_path / "run.toml")
     text = path.read_text()
     assert "[lora]" in text and "\nbeta =" not in text  # None values keep their defaults

@@ -21,8 +21,12 @@ SETTINGS = ["batch_size=4", "eval_every=0", "samples_per_eval=0", "lora.dropout=
 
 
 def start_worker(project_dir):
-    return subprocess.Popen([sys.executable, "-m", "workbench.worker", str(project_dir), "--once"],
-                            env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbench.worker", str(project_dir), "--once"],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def wait_for(condition, timeout=120.0, what="condition"):
@@ -36,16 +40,36 @@ def wait_for(condition, timeout=120.0, what="condition"):
 
 
 def resume(project_dir, run_id):
-    done = subprocess.run([sys.executable, "-m", "workbench.cli", "train", str(project_dir),
-                           "--resume", str(run_id), "--json"], env=ENV, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench.cli",
+            "train",
+            str(project_dir),
+            "--resume",
+            str(run_id),
+            "--json",
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
 
 def adapter(project, run_id, step):
-    return load_file(str(project.runs_dir / str(run_id) / "checkpoints" / f"step-{step}"
-                         / "adapter_model.safetensors"))
+    return load_file(
+        str(
+            project.runs_dir
+            / str(run_id)
+            / "checkpoints"
+            / f"step-{step}"
+            / "adapter_model.safetensors"
+        )
+    )
 
 
 def test_killed_worker_resumes_to_the_same_final_adapter(tmp_path):
@@ -60,8 +84,15 @@ def test_killed_worker_resumes_to_the_same_final_adapter(tmp_path):
     job_id = jobs.submit(project, "train", {"config": config})
     worker = start_worker(project.path)
     try:
-        wait_for(lambda: project.db.execute(
-            "SELECT COUNT(*) FROM checkpoints WHERE run_id = 2").fetchone()[0] >= 1, what="a checkpoint")
+        wait_for(
+            lambda: (
+                project.db.execute("SELECT COUNT(*) FROM checkpoints WHERE run_id = 2").fetchone()[
+                    0
+                ]
+                >= 1
+            ),
+            what="a checkpoint",
+        )
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
     finally:
@@ -76,9 +107,13 @@ def test_killed_worker_resumes_to_the_same_final_adapter(tmp_path):
     assert get_run(project, 2).status == "done"
     a, b = adapter(project, 1, 60), adapter(project, 2, 60)
     assert a.keys() == b.keys()
-    assert all((a[k] == b[k]).all() for k in a), "resumed adapter differs from the uninterrupted one"
+    assert all((a[k] == b[k]).all() for k in a), (
+        "resumed adapter differs from the uninterrupted one"
+    )
     losses = metric_series(project, 2, "loss")
-    assert [step for step, _ in losses] == list(range(1, 61)), "the curve has a gap or a doubled stretch"
+    assert [step for step, _ in losses] == list(range(1, 61)), (
+        "the curve has a gap or a doubled stretch"
+    )
     assert losses == metric_series(project, 1, "loss")
 
 
@@ -88,9 +123,13 @@ def test_stop_from_the_control_table_saves_and_resume_continues(tmp_path):
     job_id = jobs.submit(project, "train", {"config": config})
     worker = start_worker(project.path)
     try:
-        wait_for(lambda: project.db.execute("SELECT step FROM runs WHERE id = 1").fetchone()
-                 and project.db.execute("SELECT step FROM runs WHERE id = 1").fetchone()[0] >= 3,
-                 what="step 3")
+        wait_for(
+            lambda: (
+                project.db.execute("SELECT step FROM runs WHERE id = 1").fetchone()
+                and project.db.execute("SELECT step FROM runs WHERE id = 1").fetchone()[0] >= 3
+            ),
+            what="step 3",
+        )
         control.request(project, job_id, "stop")
         assert worker.wait(timeout=120) == 0
     finally:
@@ -99,10 +138,13 @@ def test_stop_from_the_control_table_saves_and_resume_continues(tmp_path):
     run = get_run(project, 1)
     assert run.status == "stopped" and 3 <= run.step < 400
     assert jobs.get(project, job_id).status == "done"
-    assert [r[0] for r in project.db.execute("SELECT step FROM checkpoints WHERE run_id = 1")] == [run.step]
+    assert [r[0] for r in project.db.execute("SELECT step FROM checkpoints WHERE run_id = 1")] == [
+        run.step
+    ]
 
-    project.db.execute("UPDATE runs SET config = json_set(config, '$.max_steps', ?) WHERE id = 1",
-                       [run.step + 3])
+    project.db.execute(
+        "UPDATE runs SET config = json_set(config, '$.max_steps', ?) WHERE id = 1", [run.step + 3]
+    )
     out = resume(project.path, 1)
     assert out["status"] == "done" and out["step"] == run.step + 3
     steps = [s for s, _ in metric_series(project, 1, "loss")]

@@ -31,8 +31,10 @@ TRL_SPLITS = [
     (("The sky is bright", "The sky is blue"), ("The sky is b", "right", "lue")),
     (("abc", "abd"), ("ab", "c", "d")),
     (("Q?\nA: 5", "Q?\nA: 6"), ("Q?\nA:", " 5", " 6")),
-    (([user("Hi"), assistant("Hello.")], [user("Hi"), assistant("Go away.")]),
-     ([user("Hi")], [assistant("Hello.")], [assistant("Go away.")])),
+    (
+        ([user("Hi"), assistant("Hello.")], [user("Hi"), assistant("Go away.")]),
+        ([user("Hi")], [assistant("Hello.")], [assistant("Go away.")]),
+    ),
 ]
 
 
@@ -48,38 +50,65 @@ def test_no_implicit_prompt_is_an_error_where_trl_would_guess(given):
 
 
 def test_each_format_is_recognised_from_its_fields():
-    assert parse_row({"prompt": "p", "chosen": " a", "rejected": " b"}) == ParsedPair("p", " a", " b")
-    assert parse_row({"prompt": [user("p")], "chosen": [assistant("a")],
-                      "rejected": [assistant("b")]}) == ParsedPair([user("p")], "a", "b")
+    assert parse_row({"prompt": "p", "chosen": " a", "rejected": " b"}) == ParsedPair(
+        "p", " a", " b"
+    )
+    assert parse_row(
+        {"prompt": [user("p")], "chosen": [assistant("a")], "rejected": [assistant("b")]}
+    ) == ParsedPair([user("p")], "a", "b")
     assert parse_row({"chosen": "p a", "rejected": "p b"}) == ParsedPair("p", " a", " b")
-    assert parse_row({"chosen": [SYSTEM, user("p"), assistant("a")],
-                      "rejected": [SYSTEM, user("p"), assistant("b")]}) == ParsedPair(
-        [SYSTEM, user("p")], "a", "b")
-    assert parse_row({"prompt": "p", "completion": "a", "label": False}) == ParsedUnpaired("p", "a", False)
+    assert parse_row(
+        {
+            "chosen": [SYSTEM, user("p"), assistant("a")],
+            "rejected": [SYSTEM, user("p"), assistant("b")],
+        }
+    ) == ParsedPair([SYSTEM, user("p")], "a", "b")
+    assert parse_row({"prompt": "p", "completion": "a", "label": False}) == ParsedUnpaired(
+        "p", "a", False
+    )
     assert parse_row({"prompt": [user("p")], "completion": [assistant("a")], "label": True}) == (
-        ParsedUnpaired([user("p")], "a", True))
+        ParsedUnpaired([user("p")], "a", True)
+    )
     # as TRL's maybe_extract_prompt: a text prompt beside chats is ignored
-    assert parse_row({"prompt": "ignored", "chosen": [user("p"), assistant("a")],
-                      "rejected": [user("p"), assistant("b")]}) == ParsedPair([user("p")], "a", "b")
+    assert parse_row(
+        {
+            "prompt": "ignored",
+            "chosen": [user("p"), assistant("a")],
+            "rejected": [user("p"), assistant("b")],
+        }
+    ) == ParsedPair([user("p")], "a", "b")
     # extra fields (scores, ids) and nulls are ignored
-    assert parse_row({"prompt": "p", "chosen": "a", "rejected": "b", "score_chosen": 8,
-                      "id": None}) == ParsedPair("p", "a", "b")
+    assert parse_row(
+        {"prompt": "p", "chosen": "a", "rejected": "b", "score_chosen": 8, "id": None}
+    ) == ParsedPair("p", "a", "b")
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ({"prompt": "p", "chosen": "a"}, "'rejected' is missing"),
-    ({"prompt": "p", "chosen": "a", "rejected": [assistant("b")]}, "both be text"),
-    ({"prompt": [user("p")], "chosen": [assistant("a"), assistant("more")],
-      "rejected": [assistant("b")]}, "'chosen' must be one assistant message, not 2 message"),
-    ({"prompt": [user("p")], "chosen": [user("a")], "rejected": [assistant("b")]}, "(user)"),
-    ({"prompt": "  ", "chosen": "a", "rejected": "b"}, "'prompt' is empty"),
-    ({"prompt": [SYSTEM], "chosen": [assistant("a")], "rejected": [assistant("b")]}, "no user message"),
-    ({"chosen": "same", "rejected": "same"}, "cannot be told apart"),
-    ({"prompt": "p", "completion": "a", "label": 1}, "'label' must be true or false"),
-    ({"prompt": "p", "completion": "a"}, "'label' is missing"),
-    ({"question": "p", "answer": "a"}, "expected 'chosen' and 'rejected'"),
-    ({"prompt": "p", "chosen": 5, "rejected": "b"}, "'chosen' must be text"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"prompt": "p", "chosen": "a"}, "'rejected' is missing"),
+        ({"prompt": "p", "chosen": "a", "rejected": [assistant("b")]}, "both be text"),
+        (
+            {
+                "prompt": [user("p")],
+                "chosen": [assistant("a"), assistant("more")],
+                "rejected": [assistant("b")],
+            },
+            "'chosen' must be one assistant message, not 2 message",
+        ),
+        ({"prompt": [user("p")], "chosen": [user("a")], "rejected": [assistant("b")]}, "(user)"),
+        ({"prompt": "  ", "chosen": "a", "rejected": "b"}, "'prompt' is empty"),
+        (
+            {"prompt": [SYSTEM], "chosen": [assistant("a")], "rejected": [assistant("b")]},
+            "no user message",
+        ),
+        ({"chosen": "same", "rejected": "same"}, "cannot be told apart"),
+        ({"prompt": "p", "completion": "a", "label": 1}, "'label' must be true or false"),
+        ({"prompt": "p", "completion": "a"}, "'label' is missing"),
+        ({"question": "p", "answer": "a"}, "expected 'chosen' and 'rejected'"),
+        ({"prompt": "p", "chosen": 5, "rejected": "b"}, "'chosen' must be text"),
+    ],
+)
 def test_bad_records_say_why(raw, message):
     problem = parse_row(raw)
     assert isinstance(problem, str) and message in problem
@@ -112,15 +141,20 @@ def chat_project(path):
 
 
 ROUND_TRIPS = [
-    ("standard", text_project), ("standard-implicit", text_project), ("unpaired", text_project),
-    ("conversational", chat_project), ("conversational-implicit", chat_project),
+    ("standard", text_project),
+    ("standard-implicit", text_project),
+    ("unpaired", text_project),
+    ("conversational", chat_project),
+    ("conversational-implicit", chat_project),
     ("unpaired-conversational", chat_project),
 ]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
 @pytest.mark.parametrize(("fmt", "make"), ROUND_TRIPS)
-def test_export_then_import_into_a_fresh_project_gives_the_same_examples(tmp_path, fmt, make, suffix):
+def test_export_then_import_into_a_fresh_project_gives_the_same_examples(
+    tmp_path, fmt, make, suffix
+):
     source = make(tmp_path / "source")
     dataset = build_dataset(source.project)
     path = tmp_path / f"data{suffix}"
@@ -146,8 +180,11 @@ def test_the_default_format_follows_the_prompts(tmp_path):
     chats = build_dataset(chat_project(tmp_path / "c").project)
     assert export_dataset(chats, tmp_path / "c.jsonl")[0] == "conversational"
     first = json.loads((tmp_path / "c.jsonl").read_text().splitlines()[0])
-    assert first == {"prompt": [SYSTEM, user("What is 2 + 2?")], "chosen": [assistant("4")],
-                     "rejected": [assistant("5")]}
+    assert first == {
+        "prompt": [SYSTEM, user("What is 2 + 2?")],
+        "chosen": [assistant("4")],
+        "rejected": [assistant("5")],
+    }
     # a text prompt in a conversational format is one user message
     export_dataset(text, tmp_path / "tc.jsonl", "conversational")
     first = json.loads((tmp_path / "tc.jsonl").read_text().splitlines()[0])
@@ -186,30 +223,46 @@ def write_jsonl(path, rows):
 def test_import_stores_prompts_completions_and_comparisons(tmp_path):
     tiny = Tiny(tmp_path / "p")
     existing = tiny.prompt("Known question", split="eval")
-    path = write_jsonl(tmp_path / "prefs.jsonl", [
-        {"prompt": "Known question", "chosen": "A", "rejected": "B"},
-        {"prompt": "Known question", "chosen": "A", "rejected": "C"},
-        {"prompt": "New question", "chosen": "yes", "rejected": "no"},
-        {"prompt": "New question", "chosen": "same", "rejected": "same"},
-        {"prompt": "New question", "completion": "maybe", "label": False},
-    ])
+    path = write_jsonl(
+        tmp_path / "prefs.jsonl",
+        [
+            {"prompt": "Known question", "chosen": "A", "rejected": "B"},
+            {"prompt": "Known question", "chosen": "A", "rejected": "C"},
+            {"prompt": "New question", "chosen": "yes", "rejected": "no"},
+            {"prompt": "New question", "chosen": "same", "rejected": "same"},
+            {"prompt": "New question", "completion": "maybe", "label": False},
+        ],
+    )
     report = import_preferences(tiny.project, path, source="ai", split="train")
-    assert (report.pairs, report.unpaired, report.prompts_created, report.prompts_reused,
-            report.completions, report.skipped_identical) == (3, 1, 1, 1, 6, 1)
+    assert (
+        report.pairs,
+        report.unpaired,
+        report.prompts_created,
+        report.prompts_reused,
+        report.completions,
+        report.skipped_identical,
+    ) == (3, 1, 1, 1, 6, 1)
     assert "1 pair(s) with the same text" in report.warnings[0]
     db = tiny.project.db
-    assert db.execute("SELECT split FROM prompts WHERE text = 'New question'").fetchone() == ("train",)
-    rows = db.execute("SELECT prompt_id, completion_ids, outcome, source, judge FROM comparisons "
-                      "ORDER BY id").fetchall()
+    assert db.execute("SELECT split FROM prompts WHERE text = 'New question'").fetchone() == (
+        "train",
+    )
+    rows = db.execute(
+        "SELECT prompt_id, completion_ids, outcome, source, judge FROM comparisons ORDER BY id"
+    ).fetchall()
     assert {r[2:] for r in rows} == {("a", "ai", "import: prefs.jsonl")}
     texts = dict(db.execute("SELECT id, text FROM completions").fetchall())
     assert [(r[0], [texts[i] for i in json.loads(r[1])]) for r in rows[:2]] == [
-        (existing, ["A", "B"]), (existing, ["A", "C"])]
+        (existing, ["A", "B"]),
+        (existing, ["A", "C"]),
+    ]
     assert json.loads(rows[0][1])[0] == json.loads(rows[1][1])[0]  # one row for "A"
     assert db.execute("SELECT DISTINCT model_id, settings FROM completions").fetchall() == [
-        (None, '{"imported_from": "prefs.jsonl"}')]
+        (None, '{"imported_from": "prefs.jsonl"}')
+    ]
     assert db.execute("SELECT desirable, source, judge FROM completion_labels").fetchall() == [
-        (0, "ai", "import: prefs.jsonl")]
+        (0, "ai", "import: prefs.jsonl")
+    ]
 
 
 def test_importing_an_export_into_its_own_project_adds_nothing_new_to_train_on(tmp_path):
@@ -226,14 +279,19 @@ def test_importing_an_export_into_its_own_project_adds_nothing_new_to_train_on(t
 def test_a_file_with_bad_lines_imports_nothing_and_names_each_line(tmp_path):
     tiny = Tiny(tmp_path / "p")
     path = tmp_path / "bad.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"prompt": "fine", "chosen": "a", "rejected": "b"}),
-        json.dumps({"prompt": "fine", "chosen": "a"}),
-        "",
-        "not json",
-        json.dumps({"prompt": "fine", "completion": "a", "label": "yes"}),
-        json.dumps({"prompt": "fine", "chosen": "c", "rejected": "d"}),
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"prompt": "fine", "chosen": "a", "rejected": "b"}),
+                json.dumps({"prompt": "fine", "chosen": "a"}),
+                "",
+                "not json",
+                json.dumps({"prompt": "fine", "completion": "a", "label": "yes"}),
+                json.dumps({"prompt": "fine", "chosen": "c", "rejected": "d"}),
+            ]
+        )
+        + "\n"
+    )
     with pytest.raises(ImportFailed) as failed:
         import_preferences(tiny.project, path)
     assert [e.line for e in failed.value.errors] == [2, 4, 5]
@@ -267,8 +325,9 @@ def test_a_cancelled_import_writes_nothing(tmp_path):
 
     seen = []
     with pytest.raises(ImportCancelled):
-        import_preferences(tiny.project, path, cancelled=cancelled,
-                           progress=lambda done, total: seen.append(done))
+        import_preferences(
+            tiny.project, path, cancelled=cancelled, progress=lambda done, total: seen.append(done)
+        )
     assert max(seen) > 150  # it was writing when cancelled
     assert [tiny.count(t) for t in ("prompts", "completions", "comparisons")] == [0, 0, 0]
     report = import_preferences(tiny.project, path, progress=lambda d, t: seen.append((d, t)))

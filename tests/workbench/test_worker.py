@@ -75,7 +75,8 @@ def test_pause_blocks_between_steps_until_resume(demo_project):
 def test_worker_process_runs_jobs_and_stops_on_sigterm(demo_project):
     proc = subprocess.Popen(
         [sys.executable, "-m", "workbench.worker", str(demo_project.path)],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         job = jobs.submit(demo_project, "generate", {"texts": [QUESTION]})

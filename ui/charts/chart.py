@@ -29,12 +29,25 @@ if TYPE_CHECKING:
 
 # Distinct on white, none too pale; the first is the app's accent blue.
 RUN_COLORS = (
-    "#2f6fde", "#d9480f", "#2b8a3e", "#c2255c", "#7048e8",
-    "#0c8599", "#b07d00", "#495057", "#e8590c", "#5c940d",
+    "#2f6fde",
+    "#d9480f",
+    "#2b8a3e",
+    "#c2255c",
+    "#7048e8",
+    "#0c8599",
+    "#b07d00",
+    "#495057",
+    "#e8590c",
+    "#5c940d",
 )
 # Dash patterns (in pen widths) for the 1st, 2nd, ... metric of a chart.
 DASHES: tuple[tuple[float, ...] | None, ...] = (
-    None, (7, 4), (2, 3), (9, 3, 2, 3), (12, 4, 2, 4, 2, 4), (4, 4),
+    None,
+    (7, 4),
+    (2, 3),
+    (9, 3, 2, 3),
+    (12, 4, 2, 4, 2, 4),
+    (4, 4),
 )
 RAW_ALPHA = 70
 AXIS_PEN = "#9aa1ab"
@@ -120,8 +133,10 @@ class MetricChart(QFrame):
         self.legend.setObjectName("chartLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setWordWrap(True)
-        self.legend.setStyleSheet(f"QLabel#chartLegend {{ color: {TEXT}; font-size: 8pt;"
-                                  " border: none; background: transparent; }")
+        self.legend.setStyleSheet(
+            f"QLabel#chartLegend {{ color: {TEXT}; font-size: 8pt;"
+            " border: none; background: transparent; }"
+        )
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.setSpacing(0)
@@ -210,7 +225,9 @@ class MetricChart(QFrame):
             curve.raw.setSymbolBrush(pg.mkBrush(color))
             curve.raw.setSymbolPen(pg.mkPen(color, width=1))
             return
-        curve.raw.setPen(make_pen(color, None if smoothing else dash, RAW_ALPHA if smoothing else 255))
+        curve.raw.setPen(
+            make_pen(color, None if smoothing else dash, RAW_ALPHA if smoothing else 255)
+        )
         curve.smooth.setPen(make_pen(color, dash))
         curve.smooth.setVisible(smoothing)
 
@@ -262,11 +279,16 @@ class MetricChart(QFrame):
         """Runs by colour and label; when several metrics share the chart, each metric's
         stroke (dash pattern, or dots for eval metrics)."""
         runs = list(dict.fromkeys(run for run, _ in self.curves))
-        lines = [" &nbsp; ".join(
-            f"<span style='color:{RUN_COLORS[self.owner.color_index(run) % len(RUN_COLORS)]}'>"
-            f"■</span>&nbsp;{html.escape(self.owner.run_label(run))}" for run in runs)]
+        lines = [
+            " &nbsp; ".join(
+                f"<span style='color:{RUN_COLORS[self.owner.color_index(run) % len(RUN_COLORS)]}'>"
+                f"■</span>&nbsp;{html.escape(self.owner.run_label(run))}"
+                for run in runs
+            )
+        ]
         metrics = list(dict.fromkeys(m for _, m in self.curves))
         if len(metrics) > 1:
+
             def order(metric: str) -> tuple[int, bool]:
                 base = base_name(metric)
                 index = self.metric_order.index(base) if base in self.metric_order else 99
@@ -274,9 +296,12 @@ class MetricChart(QFrame):
 
             strokes = []
             for metric in sorted(metrics, key=order):
-                glyph = "● ●" if is_eval(metric) else DASH_GLYPHS[order(metric)[0] % len(DASH_GLYPHS)]
-                strokes.append(f"<span style='color:{MUTED}'>{glyph}</span>&nbsp;"
-                               f"{html.escape(metric)}")
+                glyph = (
+                    "● ●" if is_eval(metric) else DASH_GLYPHS[order(metric)[0] % len(DASH_GLYPHS)]
+                )
+                strokes.append(
+                    f"<span style='color:{MUTED}'>{glyph}</span>&nbsp;{html.escape(metric)}"
+                )
             if len(runs) == 1:  # one run: its metrics are what needs telling apart
                 lines[0] += " &nbsp;·&nbsp; "
                 lines[0] += " &nbsp; ".join(strokes)

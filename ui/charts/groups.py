@@ -28,8 +28,13 @@ GROUPS = (
 )
 _ORDER = {title: i for i, title in enumerate(GROUPS)}
 
-_MARGINS = {"rewards/margins", "rewards/accuracies", "accuracy", "accuracies",
-            "online_dpo/tie_fraction"}
+_MARGINS = {
+    "rewards/margins",
+    "rewards/accuracies",
+    "accuracy",
+    "accuracies",
+    "online_dpo/tie_fraction",
+}
 # How much the rewards of a group differ: GRPO learns nothing from a group whose
 # completions all score the same (frac_reward_zero_std), so these share a chart.
 _SPREAD = {"reward_std", "frac_reward_zero_std"}
@@ -44,7 +49,7 @@ def is_eval(metric: str) -> bool:
 
 def base_name(metric: str) -> str:
     """The train counterpart of an eval metric (``eval_loss`` -> ``loss``)."""
-    return metric[len(EVAL_PREFIX):] if is_eval(metric) else metric
+    return metric[len(EVAL_PREFIX) :] if is_eval(metric) else metric
 
 
 def _known_group(base: str) -> str | None:
@@ -75,8 +80,12 @@ def _known_group(base: str) -> str | None:
         return "gradient norm"
     if base in ("learning_rate", "lr"):
         return "learning rate"
-    if (head in ("train", "time", "timing", "throughput") or base.endswith("_seconds")
-            or "per_second" in base or base.startswith(("generation", "training"))):
+    if (
+        head in ("train", "time", "timing", "throughput")
+        or base.endswith("_seconds")
+        or "per_second" in base
+        or base.startswith(("generation", "training"))
+    ):
         return "throughput"
     if head == "memory":
         return "memory"

@@ -127,7 +127,9 @@ class RunCharts(QWidget):
         self.png_button.clicked.connect(self._ask_export_png)
         row.addWidget(self.png_button)
         self.csv_button = QPushButton("CSV…")
-        self.csv_button.setToolTip("Export: save every point of every run: run_id, step, time, metric, value")
+        self.csv_button.setToolTip(
+            "Export: save every point of every run: run_id, step, time, metric, value"
+        )
         self.csv_button.clicked.connect(self._ask_export_csv)
         row.addWidget(self.csv_button)
         bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -255,7 +257,7 @@ class RunCharts(QWidget):
         self.pointsAdded.emit()
 
     def set_x_mode(self, mode: str) -> None:
-        """"step", or "time": seconds since the run's first point."""
+        """ "step", or "time": seconds since the run's first point."""
         if mode not in X_MODES:
             raise ValueError(f"x mode must be one of {X_MODES}, not {mode!r}")
         self._sync(self.x_combo, lambda: self.x_combo.setCurrentIndex(X_MODES.index(mode)))
@@ -311,16 +313,20 @@ class RunCharts(QWidget):
             for run_id, run in self._series.items():
                 for metric, s in run.items():
                     for step, when, value in zip(
-                        s.steps[: s.n].tolist(), s.times[: s.n].tolist(), s.values[: s.n].tolist(),
+                        s.steps[: s.n].tolist(),
+                        s.times[: s.n].tolist(),
+                        s.values[: s.n].tolist(),
                         strict=True,
                     ):
-                        out.writerow([
-                            run_id,
-                            int(step) if step.is_integer() else repr(step),
-                            repr(when) if math.isfinite(when) else "",
-                            metric,
-                            repr(value) if math.isfinite(value) else "",
-                        ])
+                        out.writerow(
+                            [
+                                run_id,
+                                int(step) if step.is_integer() else repr(step),
+                                repr(when) if math.isfinite(when) else "",
+                                metric,
+                                repr(value) if math.isfinite(value) else "",
+                            ]
+                        )
                     count += s.n
         return count
 

@@ -76,8 +76,21 @@ def ema_reference(values, weight: float) -> list[float]:
 class Series:
     """Steps, unix times, values and smoothed values of one (run, metric)."""
 
-    __slots__ = ("n", "steps", "times", "values", "smoothed", "_last", "_count", "weight",
-                 "steps_sorted", "times_sorted", "version", "_lo", "_hi")
+    __slots__ = (
+        "n",
+        "steps",
+        "times",
+        "values",
+        "smoothed",
+        "_last",
+        "_count",
+        "weight",
+        "steps_sorted",
+        "times_sorted",
+        "version",
+        "_lo",
+        "_hi",
+    )
 
     def __init__(self, weight: float = 0.0, capacity: int = INITIAL_CAPACITY):
         self.n = 0
@@ -118,7 +131,10 @@ class Series:
             return
         self._reserve(m)
         a, b = self.n, self.n + m
-        for buf, new, flag in ((self.steps, steps, "steps_sorted"), (self.times, times, "times_sorted")):
+        for buf, new, flag in (
+            (self.steps, steps, "steps_sorted"),
+            (self.times, times, "times_sorted"),
+        ):
             buf[a:b] = new
             if getattr(self, flag):
                 prev = buf[a - 1 : b] if a else new
@@ -129,7 +145,9 @@ class Series:
         if finite.size:
             self._lo = min(self._lo, float(finite.min()))
             self._hi = max(self._hi, float(finite.max()))
-        self.smoothed[a:b], self._last, self._count = ema(values, self.weight, self._last, self._count)
+        self.smoothed[a:b], self._last, self._count = ema(
+            values, self.weight, self._last, self._count
+        )
         self._clamp(a, b)
         self.n = b
         self.version += 1

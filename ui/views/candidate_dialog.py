@@ -22,8 +22,10 @@ from ui.widgets import double_spin, spin
 from workbench.label_generation import CandidateRequest
 
 MAX_SEED = 2**31 - 1
-INTRO = ("The worker samples these completions and stores them; the Label view serves them "
-         "as soon as the job ends. Different candidates need sampling: a temperature above 0.")
+INTRO = (
+    "The worker samples these completions and stores them; the Label view serves them "
+    "as soon as the job ends. Different candidates need sampling: a temperature above 0."
+)
 
 
 def source_key(kind: str, source_id: int | None) -> str:
@@ -41,16 +43,20 @@ def parse_source(key: str | None) -> tuple[int | None, int | None]:
 
 def source_items(choices: dict[str, Any]) -> list[tuple[str, str]]:
     """(text, source key): base models first, then checkpoints."""
-    items = [(f"{name} (base)", source_key("model", model_id))
-             for model_id, name in choices["models"]]
-    items += [(f"Checkpoint {label}", source_key("checkpoint", checkpoint_id))
-              for checkpoint_id, label in choices["checkpoints"]]
+    items = [
+        (f"{name} (base)", source_key("model", model_id)) for model_id, name in choices["models"]
+    ]
+    items += [
+        (f"Checkpoint {label}", source_key("checkpoint", checkpoint_id))
+        for checkpoint_id, label in choices["checkpoints"]
+    ]
     return items
 
 
 class CandidateDialog(QDialog):
-    def __init__(self, parent: QWidget, choices: dict[str, Any], n: int = 2,
-                 split: str | None = None):
+    def __init__(
+        self, parent: QWidget, choices: dict[str, Any], n: int = 2, split: str | None = None
+    ):
         super().__init__(parent)
         self.setWindowTitle("Generate candidates")
         self.setMinimumWidth(460)
@@ -107,9 +113,13 @@ class CandidateDialog(QDialog):
             model_id=model_id,
             checkpoint_id=checkpoint_id,
             n=self.n.value(),
-            sampling={"do_sample": True, "temperature": self.temperature.value(),
-                      "top_p": self.top_p.value(), "max_new_tokens": self.max_tokens.value(),
-                      "seed": self.seed.value()},
+            sampling={
+                "do_sample": True,
+                "temperature": self.temperature.value(),
+                "top_p": self.top_p.value(),
+                "max_new_tokens": self.max_tokens.value(),
+                "seed": self.seed.value(),
+            },
             split=self.split.currentData(),
             unlabelled_only=self.unlabelled.isChecked(),
             limit=self.limit.value() or None,

@@ -57,12 +57,18 @@ class CandidateJob(JobFollowing, QWidget):
         seconds = time.monotonic() - self._started
         result = job.result or {}
         if job.status == "done":
-            self._say(f"Generated {result.get('count', 0):,} candidates for "
-                      f"{result.get('prompts_done', 0):,} prompts with {result.get('model')} "
-                      f"in {seconds:.0f} s.", OK)
+            self._say(
+                f"Generated {result.get('count', 0):,} candidates for "
+                f"{result.get('prompts_done', 0):,} prompts with {result.get('model')} "
+                f"in {seconds:.0f} s.",
+                OK,
+            )
         elif job.status == "cancelled":
             self._say("Generation cancelled; nothing was stored.", MUTED)
         else:
-            self._say(f"Generation failed: {job.error or 'no reason was recorded'} "
-                      "(Worker › Show log has the details).", BAD)
+            self._say(
+                f"Generation failed: {job.error or 'no reason was recorded'} "
+                "(Worker › Show log has the details).",
+                BAD,
+            )
         self.finished.emit(job)

@@ -55,8 +55,11 @@ class ConfigDiffPanel(QWidget):
     def show_pair(self, runs: list[dict]) -> None:
         """Compare the first two of `runs` (overview rows), or explain what to select."""
         pair = (runs[0], runs[1]) if len(runs) >= 2 else None
-        if pair is not None and self.pair is not None and \
-                [r["id"] for r in pair] == [r["id"] for r in self.pair]:
+        if (
+            pair is not None
+            and self.pair is not None
+            and [r["id"] for r in pair] == [r["id"] for r in self.pair]
+        ):
             return
         self.pair, self.diff = pair, None
         self.table.setRowCount(0)
@@ -66,9 +69,13 @@ class ConfigDiffPanel(QWidget):
         a, b = pair
         self.table.setHorizontalHeaderLabels(["Setting", _name(a), _name(b)])
         self.note.setText(f"Comparing {_name(a)} with {_name(b)}…")
-        self.runner.call(config_diff, a["id"], b["id"],
-                         on_done=functools.partial(self._show, (a["id"], b["id"]), len(runs)),
-                         on_error=self._failed)
+        self.runner.call(
+            config_diff,
+            a["id"],
+            b["id"],
+            on_done=functools.partial(self._show, (a["id"], b["id"]), len(runs)),
+            on_error=self._failed,
+        )
 
     def _show(self, ids: tuple[int, int], selected: int, diff) -> None:
         if self.pair is None or (self.pair[0]["id"], self.pair[1]["id"]) != ids:
@@ -83,8 +90,11 @@ class ConfigDiffPanel(QWidget):
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(row, column, item)
         a, b = self.pair
-        what = f"{len(diff)} setting{'s' if len(diff) != 1 else ''} differ" if diff else \
-            "Same settings"
+        what = (
+            f"{len(diff)} setting{'s' if len(diff) != 1 else ''} differ"
+            if diff
+            else "Same settings"
+        )
         extra = f" (the first two of the {selected} selected runs)" if selected > 2 else ""
         self.note.setText(f"{what}: {_name(a)} vs {_name(b)}{extra}.")
 

@@ -57,10 +57,16 @@ class DataSelection(QGroupBox):
             box.toggled.connect(self.changed)
             row.addWidget(box)
         row.addStretch(1)
-        self.min_confidence = make_editor(ParamInfo(
-            "min_confidence", "float", None, RUN_KEYS["min_confidence"][1], minimum=0, maximum=1))
-        self.eval_fraction = make_editor(ParamInfo(
-            "eval_fraction", "float", 0.1, RUN_KEYS["eval_fraction"][1], minimum=0, maximum=0.9))
+        self.min_confidence = make_editor(
+            ParamInfo(
+                "min_confidence", "float", None, RUN_KEYS["min_confidence"][1], minimum=0, maximum=1
+            )
+        )
+        self.eval_fraction = make_editor(
+            ParamInfo(
+                "eval_fraction", "float", 0.1, RUN_KEYS["eval_fraction"][1], minimum=0, maximum=0.9
+            )
+        )
         form = self.form = QFormLayout(self)
         form.addRow("Run name", self.name)
         form.addRow("Sources", row)
@@ -77,9 +83,14 @@ class DataSelection(QGroupBox):
             self.form.setRowVisible(row, not online)
 
     def values(self) -> dict[str, Any]:
-        values = {} if self.online else {
-            "sources": [s for s, box in self.sources.items() if box.isChecked()],
-            "eval_fraction": self.eval_fraction.value()}
+        values = (
+            {}
+            if self.online
+            else {
+                "sources": [s for s, box in self.sources.items() if box.isChecked()],
+                "eval_fraction": self.eval_fraction.value(),
+            }
+        )
         if self.name.text().strip():
             values["name"] = self.name.text().strip()
         if self.min_confidence.value() is not None and not self.online:
@@ -134,9 +145,14 @@ class DatasetCounts(QGroupBox):
             self._say("Choose at least one source of labels.", BAD)
             return
         self.session.runner.call(
-            train_queries.dataset_counts, s["sources"], s.get("min_confidence"),
-            s.get("eval_fraction") or 0.0, s.get("seed", 0),
-            on_done=self._show, on_error=self._failed)
+            train_queries.dataset_counts,
+            s["sources"],
+            s.get("min_confidence"),
+            s.get("eval_fraction") or 0.0,
+            s.get("seed", 0),
+            on_done=self._show,
+            on_error=self._failed,
+        )
 
     def _show(self, counts: dict[str, Any]) -> None:
         self.counts = counts
@@ -145,10 +161,15 @@ class DatasetCounts(QGroupBox):
             if key == "by_source":
                 value = " · ".join(f"{s} {n}" for s, n in value.items() if n) or "0"
             cell.setText(str(value))
-        held = "eval holds a share of the labelled prompts" if counts["held_out"] else \
-            "eval uses the labels on eval-split prompts"
-        text = f"{held.capitalize()}. Examples longer than max_length are left out and counted " \
-               "when the run starts (in its log)."
+        held = (
+            "eval holds a share of the labelled prompts"
+            if counts["held_out"]
+            else "eval uses the labels on eval-split prompts"
+        )
+        text = (
+            f"{held.capitalize()}. Examples longer than max_length are left out and counted "
+            "when the run starts (in its log)."
+        )
         if not (counts["train"]["pairs"] or counts["train"]["unpaired"]):
             self._say("No labels match: label pairs, or run the judge or the rules first.", BAD)
         else:

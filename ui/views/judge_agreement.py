@@ -12,18 +12,24 @@ from workbench.agreement import Agreement
 from workbench.judge_review import ReviewTally
 
 NONE_YET = "no pairs labelled by both yet"
-KAPPA_TIP = ("Cohen's kappa: 1 is perfect agreement, 0 is what chance alone would give, "
-             "below 0 worse than chance. Undefined when both always say the same thing.")
-REVIEW_TIP = ("Reviewed AI labels whose verdict the person kept. The review queue shows the "
-              "least sure labels first, so this understates the judge's accuracy.")
+KAPPA_TIP = (
+    "Cohen's kappa: 1 is perfect agreement, 0 is what chance alone would give, "
+    "below 0 worse than chance. Undefined when both always say the same thing."
+)
+REVIEW_TIP = (
+    "Reviewed AI labels whose verdict the person kept. The review queue shows the "
+    "least sure labels first, so this understates the judge's accuracy."
+)
 
 
 def agreement_text(figures: Agreement) -> str:
     if not figures.pairs:
         return NONE_YET
     kappa = "n/a" if figures.kappa is None else f"{figures.kappa:.2f}"
-    return (f"{figures.percent:.1f}% agree · kappa {kappa} · "
-            f"{figures.pairs:,} pair{'s' if figures.pairs != 1 else ''} compared")
+    return (
+        f"{figures.percent:.1f}% agree · kappa {kappa} · "
+        f"{figures.pairs:,} pair{'s' if figures.pairs != 1 else ''} compared"
+    )
 
 
 def review_text(tally: ReviewTally) -> str:
@@ -40,14 +46,19 @@ class AgreementPanel(QWidget):
         self.figures: dict | None = None
         self.judge = QComboBox(minimumContentsLength=20)
         self.judge.addItem("All AI labels", None)
-        self.judge.setToolTip("A judge's identity names its model and a hash of its template: "
-                              "another template is another judge")
+        self.judge.setToolTip(
+            "A judge's identity names its model and a hash of its template: "
+            "another template is another judge"
+        )
         self.judge.currentIndexChanged.connect(self._judge_changed)
         self.values: dict[str, QLabel] = {}
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
-        rows = (("human", "AI vs human", KAPPA_TIP), ("rule", "AI vs rules", KAPPA_TIP),
-                ("review", "Your reviews", REVIEW_TIP))
+        rows = (
+            ("human", "AI vs human", KAPPA_TIP),
+            ("rule", "AI vs rules", KAPPA_TIP),
+            ("review", "Your reviews", REVIEW_TIP),
+        )
         for row, (key, title, tip) in enumerate(rows):
             name, value = QLabel(title), QLabel("–", wordWrap=True)
             name.setToolTip(tip)
@@ -85,8 +96,10 @@ class AgreementPanel(QWidget):
         self.values["rule"].setText(agreement_text(figures["rule"]))
         self.values["review"].setText(review_text(figures["review"]))
         count = figures["ai_labels"]
-        self.count.setText(f"{count:,} active AI label{'s' if count != 1 else ''}; a label a "
-                           "person reviewed counts under Your reviews only.")
+        self.count.setText(
+            f"{count:,} active AI label{'s' if count != 1 else ''}; a label a "
+            "person reviewed counts under Your reviews only."
+        )
 
     @Slot()
     def _judge_changed(self, *_args) -> None:

@@ -25,23 +25,23 @@ from workbench.models import ModelRecord
 
 KIND_NOTES = {
     "local": "A model of this project reads each pair, in both orders, and the probability "
-             "it gives to A or B is the verdict. It runs in the worker; nothing leaves the "
-             "machine.",
+    "it gives to A or B is the verdict. It runs in the worker; nothing leaves the "
+    "machine.",
     "endpoint": "An OpenAI-compatible chat API is asked about each pair, in both orders. The "
-                "project stores only the NAME of the variable holding the API key.",
+    "project stores only the NAME of the variable holding the API key.",
 }
 ENDPOINT_TIPS = {
     "base_url": "The API's base URL, e.g. https://api.openai.com/v1, or a server on this "
-                "machine such as http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)",
+    "machine such as http://127.0.0.1:8000/v1 (vLLM, llama.cpp, Ollama)",
     "model": "The model name the endpoint serves, e.g. gpt-4o-mini",
     "api_key_env": "The NAME of the environment variable that holds the key, never the key "
-                   "itself. A server on this machine needs no key",
+    "itself. A server on this machine needs no key",
     "concurrency": "Requests in flight at once",
     "max_retries": "Retries of a failed request (timeout, rate limit, server error), each "
-                   "after a longer wait",
+    "after a longer wait",
     "timeout_s": "Seconds to wait for one reply before it counts as a failure",
     "max_requests": "The cost guard: one run never sends more requests than this, retries "
-                    "included. Each pair takes two (both orders)",
+    "included. Each pair takes two (both orders)",
 }
 
 
@@ -86,8 +86,13 @@ class JudgeForm(QWidget):
         self.batch = spin(1, 256, 16)
         form = QFormLayout(self.local)
         form.setContentsMargins(0, 0, 0, 0)
-        tip(form, "Judge model", self.model_combo, "A model of this project (add models in the "
-            "Model view). A small model judges poorly: check its agreement with your labels")
+        tip(
+            form,
+            "Judge model",
+            self.model_combo,
+            "A model of this project (add models in the "
+            "Model view). A small model judges poorly: check its agreement with your labels",
+        )
         tip(form, "Batch size", self.batch, "Pairs read at once; lower it if memory runs out")
         self.model_combo.currentIndexChanged.connect(self._model_changed)
         self.batch.valueChanged.connect(self._changed)
@@ -104,16 +109,19 @@ class JudgeForm(QWidget):
         form = QFormLayout(self.endpoint)
         form.setContentsMargins(0, 0, 0, 0)
         for text, widget, key in (
-                ("Base URL", self.base_url, "base_url"), ("Model", self.model, "model"),
-                ("API key variable", self.key_env, "api_key_env")):
+            ("Base URL", self.base_url, "base_url"),
+            ("Model", self.model, "model"),
+            ("API key variable", self.key_env, "api_key_env"),
+        ):
             tip(form, text, widget, ENDPOINT_TIPS[key])
             widget.textChanged.connect(self._changed)
         form.addRow("", self.key_store)
         for text, widget, key in (
-                ("Concurrency", self.concurrency, "concurrency"),
-                ("Retries", self.retries, "max_retries"),
-                ("Timeout (s)", self.timeout, "timeout_s"),
-                ("Max requests", self.max_requests, "max_requests")):
+            ("Concurrency", self.concurrency, "concurrency"),
+            ("Retries", self.retries, "max_retries"),
+            ("Timeout (s)", self.timeout, "timeout_s"),
+            ("Max requests", self.max_requests, "max_requests"),
+        ):
             tip(form, text, widget, ENDPOINT_TIPS[key])
             widget.valueChanged.connect(self._changed)
 
@@ -137,9 +145,18 @@ class JudgeForm(QWidget):
 
     def show_config(self, config: JudgeConfig, saved: bool) -> None:
         self.original = config
-        widgets = (self.name, self.model_combo, self.batch, self.base_url, self.model,
-                   self.key_env, self.concurrency, self.retries, self.timeout,
-                   self.max_requests)
+        widgets = (
+            self.name,
+            self.model_combo,
+            self.batch,
+            self.base_url,
+            self.model,
+            self.key_env,
+            self.concurrency,
+            self.retries,
+            self.timeout,
+            self.max_requests,
+        )
         for widget in widgets:
             widget.blockSignals(True)
         self.name.setText(config.name)
@@ -173,14 +190,21 @@ class JudgeForm(QWidget):
         """The judge as the form shows it (possibly invalid; see ``problem_text``)."""
         if self.original.kind == "local":
             model = self.model_combo.currentData()
-            fields = {"model_id": None if model == "path" else model,
-                      "path": self.original.path if model == "path" else None,
-                      "batch_size": self.batch.value()}
+            fields = {
+                "model_id": None if model == "path" else model,
+                "path": self.original.path if model == "path" else None,
+                "batch_size": self.batch.value(),
+            }
         else:
-            fields = {"base_url": self.base_url.text().strip(), "model": self.model.text().strip(),
-                      "api_key_env": self.key_env.text().strip(),
-                      "concurrency": self.concurrency.value(), "max_retries": self.retries.value(),
-                      "timeout_s": self.timeout.value(), "max_requests": self.max_requests.value()}
+            fields = {
+                "base_url": self.base_url.text().strip(),
+                "model": self.model.text().strip(),
+                "api_key_env": self.key_env.text().strip(),
+                "concurrency": self.concurrency.value(),
+                "max_retries": self.retries.value(),
+                "timeout_s": self.timeout.value(),
+                "max_requests": self.max_requests.value(),
+            }
         return dataclasses.replace(self.original, name=self.name.text().strip(), **fields)
 
     def problem_text(self) -> str:

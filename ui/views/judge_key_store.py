@@ -24,9 +24,11 @@ class KeyStore(QWidget):
         self._url = ""
         self.key = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText("API key (kept only in the OS keyring)")
-        self.key.setToolTip("The key is not saved with the judge. Either set the environment "
-                            "variable named above before starting the app, or store the key "
-                            "in the OS keyring for this base URL")
+        self.key.setToolTip(
+            "The key is not saved with the judge. Either set the environment "
+            "variable named above before starting the app, or store the key "
+            "in the OS keyring for this base URL"
+        )
         self.button = QPushButton("Store key in the OS keyring")
         self.button.clicked.connect(self.store)
         self.status = QLabel("", wordWrap=True)

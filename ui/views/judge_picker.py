@@ -24,19 +24,25 @@ class JudgePicker(QWidget):
         self.judges: dict[str, JudgeConfig] = {}
         self.default: str | None = None
         self.combo = QComboBox(minimumContentsLength=22)
-        self.combo.setToolTip("The judges of this project; the default one is what "
-                              "`workbench label --by judge` uses when no judge is named")
+        self.combo.setToolTip(
+            "The judges of this project; the default one is what "
+            "`workbench label --by judge` uses when no judge is named"
+        )
         self.combo.currentIndexChanged.connect(self._changed)
         self.new_local = QPushButton("New local judge")
-        self.new_local.setToolTip("A model of this project reads the pair and names the "
-                                  "better response (runs in the worker, no network)")
+        self.new_local.setToolTip(
+            "A model of this project reads the pair and names the "
+            "better response (runs in the worker, no network)"
+        )
         self.new_endpoint = QPushButton("New endpoint judge")
-        self.new_endpoint.setToolTip("Any OpenAI-compatible chat API: OpenAI, vLLM, "
-                                     "llama.cpp, Ollama, …")
+        self.new_endpoint.setToolTip(
+            "Any OpenAI-compatible chat API: OpenAI, vLLM, llama.cpp, Ollama, …"
+        )
         self.save_button = QPushButton("Save judge")
         set_primary(self.save_button)
-        self.save_button.setToolTip("Store the settings and the template in the project "
-                                    "(never an API key)")
+        self.save_button.setToolTip(
+            "Store the settings and the template in the project (never an API key)"
+        )
         self.default_button = QPushButton("Make default")
         self.delete_button = QPushButton("Delete")
         self.new_local.clicked.connect(lambda: self.newRequested.emit("local"))
@@ -56,8 +62,9 @@ class JudgePicker(QWidget):
         layout.addLayout(actions)
         self._update_buttons()
 
-    def set_judges(self, judges: list[JudgeConfig], default: str | None,
-                   select: str | None = None) -> None:
+    def set_judges(
+        self, judges: list[JudgeConfig], default: str | None, select: str | None = None
+    ) -> None:
         """List ``judges``; keep the current one selected unless ``select`` names another."""
         select = select or self.name()
         self.judges = {judge.name: judge for judge in judges}

@@ -12,11 +12,15 @@ from ui.style import set_muted
 from ui.views.judge_template import mono_editor
 from workbench.judge_setup import PreviewPair
 
-NO_PAIR = ("The project has no prompt with two different completions yet, so there is "
-           "nothing to preview. Generate candidates (here with Generate first, or in the "
-           "Label view).")
-LOCAL_NOTE = ("A local judge model reads this as the user turn of its chat template; the "
-              "verdict is its probability of answering A rather than B.")
+NO_PAIR = (
+    "The project has no prompt with two different completions yet, so there is "
+    "nothing to preview. Generate candidates (here with Generate first, or in the "
+    "Label view)."
+)
+LOCAL_NOTE = (
+    "A local judge model reads this as the user turn of its chat template; the "
+    "verdict is its probability of answering A rather than B."
+)
 
 
 class JudgePreview(QWidget):
@@ -45,8 +49,10 @@ class JudgePreview(QWidget):
         if self.pair is not None:
             p = self.pair
             try:
-                texts = [render_pair(template, p.prompt, p.first, p.second, criteria),
-                         render_pair(template, p.prompt, p.second, p.first, criteria)]
+                texts = [
+                    render_pair(template, p.prompt, p.first, p.second, criteria),
+                    render_pair(template, p.prompt, p.second, p.first, criteria),
+                ]
             except EngineError:  # the editor says why, next to the template
                 texts = ["(fix the template to see the judge prompt)", ""]
         for editor, text in zip(self.orders, texts, strict=True):

@@ -23,14 +23,19 @@ from ui.views.judge_review_table import ReviewTable
 from ui.views.label_keys import add_shortcuts, key_button
 from workbench.judge_review import ReviewRow
 
-ORDERS = (("Least confident first", "confidence"),
-          ("Disagreements first", "disagreement"))
-ANSWERS = (("A better", ("1",), "a"), ("B better", ("2",), "b"), ("Tie", ("T",), "tie"),
-           ("Both bad", ("B",), "both_bad"))
+ORDERS = (("Least confident first", "confidence"), ("Disagreements first", "disagreement"))
+ANSWERS = (
+    ("A better", ("1",), "a"),
+    ("B better", ("2",), "b"),
+    ("Tie", ("T",), "tie"),
+    ("Both bad", ("B",), "both_bad"),
+)
 SAID = {"a": "A", "b": "B", "tie": "a tie"}
 COMPACT = "padding: 5px 8px;"  # five key buttons in one row beside the left column
-EMPTY = ("No AI labels to review. Run the judge on the left; its labels appear here, the "
-         "least sure first.")
+EMPTY = (
+    "No AI labels to review. Run the judge on the left; its labels appear here, the "
+    "least sure first."
+)
 
 
 def picks(row: ReviewRow, side: str) -> list[str]:
@@ -56,10 +61,13 @@ class ReviewPanel(QWidget):
         self.order = QComboBox()
         for text, order in ORDERS:
             self.order.addItem(text, order)
-        self.order.setToolTip("Disagreements: labels a person or a rule contradicts come "
-                              "first, then the least confident")
+        self.order.setToolTip(
+            "Disagreements: labels a person or a rule contradicts come "
+            "first, then the least confident"
+        )
         self.order.currentIndexChanged.connect(
-            lambda _index: self.orderChanged.emit(self.order.currentData()))
+            lambda _index: self.orderChanged.emit(self.order.currentData())
+        )
         self.count = QLabel("")
         set_muted(self.count)
         self.table = ReviewTable()
@@ -117,8 +125,11 @@ class ReviewPanel(QWidget):
         was reviewed) unless ``index`` says otherwise."""
         self.busy = False
         keep = self.table.currentRow() if index is None else index
-        self.count.setText(f"{len(rows):,} AI label{'s' if len(rows) != 1 else ''} to review "
-                           "(↑/↓ to move)" if rows else EMPTY)
+        self.count.setText(
+            f"{len(rows):,} AI label{'s' if len(rows) != 1 else ''} to review (↑/↓ to move)"
+            if rows
+            else EMPTY
+        )
         self.table.set_rows(rows, keep)
 
     @Slot(object)
@@ -132,14 +143,18 @@ class ReviewPanel(QWidget):
                 pane.show_completion("", [], False)
             return
         self.prompt.setText(f"Prompt: {row.prompt}")
-        for pane, side, text in zip(self.panes, ("a", "b"), (row.first, row.second),
-                                    strict=True):
+        for pane, side, text in zip(self.panes, ("a", "b"), (row.first, row.second), strict=True):
             pane.show_completion(text, picks(row, side), row.outcome == side)
         sure = "unknown" if row.confidence is None else f"{row.confidence:.2f}"
-        against = f"; contradicted by the {' and the '.join(row.disagrees_with)} label" \
-            if row.disagrees_with else ""
-        self.verdict.setText(f"The judge said {SAID.get(row.outcome, row.outcome)} "
-                             f"(confidence {sure}){against}. Judge: {row.judge or 'unknown'}")
+        against = (
+            f"; contradicted by the {' and the '.join(row.disagrees_with)} label"
+            if row.disagrees_with
+            else ""
+        )
+        self.verdict.setText(
+            f"The judge said {SAID.get(row.outcome, row.outcome)} "
+            f"(confidence {sure}){against}. Judge: {row.judge or 'unknown'}"
+        )
         self._shown_at = time.monotonic()
 
     @Slot()

@@ -18,8 +18,13 @@ SHOWN = {"a": "A", "b": "B", "tie": "tie", None: "–"}
 def cells(row: ReviewRow) -> list[str]:
     confidence = "?" if row.confidence is None else f"{row.confidence:.2f}"
     prompt = " ".join(row.prompt.split())
-    return [SHOWN.get(row.outcome, row.outcome), confidence, SHOWN.get(row.human, row.human),
-            SHOWN.get(row.rule, row.rule), prompt]
+    return [
+        SHOWN.get(row.outcome, row.outcome),
+        confidence,
+        SHOWN.get(row.human, row.human),
+        SHOWN.get(row.rule, row.rule),
+        prompt,
+    ]
 
 
 class ReviewTable(QTableWidget):

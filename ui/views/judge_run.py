@@ -30,11 +30,11 @@ TIPS = {
     "split": "The prompts whose completions are judged",
     "limit": "How many prompts of the split (the first ones)",
     "pairs": "At most this many pairs of different completions per prompt; pairs this "
-             "judge labelled before are always skipped",
+    "judge labelled before are always skipped",
     "only": "Leave pairs a person or a rule labelled alone. Off, the judge also labels "
-            "those pairs, which is what the agreement figures compare",
+    "those pairs, which is what the agreement figures compare",
     "generate": "Sample this many new candidates per prompt with the project's default "
-                "model before judging",
+    "model before judging",
     "tie": "A verdict closer to 50/50 than this is stored as a tie (0: never a tie)",
 }
 
@@ -44,8 +44,12 @@ class JudgeRunPanel(JobFollowing, QWidget):
     JOB_NOUN = "the judge run"
     finished = Signal(object)  # JobState
 
-    def __init__(self, session: ProjectSession, judge_params: Callable[[], dict],
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        session: ProjectSession,
+        judge_params: Callable[[], dict],
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.session = session
         self.judge_params = judge_params  # the judge, template and criteria to run with
@@ -89,10 +93,13 @@ class JudgeRunPanel(JobFollowing, QWidget):
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
-        cells = (("Prompts from", self.split, "split"), ("Prompts", self.limit, "limit"),
-                 ("Pairs per prompt", self.pairs, "pairs"),
-                 ("Generate first", self.generate, "generate"),
-                 ("Tie margin", self.tie_margin, "tie"))
+        cells = (
+            ("Prompts from", self.split, "split"),
+            ("Prompts", self.limit, "limit"),
+            ("Pairs per prompt", self.pairs, "pairs"),
+            ("Generate first", self.generate, "generate"),
+            ("Tie margin", self.tie_margin, "tie"),
+        )
         for index, (text, widget, key) in enumerate(cells):
             label = QLabel(text)
             for item in (label, widget):
@@ -121,10 +128,15 @@ class JudgeRunPanel(JobFollowing, QWidget):
             self._say(reason or "", BAD)
 
     def params(self) -> dict:
-        return {**self.judge_params(), "split": self.split.currentData(),
-                "limit": self.limit.value(), "max_pairs_per_prompt": self.pairs.value(),
-                "only_unlabelled": self.only_unlabelled.isChecked(),
-                "generate": self.generate.value(), "tie_margin": self.tie_margin.value()}
+        return {
+            **self.judge_params(),
+            "split": self.split.currentData(),
+            "limit": self.limit.value(),
+            "max_pairs_per_prompt": self.pairs.value(),
+            "only_unlabelled": self.only_unlabelled.isChecked(),
+            "generate": self.generate.value(),
+            "tie_margin": self.tie_margin.value(),
+        }
 
     @Slot()
     def run(self) -> None:
@@ -163,8 +175,11 @@ class JudgeRunPanel(JobFollowing, QWidget):
         elif job.status == "cancelled":
             self._say("Cancelled; the labels stored before that are kept.", MUTED)
         else:
-            self._say(f"The judge run failed: {job.error or 'no reason was recorded'} "
-                      "(Worker › Show log has the details).", BAD)
+            self._say(
+                f"The judge run failed: {job.error or 'no reason was recorded'} "
+                "(Worker › Show log has the details).",
+                BAD,
+            )
         result = job.result or {}
         self.summary.setText("\n".join(summary_lines(result)) if "pairs" in result else "")
         self.finished.emit(job)

@@ -22,9 +22,11 @@ from engine.errors import EngineError
 from engine.judge.templates import DEFAULT_CRITERIA, DEFAULT_PAIR_TEMPLATE, check_template
 from ui.style import BAD, OK, set_muted
 
-PLACEHOLDERS = ("Placeholders: {prompt} the request · {first} the response shown as A · "
-                "{second} the one shown as B · {criteria} the criteria below. Write {{ and }} "
-                "for literal braces. Each pair is asked in both orders, so position bias cancels.")
+PLACEHOLDERS = (
+    "Placeholders: {prompt} the request · {first} the response shown as A · "
+    "{second} the one shown as B · {criteria} the criteria below. Write {{ and }} "
+    "for literal braces. Each pair is asked in both orders, so position bias cancels."
+)
 
 
 def mono_editor(lines: int) -> QPlainTextEdit:
@@ -50,8 +52,10 @@ class TemplateEditor(QWidget):
         self.check = QLabel("", wordWrap=True)
         self.check.setTextFormat(Qt.TextFormat.PlainText)
         self.reset_button = QPushButton("Reset to default")
-        self.reset_button.setToolTip("The template and criteria the judge uses when it sets "
-                                     "none: a judge model's own judge.json, else the app's")
+        self.reset_button.setToolTip(
+            "The template and criteria the judge uses when it sets "
+            "none: a judge model's own judge.json, else the app's"
+        )
         self.reset_button.clicked.connect(self.reset)
         self._timer = QTimer(self, singleShot=True, interval=200)
         self._timer.timeout.connect(self._validate)
@@ -70,8 +74,7 @@ class TemplateEditor(QWidget):
         layout.addLayout(row)
         self._validate()
 
-    def set_texts(self, template: str | None, criteria: str | None,
-                  base: tuple[str, str]) -> None:
+    def set_texts(self, template: str | None, criteria: str | None, base: tuple[str, str]) -> None:
         """Show a judge's own ``template``/``criteria`` (None: the ``base`` ones)."""
         self.base = base
         self.template.setPlainText(base[0] if template is None else template)
@@ -88,8 +91,10 @@ class TemplateEditor(QWidget):
     def stored_values(self) -> tuple[str | None, str | None]:
         """What Save judge stores: None where the text is the default."""
         template, criteria = self.values()
-        return (None if template == self.base[0] else template,
-                None if criteria == self.base[1] else criteria)
+        return (
+            None if template == self.base[0] else template,
+            None if criteria == self.base[1] else criteria,
+        )
 
     @Slot()
     def _validate(self) -> None:

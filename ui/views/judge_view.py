@@ -39,8 +39,13 @@ from ui.widgets import view_header
 from workbench import judge_review, judge_setup, judges
 from workbench.judges import JudgeConfig
 
-REVIEWED = {"confirm": "confirmed the judge", "a": "A better", "b": "B better", "tie": "tie",
-            "both_bad": "both bad"}
+REVIEWED = {
+    "confirm": "confirmed the judge",
+    "a": "A better",
+    "b": "B better",
+    "tie": "tie",
+    "both_bad": "both bad",
+}
 
 
 def group(title: str, widget: QWidget) -> QGroupBox:
@@ -78,8 +83,11 @@ class JudgeView(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 6, 0)
-        for title, widget in (("Judge", self.picker), ("Run on pairs", self.run_panel),
-                              ("Agreement", self.agreement)):
+        for title, widget in (
+            ("Judge", self.picker),
+            ("Run on pairs", self.run_panel),
+            ("Agreement", self.agreement),
+        ):
             left_layout.addWidget(group(title, widget))
         left_layout.addStretch(1)
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
@@ -101,8 +109,10 @@ class JudgeView(QWidget):
         splitter.setSizes([430, 730])
         splitter.setStretchFactor(1, 1)
         header, _, _ = view_header(
-            "Judge", "Let an AI judge label pairs, in both orders to cancel position bias; "
-            "check it against your labels and review what it was least sure of.")
+            "Judge",
+            "Let an AI judge label pairs, in both orders to cancel position bias; "
+            "check it against your labels and review what it was least sure of.",
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.addWidget(header)
@@ -131,8 +141,10 @@ class JudgeView(QWidget):
 
     # Judges --------------------------------------------------------------------------
     def reload_choices(self, select: str | None = None, identity: str | None = None) -> None:
-        self._call(judge_setup.judge_choices, on_done=functools.partial(
-            self._fill_choices, select, identity))
+        self._call(
+            judge_setup.judge_choices,
+            on_done=functools.partial(self._fill_choices, select, identity),
+        )
         self._call(judge_setup.preview_pair, on_done=self._preview_pair)
 
     def _fill_choices(self, select: str | None, identity: str | None, choices: dict) -> None:
@@ -173,26 +185,35 @@ class JudgeView(QWidget):
         self._say("Fill in the settings, then Save judge (Run also works before saving).", MUTED)
 
     def _load_template(self, config: JudgeConfig, keep_text: bool) -> None:
-        self._call(judge_setup.own_template, config, on_done=functools.partial(
-            self._template_loaded, config, keep_text),
-            on_error=functools.partial(self._template_failed, config))
+        self._call(
+            judge_setup.own_template,
+            config,
+            on_done=functools.partial(self._template_loaded, config, keep_text),
+            on_error=functools.partial(self._template_failed, config),
+        )
         # The margin the judge model asks its verdicts to be read with (judge.json); a
         # broken judge.json is already reported by the template's load.
-        self._call(judge_setup.suggested_tie_margin, config,
-                   on_done=self.run_panel.tie_margin.setValue, on_error=lambda _error: None)
+        self._call(
+            judge_setup.suggested_tie_margin,
+            config,
+            on_done=self.run_panel.tie_margin.setValue,
+            on_error=lambda _error: None,
+        )
 
     def _template_failed(self, config: JudgeConfig, error) -> None:
         # e.g. a broken judge.json: never leave the previous judge's template on show
-        self.template.set_texts(config.template, config.criteria,
-                                (DEFAULT_PAIR_TEMPLATE, DEFAULT_CRITERIA))
+        self.template.set_texts(
+            config.template, config.criteria, (DEFAULT_PAIR_TEMPLATE, DEFAULT_CRITERIA)
+        )
         self._failed(error)
 
     def _template_loaded(self, config: JudgeConfig, keep_text: bool, base: tuple) -> None:
         if keep_text and self.template.values() != self.template.base:
             self.template.base = base  # the person's edits stay; only "default" moves
             return
-        self.template.set_texts(None if keep_text else config.template,
-                                None if keep_text else config.criteria, base)
+        self.template.set_texts(
+            None if keep_text else config.template, None if keep_text else config.criteria, base
+        )
 
     @Slot()
     def _model_changed(self) -> None:
@@ -219,8 +240,9 @@ class JudgeView(QWidget):
 
     @Slot(str)
     def make_default(self, name: str) -> None:
-        self._call(judges.set_default_judge, name,
-                   on_done=functools.partial(self._made_default, name))
+        self._call(
+            judges.set_default_judge, name, on_done=functools.partial(self._made_default, name)
+        )
 
     def _made_default(self, name: str, _result=None) -> None:
         self._say(f"{name} is now the project's default judge.", OK)
@@ -229,8 +251,10 @@ class JudgeView(QWidget):
     @Slot(str)
     def delete(self, name: str) -> None:
         answer = QMessageBox.question(
-            self, "Delete judge?", f"Delete the judge {name}? The labels it made stay, with "
-            "its identity.")
+            self,
+            "Delete judge?",
+            f"Delete the judge {name}? The labels it made stay, with its identity.",
+        )
         if answer == QMessageBox.StandardButton.Yes:
             self._call(judges.delete_judge, name, on_done=functools.partial(self._deleted, name))
 
@@ -253,8 +277,13 @@ class JudgeView(QWidget):
     def judge_params(self) -> dict:
         """The judge as the form and template show it, saved or not."""
         template, criteria = self.template.values()
-        return {"judge_config": {**self.form.config().to_dict(), "template": template,
-                                 "criteria": criteria}}
+        return {
+            "judge_config": {
+                **self.form.config().to_dict(),
+                "template": template,
+                "criteria": criteria,
+            }
+        }
 
     @Slot()
     def _update_run(self) -> None:
@@ -271,8 +300,10 @@ class JudgeView(QWidget):
         if self.template.error:
             return f"Fix the template first: {self.template.error}"
         if self.judge.mode == "pointwise":
-            return (f"Judge {self.judge.name} scores single completions (pointwise); labelling "
-                    "pairs needs a pairwise judge.")
+            return (
+                f"Judge {self.judge.name} scores single completions (pointwise); labelling "
+                "pairs needs a pairwise judge."
+            )
         return None
 
     def _run_finished(self, job: JobState) -> None:
@@ -288,26 +319,42 @@ class JudgeView(QWidget):
     def refresh_results(self) -> None:
         identity = self.agreement.identity()
         self._call(judge_setup.agreement_figures, identity, on_done=self.agreement.show_figures)
-        self._call(judge_review.review_rows, self.review.current_order(), identity,
-                   on_done=self.review.set_rows)
+        self._call(
+            judge_review.review_rows,
+            self.review.current_order(),
+            identity,
+            on_done=self.review.set_rows,
+        )
 
     @Slot(int, str, float)
     def _answered(self, comparison_id: int, what: str, seconds: float) -> None:
         done = functools.partial(self._reviewed, what)
         if what == "confirm":
-            self._call(judge_review.confirm, comparison_id, seconds, on_done=done,
-                       on_error=self._review_failed)
+            self._call(
+                judge_review.confirm,
+                comparison_id,
+                seconds,
+                on_done=done,
+                on_error=self._review_failed,
+            )
         else:
-            self._call(judge_review.correct, comparison_id, what, seconds, on_done=done,
-                       on_error=self._review_failed)
+            self._call(
+                judge_review.correct,
+                comparison_id,
+                what,
+                seconds,
+                on_done=done,
+                on_error=self._review_failed,
+            )
 
     def _review_failed(self, error) -> None:
         self._failed(error)
         self.refresh_results()  # e.g. reviewed meanwhile from another window
 
     def _reviewed(self, what: str, label_id: int) -> None:
-        self._say(f"Stored a human label ({REVIEWED[what]}); the AI label is kept, "
-                  "superseded by it.", OK)
+        self._say(
+            f"Stored a human label ({REVIEWED[what]}); the AI label is kept, superseded by it.", OK
+        )
         self.refresh_results()
 
     # Plumbing --------------------------------------------------------------------------

@@ -10,16 +10,20 @@ from ui.style import set_muted
 from workbench.consistency import Agreement
 
 SAVE_DELAY_MS = 400
-HELP = ("A share of the pairs you already labelled comes back with the sides swapped; your "
-        "second answer is kept apart (it never counts twice in training) and compared with "
-        "the first.")
+HELP = (
+    "A share of the pairs you already labelled comes back with the sides swapped; your "
+    "second answer is kept apart (it never counts twice in training) and compared with "
+    "the first."
+)
 
 
 def agreement_text(agreement: Agreement) -> str:
     if not agreement.total:
         return "Your agreement: no pair re-shown yet"
-    return (f"Your agreement: {agreement.percent:.0f}% of {agreement.total:,} re-shown "
-            f"pair{'s' if agreement.total != 1 else ''}")
+    return (
+        f"Your agreement: {agreement.percent:.0f}% of {agreement.total:,} re-shown "
+        f"pair{'s' if agreement.total != 1 else ''}"
+    )
 
 
 class ConsistencyPanel(QWidget):

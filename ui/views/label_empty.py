@@ -26,16 +26,23 @@ class LabelEmptyState(QWidget):
         self.generate_button = QPushButton("Generate candidates…")
         self.unskip_button = QPushButton("Show skipped prompts again")
         self.data_button = QPushButton("Go to the Data view")
-        self.undo_button = key_button(self, "Undo the last label", (), self.undoRequested.emit,
-                                      UNDO_KEYS)
-        for button, signal in ((self.generate_button, self.generateRequested),
-                               (self.unskip_button, self.unskipRequested),
-                               (self.data_button, self.dataRequested)):
+        self.undo_button = key_button(
+            self, "Undo the last label", (), self.undoRequested.emit, UNDO_KEYS
+        )
+        for button, signal in (
+            (self.generate_button, self.generateRequested),
+            (self.unskip_button, self.unskipRequested),
+            (self.data_button, self.dataRequested),
+        ):
             button.clicked.connect(signal)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for button in (self.generate_button, self.unskip_button, self.data_button,
-                       self.undo_button):
+        for button in (
+            self.generate_button,
+            self.unskip_button,
+            self.data_button,
+            self.undo_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -53,24 +60,41 @@ class LabelEmptyState(QWidget):
     def show_for(self, progress: LabelProgress, scope: str) -> None:
         """`scope` names the filters in words, e.g. "the train split"."""
         if progress.prompts == 0:
-            self._say("No prompts", f"There are no prompts in {scope}. Import prompts in the "
-                      "Data view, or choose another split.", self.data_button)
+            self._say(
+                "No prompts",
+                f"There are no prompts in {scope}. Import prompts in the "
+                "Data view, or choose another split.",
+                self.data_button,
+            )
         elif progress.servable == 0:
-            alike = (f" The {progress.alike:,} prompt(s) with completions have only identical "
-                     "ones: sample with a higher temperature." if progress.alike else "")
-            self._say("No candidates to compare yet",
-                      f"None of the {progress.prompts:,} prompts in {scope} has two different "
-                      f"completions.{alike} Generate candidates with the model or a checkpoint.",
-                      self.generate_button)
+            alike = (
+                f" The {progress.alike:,} prompt(s) with completions have only identical "
+                "ones: sample with a higher temperature."
+                if progress.alike
+                else ""
+            )
+            self._say(
+                "No candidates to compare yet",
+                f"None of the {progress.prompts:,} prompts in {scope} has two different "
+                f"completions.{alike} Generate candidates with the model or a checkpoint.",
+                self.generate_button,
+            )
         elif progress.skipped:
-            self._say("Only skipped prompts are left",
-                      f"You skipped {progress.skipped:,} prompt(s) in this sitting; everything "
-                      "else is labelled.", self.unskip_button, self.generate_button)
+            self._say(
+                "Only skipped prompts are left",
+                f"You skipped {progress.skipped:,} prompt(s) in this sitting; everything "
+                "else is labelled.",
+                self.unskip_button,
+                self.generate_button,
+            )
         else:
-            self._say("Everything is labelled",
-                      f"All {progress.labelled:,} prompts with candidates in {scope} are "
-                      "labelled, every pair compared. Generate more candidates, or change the "
-                      "filters above.", self.generate_button)
+            self._say(
+                "Everything is labelled",
+                f"All {progress.labelled:,} prompts with candidates in {scope} are "
+                "labelled, every pair compared. Generate more candidates, or change the "
+                "filters above.",
+                self.generate_button,
+            )
 
         self.undo_button.setVisible(progress.session_labels > 0)
 

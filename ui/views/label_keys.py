@@ -15,8 +15,16 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QPushButton, QWidget
 
 # Qt key names, and how a button shows them.
-KEY_NAMES = {"Left": "←", "Right": "→", "Up": "↑", "Down": "↓", "Alt+Up": "Alt+↑",
-             "Alt+Down": "Alt+↓", "Return": "Enter", "Space": "Space"}
+KEY_NAMES = {
+    "Left": "←",
+    "Right": "→",
+    "Up": "↑",
+    "Down": "↓",
+    "Alt+Up": "Alt+↑",
+    "Alt+Down": "Alt+↓",
+    "Return": "Enter",
+    "Space": "Space",
+}
 
 
 def key_label(keys: tuple[str, ...]) -> str:
@@ -30,8 +38,13 @@ def add_shortcuts(owner: QWidget, keys: tuple[str, ...], slot: Callable[[], None
         shortcut.activated.connect(slot)
 
 
-def key_button(owner: QWidget, text: str, keys: tuple[str, ...],
-               slot: Callable[[], None], shown_keys: tuple[str, ...] | None = None) -> QPushButton:
+def key_button(
+    owner: QWidget,
+    text: str,
+    keys: tuple[str, ...],
+    slot: Callable[[], None],
+    shown_keys: tuple[str, ...] | None = None,
+) -> QPushButton:
     """`Text (1 or ←)`: a click or any of the keys calls `slot`. The button never takes
     the focus, so Space and Enter keep their labelling meaning."""
     button = QPushButton(f"{text}  ({key_label(shown_keys or keys)})")

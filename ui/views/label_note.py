@@ -13,8 +13,10 @@ from ui.views.label_keys import add_shortcuts
 class NoteField(QLineEdit):
     def __init__(self, panel: QWidget):
         super().__init__(panel, objectName="labelNote")
-        self.setPlaceholderText("Note (optional, stored with the label): press N to write, "
-                                "Enter to go back to labelling")
+        self.setPlaceholderText(
+            "Note (optional, stored with the label): press N to write, "
+            "Enter to go back to labelling"
+        )
         self.setClearButtonEnabled(True)
         self.returnPressed.connect(panel.setFocus)
         escape = QShortcut(QKeySequence("Escape"), self, panel.setFocus)

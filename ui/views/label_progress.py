@@ -20,8 +20,10 @@ def progress_text(p: LabelProgress) -> str:
 def pace_text(p: LabelProgress) -> str:
     if not p.session_labels:
         return "This sitting: no labels yet"
-    text = (f"This sitting: {p.session_labels:,} labels, {p.per_minute:.1f} per minute, "
-            f"{p.mean_seconds:.1f} s each")
+    text = (
+        f"This sitting: {p.session_labels:,} labels, {p.per_minute:.1f} per minute, "
+        f"{p.mean_seconds:.1f} s each"
+    )
     return text + (f" · {p.skipped} skipped" if p.skipped else "")
 
 

@@ -28,13 +28,18 @@ def prompt_html(task: Task) -> str:
                 "style='margin-bottom:4px'><tr><td>"
                 f"<span style='color:{MUTED}; font-size:small'>{html.escape(role.title())}</span>"
                 f"<div style='white-space:pre-wrap'>{html.escape(str(message.get('content', '')))}"
-                "</div></td></tr></table>")
+                "</div></td></tr></table>"
+            )
     else:
-        parts.append(f"<div style='white-space:pre-wrap; font-weight:600'>"
-                     f"{html.escape(task.text or '')}</div>")
+        parts.append(
+            f"<div style='white-space:pre-wrap; font-weight:600'>"
+            f"{html.escape(task.text or '')}</div>"
+        )
     if task.reference:
-        parts.append(f"<p style='color:{MUTED}; font-size:11pt; margin:6px 0 0 0'>Reference: "
-                     f"{html.escape(task.reference)}</p>")
+        parts.append(
+            f"<p style='color:{MUTED}; font-size:11pt; margin:6px 0 0 0'>Reference: "
+            f"{html.escape(task.reference)}</p>"
+        )
     return "".join(parts)
 
 

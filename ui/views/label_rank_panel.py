@@ -28,8 +28,10 @@ QListWidget#rankList { font-size: 13pt; }
 QListWidget#rankList::item { padding: 8px 6px; border-bottom: 1px solid #eef0f3; }
 QListWidget#rankList::item:selected { background: #d6e4fb; color: #1d2127; }
 """
-HINT = ("Best at the top. Drag to reorder, or pick one with ↑/↓ and move it with "
-        "Alt+↑/Alt+↓; Enter stores the whole order.")
+HINT = (
+    "Best at the top. Drag to reorder, or pick one with ↑/↓ and move it with "
+    "Alt+↑/Alt+↓; Enter stores the whole order."
+)
 
 
 class LabelRankPanel(QWidget):
@@ -54,8 +56,9 @@ class LabelRankPanel(QWidget):
         self.note = NoteField(self)
         self.up_button = key_button(self, "Move up", ("Alt+Up",), lambda: self.move(-1))
         self.down_button = key_button(self, "Move down", ("Alt+Down",), lambda: self.move(1))
-        self.submit_button = key_button(self, "Store ranking", ("Return", "Enter"), self.submit,
-                                        shown_keys=("Return",))
+        self.submit_button = key_button(
+            self, "Store ranking", ("Return", "Enter"), self.submit, shown_keys=("Return",)
+        )
         set_primary(self.submit_button)
         self.skip_button = key_button(self, "Skip", SKIP_KEYS, self.skipped.emit)
         # Undo's keys belong to the whole view: a label can be undone from the empty state too.
@@ -84,8 +87,9 @@ class LabelRankPanel(QWidget):
         for shown in task.completions:
             item = QListWidgetItem()
             item.setData(ID_ROLE, shown.id)
-            item.setData(ID_ROLE + 1, f"{shown.text.strip() or '(empty completion)'}"
-                                      f"\n({finish_text(shown)})")
+            item.setData(
+                ID_ROLE + 1, f"{shown.text.strip() or '(empty completion)'}\n({finish_text(shown)})"
+            )
             self.list.addItem(item)
         self._renumber()
         self.list.setCurrentRow(0)

@@ -63,8 +63,10 @@ class LabelView(QWidget):
 
     def _layout(self) -> None:
         header, _, _ = view_header(
-            "Label", "Compare completions of a prompt: which is better, by keys. Each label "
-            "is stored at once; the sides are drawn at random.")
+            "Label",
+            "Compare completions of a prompt: which is better, by keys. Each label "
+            "is stored at once; the sides are drawn at random.",
+        )
         self.stack = QStackedWidget()
         for page in (self.loading, self.pair, self.rank, self.empty):
             self.stack.addWidget(page)
@@ -117,8 +119,14 @@ class LabelView(QWidget):
         """Serve a fresh task for the current mode and filters (the shown one is dropped)."""
         self.busy = True
         self.task = None
-        self._call(label_queue.serve, self.labels, self.toolbar.filters(), self.toolbar.mode(),
-                   self.toolbar.size(), on_done=self._served)
+        self._call(
+            label_queue.serve,
+            self.labels,
+            self.toolbar.filters(),
+            self.toolbar.mode(),
+            self.toolbar.size(),
+            on_done=self._served,
+        )
 
     def _served(self, served: Served) -> None:
         self.busy = False
@@ -159,9 +167,15 @@ class LabelView(QWidget):
         self.busy = True
         note = self.pair.note.take()
         self.session.runner.call(
-            label_queue.record_pair, self.labels, self.task, outcome, self._seconds(), note,
+            label_queue.record_pair,
+            self.labels,
+            self.task,
+            outcome,
+            self._seconds(),
+            note,
             on_done=functools.partial(self._stored, SAID[outcome]),
-            on_error=functools.partial(self._not_stored, self.pair.note, note))
+            on_error=functools.partial(self._not_stored, self.pair.note, note),
+        )
 
     @Slot(list)
     def submit_ranking(self, ranking: list[int]) -> None:
@@ -170,9 +184,15 @@ class LabelView(QWidget):
         self.busy = True
         note = self.rank.note.take()
         self.session.runner.call(
-            label_queue.record_ranking, self.labels, self.task, ranking, self._seconds(), note,
+            label_queue.record_ranking,
+            self.labels,
+            self.task,
+            ranking,
+            self._seconds(),
+            note,
             on_done=functools.partial(self._stored, "ranking"),
-            on_error=functools.partial(self._not_stored, self.rank.note, note))
+            on_error=functools.partial(self._not_stored, self.rank.note, note),
+        )
 
     def _stored(self, what: str, made: Made) -> None:  # then the next task
         self._say(f"Stored: {what} ({made.seconds:.1f} s). Undo with Ctrl+Z or U.", MUTED)
@@ -209,22 +229,31 @@ class LabelView(QWidget):
         self._say("Undone: that label is deleted. Label it again, or skip it.", MUTED)
         self.toolbar.show_mode(task.mode)
         self._show_task(task)
-        self._call(label_queue.progress, self.labels, self.toolbar.filters(),
-                   on_done=self._show_progress)
+        self._call(
+            label_queue.progress, self.labels, self.toolbar.filters(), on_done=self._show_progress
+        )
 
     # Settings and candidates -----------------------------------------------------------
     @Slot(float)
     def set_share(self, share: float) -> None:
-        text = f"{share:.0%} of labelled pairs will be shown again." if share else \
-            "Labelled pairs are no longer shown again."
-        self._call(consistency.set_recheck_share, share,
-                   on_done=lambda _share: self._say(text, MUTED))
+        text = (
+            f"{share:.0%} of labelled pairs will be shown again."
+            if share
+            else "Labelled pairs are no longer shown again."
+        )
+        self._call(
+            consistency.set_recheck_share, share, on_done=lambda _share: self._say(text, MUTED)
+        )
 
     @Slot()
     def ask_generate(self) -> None:
         if self.choices is None or self.job.running:
-            self._say("A generation is already running; wait for it or cancel it."
-                      if self.job.running else "Still loading the models; try again.", BAD)
+            self._say(
+                "A generation is already running; wait for it or cancel it."
+                if self.job.running
+                else "Still loading the models; try again.",
+                BAD,
+            )
             return
         n = self.toolbar.size() if self.toolbar.mode() == "rank" else 2
         dialog = CandidateDialog(self, self.choices, n, self.toolbar.filters().split)
@@ -240,8 +269,12 @@ class LabelView(QWidget):
         if self.task is None and not self.busy:
             self.reload()
         else:  # the rater is reading a task: keep it, update the counts
-            self._call(label_queue.progress, self.labels, self.toolbar.filters(),
-                       on_done=self._show_progress)
+            self._call(
+                label_queue.progress,
+                self.labels,
+                self.toolbar.filters(),
+                on_done=self._show_progress,
+            )
 
     # Plumbing --------------------------------------------------------------------------
     def _call(self, fn, *args, on_done) -> None:

@@ -200,8 +200,6 @@ class Playground(JobFollowing, QGroupBox):
             self._say("Generation failed; see the message below and the worker log.", BAD)
 
 
-
-
 def completions_html(completions: list[dict]) -> str:
     parts = []
     for i, c in enumerate(completions, 1):

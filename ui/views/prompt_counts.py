@@ -30,14 +30,23 @@ class PromptCounts(QGroupBox):
         answered = counts["eval"]
         if isinstance(eval_prompts, int) and 0 < eval_prompts < answered:
             answered = eval_prompts
-        self.eval.setText(f"{counts['eval']} (split “eval”; {answered} answered greedily at "
-                          "each evaluation)" if counts["eval"] else "0")
+        self.eval.setText(
+            f"{counts['eval']} (split “eval”; {answered} answered greedily at each evaluation)"
+            if counts["eval"]
+            else "0"
+        )
         if not counts["train"]:
-            self._say(f"The split “{counts['split']}” has no prompts: import some in the Data "
-                      "view, or choose another split.", BAD)
+            self._say(
+                f"The split “{counts['split']}” has no prompts: import some in the Data "
+                "view, or choose another split.",
+                BAD,
+            )
         else:
-            self._say("Prompts longer than max_length minus max_completion_length are left out "
-                      "and counted when the run starts (in its log).", MUTED)
+            self._say(
+                "Prompts longer than max_length minus max_completion_length are left out "
+                "and counted when the run starts (in its log).",
+                MUTED,
+            )
 
     def _say(self, text: str, color: str) -> None:
         self.note.setText(text)

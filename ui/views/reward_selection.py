@@ -23,8 +23,14 @@ from ui.views.param_editors import make_editor
 from workbench.reward_choices import reward_choices
 from workbench.run_config import RUN_KEYS
 
-KEYS = ("prompt_split", "reward_rules", "reward_model", "reward_model_weight", "judge",
-        "judge_weight")
+KEYS = (
+    "prompt_split",
+    "reward_rules",
+    "reward_model",
+    "reward_model_weight",
+    "judge",
+    "judge_weight",
+)
 NONE = "None"
 
 
@@ -67,14 +73,19 @@ class RewardSelection(QGroupBox):
         self.rules_layout.setContentsMargins(0, 0, 0, 0)
         self.reward_model = QComboBox(toolTip=RUN_KEYS["reward_model"][1])
         for combo in (self.split, self.reward_model):  # long labels must not widen the form
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
             combo.setMinimumContentsLength(12)
         self.reward_model_weight = self._weight("reward_model_weight")
         self.judge = QComboBox(toolTip=RUN_KEYS["judge"][1])
         self.judge_weight = self._weight("judge_weight")
-        about = QLabel("A completion's reward is the weighted sum of the ticked rules, the reward "
-                       "model's score and the judge's score. Enabled rules left unticked are "
-                       "still charted, not rewarded.", wordWrap=True)
+        about = QLabel(
+            "A completion's reward is the weighted sum of the ticked rules, the reward "
+            "model's score and the judge's score. Enabled rules left unticked are "
+            "still charted, not rewarded.",
+            wordWrap=True,
+        )
         about.setProperty("muted", True)
         form = QFormLayout(self)
         form.addRow(about)
@@ -123,9 +134,13 @@ class RewardSelection(QGroupBox):
             self.rules_layout.takeAt(0).widget().deleteLater()
         self.rule_checks = {}
         for name, enabled in self.choices["rules"]:
-            self._add_rule(name, "Enabled in the Rules view." if enabled else
-                           "Disabled in the Rules view: enable it there to reward with it.",
-                           None if enabled else f"{name} (disabled)")
+            self._add_rule(
+                name,
+                "Enabled in the Rules view."
+                if enabled
+                else "Disabled in the Rules view: enable it there to reward with it.",
+                None if enabled else f"{name} (disabled)",
+            )
         if not self.choices["rules"]:
             none = QLabel("No rules yet: add one in the Rules view.")
             none.setProperty("muted", True)
@@ -145,8 +160,11 @@ class RewardSelection(QGroupBox):
         wanted = ticked_rules(config["reward_rules"], self._enabled())
         for name in wanted:
             if name not in self.rule_checks:
-                self._add_rule(name, "reward_rules names it, but the project has no such rule.",
-                               f"{name} (not in the project)")
+                self._add_rule(
+                    name,
+                    "reward_rules names it, but the project has no such rule.",
+                    f"{name} (not in the project)",
+                )
         for name, box in self.rule_checks.items():
             box.blockSignals(True)
             box.setChecked(name in wanted)
@@ -160,12 +178,14 @@ class RewardSelection(QGroupBox):
         if self.choices is None:
             return dict(self._pending)
         ticked = [name for name, box in self.rule_checks.items() if box.isChecked()]
-        return {"prompt_split": self.split.currentData() or "train",
-                "reward_rules": rules_value(ticked, self._enabled()),
-                "reward_model": self.reward_model.currentData(),
-                "reward_model_weight": self.reward_model_weight.value(),
-                "judge": self.judge.currentData(),
-                "judge_weight": self.judge_weight.value()}
+        return {
+            "prompt_split": self.split.currentData() or "train",
+            "reward_rules": rules_value(ticked, self._enabled()),
+            "reward_model": self.reward_model.currentData(),
+            "reward_model_weight": self.reward_model_weight.value(),
+            "judge": self.judge.currentData(),
+            "judge_weight": self.judge_weight.value(),
+        }
 
     def set_values(self, config: dict[str, Any]) -> None:
         """Show the config's reward keys (the defaults for those it lacks)."""
@@ -188,9 +208,12 @@ class RewardSelection(QGroupBox):
             return None
         split = self.split.currentData() or "train"
         splits = self.choices["splits"]
-        return {"split": split, "train": splits.get(split, 0),
-                "eval": splits.get("eval", 0) if split != "eval" else 0,
-                "longest": self.choices["longest_prompt"].get(split, 0)}
+        return {
+            "split": split,
+            "train": splits.get(split, 0),
+            "eval": splits.get("eval", 0) if split != "eval" else 0,
+            "longest": self.choices["longest_prompt"].get(split, 0),
+        }
 
     def problem(self) -> str | None:
         """Why the ticked rules cannot reward a run (the run would stop at its start)."""
@@ -203,8 +226,10 @@ class RewardSelection(QGroupBox):
             return f"The project has no rule named {', '.join(missing)}: untick it."
         disabled = [name for name in ticked if name not in self._enabled()]
         if disabled:
-            return (f"The rule {', '.join(disabled)} is disabled: enable it in the Rules view, "
-                    "or untick it.")
+            return (
+                f"The rule {', '.join(disabled)} is disabled: enable it in the Rules view, "
+                "or untick it."
+            )
         return None
 
     @Slot()

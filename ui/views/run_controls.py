@@ -18,8 +18,12 @@ BUTTONS = (
     ("stop", "Stop and save", "End the run after the current step and save a checkpoint."),
     ("checkpoint", "Checkpoint now", "Save a checkpoint after the current step; training goes on."),
 )
-REQUESTED = {"pause": "Pause requested…", "resume": "Resume requested…",
-             "stop": "Stop requested: saving a checkpoint…", "checkpoint": "Checkpoint requested…"}
+REQUESTED = {
+    "pause": "Pause requested…",
+    "resume": "Resume requested…",
+    "stop": "Stop requested: saving a checkpoint…",
+    "checkpoint": "Checkpoint requested…",
+}
 
 
 def acknowledged(command: str, progress: dict[str, Any], checkpoints_before: int) -> bool:
@@ -72,8 +76,11 @@ class RunControls(QWidget):
 
     def show_progress(self, progress: dict[str, Any] | None) -> None:
         self.progress = progress
-        if progress is not None and self.pending is not None and acknowledged(
-                self.pending, progress, self._checkpoints_before):
+        if (
+            progress is not None
+            and self.pending is not None
+            and acknowledged(self.pending, progress, self._checkpoints_before)
+        ):
             self._say(self._done_text(self.pending, progress), OK)
             self.pending = None
         self._update_buttons()
@@ -88,9 +95,12 @@ class RunControls(QWidget):
         step, status = progress["step"], progress["status"]
         if status != "running" and command != "stop":
             return f"The run ended ({status})."
-        return {"pause": f"Paused at step {step}.", "resume": f"Resumed at step {step}.",
-                "stop": f"Stopped at step {step}; {progress['checkpoints']} checkpoint(s) saved.",
-                "checkpoint": f"Checkpoint saved at step {step}."}[command]
+        return {
+            "pause": f"Paused at step {step}.",
+            "resume": f"Resumed at step {step}.",
+            "stop": f"Stopped at step {step}; {progress['checkpoints']} checkpoint(s) saved.",
+            "checkpoint": f"Checkpoint saved at step {step}.",
+        }[command]
 
     def _update_buttons(self) -> None:
         progress = self.progress or {}

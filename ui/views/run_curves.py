@@ -77,8 +77,13 @@ class RunCurveLoader(QObject):
     def _fetch(self, run_id: int, state: Loaded, finished: bool) -> None:
         state.busy = True
         done = functools.partial(self._on_rows, run_id, state.generation, finished)
-        self.runner.call(run_metric_rows, run_id, state.after_id, on_done=done,
-                         on_error=functools.partial(self._on_error, run_id, state.generation))
+        self.runner.call(
+            run_metric_rows,
+            run_id,
+            state.after_id,
+            on_done=done,
+            on_error=functools.partial(self._on_error, run_id, state.generation),
+        )
 
     def _on_rows(self, run_id: int, generation: int, finished: bool, result) -> None:
         state = self.runs.get(run_id)
@@ -99,4 +104,3 @@ class RunCurveLoader(QObject):
         state = self.runs.get(run_id)
         if state is not None and state.generation == generation:
             state.busy = False  # tried again on the next refresh
-

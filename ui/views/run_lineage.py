@@ -60,8 +60,10 @@ def counts_text(dataset: dict[str, Any]) -> str:
         counts = dataset.get("counts", {}).get(split) or {}
         if counts:
             unpaired = f", {counts.get('unpaired', 0)} unpaired" if counts.get("unpaired") else ""
-            parts.append(f"{split}: {counts.get('pairs', 0)} pairs{unpaired} "
-                         f"on {counts.get('prompts', 0)} prompts")
+            parts.append(
+                f"{split}: {counts.get('pairs', 0)} pairs{unpaired} "
+                f"on {counts.get('prompts', 0)} prompts"
+            )
     held = " (eval held out from the labelled train prompts)" if dataset.get("held_out") else ""
     return "; ".join(parts) + held if parts else "no counts recorded"
 
@@ -105,17 +107,32 @@ class LineagePanel(QWidget):
         if run_id is None:
             self.summary.setText(HINT)
             return
-        self.runner.call(lineage, run_id, on_done=functools.partial(self._show, run_id),
-                         on_error=functools.partial(self._failed, run_id))
+        self.runner.call(
+            lineage,
+            run_id,
+            on_done=functools.partial(self._show, run_id),
+            on_error=functools.partial(self._failed, run_id),
+        )
 
     def _show(self, run_id: int, found: dict[str, Any]) -> None:
         if run_id != self.run_id or found == self.result:
             return
         self.result = found
         self.summary.setText(summary_html(found))
-        fill(self.labels, [(r["id"], r["prompt"], _outcome(r), r["source"], r["judge"],
-                            _confidence(r["confidence"]))
-                           for r in found["labels"] + found["unpaired_labels"]])
+        fill(
+            self.labels,
+            [
+                (
+                    r["id"],
+                    r["prompt"],
+                    _outcome(r),
+                    r["source"],
+                    r["judge"],
+                    _confidence(r["confidence"]),
+                )
+                for r in found["labels"] + found["unpaired_labels"]
+            ],
+        )
         fill(self.checkpoints, [(c[0], c[1], c[2], _saved(c[3])) for c in found["checkpoints"]])
         shown = len(found["labels"]) + len(found["unpaired_labels"])
         total = found["labels_total"] + found["unpaired_total"]
@@ -151,8 +168,10 @@ def summary_html(found: dict[str, Any]) -> str:
     parent = found.get("parent_checkpoint")
     start = "the base model"
     if parent:
-        start = (f"checkpoint #{parent['id']} (step {parent['step']} of run "
-                 f"#{parent['run_id']} {html.escape(parent.get('run_name') or '')})")
+        start = (
+            f"checkpoint #{parent['id']} (step {parent['step']} of run "
+            f"#{parent['run_id']} {html.escape(parent.get('run_name') or '')})"
+        )
     sources = ", ".join(dataset.get("filters", {}).get("sources") or []) or "–"
     muted = f'style="color:{MUTED}"'
     return (
@@ -162,4 +181,3 @@ def summary_html(found: dict[str, Any]) -> str:
         f"{html.escape(counts_text(dataset))}; sources {html.escape(sources)}"
         f"<br>Started from {start} → {len(found['checkpoints'])} checkpoint(s)"
     )
-

@@ -62,8 +62,9 @@ def progress_text(p: dict[str, Any]) -> str:
 class RunMonitor(QWidget):
     runChanged = Signal(object)  # the run id shown, or None
 
-    def __init__(self, session: ProjectSession, queue: QWidget | None = None,
-                 parent: QWidget | None = None):
+    def __init__(
+        self, session: ProjectSession, queue: QWidget | None = None, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.session = session
         self.queue = queue
@@ -78,7 +79,9 @@ class RunMonitor(QWidget):
 
     def _build(self) -> None:
         self.runs = QComboBox(minimumContentsLength=18)
-        self.runs.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.runs.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.runs.addItem(FOLLOW_NEWEST, None)
         self.runs.activated.connect(self._run_chosen)
         self.state = QLabel(objectName="runState")
@@ -164,8 +167,9 @@ class RunMonitor(QWidget):
         if self._asked is not None:
             return  # the last poll has not answered yet
         self._asked = (self.pinned, self._metrics_last, self._logs_last)
-        self.session.runner.call(train_queries.run_update, *self._asked,
-                                 on_done=self._apply, on_error=self._poll_failed)
+        self.session.runner.call(
+            train_queries.run_update, *self._asked, on_done=self._apply, on_error=self._poll_failed
+        )
 
     def _poll_failed(self, error) -> None:
         from ui.messages import explain
@@ -193,7 +197,9 @@ class RunMonitor(QWidget):
             self.charts.append(self.run_id, update["metrics"])
         self._metrics_last = update["metrics_last"]
         for when, message in update["logs"]:
-            self.log.appendPlainText(f"{time.strftime('%H:%M:%S', time.localtime(when))}  {message}")
+            self.log.appendPlainText(
+                f"{time.strftime('%H:%M:%S', time.localtime(when))}  {message}"
+            )
         self._logs_last = update["logs_last"]
         self.samples.set_online(progress["algorithm"] in ONLINE_ALGORITHMS)
         self.samples.set_steps(update["sample_steps"], update["sample_rows"])

@@ -11,18 +11,36 @@ from PySide6.QtGui import QColor
 
 from ui.style import ACCENT, BAD, MUTED, OK, WARN
 
-COLUMNS = ("ID", "Name", "Status", "Algorithm", "Base model", "Duration", "Steps",
-           "Train loss", "Eval loss", "Eval acc.", "Ckpt.")
+COLUMNS = (
+    "ID",
+    "Name",
+    "Status",
+    "Algorithm",
+    "Base model",
+    "Duration",
+    "Steps",
+    "Train loss",
+    "Eval loss",
+    "Eval acc.",
+    "Ckpt.",
+)
 HEADER_TIPS = {
     "Duration": "From the start to the end of the run (to its last sign of life while running)",
     "Train loss": "The last training loss logged",
     "Eval loss": "The final evaluation loss",
     "Eval acc.": "The final evaluation accuracy: preference accuracy (share of pairs whose "
-                 "chosen completion gets the higher implicit reward), or the reward model's",
+    "chosen completion gets the higher implicit reward), or the reward model's",
     "Ckpt.": "The run's final checkpoint (the Lineage tab lists them all)",
 }
-STATUS_COLORS = {"running": ACCENT, "done": OK, "failed": BAD, "stopped": WARN,
-                 "cancelled": MUTED, "queued": MUTED, "silent": WARN}
+STATUS_COLORS = {
+    "running": ACCENT,
+    "done": OK,
+    "failed": BAD,
+    "stopped": WARN,
+    "cancelled": MUTED,
+    "queued": MUTED,
+    "silent": WARN,
+}
 SILENT_AFTER_S = 600  # a running run silent this long (no metric, no heartbeat): maybe killed
 SORT_ROLE = Qt.ItemDataRole.UserRole
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -88,9 +106,13 @@ def display(row: dict[str, Any], column: int) -> str:
 def sort_key(row: dict[str, Any], column: int) -> Any:
     """Numbers sort as numbers; a missing value sorts first."""
     key = {
-        "ID": row["id"], "Duration": row.get("duration"), "Steps": row["step"],
-        "Train loss": row.get("train_loss"), "Eval loss": row.get("eval_loss"),
-        "Eval acc.": row.get("eval_accuracy"), "Ckpt.": row.get("checkpoint_id"),
+        "ID": row["id"],
+        "Duration": row.get("duration"),
+        "Steps": row["step"],
+        "Train loss": row.get("train_loss"),
+        "Eval loss": row.get("eval_loss"),
+        "Eval acc.": row.get("eval_accuracy"),
+        "Ckpt.": row.get("checkpoint_id"),
     }.get(COLUMNS[column])
     if key is None and COLUMNS[column] in ("Name", "Status", "Algorithm", "Base model"):
         return display(row, column).lower()
@@ -106,7 +128,8 @@ class RunsTableModel(QAbstractTableModel):
 
     def set_colors(self, colors: dict[int, QColor]) -> None:
         changed = set(colors) ^ set(self.colors) | {
-            i for i in colors if self.colors.get(i) != colors[i]}
+            i for i in colors if self.colors.get(i) != colors[i]
+        }
         self.colors = colors
         for run_id in changed:
             if run_id in self._index:
@@ -152,8 +175,10 @@ class RunsTableModel(QAbstractTableModel):
         if COLUMNS[column] == "Status" and row.get("error"):
             return row["error"]
         if COLUMNS[column] == "Status" and shown_status(row) == "silent":
-            return ("Marked running, but its process has written nothing for over "
-                    f"{SILENT_AFTER_S // 60} minutes; it may have been killed.")
+            return (
+                "Marked running, but its process has written nothing for over "
+                f"{SILENT_AFTER_S // 60} minutes; it may have been killed."
+            )
         if COLUMNS[column] in ("ID", "Duration"):
             return f"Started {_started(row)}"
         return display(row, column) if COLUMNS[column] in ("Name", "Base model") else None
@@ -178,8 +203,9 @@ class RunsTableModel(QAbstractTableModel):
             new = fresh[old["id"]]
             if new != old:
                 self.rows[position] = new
-                self.dataChanged.emit(self.index(position, 0),
-                                      self.index(position, len(COLUMNS) - 1))
+                self.dataChanged.emit(
+                    self.index(position, 0), self.index(position, len(COLUMNS) - 1)
+                )
         added = [r for r in rows if r["id"] not in self._index]
         if added:
             start = len(self.rows)

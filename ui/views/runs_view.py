@@ -45,8 +45,10 @@ from workbench.run_queries import runs_overview
 REFRESH_MS = 1000
 HEADER_PADDING = 30  # px around a header's title (its padding plus a sort arrow's room)
 SQUEEZED_WIDTH = 110  # px: Name and Base model are narrowed to this, no further
-EMPTY = ("No runs yet. Start one in the Train view, or in a terminal with "
-         "<code>workbench train PROJECT</code>: it appears here and its charts stream live.")
+EMPTY = (
+    "No runs yet. Start one in the Train view, or in a terminal with "
+    "<code>workbench train PROJECT</code>: it appears here and its charts stream live."
+)
 TABLE_STYLE = "QHeaderView::section { padding: 5px 4px 5px 6px; }"
 TABS_STYLE = f"""
 QTabWidget#runsTabs::pane {{
@@ -82,8 +84,10 @@ class RunsView(QWidget):
         self.timer.timeout.connect(self.refresh)
 
         header, _, _ = view_header(
-            "Runs", "Every training run: select several to overlay their charts, two to "
-            "compare their settings, one to trace it back to its labels.")
+            "Runs",
+            "Every training run: select several to overlay their charts, two to "
+            "compare their settings, one to trace it back to its labels.",
+        )
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self._table_box())
         splitter.addWidget(self._tabs())
@@ -141,8 +145,9 @@ class RunsView(QWidget):
     def refresh(self) -> None:
         if self._requested:
             return  # the last read has not come back yet (a busy database)
-        request = self.session.runner.call(runs_overview, on_done=self._on_overview,
-                                           on_error=self._on_error)
+        request = self.session.runner.call(
+            runs_overview, on_done=self._on_overview, on_error=self._on_error
+        )
         self._requested = request is not None  # None: the project is closing
 
     def _on_overview(self, rows: list[dict]) -> None:
@@ -171,8 +176,10 @@ class RunsView(QWidget):
         for column, title in enumerate(COLUMNS):  # no room kept for a sort arrow everywhere
             header = metrics.horizontalAdvance(title) + HEADER_PADDING
             self.table.setColumnWidth(column, max(header, self.table.sizeHintForColumn(column)))
-        excess = sum(self.table.columnWidth(c) for c in range(len(COLUMNS))) \
+        excess = (
+            sum(self.table.columnWidth(c) for c in range(len(COLUMNS)))
             - self.table.viewport().width()
+        )
         for column in (COLUMNS.index("Name"), COLUMNS.index("Base model")):
             width = self.table.columnWidth(column)
             give = max(0, min(excess, width - SQUEEZED_WIDTH))
@@ -185,8 +192,9 @@ class RunsView(QWidget):
 
     def _on_error(self, error) -> None:
         self._requested = False
-        self.status.setText(f'<span style="color:{BAD}">Cannot read the runs: '
-                            f"{explain(error).what}</span>")
+        self.status.setText(
+            f'<span style="color:{BAD}">Cannot read the runs: {explain(error).what}</span>'
+        )
 
     def _show_status(self, rows: list[dict]) -> None:
         if not rows:
@@ -206,8 +214,10 @@ class RunsView(QWidget):
         for index in indexes:
             chosen.select(index, index)
         selection = self.table.selectionModel()
-        flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
-                 | QItemSelectionModel.SelectionFlag.Rows)
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
         selection.select(chosen, flags)  # one change: runs kept stay loaded
         if indexes:
             selection.setCurrentIndex(indexes[0], QItemSelectionModel.SelectionFlag.NoUpdate)
@@ -234,13 +244,15 @@ class RunsView(QWidget):
     def _apply_selection(self) -> None:
         selected = self.selected_rows()
         self.curves.show_runs(selected)
-        self.model.set_colors({r["id"]: run_color(self.charts.color_index(r["id"]))
-                               for r in selected})
+        self.model.set_colors(
+            {r["id"]: run_color(self.charts.color_index(r["id"])) for r in selected}
+        )
         self.diff.show_pair(selected)
         current = self.table.currentIndex()
         current_id = current.data(RUN_ID_ROLE) if current.isValid() else None
-        self.lineage.show_run(current_id if current_id in self.order else
-                              (self.order[-1] if self.order else None))
+        self.lineage.show_run(
+            current_id if current_id in self.order else (self.order[-1] if self.order else None)
+        )
 
     # Qt ------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override

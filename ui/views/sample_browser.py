@@ -26,9 +26,11 @@ from ui.style import BAD, MUTED, OK
 from workbench import train_queries
 
 GREEDY = "greedy eval"
-HINTS = {False: "Samples are stored at each evaluation (eval_every).",
-         True: "Sampled completions of samples_per_step prompts each step, best advantage "
-               "first; greedy answers at each evaluation."}
+HINTS = {
+    False: "Samples are stored at each evaluation (eval_every).",
+    True: "Sampled completions of samples_per_step prompts each step, best advantage "
+    "first; greedy answers at each evaluation.",
+}
 
 
 def reward_text(value: Any) -> str:
@@ -116,8 +118,9 @@ class SampleBrowser(QWidget):
     def _step_chosen(self, index: int) -> None:
         if self.run_id is None or not 0 <= index < len(self.steps):
             return
-        self.session.runner.call(train_queries.samples_at, self.run_id, self.steps[index],
-                                 on_done=self._show)
+        self.session.runner.call(
+            train_queries.samples_at, self.run_id, self.steps[index], on_done=self._show
+        )
 
     def _show(self, samples: list[dict[str, Any]]) -> None:
         self.samples = samples
@@ -141,13 +144,18 @@ class SampleBrowser(QWidget):
             if len(group) > 1:
                 self.table.setSpan(row, 0, len(group), 1)
             for i, sample in enumerate(group):
-                cells = [sample["prompt"] if i == 0 else "", sample["completion"],
-                         *(reward_text(sample["rewards"].get(r)) for r in rules)]
+                cells = [
+                    sample["prompt"] if i == 0 else "",
+                    sample["completion"],
+                    *(reward_text(sample["rewards"].get(r)) for r in rules),
+                ]
                 for col, text in enumerate(cells):
                     item = QTableWidgetItem(text)
                     item.setToolTip(text if col < 2 else "")
                     if col == 0:  # a prompt spanning its group reads from the group's top
-                        item.setTextAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+                        item.setTextAlignment(
+                            Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+                        )
                     self.table.setItem(row, col, item)
                 if with_advantage:
                     self.table.setItem(row, len(cells), self._advantage_item(sample["advantage"]))
@@ -163,8 +171,10 @@ class SampleBrowser(QWidget):
         item = QTableWidgetItem(advantage_text(value))
         color = MUTED if value is None else OK if value > 0 else BAD if value < 0 else MUTED
         item.setForeground(QBrush(QColor(color)))
-        item.setToolTip("A greedy answer to an eval prompt, scored by the reward; it trains "
-                        "nothing." if value is None else
-                        "Better than expected (its group's mean reward, or PPO's value) "
-                        "above 0: made likelier; below 0: less likely.")
+        item.setToolTip(
+            "A greedy answer to an eval prompt, scored by the reward; it trains nothing."
+            if value is None
+            else "Better than expected (its group's mean reward, or PPO's value) "
+            "above 0: made likelier; below 0: less likely."
+        )
         return item

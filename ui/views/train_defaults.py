@@ -16,6 +16,7 @@ from workbench.run_config import with_defaults
 
 SETTING_KEYS = frozenset(key for key, _, _ in setting_docs())  # "beta", "lora.r", ...
 
+
 def targets_text(value: Any) -> str:
     return ", ".join(value) if isinstance(value, list) else str(value)
 

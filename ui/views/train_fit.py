@@ -21,8 +21,13 @@ def fit_shape(config: dict[str, Any], longest_prompt: int | None) -> tuple[Any, 
     if not all(isinstance(v, int) for v in (batch, group, completion, max_length)):
         return None, None, ""
     # The run leaves out prompts that do not fit max_length with a whole completion.
-    prompt = max_length - completion if longest_prompt is None else \
-        min(longest_prompt, max_length - completion)
-    line = (f"Online: {batch} prompts × {group} completions = {batch * group} sequences per "
-            f"step, each the longest prompt (about {max(prompt, 0)} tokens) + {completion}.")
+    prompt = (
+        max_length - completion
+        if longest_prompt is None
+        else min(longest_prompt, max_length - completion)
+    )
+    line = (
+        f"Online: {batch} prompts × {group} completions = {batch * group} sequences per "
+        f"step, each the longest prompt (about {max(prompt, 0)} tokens) + {completion}."
+    )
     return batch * group, min(max_length, max(prompt, 0) + completion), line

@@ -39,44 +39,93 @@ from ui.views.param_editors import ParamEditor, make_editor, param_label
 from ui.views.train_defaults import SETTING_KEYS, baseline, flatten, same, targets_text
 
 ALGORITHMS = {
-    "dpo": ("DPO", "Direct Preference Optimization: learns from pairs, kept close to the "
-            "base model (the reference). The usual first choice."),
-    "ipo": ("IPO", "DPO with a squared loss that does not overfit labels that are always "
-            "the same; try it when DPO's margins keep growing."),
+    "dpo": (
+        "DPO",
+        "Direct Preference Optimization: learns from pairs, kept close to the "
+        "base model (the reference). The usual first choice.",
+    ),
+    "ipo": (
+        "IPO",
+        "DPO with a squared loss that does not overfit labels that are always "
+        "the same; try it when DPO's margins keep growing.",
+    ),
     "simpo": ("SimPO", "No reference model (less memory); a length-normalised margin."),
-    "orpo": ("ORPO", "Supervised fine-tuning on the chosen answers plus an odds-ratio "
-             "preference term; no reference model."),
-    "kto": ("KTO", "Learns from single good or bad examples (pairs are split into both); "
-            "use it for thumbs-up / thumbs-down labels."),
-    "reward": ("Reward model", "Trains a Bradley–Terry scorer of completions from the "
-               "pairs, for ranking or later RL."),
-    "grpo": ("GRPO", "Group Relative Policy Optimization: samples a group of completions per "
-             "prompt and pushes up those rewarded above their group's mean; no value model. "
-             "The usual choice with verifiable rules."),
-    "rloo": ("RLOO", "REINFORCE Leave-One-Out: each completion's baseline is the mean reward of "
-             "the other samples of its prompt; no value model."),
-    "ppo": ("PPO", "Proximal Policy Optimization with a value head and GAE advantages, kept "
-            "near the reference by a KL penalty; the classic RLHF recipe after a reward model."),
-    "online_dpo": ("Online DPO", "Samples two completions per prompt, ranks them by the reward "
-                   "or a judge, and takes a DPO step on the pair."),
+    "orpo": (
+        "ORPO",
+        "Supervised fine-tuning on the chosen answers plus an odds-ratio "
+        "preference term; no reference model.",
+    ),
+    "kto": (
+        "KTO",
+        "Learns from single good or bad examples (pairs are split into both); "
+        "use it for thumbs-up / thumbs-down labels.",
+    ),
+    "reward": (
+        "Reward model",
+        "Trains a Bradley–Terry scorer of completions from the pairs, for ranking or later RL.",
+    ),
+    "grpo": (
+        "GRPO",
+        "Group Relative Policy Optimization: samples a group of completions per "
+        "prompt and pushes up those rewarded above their group's mean; no value model. "
+        "The usual choice with verifiable rules.",
+    ),
+    "rloo": (
+        "RLOO",
+        "REINFORCE Leave-One-Out: each completion's baseline is the mean reward of "
+        "the other samples of its prompt; no value model.",
+    ),
+    "ppo": (
+        "PPO",
+        "Proximal Policy Optimization with a value head and GAE advantages, kept "
+        "near the reference by a KL penalty; the classic RLHF recipe after a reward model.",
+    ),
+    "online_dpo": (
+        "Online DPO",
+        "Samples two completions per prompt, ranks them by the reward "
+        "or a judge, and takes a DPO step on the pair.",
+    ),
 }
-CHOICES = {"lr_scheduler": SCHEDULERS, "loss_type": DPO_LOSS_TYPES, "precision": PRECISIONS,
-           "grpo_loss_type": GRPO_LOSS_TYPES, "scale_rewards": REWARD_SCALINGS,
-           "importance_sampling_level": IMPORTANCE_LEVELS}
+CHOICES = {
+    "lr_scheduler": SCHEDULERS,
+    "loss_type": DPO_LOSS_TYPES,
+    "precision": PRECISIONS,
+    "grpo_loss_type": GRPO_LOSS_TYPES,
+    "scale_rewards": REWARD_SCALINGS,
+    "importance_sampling_level": IMPORTANCE_LEVELS,
+}
 FLOAT_OPTIONAL = ("beta", "center_rewards_coefficient", "epsilon_high", "kl_target")
-LABELS = {"rpo_alpha": "RPO alpha", "lr_scheduler": "LR scheduler", "max_length": "Max length (tokens)",
-          "simpo_gamma_beta_ratio": "Gamma / beta", "eval_batches": "Eval batches",
-          "num_generations": "Generations per prompt",
-          "max_completion_length": "Max completion (tokens)", "top_p": "Top-p", "top_k": "Top-k",
-          "num_iterations": "Updates per batch", "epsilon": "Clip epsilon",
-          "epsilon_high": "Clip epsilon high", "grpo_loss_type": "Loss aggregation",
-          "importance_sampling_level": "Importance ratio", "lam": "GAE lambda",
-          "gamma": "Discount gamma", "vf_coef": "Value loss weight",
-          "cliprange_value": "Value clip range", "entropy_coef": "Entropy bonus",
-          "kl_target": "KL target", "kl_horizon": "KL horizon"}
-GROUP_TITLES = {"method": "Method", "rollout": "Rollout", "optimization": "Optimization",
-                "data": "Data length", "evaluation": "Evaluation and checkpoints",
-                "hardware": "Hardware"}
+LABELS = {
+    "rpo_alpha": "RPO alpha",
+    "lr_scheduler": "LR scheduler",
+    "max_length": "Max length (tokens)",
+    "simpo_gamma_beta_ratio": "Gamma / beta",
+    "eval_batches": "Eval batches",
+    "num_generations": "Generations per prompt",
+    "max_completion_length": "Max completion (tokens)",
+    "top_p": "Top-p",
+    "top_k": "Top-k",
+    "num_iterations": "Updates per batch",
+    "epsilon": "Clip epsilon",
+    "epsilon_high": "Clip epsilon high",
+    "grpo_loss_type": "Loss aggregation",
+    "importance_sampling_level": "Importance ratio",
+    "lam": "GAE lambda",
+    "gamma": "Discount gamma",
+    "vf_coef": "Value loss weight",
+    "cliprange_value": "Value clip range",
+    "entropy_coef": "Entropy bonus",
+    "kl_target": "KL target",
+    "kl_horizon": "KL horizon",
+}
+GROUP_TITLES = {
+    "method": "Method",
+    "rollout": "Rollout",
+    "optimization": "Optimization",
+    "data": "Data length",
+    "evaluation": "Evaluation and checkpoints",
+    "hardware": "Hardware",
+}
 
 
 def param_info(name: str, default: Any, help_text: str) -> ParamInfo:
@@ -100,7 +149,6 @@ def parse_targets(text: str) -> str | list[str]:
     return names[0] if len(names) == 1 and names[0] == "all-linear" else names
 
 
-
 class TrainForm(QWidget):
     changed = Signal()
 
@@ -117,11 +165,14 @@ class TrainForm(QWidget):
             if key == "grpo":  # offline methods above, online (sampling) ones below
                 self.algorithm.insertSeparator(self.algorithm.count())
             self.algorithm.addItem(text, key)
-            self.algorithm.setItemData(self.algorithm.count() - 1, about,
-                                       Qt.ItemDataRole.ToolTipRole)
-        self.algorithm.setToolTip("The training method. The settings below are its own; "
-                                  "switching keeps the values you typed and shows the "
-                                  "project's defaults for the others.")
+            self.algorithm.setItemData(
+                self.algorithm.count() - 1, about, Qt.ItemDataRole.ToolTipRole
+            )
+        self.algorithm.setToolTip(
+            "The training method. The settings below are its own; "
+            "switching keeps the values you typed and shows the "
+            "project's defaults for the others."
+        )
         self.about = QLabel(wordWrap=True, objectName="algorithmAbout")
         self.about.setProperty("muted", True)
         self.groups = QWidget()

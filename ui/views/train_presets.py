@@ -38,17 +38,27 @@ class PresetBar(QWidget):
 
     message = Signal(str, bool)  # text, is a problem
 
-    def __init__(self, session: ProjectSession, get_config: Callable[[], dict[str, Any]],
-                 set_config: Callable[[dict[str, Any]], None], parent: QWidget | None = None):
+    def __init__(
+        self,
+        session: ProjectSession,
+        get_config: Callable[[], dict[str, Any]],
+        set_config: Callable[[dict[str, Any]], None],
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.session, self.get_config, self.set_config = session, get_config, set_config
         self.presets = QComboBox(minimumContentsLength=10, placeholderText="Presets")
         self.presets.setToolTip("Named configs saved in this project")
         self.presets.activated.connect(self._chosen)
-        buttons = [("Save as…", self.ask_save_preset, "Keep this config under a name"),
-                   ("Import…", self.ask_import, "Load a run config file (TOML)"),
-                   ("Export…", self.ask_export, "Write this config as the TOML file "
-                                                "`workbench train PROJECT --config FILE` reads")]
+        buttons = [
+            ("Save as…", self.ask_save_preset, "Keep this config under a name"),
+            ("Import…", self.ask_import, "Load a run config file (TOML)"),
+            (
+                "Export…",
+                self.ask_export,
+                "Write this config as the TOML file `workbench train PROJECT --config FILE` reads",
+            ),
+        ]
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.presets, 1)
@@ -71,16 +81,22 @@ class PresetBar(QWidget):
             self.load_preset(self.presets.itemText(index))
 
     def load_preset(self, name: str) -> None:
-        self.session.runner.call(train_queries.load_preset, name, on_done=self._loaded,
-                                 on_error=self._failed)
+        self.session.runner.call(
+            train_queries.load_preset, name, on_done=self._loaded, on_error=self._failed
+        )
 
     def _loaded(self, config: dict[str, Any]) -> None:
         self.set_config(config)
         self.message.emit("Config loaded.", False)
 
     def save_preset(self, name: str) -> None:
-        self.session.runner.call(train_queries.save_preset, name, self.get_config(),
-                                 on_done=self._saved, on_error=self._failed)
+        self.session.runner.call(
+            train_queries.save_preset,
+            name,
+            self.get_config(),
+            on_done=self._saved,
+            on_error=self._failed,
+        )
 
     def _saved(self, _result) -> None:
         self.message.emit("Preset saved.", False)
@@ -90,8 +106,9 @@ class PresetBar(QWidget):
         self.session.runner.call(_load_file, str(path), on_done=self._loaded, on_error=self._failed)
 
     def export_file(self, path: str | Path) -> None:
-        self.session.runner.call(_save_file, self.get_config(), str(path),
-                                 on_done=self._exported, on_error=self._failed)
+        self.session.runner.call(
+            _save_file, self.get_config(), str(path), on_done=self._exported, on_error=self._failed
+        )
 
     def _exported(self, path: str) -> None:
         self.message.emit(f"Wrote {path}", False)
@@ -102,19 +119,22 @@ class PresetBar(QWidget):
 
     # Dialogs --------------------------------------------------------------------------
     def ask_save_preset(self) -> None:
-        name, ok = QInputDialog.getText(self, "Save preset", "Preset name:",
-                                        text=self.presets.currentText())
+        name, ok = QInputDialog.getText(
+            self, "Save preset", "Preset name:", text=self.presets.currentText()
+        )
         if ok and name.strip():
             self.save_preset(name.strip())
 
     def ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import run config", str(self.session.path),
-                                              TOML_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import run config", str(self.session.path), TOML_FILTER
+        )
         if path:
             self.import_file(path)
 
     def ask_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export run config",
-                                              str(self.session.path / "run.toml"), TOML_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export run config", str(self.session.path / "run.toml"), TOML_FILTER
+        )
         if path:
             self.export_file(path)

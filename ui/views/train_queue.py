@@ -77,12 +77,18 @@ class TrainQueue(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
-            name = row["name"] or (f"run {row['run_id']}" if row["run_id"] else f"job {row['job_id']}")
+            name = row["name"] or (
+                f"run {row['run_id']}" if row["run_id"] else f"job {row['job_id']}"
+            )
             state = "running" if row["position"] == 0 else "queued"
             if row["message"] == "paused":
                 state = "paused"
-            cells = ("▶" if row["position"] == 0 else str(row["position"]), name,
-                     row["algorithm"], state)
+            cells = (
+                "▶" if row["position"] == 0 else str(row["position"]),
+                name,
+                row["algorithm"],
+                state,
+            )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if row["position"] == 0:

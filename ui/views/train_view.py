@@ -124,7 +124,8 @@ class TrainView(QWidget):
         splitter.setSizes([370, 790])
         splitter.setStretchFactor(1, 1)
         header, _, _ = view_header(
-            "Train", "Align the model on your labels; watch and steer the run as it trains.")
+            "Train", "Align the model on your labels; watch and steer the run as it trains."
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.addWidget(header)
@@ -197,8 +198,11 @@ class TrainView(QWidget):
         fit = self.fit
         batch, seq_len, line = fit_shape(config, prompts and prompts["longest"])
         self.fit_note.setText(line)
-        for box, value in ((fit.rank, config["lora"].get("r")), (fit.batch, batch),
-                           (fit.seq_len, seq_len)):
+        for box, value in (
+            (fit.rank, config["lora"].get("r")),
+            (fit.batch, batch),
+            (fit.seq_len, seq_len),
+        ):
             if isinstance(value, int):
                 box.setValue(value)
         fit.training.setChecked(True)
@@ -213,8 +217,9 @@ class TrainView(QWidget):
             return
         self.launch_button.setEnabled(False)
         self._say("Queuing the run…", MUTED)
-        self.session.submit_job("train", {"config": config.to_dict()}, self._launched,
-                                self._launch_failed)
+        self.session.submit_job(
+            "train", {"config": config.to_dict()}, self._launched, self._launch_failed
+        )
 
     def _launched(self, job_id: int) -> None:
         self.job_id = job_id

@@ -29,25 +29,40 @@ def cmd_import(args) -> int:
     project = Project.open(args.project)
     bar = ProgressBar(f"importing {args.file}", enabled=not args.json)
     try:
-        report = import_prompts(project, args.file, fmt=args.format, default_split=args.split,
-                                progress=lambda done, total: bar(done, total))
+        report = import_prompts(
+            project,
+            args.file,
+            fmt=args.format,
+            default_split=args.split,
+            progress=lambda done, total: bar(done, total),
+        )
     except ImportFailed as exc:
         bar.close()
         errors = [{"line": e.line, "message": e.message} for e in exc.errors]
         if args.json:
             emit_json({"ok": False, "imported": 0, "errors": errors})
         else:
-            print(f"Nothing was imported: {len(errors)} bad line(s) in {args.file}", file=sys.stderr)
+            print(
+                f"Nothing was imported: {len(errors)} bad line(s) in {args.file}", file=sys.stderr
+            )
             for e in exc.errors:
                 print(f"  line {e.line}: {e.message}", file=sys.stderr)
         return 1
     bar.close()
     if args.json:
-        emit_json({"ok": True, "imported": report.imported, "by_split": report.by_split,
-                   "warnings": report.warnings})
+        emit_json(
+            {
+                "ok": True,
+                "imported": report.imported,
+                "by_split": report.by_split,
+                "warnings": report.warnings,
+            }
+        )
     else:
-        print(f"Imported {report.imported} prompt(s): "
-              + ", ".join(f"{n} {s}" for s, n in sorted(report.by_split.items())))
+        print(
+            f"Imported {report.imported} prompt(s): "
+            + ", ".join(f"{n} {s}" for s, n in sorted(report.by_split.items()))
+        )
         for warning in report.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     return 0

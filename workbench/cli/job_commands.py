@@ -59,22 +59,35 @@ def cmd_generate(args) -> int:
 
 def print_generate_result(result: dict) -> None:
     for row in result["completions"]:
-        print(f"[{row['prompt_id'] or '-'}] {row['prompt']}\n    -> {row['text']!r} "
-              f"({row['num_tokens']} tokens, {row['finish_reason']})")
-    print(f"{result['count']} completion(s) from {result['model']} on {result['device']}"
-          + ("" if result["stored"] else " (not stored)"))
+        print(
+            f"[{row['prompt_id'] or '-'}] {row['prompt']}\n    -> {row['text']!r} "
+            f"({row['num_tokens']} tokens, {row['finish_reason']})"
+        )
+    print(
+        f"{result['count']} completion(s) from {result['model']} on {result['device']}"
+        + ("" if result["stored"] else " (not stored)")
+    )
 
 
 def report_job(job: jobs.Job, as_json: bool, print_result) -> int:
     ok = job.status == "done"
     if as_json:
-        emit_json({"ok": ok, "job_id": job.id, "status": job.status, "error": job.error,
-                   **(job.result or {})})
+        emit_json(
+            {
+                "ok": ok,
+                "job_id": job.id,
+                "status": job.status,
+                "error": job.error,
+                **(job.result or {}),
+            }
+        )
     elif ok:
         print_result(job.result)
     else:
-        print(f"job {job.id} {job.status}: {job.error or (job.result or {}).get('message', '')}",
-              file=sys.stderr)
+        print(
+            f"job {job.id} {job.status}: {job.error or (job.result or {}).get('message', '')}",
+            file=sys.stderr,
+        )
     return 0 if ok else 1
 
 
@@ -91,13 +104,28 @@ def cmd_jobs(args) -> int:
     project = Project.open(args.project)
     listed = jobs.list_jobs(project, limit=args.limit)
     if args.json:
-        emit_json({"ok": True, "jobs": [
-            {"id": j.id, "kind": j.kind, "status": j.status, "progress": [j.progress_done,
-             j.progress_total], "message": j.message, "error": j.error} for j in listed]})
+        emit_json(
+            {
+                "ok": True,
+                "jobs": [
+                    {
+                        "id": j.id,
+                        "kind": j.kind,
+                        "status": j.status,
+                        "progress": [j.progress_done, j.progress_total],
+                        "message": j.message,
+                        "error": j.error,
+                    }
+                    for j in listed
+                ],
+            }
+        )
         return 0
     for j in listed:
         progress = f"{j.progress_done}/{j.progress_total}" if j.progress_total else ""
-        print(f"{j.id:>5}  {j.kind:<10} {j.status:<10} {progress:>11}  {j.error or j.message or ''}")
+        print(
+            f"{j.id:>5}  {j.kind:<10} {j.status:<10} {progress:>11}  {j.error or j.message or ''}"
+        )
     return 0
 
 

@@ -26,33 +26,51 @@ def _run(project_dir: str, kind: str, params: dict, description: str):
 
 def print_evaluation(result: dict) -> None:
     where = f"checkpoint {result['checkpoint_id']}" if result["checkpoint_id"] else result["model"]
-    print(f"Evaluation {result['evaluation_id']}: {where} on {result['count']} "
-          f"{result['split']} prompt(s), greedy={not result['sampling']['do_sample']}")
+    print(
+        f"Evaluation {result['evaluation_id']}: {where} on {result['count']} "
+        f"{result['split']} prompt(s), greedy={not result['sampling']['do_sample']}"
+    )
     width = max(len(name) for name in result["pass_rate"])
     for name, rate in result["pass_rate"].items():
-        print(f"  {name:<{width}}  pass rate {rate:6.1%}   mean score {result['mean_score'][name]:.3f}")
-    print(f"  mean reward {result['mean_reward']:.3f}"
-          + (f"   mean length {result['mean_length_tokens']:.1f} tokens"
-             if "mean_length_tokens" in result else ""))
+        print(
+            f"  {name:<{width}}  pass rate {rate:6.1%}   mean score {result['mean_score'][name]:.3f}"
+        )
+    print(
+        f"  mean reward {result['mean_reward']:.3f}"
+        + (
+            f"   mean length {result['mean_length_tokens']:.1f} tokens"
+            if "mean_length_tokens" in result
+            else ""
+        )
+    )
 
 
 def cmd_eval(args) -> int:
     params = {"split": args.split}
-    optional = {"checkpoint_id": args.checkpoint, "adapter_path": args.adapter,
-                "limit": args.limit, "rule_ids": args.rule, "model_id": args.model_id}
+    optional = {
+        "checkpoint_id": args.checkpoint,
+        "adapter_path": args.adapter,
+        "limit": args.limit,
+        "rule_ids": args.rule,
+        "model_id": args.model_id,
+    }
     params.update({k: v for k, v in optional.items() if v is not None})
     job = _run(args.project, "evaluate", params, f"evaluating on {args.split}")
     return report_job(job, args.json, print_evaluation)
 
 
 def print_labels(result: dict) -> None:
-    print(f"Added {result['pairs_added']} preference pair(s) from {result['completions_scored']} "
-          f"completion(s) of {result['prompts']} prompt(s), source 'rule' ({', '.join(result['rules'])}).")
+    print(
+        f"Added {result['pairs_added']} preference pair(s) from {result['completions_scored']} "
+        f"completion(s) of {result['prompts']} prompt(s), source 'rule' ({', '.join(result['rules'])})."
+    )
     if result["prompts_all_equal"]:
         print(f"{result['prompts_all_equal']} prompt(s) had completions that all scored the same.")
     if result["prompts_single_completion"]:
-        print(f"{result['prompts_single_completion']} prompt(s) had a single distinct completion; "
-              "use --generate N to sample more.")
+        print(
+            f"{result['prompts_single_completion']} prompt(s) had a single distinct completion; "
+            "use --generate N to sample more."
+        )
 
 
 def cmd_label(args) -> int:
@@ -61,8 +79,12 @@ def cmd_label(args) -> int:
         job = _run(args.project, "label_judge", label_judge_params(args), "labelling by judge")
         return report_job(job, args.json, print_judge_labels)
     params = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate}
-    optional = {"split": args.split, "limit": args.limit, "rule_ids": args.rule,
-                "sampling": candidate_sampling(args)}
+    optional = {
+        "split": args.split,
+        "limit": args.limit,
+        "rule_ids": args.rule,
+        "sampling": candidate_sampling(args),
+    }
     params.update({k: v for k, v in optional.items() if v is not None})
     job = _run(args.project, "label_rules", params, "labelling by rules")
     return report_job(job, args.json, print_labels)
@@ -77,7 +99,9 @@ def cmd_rules(args) -> int:
         return 0
     for rule_id, spec in rules:
         flags = ("gate " if spec.gate else "") + ("" if spec.enabled else "disabled")
-        print(f"{rule_id:>4}  {spec.name:<16} {spec.kind:<12} weight {spec.weight:<5g} {flags} {spec.params}")
+        print(
+            f"{rule_id:>4}  {spec.name:<16} {spec.kind:<12} weight {spec.weight:<5g} {flags} {spec.params}"
+        )
     return 0
 
 
@@ -90,7 +114,9 @@ def add_commands(sub) -> None:
     source.add_argument("--adapter", help="evaluate the PEFT adapter in this folder")
     p.add_argument("--model-id", type=int)
     p.add_argument("--limit", type=int, help="at most this many prompts")
-    p.add_argument("--rule", type=int, action="append", help="rule id (default: every enabled rule)")
+    p.add_argument(
+        "--rule", type=int, action="append", help="rule id (default: every enabled rule)"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
@@ -99,14 +125,32 @@ def add_commands(sub) -> None:
     p.add_argument("--by", choices=["rules", "judge"], required=True)
     p.add_argument("--split", help="only prompts of this split")
     p.add_argument("--limit", type=int, help="at most this many prompts")
-    p.add_argument("--generate", type=int, default=0, metavar="N",
-                   help="first sample N new candidates per prompt")
-    p.add_argument("--temperature", type=float, default=None, metavar="T",
-                   help="sampling temperature of the --generate candidates (1.0); higher gives "
-                        "more varied mistakes to learn from")
-    p.add_argument("--max-pairs", "--max-pairs-per-prompt", dest="max_pairs", type=int, default=4,
-                   help="pairs per prompt at most (4)")
-    p.add_argument("--rule", type=int, action="append", help="rule id (default: every enabled rule)")
+    p.add_argument(
+        "--generate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first sample N new candidates per prompt",
+    )
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        metavar="T",
+        help="sampling temperature of the --generate candidates (1.0); higher gives "
+        "more varied mistakes to learn from",
+    )
+    p.add_argument(
+        "--max-pairs",
+        "--max-pairs-per-prompt",
+        dest="max_pairs",
+        type=int,
+        default=4,
+        help="pairs per prompt at most (4)",
+    )
+    p.add_argument(
+        "--rule", type=int, action="append", help="rule id (default: every enabled rule)"
+    )
     add_judge_options(p)
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true")
@@ -120,19 +164,35 @@ def add_commands(sub) -> None:
 
 def add_judge_options(p) -> None:
     group = p.add_argument_group("--by judge")
-    group.add_argument("--judge", metavar="NAME",
-                       help="a judge of the project (default: the project's default judge)")
-    group.add_argument("--endpoint", metavar="URL",
-                       help="a one-off OpenAI-compatible endpoint judge, "
-                       "e.g. http://127.0.0.1:8000/v1")
-    group.add_argument("--model", metavar="M",
-                       help="the model the endpoint serves (with --endpoint)")
-    group.add_argument("--api-key-env", metavar="VAR",
-                       help="environment variable holding the endpoint's API key (OPENAI_API_KEY)")
-    group.add_argument("--template", metavar="FILE",
-                       help="judge prompt template: a text file with {prompt} {first} {second} "
-                       "and optionally {criteria}")
+    group.add_argument(
+        "--judge",
+        metavar="NAME",
+        help="a judge of the project (default: the project's default judge)",
+    )
+    group.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="a one-off OpenAI-compatible endpoint judge, e.g. http://127.0.0.1:8000/v1",
+    )
+    group.add_argument(
+        "--model", metavar="M", help="the model the endpoint serves (with --endpoint)"
+    )
+    group.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        help="environment variable holding the endpoint's API key (OPENAI_API_KEY)",
+    )
+    group.add_argument(
+        "--template",
+        metavar="FILE",
+        help="judge prompt template: a text file with {prompt} {first} {second} "
+        "and optionally {criteria}",
+    )
     group.add_argument("--criteria", metavar="TEXT", help="what the judge should value")
-    group.add_argument("--tie-margin", type=float, metavar="M",
-                       help="a tie when |P(first better) - 0.5| < M (default: the judge's own "
-                            "suggestion in its judge.json, else 0: never)")
+    group.add_argument(
+        "--tie-margin",
+        type=float,
+        metavar="M",
+        help="a tie when |P(first better) - 0.5| < M (default: the judge's own "
+        "suggestion in its judge.json, else 0: never)",
+    )

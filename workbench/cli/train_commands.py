@@ -13,7 +13,9 @@ from workbench.project import Project
 def train_params(args, project: Project) -> dict:
     if args.resume is not None:
         if args.config or args.set:
-            raise ValueError("--resume continues a run with its own config; leave out --config and --set.")
+            raise ValueError(
+                "--resume continues a run with its own config; leave out --config and --set."
+            )
         return {"resume_run_id": args.resume}
     from workbench.run_config import load_config, project_defaults
 
@@ -21,16 +23,22 @@ def train_params(args, project: Project) -> dict:
 
 
 def print_train_result(result: dict) -> None:
-    print(f"Run {result['run_id']} ({result['algorithm']}) {result['status']} at step "
-          f"{result['step']}/{result['max_steps']} in {result['seconds']:.1f} s")
+    print(
+        f"Run {result['run_id']} ({result['algorithm']}) {result['status']} at step "
+        f"{result['step']}/{result['max_steps']} in {result['seconds']:.1f} s"
+    )
     if result.get("checkpoint_id") is not None:
         print(f"  final checkpoint {result['checkpoint_id']}: {result['checkpoint_path']}")
         print(f"  evaluate it with: workbench eval PROJECT --checkpoint {result['checkpoint_id']}")
     shown = ("loss", "rewards/accuracies", "rewards/margins", "accuracy")
     for part in ("train", "eval"):
         metrics = result.get(part) or {}
-        values = [f"{k} {metrics[p + k]:.4f}" for k in shown
-                  for p in (("eval_",) if part == "eval" else ("",)) if metrics.get(p + k) is not None]
+        values = [
+            f"{k} {metrics[p + k]:.4f}"
+            for k in shown
+            for p in (("eval_",) if part == "eval" else ("",))
+            if metrics.get(p + k) is not None
+        ]
         if values:
             print(f"  {part}: " + ", ".join(values))
     prepared = result.get("prepared") or {}
@@ -75,13 +83,31 @@ def cmd_runs(args) -> int:
 
     listed = list_runs(Project.open(args.project), limit=args.limit)
     if args.json:
-        emit_json({"ok": True, "runs": [
-            {"id": r.id, "name": r.name, "algorithm": r.algorithm, "status": r.status, "step": r.step,
-             "max_steps": r.max_steps, "error": r.error, "summary": r.summary} for r in listed]})
+        emit_json(
+            {
+                "ok": True,
+                "runs": [
+                    {
+                        "id": r.id,
+                        "name": r.name,
+                        "algorithm": r.algorithm,
+                        "status": r.status,
+                        "step": r.step,
+                        "max_steps": r.max_steps,
+                        "error": r.error,
+                        "summary": r.summary,
+                    }
+                    for r in listed
+                ],
+            }
+        )
         return 0
     for r in listed:
-        print(f"{r.id:>5}  {r.algorithm:<7} {r.status:<10} {r.step:>6}/{r.max_steps or 0:<6} "
-              f"{r.name or ''}  {r.error or ''}", file=sys.stdout)
+        print(
+            f"{r.id:>5}  {r.algorithm:<7} {r.status:<10} {r.step:>6}/{r.max_steps or 0:<6} "
+            f"{r.name or ''}  {r.error or ''}",
+            file=sys.stdout,
+        )
     return 0
 
 
@@ -89,10 +115,19 @@ def add_commands(sub) -> None:
     p = sub.add_parser("train", help="train a LoRA adapter from the project's labels (inline)")
     p.add_argument("project")
     p.add_argument("--config", help="run config (TOML); README.md lists every key and its default")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one config key, e.g. --set learning_rate=1e-4 --set lora.r=16")
-    p.add_argument("--resume", type=int, metavar="RUN_ID",
-                   help="continue a stopped, failed or killed run from its last checkpoint")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one config key, e.g. --set learning_rate=1e-4 --set lora.r=16",
+    )
+    p.add_argument(
+        "--resume",
+        type=int,
+        metavar="RUN_ID",
+        help="continue a stopped, failed or killed run from its last checkpoint",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)
 

@@ -87,8 +87,11 @@ def generate_completions(
     project = ctx.project
     model = resolve_model(project, params)
     prompts = select_prompts(project, params)
-    merged = {**(project.setting("default_sampling", {}) or {}), **(sampling_defaults or {}),
-              **(params.get("sampling") or {})}
+    merged = {
+        **(project.setting("default_sampling", {}) or {}),
+        **(sampling_defaults or {}),
+        **(params.get("sampling") or {}),
+    }
     settings = SamplingSettings.from_dict(merged)
     adapter, checkpoint_id = adapter_dir(project, params)
     ctx.progress(0, len(prompts), f"loading {model.name}")
@@ -106,8 +109,14 @@ def generate_completions(
     if ctx.cancel_requested:
         raise JobCancelled("cancelled before all prompts were done; nothing was stored")
     return GenerationOutcome(
-        model, loaded.device, checkpoint_id, settings.to_dict(), prompts,
-        _result_rows(prompts, outputs), len(outputs), token_counter(loaded.tokenizer),
+        model,
+        loaded.device,
+        checkpoint_id,
+        settings.to_dict(),
+        prompts,
+        _result_rows(prompts, outputs),
+        len(outputs),
+        token_counter(loaded.tokenizer),
     )
 
 

@@ -48,8 +48,9 @@ def judged_before(project: Project, identity: str) -> set[frozenset[int]]:
     return {frozenset(json.loads(r[0])) for r in rows}
 
 
-def candidate_pairs(project: Project, params: dict[str, Any], skip: set[frozenset[int]],
-                    rng: random.Random) -> tuple[list[Candidate], int, int]:
+def candidate_pairs(
+    project: Project, params: dict[str, Any], skip: set[frozenset[int]], rng: random.Random
+) -> tuple[list[Candidate], int, int]:
     """Up to max_pairs_per_prompt new pairs of distinct completions per prompt; also
     returns how many prompts were looked at and how many pairs were skipped."""
     per_prompt = int(params.get("max_pairs_per_prompt", 4))
@@ -90,18 +91,21 @@ class _Tally:
             self.examples.append(message)
 
 
-def _judge_and_store(ctx: JobContext, judge, candidates: list[Candidate], tie_margin: float,
-                     tally: _Tally) -> None:
+def _judge_and_store(
+    ctx: JobContext, judge, candidates: list[Candidate], tie_margin: float, tally: _Tally
+) -> None:
     from engine.judge.base import STOPPED, PairItem
 
     total = len(candidates)
     ctx.progress(0, total, "judging")
     for start in range(0, total, CHUNK_PAIRS):
-        chunk = candidates[start:start + CHUNK_PAIRS]
+        chunk = candidates[start : start + CHUNK_PAIRS]
         items = [PairItem(c.prompt, c.first[1], c.second[1]) for c in chunk]
         verdicts = judge.compare(
-            items, should_stop=ctx.should_stop,
-            progress=lambda done, _total, base=start: ctx.progress(base + done, total, "judging"))
+            items,
+            should_stop=ctx.should_stop,
+            progress=lambda done, _total, base=start: ctx.progress(base + done, total, "judging"),
+        )
         for candidate, verdict in zip(chunk, verdicts, strict=True):
             if verdict.error == STOPPED:
                 tally.stopped += 1
@@ -109,9 +113,15 @@ def _judge_and_store(ctx: JobContext, judge, candidates: list[Candidate], tie_ma
                 tally.error(verdict.error or "the judge gave no verdict")
             else:
                 outcome = outcome_of(verdict.prob_first, tie_margin)
-                add_comparison(ctx.project, candidate.prompt_id,
-                               [candidate.first[0], candidate.second[0]], outcome, "ai",
-                               judge=judge.identity, confidence=verdict.confidence)
+                add_comparison(
+                    ctx.project,
+                    candidate.prompt_id,
+                    [candidate.first[0], candidate.second[0]],
+                    outcome,
+                    "ai",
+                    judge=judge.identity,
+                    confidence=verdict.confidence,
+                )
                 tally.added += 1
                 tally.ties += outcome == "tie"
                 tally.confidences.append(verdict.confidence)
@@ -128,11 +138,13 @@ def run_label_judge(ctx: JobContext) -> dict[str, Any]:
     if not 0.0 <= tie_margin <= 0.5:
         raise ValueError(f"The tie margin is between 0 and 0.5, not {tie_margin}.")
     if int(params.get("generate", 0)) > 0:
-        outcome = generate_completions(ctx, {**params, "n": int(params["generate"])},
-                                       sampling_defaults=CANDIDATE_SAMPLING)
+        outcome = generate_completions(
+            ctx, {**params, "n": int(params["generate"])}, sampling_defaults=CANDIDATE_SAMPLING
+        )
         store_completions(ctx, outcome)
-    judge = build_pair_judge(ctx.session, project, config,
-                             on_status=lambda message: ctx.progress(0, 1, message))
+    judge = build_pair_judge(
+        ctx.session, project, config, on_status=lambda message: ctx.progress(0, 1, message)
+    )
     rng = random.Random(int(params.get("seed", 0)))
     skip = judged_before(project, judge.identity)
     if params.get("only_unlabelled"):  # pairs a person or a rule labelled are left alone too
@@ -142,10 +154,17 @@ def run_label_judge(ctx: JobContext) -> dict[str, Any]:
     _judge_and_store(ctx, judge, candidates, tie_margin, tally)
     confidences = tally.confidences
     return {
-        "judge": config.name, "identity": judge.identity, "prompts": prompts, "tie_margin": tie_margin,
-        "pairs": len(candidates), "pairs_skipped_labelled_before": skipped,
-        "pairs_judged": tally.added + tally.errors, "labels_added": tally.added,
-        "ties": tally.ties, "errors": tally.errors, "error_examples": tally.examples,
+        "judge": config.name,
+        "identity": judge.identity,
+        "prompts": prompts,
+        "tie_margin": tie_margin,
+        "pairs": len(candidates),
+        "pairs_skipped_labelled_before": skipped,
+        "pairs_judged": tally.added + tally.errors,
+        "labels_added": tally.added,
+        "ties": tally.ties,
+        "errors": tally.errors,
+        "error_examples": tally.examples,
         "stopped": tally.stopped,
         "mean_confidence": sum(confidences) / len(confidences) if confidences else None,
         "requests_sent": getattr(judge, "requests_sent", None),

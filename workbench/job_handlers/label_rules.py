@@ -31,9 +31,15 @@ def candidate_rows(ctx: JobContext, params: dict[str, Any]) -> list[dict[str, An
             if completion.text in seen:
                 continue
             seen.add(completion.text)
-            rows.append({"prompt_id": prompt.prompt_id, "prompt": prompt.display,
-                         "reference": prompt.reference, "text": completion.text,
-                         "completion_id": completion.id})
+            rows.append(
+                {
+                    "prompt_id": prompt.prompt_id,
+                    "prompt": prompt.display,
+                    "reference": prompt.reference,
+                    "text": completion.text,
+                    "completion_id": completion.id,
+                }
+            )
     return rows
 
 
@@ -53,8 +59,9 @@ def run_label_rules(ctx: JobContext) -> dict[str, Any]:
     specs = rule_specs(project, params.get("rule_ids"))
     count_tokens = None
     if int(params.get("generate", 0)) > 0:
-        outcome = generate_completions(ctx, {**params, "n": int(params["generate"])},
-                                       sampling_defaults=CANDIDATE_SAMPLING)
+        outcome = generate_completions(
+            ctx, {**params, "n": int(params["generate"])}, sampling_defaults=CANDIDATE_SAMPLING
+        )
         store_completions(ctx, outcome)
         count_tokens = outcome.count_tokens
     rows = candidate_rows(ctx, params)
@@ -74,8 +81,15 @@ def run_label_rules(ctx: JobContext) -> dict[str, Any]:
         for winner, loser, margin in pairs:
             if frozenset((winner, loser)) in existing:
                 continue
-            add_comparison(project, prompt_id, [winner, loser], "a", "rule", judge=judge,
-                           confidence=min(1.0, margin / max_total))
+            add_comparison(
+                project,
+                prompt_id,
+                [winner, loser],
+                "a",
+                "rule",
+                judge=judge,
+                confidence=min(1.0, margin / max_total),
+            )
             added += 1
     ctx.progress(len(rows), len(rows), "labelled")
     return {

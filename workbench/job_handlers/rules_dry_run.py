@@ -55,9 +55,14 @@ def run_rules_dry_run(ctx: JobContext) -> dict[str, Any]:
         "length_correlation": pearson(lengths, batch.total),
         "pass_rate": {r: sum(p) / len(p) for r, p in batch.passed.items()} if rows else {},
         "samples": [
-            {"prompt": row["prompt"], "text": row["text"], "reference": row["reference"],
-             "num_tokens": row["num_tokens"], "total": batch.total[i],
-             "scores": {r: [batch.per_rule[r][i], batch.reasons[r][i]] for r in batch.per_rule}}
+            {
+                "prompt": row["prompt"],
+                "text": row["text"],
+                "reference": row["reference"],
+                "num_tokens": row["num_tokens"],
+                "total": batch.total[i],
+                "scores": {r: [batch.per_rule[r][i], batch.reasons[r][i]] for r in batch.per_rule},
+            }
             for i, row in enumerate(rows)
         ],
     }

@@ -38,8 +38,10 @@ def clean_pairs(candidates: list[PairCandidate]) -> CleanPairs:
         if not same:
             winners[_unordered(c)].add(c.chosen)
     contradicted = {k for k, texts in winners.items() if len(texts) > 1}
-    usable = [not same and _unordered(c) not in contradicted
-              for c, same in zip(candidates, identical, strict=True)]
+    usable = [
+        not same and _unordered(c) not in contradicted
+        for c, same in zip(candidates, identical, strict=True)
+    ]
     pairs, seen, duplicates = [], set(), 0
     for c, ok in zip(candidates, usable, strict=True):
         if not ok:
@@ -50,8 +52,11 @@ def clean_pairs(candidates: list[PairCandidate]) -> CleanPairs:
             continue
         seen.add(key)
         pairs.append(PairExample(key=key, prompt=c.prompt, chosen=c.chosen, rejected=c.rejected))
-    conflicts = sum(1 for c, same in zip(candidates, identical, strict=True)
-                    if not same and _unordered(c) in contradicted)
+    conflicts = sum(
+        1
+        for c, same in zip(candidates, identical, strict=True)
+        if not same and _unordered(c) in contradicted
+    )
     return CleanPairs(usable, pairs, sum(identical), conflicts, duplicates)
 
 
@@ -80,6 +85,9 @@ def clean_unpaired(candidates: list[UnpairedCandidate]) -> CleanUnpaired:
             duplicates += 1
             continue
         seen.add(key)
-        examples.append(UnpairedExample(key=key, prompt=c.prompt, completion=c.completion,
-                                        desirable=c.desirable))
+        examples.append(
+            UnpairedExample(
+                key=key, prompt=c.prompt, completion=c.completion, desirable=c.desirable
+            )
+        )
     return CleanUnpaired(examples, conflicts, duplicates)

@@ -53,7 +53,9 @@ class Selection:
     def __post_init__(self):
         unknown = [s for s in self.sources if s not in SOURCES]
         if unknown or not self.sources:
-            raise ValueError(f"sources must be some of {', '.join(SOURCES)}, not {unknown or 'none'}")
+            raise ValueError(
+                f"sources must be some of {', '.join(SOURCES)}, not {unknown or 'none'}"
+            )
         if self.split not in SPLITS:
             raise ValueError(f"split must be 'train', 'eval' or None, not {self.split!r}")
 
@@ -61,7 +63,9 @@ class Selection:
         # A label without a confidence (a human's) always passes the threshold.
         if source not in self.sources:
             return False
-        return self.min_confidence is None or confidence is None or confidence >= self.min_confidence
+        return (
+            self.min_confidence is None or confidence is None or confidence >= self.min_confidence
+        )
 
     def admits_split(self, split: str) -> bool:
         # "train" is everything not held out for evaluation (a user's own split names too).
@@ -123,8 +127,13 @@ def build_dataset(
         "split": split,
         "counts": dict(counts),
     }
-    return LabelDataset(pairs.pairs, unpaired.examples, counts, snapshot,
-                        dataset_hash(pairs.pairs, unpaired.examples))
+    return LabelDataset(
+        pairs.pairs,
+        unpaired.examples,
+        counts,
+        snapshot,
+        dataset_hash(pairs.pairs, unpaired.examples),
+    )
 
 
 def _walk(rows: LabelRows, selection: Selection) -> _Walk:
@@ -143,8 +152,9 @@ def _walk(rows: LabelRows, selection: Selection) -> _Walk:
     return walk
 
 
-def _take(walk: _Walk, selection: Selection, split: str, source: str,
-          confidence: float | None) -> bool:
+def _take(
+    walk: _Walk, selection: Selection, split: str, source: str, confidence: float | None
+) -> bool:
     """Whether a label is used, counting it by source or as filtered out. Labels of the
     other split are not counted: they belong to the other dataset, not filtered away."""
     if not selection.admits_split(split):
@@ -164,7 +174,9 @@ def _add_comparison(walk: _Walk, comparison: Comparison, prompt: Prompt, rows: L
     if comparison.outcome in _COUNTED:
         walk.counts[_COUNTED[comparison.outcome]] += 1
     if comparison.outcome == "both_bad":
-        walk.events += [UnpairedCandidate(prompt, text[i], False) for i in comparison.completion_ids]
+        walk.events += [
+            UnpairedCandidate(prompt, text[i], False) for i in comparison.completion_ids
+        ]
     for winner, loser in winner_loser_ids(comparison):
         walk.events.append(len(walk.pairs))
         walk.pairs.append(PairCandidate(comparison.id, prompt, text[winner], text[loser]))

@@ -42,8 +42,11 @@ def export_dataset(
         fmt = default_format([e.prompt for e in dataset.pairs])
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    ticker = Ticker(progress, cancelled,
-                    lambda: ExportCancelled(f"export to {path.name} cancelled; nothing was written"))
+    ticker = Ticker(
+        progress,
+        cancelled,
+        lambda: ExportCancelled(f"export to {path.name} cancelled; nothing was written"),
+    )
     if fmt in UNPAIRED_FORMATS:
         rows = [unpaired_row(e, fmt) for e in dataset.unpaired]
     else:

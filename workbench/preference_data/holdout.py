@@ -15,7 +15,9 @@ from workbench.preference_data.cleaning import prompt_key
 from workbench.preference_data.dataset import LabelDataset, count_prompts, dataset_hash
 
 
-def hold_out(dataset: LabelDataset, fraction: float, seed: int = 0) -> tuple[LabelDataset, LabelDataset]:
+def hold_out(
+    dataset: LabelDataset, fraction: float, seed: int = 0
+) -> tuple[LabelDataset, LabelDataset]:
     """(train, eval): about `fraction` of the dataset's prompts, at least one and never
     all of them (a dataset of fewer than two prompts gives an empty eval set).
 
@@ -28,13 +30,22 @@ def hold_out(dataset: LabelDataset, fraction: float, seed: int = 0) -> tuple[Lab
     n = len(ranked)
     held = set(ranked[: min(n - 1, max(1, round(fraction * n)))]) if n >= 2 else set()
     parts = []
-    for name, in_part in (("train", lambda e: prompt_key(e.prompt) not in held),
-                          ("eval", lambda e: prompt_key(e.prompt) in held)):
+    for name, in_part in (
+        ("train", lambda e: prompt_key(e.prompt) not in held),
+        ("eval", lambda e: prompt_key(e.prompt) in held),
+    ):
         pairs = [e for e in dataset.pairs if in_part(e)]
         unpaired = [e for e in dataset.unpaired if in_part(e)]
-        counts = {**dataset.counts, "pairs": len(pairs), "unpaired": len(unpaired),
-                  "prompts": count_prompts(pairs, unpaired)}
-        snapshot = {**dataset.snapshot, "counts": counts,
-                    "hold_out": {"fraction": fraction, "seed": seed, "part": name}}
+        counts = {
+            **dataset.counts,
+            "pairs": len(pairs),
+            "unpaired": len(unpaired),
+            "prompts": count_prompts(pairs, unpaired),
+        }
+        snapshot = {
+            **dataset.snapshot,
+            "counts": counts,
+            "hold_out": {"fraction": fraction, "seed": seed, "part": name},
+        }
         parts.append(LabelDataset(pairs, unpaired, counts, snapshot, dataset_hash(pairs, unpaired)))
     return parts[0], parts[1]

@@ -70,8 +70,11 @@ def import_preferences(
         kind = file_type(path)
     except ValueError as exc:
         raise ImportFailed([LineError(0, str(exc))], path) from exc
-    ticker = Ticker(progress, cancelled,
-                    lambda: ImportCancelled(f"import of {path.name} cancelled; nothing was imported"))
+    ticker = Ticker(
+        progress,
+        cancelled,
+        lambda: ImportCancelled(f"import of {path.name} cancelled; nothing was imported"),
+    )
     ticker.check()
     parsed = _read(path, kind, ticker)
     ticker.check()
@@ -112,8 +115,13 @@ class _Target:
         return f"import: {self.path.name}"
 
 
-def _write(project: Project, conn: sqlite3.Connection, parsed: list[Parsed], target: _Target,
-           ticker: Ticker) -> PairImportReport:
+def _write(
+    project: Project,
+    conn: sqlite3.Connection,
+    parsed: list[Parsed],
+    target: _Target,
+    ticker: Ticker,
+) -> PairImportReport:
     kept = [p for p in parsed if not (isinstance(p, ParsedPair) and p.chosen == p.rejected)]
     prompt_ids, created = _prompt_ids(project, conn, [p.prompt for p in kept], target)
     completion_ids = _completion_ids(project, conn, kept, prompt_ids, target)
@@ -126,17 +134,29 @@ def _write(project: Project, conn: sqlite3.Connection, parsed: list[Parsed], tar
             add_comparison(project, prompt_ids[key], ids, "a", target.source, judge=target.judge)
             pairs += 1
         else:
-            add_label(project, completion_ids[key, item.completion], item.desirable,
-                      target.source, judge=target.judge, conn=conn)
+            add_label(
+                project,
+                completion_ids[key, item.completion],
+                item.desirable,
+                target.source,
+                judge=target.judge,
+                conn=conn,
+            )
             unpaired += 1
     skipped = len(parsed) - len(kept)
-    warnings = [f"{skipped} pair(s) with the same text chosen and rejected were skipped."] if skipped else []
-    return PairImportReport(pairs, unpaired, created, len(prompt_ids) - created,
-                            len(completion_ids), skipped, warnings)
+    warnings = (
+        [f"{skipped} pair(s) with the same text chosen and rejected were skipped."]
+        if skipped
+        else []
+    )
+    return PairImportReport(
+        pairs, unpaired, created, len(prompt_ids) - created, len(completion_ids), skipped, warnings
+    )
 
 
-def _prompt_ids(project: Project, conn: sqlite3.Connection, prompts: list,
-                target: _Target) -> tuple[dict[str, int], int]:
+def _prompt_ids(
+    project: Project, conn: sqlite3.Connection, prompts: list, target: _Target
+) -> tuple[dict[str, int], int]:
     """The id of each distinct prompt, found in the project or created; and how many
     were created. A prompt in the project twice resolves to its first row."""
     existing: dict[str, int] = {}
@@ -152,12 +172,18 @@ def _prompt_ids(project: Project, conn: sqlite3.Connection, prompts: list,
 
 def _prompt_record(prompt, target: _Target) -> PromptRecord:
     text, messages = (prompt, None) if isinstance(prompt, str) else (None, prompt)
-    return PromptRecord(text=text, messages=messages, split=target.split,
-                        source=str(target.path.resolve()))
+    return PromptRecord(
+        text=text, messages=messages, split=target.split, source=str(target.path.resolve())
+    )
 
 
-def _completion_ids(project: Project, conn: sqlite3.Connection, items: list[Parsed],
-                    prompt_ids: dict[str, int], target: _Target) -> dict[tuple[str, str], int]:
+def _completion_ids(
+    project: Project,
+    conn: sqlite3.Connection,
+    items: list[Parsed],
+    prompt_ids: dict[str, int],
+    target: _Target,
+) -> dict[tuple[str, str], int]:
     """One completion per distinct (prompt, text) of the file, so a completion in several
     pairs (A > B, A > C) is one row, as it would be had it been labelled in the app."""
     wanted: dict[tuple[str, str], None] = {}
@@ -165,6 +191,8 @@ def _completion_ids(project: Project, conn: sqlite3.Connection, items: list[Pars
         texts = [item.chosen, item.rejected] if isinstance(item, ParsedPair) else [item.completion]
         wanted.update(dict.fromkeys((prompt_key(item.prompt), t) for t in texts))
     settings = {"imported_from": target.path.name}
-    records = [CompletionRecord(prompt_id=prompt_ids[key], text=text, settings=settings)
-               for key, text in wanted]
+    records = [
+        CompletionRecord(prompt_id=prompt_ids[key], text=text, settings=settings)
+        for key, text in wanted
+    ]
     return dict(zip(wanted, add_completions(project, records, conn=conn), strict=True))

@@ -78,28 +78,42 @@ def _assistant(text: str) -> list[dict[str, str]]:
 
 def pair_row(example: PairExample, fmt: str) -> dict[str, Any]:
     if fmt == "standard":
-        return {"prompt": as_text(example.prompt), "chosen": example.chosen,
-                "rejected": example.rejected}
+        return {
+            "prompt": as_text(example.prompt),
+            "chosen": example.chosen,
+            "rejected": example.rejected,
+        }
     if fmt == "standard-implicit":
         prompt = as_text(example.prompt)
         return {"chosen": prompt + example.chosen, "rejected": prompt + example.rejected}
     messages = as_messages(example.prompt)
     if fmt == "conversational":
-        return {"prompt": messages, "chosen": _assistant(example.chosen),
-                "rejected": _assistant(example.rejected)}
+        return {
+            "prompt": messages,
+            "chosen": _assistant(example.chosen),
+            "rejected": _assistant(example.rejected),
+        }
     if fmt == "conversational-implicit":
-        return {"chosen": messages + _assistant(example.chosen),
-                "rejected": messages + _assistant(example.rejected)}
+        return {
+            "chosen": messages + _assistant(example.chosen),
+            "rejected": messages + _assistant(example.rejected),
+        }
     raise ValueError(f"{fmt!r} is not a pair format; use one of {', '.join(PAIR_FORMATS)}")
 
 
 def unpaired_row(example: UnpairedExample, fmt: str) -> dict[str, Any]:
     if fmt == "unpaired":
-        return {"prompt": as_text(example.prompt), "completion": example.completion,
-                "label": example.desirable}
+        return {
+            "prompt": as_text(example.prompt),
+            "completion": example.completion,
+            "label": example.desirable,
+        }
     if fmt == "unpaired-conversational":
-        return {"prompt": as_messages(example.prompt), "completion": _assistant(example.completion),
-                "label": example.desirable}
+        return {
+            "prompt": as_messages(example.prompt),
+            "completion": _assistant(example.completion),
+            "label": example.desirable,
+        }
     raise ValueError(f"{fmt!r} is not an unpaired format; use one of {', '.join(UNPAIRED_FORMATS)}")
 
 
@@ -112,19 +126,25 @@ def parse_row(raw: dict[str, Any]) -> ParsedPair | ParsedUnpaired | str:
     if "chosen" in raw or "rejected" in raw:
         missing = [k for k in ("chosen", "rejected") if k not in raw]
         if missing:
-            return f"a preference pair needs both 'chosen' and 'rejected'; '{missing[0]}' is missing"
+            return (
+                f"a preference pair needs both 'chosen' and 'rejected'; '{missing[0]}' is missing"
+            )
         return _parse_pair(raw)
     if "completion" in raw or "label" in raw:
         return _parse_unpaired(raw)
-    return ("expected 'chosen' and 'rejected' (a preference pair) or 'prompt', 'completion' "
-            "and 'label' (an unpaired label)")
+    return (
+        "expected 'chosen' and 'rejected' (a preference pair) or 'prompt', 'completion' "
+        "and 'label' (an unpaired label)"
+    )
 
 
 def _without_nulls(value: Any) -> Any:
     """Parquet gives every message every key of its struct column, absent ones as null."""
     if isinstance(value, list):
-        return [{k: v for k, v in m.items() if v is not None} if isinstance(m, dict) else m
-                for m in value]
+        return [
+            {k: v for k, v in m.items() if v is not None} if isinstance(m, dict) else m
+            for m in value
+        ]
     return value
 
 
@@ -153,26 +173,34 @@ def _parse_implicit(chosen: Any, rejected: Any, chat: bool) -> ParsedPair | str:
     split = extract_prompt(chosen, rejected)
     if isinstance(split, str):
         return split
-    prompt, rest = _prompt(split[0]), [_completion(split[1], "chosen"), _completion(split[2], "rejected")]
+    prompt, rest = (
+        _prompt(split[0]),
+        [_completion(split[1], "chosen"), _completion(split[2], "rejected")],
+    )
     bad = [p.message for p in (prompt, *rest) if isinstance(p, _Problem)]
     if bad:
         return f"after taking the shared start as the prompt: {bad[0]}"
     return ParsedPair(prompt, rest[0], rest[1])
 
 
-def extract_prompt(chosen: Sequence, rejected: Sequence) -> tuple[Sequence, Sequence, Sequence] | str:
+def extract_prompt(
+    chosen: Sequence, rejected: Sequence
+) -> tuple[Sequence, Sequence, Sequence] | str:
     """(prompt, chosen rest, rejected rest) as TRL's `extract_prompt` splits them, or why
     there is no prompt where TRL would return an empty or arbitrary one."""
     n = min(len(chosen), len(rejected))
     at = next((i for i in range(n) if chosen[i] != rejected[i]), None)
     if at is None:
-        return ("'chosen' and 'rejected' are the same, or one is the start of the other, "
-                "so the prompt cannot be told apart; give it in a 'prompt' field")
+        return (
+            "'chosen' and 'rejected' are the same, or one is the start of the other, "
+            "so the prompt cannot be told apart; give it in a 'prompt' field"
+        )
     if at > 0 and chosen[at - 1] == " ":  # the space before a word goes with the completion
         at -= 1
     if at == 0:
-        return ("'chosen' and 'rejected' share no leading prompt; give the prompt in a "
-                "'prompt' field")
+        return (
+            "'chosen' and 'rejected' share no leading prompt; give the prompt in a 'prompt' field"
+        )
     return chosen[:at], chosen[at:], rejected[at:]
 
 
@@ -203,7 +231,11 @@ def _text_problem(value: Any, name: str) -> str | None:
 
 
 def _prompt(value: Any) -> Prompt | _Problem:
-    problem = messages_problem(value, "prompt") if isinstance(value, list) else _text_problem(value, "prompt")
+    problem = (
+        messages_problem(value, "prompt")
+        if isinstance(value, list)
+        else _text_problem(value, "prompt")
+    )
     return _Problem(problem) if problem else value
 
 
@@ -219,4 +251,8 @@ def _completion(value: Any, name: str) -> str | _Problem:
 
 def _describe(messages: list) -> str:
     roles = [m.get("role") if isinstance(m, dict) else type_name(m) for m in messages]
-    return f"{len(messages)} message(s) ({', '.join(map(str, roles))})" if messages else "an empty list"
+    return (
+        f"{len(messages)} message(s) ({', '.join(map(str, roles))})"
+        if messages
+        else "an empty list"
+    )

@@ -70,6 +70,7 @@ def export_prompts(
     chat_key = "prompt" if all(r.messages is not None for r in records) else "messages"
     rows = [flat_row(r, chat_key) for r in records]
     ticker.total = len(rows)
+
     def write(tmp: Path) -> None:
         writer(tmp, rows, ticker)
         ticker.check()

@@ -172,9 +172,12 @@ def _csv(path: Path) -> Source:
         width = len(header or [])
         for start, cells in rows:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
-                yield start, (
-                    f"{len(cells)} cells but the header names {width} columns "
-                    "(a comma in an unquoted cell?)"
+                yield (
+                    start,
+                    (
+                        f"{len(cells)} cells but the header names {width} columns "
+                        "(a comma in an unquoted cell?)"
+                    ),
                 )
                 continue
             # a short row leaves its last columns missing

@@ -20,10 +20,18 @@ def evaluate_online(run, step: int) -> tuple[dict[str, float], list[dict]]:
     local = {"totals": [], "parts": {}, "lengths": [], "truncated": [], "samples": []}
     batch = max(s.batch_size * s.group_size(), 1)
     for start in range(0, len(mine), batch):
-        part = mine[start:start + batch]
-        outs = rollout.sample(run.policy(), run.loaded.tokenizer, [e for e, _ in part],
-                              [ids for _, ids in part], s, seed=0, eos_ids=run.eos_ids,
-                              device=run.device, greedy=True)
+        part = mine[start : start + batch]
+        outs = rollout.sample(
+            run.policy(),
+            run.loaded.tokenizer,
+            [e for e, _ in part],
+            [ids for _, ids in part],
+            s,
+            seed=0,
+            eos_ids=run.eos_ids,
+            device=run.device,
+            greedy=True,
+        )
         scored = combine(run.sources, outs.prompts, outs.texts, outs.references)
         local["totals"] += scored.total
         for name, values in scored.parts.items():
@@ -56,7 +64,13 @@ def _samples(outs, scored, count: int) -> list[dict]:
     for i in range(min(count, len(outs.texts))):
         rewards = {name: values[i] for name, values in scored.parts.items()}
         rewards["total"] = scored.total[i]
-        rows.append({"prompt": outs.prompts[i], "completion": outs.texts[i], "rewards": rewards,
-                     "num_tokens": len(outs.completion_ids[i]),
-                     "finish_reason": "length" if outs.truncated[i] else "stop"})
+        rows.append(
+            {
+                "prompt": outs.prompts[i],
+                "completion": outs.texts[i],
+                "rewards": rewards,
+                "num_tokens": len(outs.completion_ids[i]),
+                "finish_reason": "length" if outs.truncated[i] else "stop",
+            }
+        )
     return rows

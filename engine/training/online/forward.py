@@ -18,19 +18,24 @@ class TokenOutputs:
     values: torch.Tensor | None  # (N, T-1) value estimate of the state before each token
 
 
-def rollout_batch(prompt_ids: list[list[int]], completion_ids: list[list[int]], pad_id: int,
-                  device) -> tuple[SequenceBatch, torch.Tensor]:
+def rollout_batch(
+    prompt_ids: list[list[int]], completion_ids: list[list[int]], pad_id: int, device
+) -> tuple[SequenceBatch, torch.Tensor]:
     """The right-padded batch and its completion mask (N, T-1) in the shifted frame."""
     batch = pad_sequences(prompt_ids, completion_ids, pad_id).to(device)
     return batch, batch.completion_mask[:, 1:].float()
 
 
-def token_outputs(model, batch: SequenceBatch, *, entropy: bool = False, value_head=None,
-                  temperature: float = 1.0) -> TokenOutputs:
+def token_outputs(
+    model, batch: SequenceBatch, *, entropy: bool = False, value_head=None, temperature: float = 1.0
+) -> TokenOutputs:
     """Log-probs (at the sampling temperature, as TRL's GRPO scores them) and optional
     entropy and values, computed row by row over the vocabulary to bound memory."""
-    out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
-                output_hidden_states=value_head is not None)
+    out = model(
+        input_ids=batch.input_ids,
+        attention_mask=batch.attention_mask,
+        output_hidden_states=value_head is not None,
+    )
     logits = out.logits[:, :-1]  # (N, T-1, V)
     labels = batch.input_ids[:, 1:]  # (N, T-1)
     logps, entropies = [], []

@@ -24,28 +24,50 @@ from engine.training.online.rewards import combine
 from engine.training.policy import trainable_policy
 
 
-def train_online(loaded, data, settings, hooks, *, rewards, preference=None, init_adapter=None,
-                 resume_from=None) -> TrainResult:
+def train_online(
+    loaded, data, settings, hooks, *, rewards, preference=None, init_adapter=None, resume_from=None
+) -> TrainResult:
     started = time.monotonic()
     if not rewards and not (settings.algorithm == "online_dpo" and preference is not None):
-        raise EngineError(f"{settings.algorithm} needs a reward, and none is set.",
-                          "Enable a rule, choose a reward model checkpoint, or a judge.")
+        raise EngineError(
+            f"{settings.algorithm} needs a reward, and none is set.",
+            "Enable a rule, choose a reward model checkpoint, or a judge.",
+        )
     accelerator = dist.make_accelerator(pick_device(loaded.device))
     train_prompts, train_too_long = _fitting(loaded, data.train_prompts, settings)
     eval_prompts, eval_too_long = _fitting(loaded, data.eval_prompts, settings)
     if not train_prompts:
         raise EngineError(
-            "There are no prompts to sample from" + (f": all {len(train_too_long)} are too long for "
-            f"max_length {settings.max_length} with max_completion_length "
-            f"{settings.max_completion_length}." if train_too_long else "."),
-            "Add train-split prompts (Data view), or raise max_length.")
-    prepared = {"train_prompts": len(train_prompts), "eval_prompts": len(eval_prompts),
-                "too_long": len(train_too_long) + len(eval_too_long)}
+            "There are no prompts to sample from"
+            + (
+                f": all {len(train_too_long)} are too long for "
+                f"max_length {settings.max_length} with max_completion_length "
+                f"{settings.max_completion_length}."
+                if train_too_long
+                else "."
+            ),
+            "Add train-split prompts (Data view), or raise max_length.",
+        )
+    prepared = {
+        "train_prompts": len(train_prompts),
+        "eval_prompts": len(eval_prompts),
+        "too_long": len(train_too_long) + len(eval_too_long),
+    }
     if accelerator.is_main_process:
         hooks.on_prepared(prepared)
     with trainable_policy(loaded.model, settings, init_adapter) as model:
-        run = OnlineRun(accelerator, loaded, model, settings, hooks, data, train_prompts,
-                        eval_prompts, rewards, preference)
+        run = OnlineRun(
+            accelerator,
+            loaded,
+            model,
+            settings,
+            hooks,
+            data,
+            train_prompts,
+            eval_prompts,
+            rewards,
+            preference,
+        )
         run.setup_optimizer(resume_from)
         return run.loop(prepared, {"needed": False}, started)
 
@@ -63,8 +85,19 @@ def _fitting(loaded, examples, settings):
 
 
 class OnlineRun(_Run):
-    def __init__(self, accelerator, loaded, model, settings, hooks, data, train_prompts,
-                 eval_prompts, sources, preference):
+    def __init__(
+        self,
+        accelerator,
+        loaded,
+        model,
+        settings,
+        hooks,
+        data,
+        train_prompts,
+        eval_prompts,
+        sources,
+        preference,
+    ):
         super().__init__(accelerator, loaded, model, settings, hooks, None, None, data)
         self.train_prompts, self.eval_prompts = train_prompts, eval_prompts
         self.sources, self.preference = sources, preference
@@ -101,10 +134,16 @@ class OnlineRun(_Run):
     def sample(self, step: int, micro: int) -> rollout.Rollouts:
         rank = self.accelerator.process_index
         chosen = [self.train_prompts[i] for i in self.schedule.indices(step, micro, rank)]
-        return rollout.sample(self.policy(), self.loaded.tokenizer, [e for e, _ in chosen],
-                              [ids for _, ids in chosen], self.settings,
-                              seed=rollout.rollout_seed(self.settings.seed, step, micro, rank),
-                              eos_ids=self.eos_ids, device=self.device)
+        return rollout.sample(
+            self.policy(),
+            self.loaded.tokenizer,
+            [e for e, _ in chosen],
+            [ids for _, ids in chosen],
+            self.settings,
+            seed=rollout.rollout_seed(self.settings.seed, step, micro, rank),
+            eos_ids=self.eos_ids,
+            device=self.device,
+        )
 
     def train_step(self, step: int) -> dict[str, float]:
         s, tick = self.settings, time.monotonic()
@@ -127,8 +166,10 @@ class OnlineRun(_Run):
         metrics["train/training_seconds"] = time.monotonic() - rewarded
         metrics["train/generation_share"] = (generated - tick) / max(time.monotonic() - tick, 1e-9)
         if self.main and s.samples_per_step:
-            self.hooks.on_samples(step + 1, self.algorithm.samples(rollouts[0], scored[0], batches[0],
-                                                                   s.samples_per_step))
+            self.hooks.on_samples(
+                step + 1,
+                self.algorithm.samples(rollouts[0], scored[0], batches[0], s.samples_per_step),
+            )
         return metrics
 
     def _update(self, step: int, batches) -> list[dict]:
@@ -136,8 +177,11 @@ class OnlineRun(_Run):
         self.ddp_model.train()
         for m, batch in enumerate(batches):
             last = m == len(batches) - 1
-            sync = contextlib.nullcontext() if last else self.algorithm.no_sync(self.accelerator,
-                                                                                self.ddp_model)
+            sync = (
+                contextlib.nullcontext()
+                if last
+                else self.algorithm.no_sync(self.accelerator, self.ddp_model)
+            )
             with sync:
                 with self.autocast():
                     objective = self.algorithm.objective(batch)
@@ -146,14 +190,17 @@ class OnlineRun(_Run):
             stats.append(objective.stats)
             losses.append(float(objective.loss.detach()))
         self._grad_norm = self._clip()
-        if dist.any_process(self.accelerator, not all(map(math.isfinite, losses + [self._grad_norm]))):
+        if dist.any_process(
+            self.accelerator, not all(map(math.isfinite, losses + [self._grad_norm]))
+        ):
             self.optimizer.zero_grad(set_to_none=True)
             what = "loss" if not all(map(math.isfinite, losses)) else "gradient"
             raise NonFiniteError(
                 f"At step {step + 1} the {what} became NaN or infinite, so the run stopped before "
                 "applying it; no checkpoint was written from this step.",
                 "Lower the learning rate, use fp32 or bf16 instead of fp16, or check the reward "
-                "for NaN or extreme values; resume from the last checkpoint.")
+                "for NaN or extreme values; resume from the last checkpoint.",
+            )
         self._optimizer_step()
         return stats
 
@@ -167,8 +214,9 @@ class OnlineRun(_Run):
                 local["parts"].setdefault(name, []).extend(values)
             for name, count in w.failures.items():
                 local["failures"][name] = local["failures"].get(name, 0) + count
-        return _merge_rollout_metrics(dist.gather_lists(self.accelerator, [local]),
-                                      self.settings.group_size())
+        return _merge_rollout_metrics(
+            dist.gather_lists(self.accelerator, [local]), self.settings.group_size()
+        )
 
     # --- evaluation: greedy answers to eval prompts, scored by the reward -----------
     def _evaluate(self, step: int) -> None:

@@ -17,8 +17,16 @@ from engine.training.online.rewards import RewardSource, SourceScores
 from engine.training.policy import load_reward_base
 
 
-def reward_model_source(source_dir: Path, adapter_dir: Path, tokenizer, *, dtype: str, device: str,
-                        weight: float = 1.0, batch_size: int = 32) -> RewardSource:
+def reward_model_source(
+    source_dir: Path,
+    adapter_dir: Path,
+    tokenizer,
+    *,
+    dtype: str,
+    device: str,
+    weight: float = 1.0,
+    batch_size: int = 32,
+) -> RewardSource:
     from engine.lora import load_adapter
 
     base = load_reward_base(Path(source_dir), dtype, device, tokenizer.pad_token_id, seed=0)
@@ -31,9 +39,11 @@ def reward_model_source(source_dir: Path, adapter_dir: Path, tokenizer, *, dtype
         comp_ids = [completion_ids(tokenizer, c) for c in completions]
         values: list[float | None] = []
         for start in range(0, len(comp_ids), batch_size):
-            batch = pad_sequences(prompt_ids[start:start + batch_size],
-                                  comp_ids[start:start + batch_size],
-                                  tokenizer.pad_token_id).to(device)
+            batch = pad_sequences(
+                prompt_ids[start : start + batch_size],
+                comp_ids[start : start + batch_size],
+                tokenizer.pad_token_id,
+            ).to(device)
             values += sequence_rewards(model, batch).tolist()
         return SourceScores(values)
 

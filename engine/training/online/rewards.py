@@ -40,16 +40,22 @@ class Rewards:
     failures: dict[str, int]  # source name -> completions it could not score
 
 
-def combine(sources: Sequence[RewardSource], prompts: Sequence[Prompt], completions: Sequence[str],
-            references: Sequence[str | None]) -> Rewards:
+def combine(
+    sources: Sequence[RewardSource],
+    prompts: Sequence[Prompt],
+    completions: Sequence[str],
+    references: Sequence[str | None],
+) -> Rewards:
     total = [0.0] * len(completions)
     parts: dict[str, list[float]] = {}
     failures: dict[str, int] = {}
     for source in sources:
         scored = source.score(prompts, completions, references)
         if len(scored.values) != len(completions):
-            raise ValueError(f"reward source {source.name} gave {len(scored.values)} values for "
-                             f"{len(completions)} completions")
+            raise ValueError(
+                f"reward source {source.name} gave {len(scored.values)} values for "
+                f"{len(completions)} completions"
+            )
         # A NaN or infinite reward would poison every advantage of its batch: it counts as
         # unscored (0) and is reported, like a judge's error.
         usable = [v is not None and math.isfinite(v) for v in scored.values]
@@ -63,8 +69,12 @@ def combine(sources: Sequence[RewardSource], prompts: Sequence[Prompt], completi
     return Rewards(total, parts, failures)
 
 
-def rules_source(specs, count_tokens: Callable[[str], int] | None = None,
-                 weight: float = 1.0, name: str = "rules") -> RewardSource:
+def rules_source(
+    specs,
+    count_tokens: Callable[[str], int] | None = None,
+    weight: float = 1.0,
+    name: str = "rules",
+) -> RewardSource:
     """The rules of ``engine.rules`` (gated, weighted sum); each rule is its own curve.
     At weight 0 they only watch: their curves are reported, the reward is unchanged."""
     from engine.rules.reward import make_reward_fn

@@ -39,9 +39,19 @@ def rollout_seed(seed: int, step: int, micro: int, rank: int) -> int:
     return (seed * 1_000_003 + step * 7_919 + micro * 104_729 + rank * 15_485_863) % (2**63)
 
 
-def sample(model, tokenizer, examples: list[PromptExample], encoded: list[list[int]], settings, *,
-           seed: int, eos_ids: list[int], device, greedy: bool = False, group_size: int | None = None
-           ) -> Rollouts:
+def sample(
+    model,
+    tokenizer,
+    examples: list[PromptExample],
+    encoded: list[list[int]],
+    settings,
+    *,
+    seed: int,
+    eos_ids: list[int],
+    device,
+    greedy: bool = False,
+    group_size: int | None = None,
+) -> Rollouts:
     """``group_size`` (default the settings' group size) completions of every prompt."""
     from transformers import GenerationConfig
 
@@ -52,25 +62,39 @@ def sample(model, tokenizer, examples: list[PromptExample], encoded: list[list[i
     input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     attention = torch.zeros((len(rows), width), dtype=torch.long)
     for i, ids in enumerate(rows):
-        input_ids[i, width - len(ids):] = torch.tensor(ids, dtype=torch.long)
-        attention[i, width - len(ids):] = 1
+        input_ids[i, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
+        attention[i, width - len(ids) :] = 1
     config = GenerationConfig(
-        max_new_tokens=settings.max_completion_length, do_sample=not greedy,
+        max_new_tokens=settings.max_completion_length,
+        do_sample=not greedy,
         temperature=settings.temperature if not greedy else None,
         top_p=settings.top_p if not greedy else None,
         top_k=(settings.top_k or None) if not greedy else None,
-        pad_token_id=pad_id, eos_token_id=eos_ids, bos_token_id=None)
+        pad_token_id=pad_id,
+        eos_token_id=eos_ids,
+        bos_token_id=None,
+    )
     was_training = model.training
     model.eval()
     try:
         with torch.random.fork_rng(devices=_cuda_devices(device)), torch.no_grad():
             torch.manual_seed(seed)
-            out = model.generate(input_ids=input_ids.to(device), attention_mask=attention.to(device),
-                                 generation_config=config)
+            out = model.generate(
+                input_ids=input_ids.to(device),
+                attention_mask=attention.to(device),
+                generation_config=config,
+            )
     finally:
         model.train(was_training)
-    return _cut(out[:, width:].tolist(), rows, examples, tokenizer, set(eos_ids),
-                settings.max_completion_length, g)
+    return _cut(
+        out[:, width:].tolist(),
+        rows,
+        examples,
+        tokenizer,
+        set(eos_ids),
+        settings.max_completion_length,
+        g,
+    )
 
 
 def _cut(new_tokens, rows, examples, tokenizer, eos_set, limit, g) -> Rollouts:

@@ -41,8 +41,9 @@ def make_fake_model(tokenizer, bias: float, scale: float, max_positions: int = 5
             self.config = SimpleNamespace(max_position_embeddings=max_positions)
             self.calls = []
 
-        def forward(self, input_ids, attention_mask, position_ids=None, use_cache=None,
-                    logits_to_keep=0):
+        def forward(
+            self, input_ids, attention_mask, position_ids=None, use_cache=None, logits_to_keep=0
+        ):
             self.calls.append(tuple(input_ids.shape))
             logits = torch.zeros(input_ids.shape[0], input_ids.shape[1], len(tokenizer))
             for row, (ids, mask) in enumerate(zip(input_ids, attention_mask, strict=True)):
@@ -66,7 +67,13 @@ def fake_loaded():
     def make(bias=0.0, scale=1.0, max_positions=512, source_dir=None):
         tokenizer = build_tokenizer()
         model = make_fake_model(tokenizer, bias, scale, max_positions)
-        return LoadedModel(model=model, tokenizer=tokenizer, device="cpu", dtype="float32",
-                           name="fake", source_dir=Path(source_dir or "."))
+        return LoadedModel(
+            model=model,
+            tokenizer=tokenizer,
+            device="cpu",
+            dtype="float32",
+            name="fake",
+            source_dir=Path(source_dir or "."),
+        )
 
     return make

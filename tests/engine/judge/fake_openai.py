@@ -39,13 +39,17 @@ class Reply:
 def chat_reply(text: str, top: dict[str, float] | None = None) -> Reply:
     """A chat completion whose reply is ``text``; ``top`` maps candidate first tokens to
     probabilities and adds logprobs (the first candidate is the sampled token)."""
-    choice: dict[str, Any] = {"index": 0, "finish_reason": "stop",
-                              "message": {"role": "assistant", "content": text}}
+    choice: dict[str, Any] = {
+        "index": 0,
+        "finish_reason": "stop",
+        "message": {"role": "assistant", "content": text},
+    }
     if top is not None:
         candidates = [{"token": t, "logprob": math.log(p), "bytes": None} for t, p in top.items()]
         choice["logprobs"] = {"content": [{**candidates[0], "top_logprobs": candidates}]}
-    return Reply(body={"id": "fake", "object": "chat.completion", "model": "fake",
-                       "choices": [choice]})
+    return Reply(
+        body={"id": "fake", "object": "chat.completion", "model": "fake", "choices": [choice]}
+    )
 
 
 class FakeEndpoint:
@@ -58,8 +62,9 @@ class FakeEndpoint:
         self.closing = threading.Event()  # releases handlers still waiting out a delay
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         # socketserver's shutdown waits for the serving loop's next poll: keep it short.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -31,9 +31,19 @@ def _api_key(monkeypatch):
 
 
 def make_judge(url: str, **overrides) -> EndpointJudge:
-    settings = dict(base_url=url, model="judge-1", api_key_env="WB_TEST_KEY", use_keyring=False,
-                    template=PAIR_TEMPLATE, point_template=POINT_TEMPLATE, criteria="Be right.",
-                    concurrency=2, max_retries=2, timeout_s=5.0, backoff_s=0.01)
+    settings = dict(
+        base_url=url,
+        model="judge-1",
+        api_key_env="WB_TEST_KEY",
+        use_keyring=False,
+        template=PAIR_TEMPLATE,
+        point_template=POINT_TEMPLATE,
+        criteria="Be right.",
+        concurrency=2,
+        max_retries=2,
+        timeout_s=5.0,
+        backoff_s=0.01,
+    )
     settings.update(overrides)
     return EndpointJudge(EndpointSettings(**settings))
 
@@ -69,8 +79,8 @@ def test_prefers_the_right_answer_in_both_orders_with_logprobs():
     progress = []
     with FakeEndpoint(arithmetic) as server:
         verdicts = make_judge(server.url).compare(
-            [RIGHT_FIRST, RIGHT_SECOND],
-            progress=lambda done, total: progress.append((done, total)))
+            [RIGHT_FIRST, RIGHT_SECOND], progress=lambda done, total: progress.append((done, total))
+        )
     assert [v.prob_first for v in verdicts] == pytest.approx([0.9, 0.1])
     assert verdicts[0].detail["first_shown_first"] == pytest.approx(0.9)
     assert verdicts[0].detail["second_shown_first"] == pytest.approx(0.9)
@@ -111,7 +121,7 @@ def test_an_endpoint_refusing_logprobs_is_asked_again_without_them():
 def test_position_bias_cancels_out_with_the_default_templates():
     with FakeEndpoint(always(chat_reply("A", {"A": 0.8, "B": 0.2}))) as server:
         judge = make_judge(server.url, template=None, point_template=None, criteria=None)
-        verdict, = judge.compare([RIGHT_FIRST])
+        (verdict,) = judge.compare([RIGHT_FIRST])
     assert verdict.prob_first == pytest.approx(0.5)
     assert verdict.detail["first_shown_first"] == pytest.approx(0.8)
     assert verdict.detail["second_shown_first"] == pytest.approx(0.2)
@@ -139,7 +149,8 @@ def test_a_slow_reply_times_out_as_that_items_error_only():
     started = time.monotonic()
     with FakeEndpoint(slow_for_seven) as server:
         slow, fast = make_judge(server.url, timeout_s=0.2, max_retries=1).compare(
-            [RIGHT_FIRST, RIGHT_SECOND])
+            [RIGHT_FIRST, RIGHT_SECOND]
+        )
     assert time.monotonic() - started < 3
     assert slow.prob_first is None and "No reply within 0.2 s" in slow.error
     assert "gave up after 2 attempts" in slow.error
@@ -149,7 +160,7 @@ def test_a_slow_reply_times_out_as_that_items_error_only():
 def test_rate_limit_waits_as_long_as_retry_after_says():
     limited = Reply(429, {"error": {"message": "slow down"}}, headers={"Retry-After": "1"})
     with FakeEndpoint(sequence(limited)) as server:
-        verdict, = make_judge(server.url, concurrency=1).compare([RIGHT_FIRST])
+        (verdict,) = make_judge(server.url, concurrency=1).compare([RIGHT_FIRST])
     assert verdict.prob_first == pytest.approx(0.9)
     first, second = server.requests[:2]
     assert second.arrived - first.arrived >= 0.95  # backoff_s is 0.01: the header ruled
@@ -158,7 +169,7 @@ def test_rate_limit_waits_as_long_as_retry_after_says():
 
 def test_rate_limited_forever_gives_up_after_max_retries():
     with FakeEndpoint(always(Reply(429, {"error": {"message": "quota exceeded"}}))) as server:
-        verdict, = make_judge(server.url, max_retries=2).compare([RIGHT_FIRST])
+        (verdict,) = make_judge(server.url, max_retries=2).compare([RIGHT_FIRST])
     assert verdict.prob_first is None
     assert "HTTP 429 (quota exceeded)" in verdict.error and "3 attempts" in verdict.error
     assert "lower concurrency" in verdict.error
@@ -167,19 +178,22 @@ def test_rate_limited_forever_gives_up_after_max_retries():
 
 def test_a_server_error_is_retried():
     with FakeEndpoint(sequence(Reply(500, "Internal Server Error"))) as server:
-        verdict, = make_judge(server.url).compare([RIGHT_FIRST])
+        (verdict,) = make_judge(server.url).compare([RIGHT_FIRST])
     assert verdict.prob_first == pytest.approx(0.9)
     assert len(server.requests) == 3
 
 
-@pytest.mark.parametrize("reply, expected", [
-    (Reply(body="<html>this is not json</html>"), "not JSON"),
-    (Reply(body={"object": "chat.completion"}), "no 'choices'"),
-    (chat_reply("C"), "replied 'C', which is neither 'A' nor 'B'"),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        (Reply(body="<html>this is not json</html>"), "not JSON"),
+        (Reply(body={"object": "chat.completion"}), "no 'choices'"),
+        (chat_reply("C"), "replied 'C', which is neither 'A' nor 'B'"),
+    ],
+)
 def test_malformed_replies_are_item_errors(reply, expected):
     with FakeEndpoint(always(reply)) as server:
-        verdict, = make_judge(server.url).compare([RIGHT_FIRST])
+        (verdict,) = make_judge(server.url).compare([RIGHT_FIRST])
     assert verdict.prob_first is None and expected in verdict.error
     assert len(server.requests) == 1  # nothing a retry would fix
 
@@ -196,7 +210,7 @@ def test_cost_guard_stops_sending_at_max_requests():
     with FakeEndpoint(arithmetic) as server:
         judge = make_judge(server.url, concurrency=1, max_requests=5)
         verdicts = judge.compare([RIGHT_FIRST, RIGHT_SECOND, RIGHT_FIRST, RIGHT_SECOND])
-        again, = judge.compare([RIGHT_FIRST])
+        (again,) = judge.compare([RIGHT_FIRST])
     assert [v.ok for v in verdicts] == [True, True, False, False]
     message = "Cost guard: max_requests 5 reached. Raise it in the judge settings to judge more."
     assert verdicts[2].error == verdicts[3].error == again.error == message
@@ -225,8 +239,10 @@ def test_stop_between_items_marks_the_rest_stopped():
     progress = []
     with FakeEndpoint(arithmetic) as server:
         verdicts = make_judge(server.url, concurrency=1).compare(
-            [RIGHT_FIRST] * 5, progress=lambda done, total: progress.append(done),
-            should_stop=lambda: len(progress) >= 2)
+            [RIGHT_FIRST] * 5,
+            progress=lambda done, total: progress.append(done),
+            should_stop=lambda: len(progress) >= 2,
+        )
     assert [v.ok for v in verdicts] == [True, True, False, False, False]
     assert all(v.error == STOPPED for v in verdicts[2:])
     assert progress == [1, 2] and len(server.requests) == 4
@@ -236,8 +252,9 @@ def test_stop_cuts_a_retry_wait_short():
     limited = Reply(429, {"error": {"message": "wait"}}, headers={"Retry-After": "30"})
     started = time.monotonic()
     with FakeEndpoint(always(limited)) as server:
-        verdict, = make_judge(server.url).compare(
-            [RIGHT_FIRST], should_stop=lambda: len(server.requests) > 0)
+        (verdict,) = make_judge(server.url).compare(
+            [RIGHT_FIRST], should_stop=lambda: len(server.requests) > 0
+        )
     assert verdict.error == STOPPED
     assert time.monotonic() - started < 5 and len(server.requests) == 1
 
@@ -255,7 +272,7 @@ def test_the_key_is_sent_as_a_bearer_token_and_never_stored():
 def test_a_server_on_this_machine_may_need_no_key(monkeypatch):
     monkeypatch.delenv("WB_TEST_KEY")
     with FakeEndpoint(arithmetic) as server:
-        verdict, = make_judge(server.url).compare([RIGHT_FIRST])
+        (verdict,) = make_judge(server.url).compare([RIGHT_FIRST])
     assert verdict.ok and "authorization" not in server.requests[0].headers
 
 

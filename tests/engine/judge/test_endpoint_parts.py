@@ -38,8 +38,11 @@ def test_a_leading_blank_token_is_skipped():
 
 
 def test_no_label_among_the_candidates_falls_back_to_the_text():
-    body = {"choices": [{"message": {"content": "**B**"},
-                         "logprobs": logprobs({"**": 0.9, "The": 0.1})}]}
+    body = {
+        "choices": [
+            {"message": {"content": "**B**"}, "logprobs": logprobs({"**": 0.9, "The": 0.1})}
+        ]
+    }
     choice = read_choice(body, AB)
     assert (choice.prob, choice.source) == (0.0, "text")
 
@@ -59,8 +62,14 @@ def test_retry_after_in_milliseconds_seconds_or_a_date():
 
 
 def test_settings_come_back_from_a_dict_without_picking_up_a_key():
-    settings = EndpointSettings.from_dict({"base_url": "https://api.example.com/v1",
-                                           "model": "m", "api_key": "sk-leak", "concurrency": 2})
+    settings = EndpointSettings.from_dict(
+        {
+            "base_url": "https://api.example.com/v1",
+            "model": "m",
+            "api_key": "sk-leak",
+            "concurrency": 2,
+        }
+    )
     assert settings.concurrency == 2 and "sk-leak" not in str(settings.to_dict())
     assert settings.chat_url == "https://api.example.com/v1/chat/completions"
     with pytest.raises(SettingsError, match="lack model"):
@@ -118,8 +127,9 @@ def test_a_stored_key_is_found_when_the_environment_has_none(memory_keyring, mon
     assert resolve_api_key(settings) == "sk-env"  # the environment comes first
 
 
-def test_without_a_keyring_backend_storing_says_so_and_reading_finds_nothing(no_keyring,
-                                                                            monkeypatch):
+def test_without_a_keyring_backend_storing_says_so_and_reading_finds_nothing(
+    no_keyring, monkeypatch
+):
     with pytest.raises(EngineError, match="could not store the API key.*environment variable"):
         store_api_key("https://api.example.com/v1", "sk-x")
     monkeypatch.delenv("WB_NO_SUCH_KEY", raising=False)

@@ -13,8 +13,13 @@ LETTERS = ("a", "b")  # the tiny character tokenizer has no capital letters
 
 
 def fake_judge(loaded, **kwargs):
-    return LocalJudge(loaded, template=FAKE_TEMPLATE, point_template=FAKE_POINT_TEMPLATE,
-                      choices=LETTERS, **kwargs)
+    return LocalJudge(
+        loaded,
+        template=FAKE_TEMPLATE,
+        point_template=FAKE_POINT_TEMPLATE,
+        choices=LETTERS,
+        **kwargs,
+    )
 
 
 def test_both_orders_are_averaged_so_position_bias_cancels(fake_loaded):
@@ -36,16 +41,19 @@ def test_both_orders_are_averaged_so_position_bias_cancels(fake_loaded):
 def test_swapping_a_pair_gives_the_complementary_verdict_on_a_real_model(loaded_tiny):
     judge = LocalJudge(loaded_tiny, template=FAKE_TEMPLATE, choices=LETTERS, batch_size=3)
     x, y = "the answer is 5.", "it is 7"
-    forward, backward = judge.compare([PairItem("what is 2 + 3?", x, y),
-                                       PairItem("what is 2 + 3?", y, x)])
+    forward, backward = judge.compare(
+        [PairItem("what is 2 + 3?", x, y), PairItem("what is 2 + 3?", y, x)]
+    )
     assert forward.prob_first + backward.prob_first == pytest.approx(1.0, abs=1e-5)
     assert forward.confidence == backward.confidence
 
 
 def test_batching_and_left_padding_do_not_change_verdicts(loaded_tiny):
-    items = [PairItem("what is 2 + 3?", "5", "the answer is 6."),
-             PairItem("what is 12 + 30?", "the answer is 42, clearly.", "41"),
-             PairItem("hi", "a", "b")]
+    items = [
+        PairItem("what is 2 + 3?", "5", "the answer is 6."),
+        PairItem("what is 12 + 30?", "the answer is 42, clearly.", "41"),
+        PairItem("hi", "a", "b"),
+    ]
     batched = LocalJudge(loaded_tiny, template=FAKE_TEMPLATE, choices=LETTERS, batch_size=6)
     alone = LocalJudge(loaded_tiny, template=FAKE_TEMPLATE, choices=LETTERS, batch_size=1)
     for one, other in zip(batched.compare(items), alone.compare(items), strict=True):
@@ -92,8 +100,9 @@ def test_stop_leaves_the_rest_unjudged_and_progress_counts_items(fake_loaded):
         return len(asked) > 1
 
     items = [PairItem("q", "z", "y"), PairItem("q", "y", "z"), PairItem("q", "zz", "z")]
-    verdicts = judge.compare(items, progress=lambda d, t: seen.append((d, t)),
-                             should_stop=should_stop)
+    verdicts = judge.compare(
+        items, progress=lambda d, t: seen.append((d, t)), should_stop=should_stop
+    )
     assert verdicts[0].ok and verdicts[0].prob_first > 0.5
     assert [v.error for v in verdicts[1:]] == [STOPPED, STOPPED]
     assert seen == [(1, 3)]
@@ -113,17 +122,22 @@ def test_identity_names_the_model_and_changes_with_the_template(fake_loaded):
 def test_judge_json_beside_the_model_sets_how_it_is_asked(tmp_path, fake_loaded):
     assert load_judge_config(tmp_path).template == DEFAULT_PAIR_TEMPLATE
     assert load_judge_config(tmp_path).criteria == DEFAULT_CRITERIA
-    (tmp_path / "judge.json").write_text(json.dumps(
-        {"mode": "pairwise", "template": FAKE_TEMPLATE, "choices": ["a", "b"], "criteria": ""}))
+    (tmp_path / "judge.json").write_text(
+        json.dumps(
+            {"mode": "pairwise", "template": FAKE_TEMPLATE, "choices": ["a", "b"], "criteria": ""}
+        )
+    )
     config = load_judge_config(tmp_path)
     assert (config.template, config.choices, config.criteria) == (FAKE_TEMPLATE, ("a", "b"), "")
     judge = build_local_judge(fake_loaded(2.0, 1.0, source_dir=tmp_path))
     assert judge.template == FAKE_TEMPLATE and judge.choices == ("a", "b")
     assert judge.compare([PairItem("q", "zz", "")])[0].prob_first == pytest.approx(
-        (sigmoid(4.0) + 1 - sigmoid(0.0)) / 2, abs=1e-6)
+        (sigmoid(4.0) + 1 - sigmoid(0.0)) / 2, abs=1e-6
+    )
     # A pointwise judge keeps the default yes/no labels, not the file's pairwise ones.
-    pointwise = build_local_judge(fake_loaded(source_dir=tmp_path), mode="pointwise",
-                                  template=FAKE_POINT_TEMPLATE)
+    pointwise = build_local_judge(
+        fake_loaded(source_dir=tmp_path), mode="pointwise", template=FAKE_POINT_TEMPLATE
+    )
     assert pointwise.point_choices == ("yes", "no")
 
 
@@ -161,7 +175,11 @@ def test_weights_fingerprint_follows_the_weights_not_the_folder(tmp_path):
     from engine.judge.local import weights_fingerprint
 
     first, copy, retrained = (tmp_path / n for n in ("first", "copy", "retrained"))
-    for folder, payload in ((first, b"\x01" * 3000), (copy, b"\x01" * 3000), (retrained, b"\x02" * 3000)):
+    for folder, payload in (
+        (first, b"\x01" * 3000),
+        (copy, b"\x01" * 3000),
+        (retrained, b"\x02" * 3000),
+    ):
         folder.mkdir()
         (folder / "model.safetensors").write_bytes(payload)
         (folder / "README.md").write_text(folder.name)

@@ -30,28 +30,54 @@ from tests.engine.losses.trl_standins import (  # noqa: E402
 )
 
 PROMPTS, G, T = 3, 4, 7
-METRICS = ("reward", "reward_std", "frac_reward_zero_std", "clip_ratio/low_mean",
-           "clip_ratio/low_min", "clip_ratio/high_mean", "clip_ratio/high_max",
-           "clip_ratio/region_mean", "entropy")
+METRICS = (
+    "reward",
+    "reward_std",
+    "frac_reward_zero_std",
+    "clip_ratio/low_mean",
+    "clip_ratio/low_min",
+    "clip_ratio/high_mean",
+    "clip_ratio/high_max",
+    "clip_ratio/region_mean",
+    "entropy",
+)
 
 
 def _config(**overrides):
-    config = dict(loss_type="dapo", level="token", beta=0.0, scale="group", eps_high=0.28,
-                  iterations=2, mask_truncated=True, bias_correction=True, seed=0,
-                  unscorable=())
+    config = dict(
+        loss_type="dapo",
+        level="token",
+        beta=0.0,
+        scale="group",
+        eps_high=0.28,
+        iterations=2,
+        mask_truncated=True,
+        bias_correction=True,
+        seed=0,
+        unscorable=(),
+    )
     return config | overrides
 
 
 def _run_trl(rollout, c):
     """TRL's batch, loss, gradient w.r.t. the current log-probs, and metrics."""
     self = trl_self(
-        rollout, G,
+        rollout,
+        G,
         args=dict(use_bias_correction_kl=c["bias_correction"], delta=None),
-        loss_type=c["loss_type"], importance_sampling_level=c["level"], beta=c["beta"],
-        scale_rewards=c["scale"], epsilon_low=0.2, epsilon_high=c["eps_high"] or 0.2,
-        num_iterations=c["iterations"], mask_truncated_completions=c["mask_truncated"],
-        multi_objective_aggregation="sum_then_normalize", max_completion_length=T + 3,
-        top_entropy_quantile=1.0, off_policy_mask_threshold=None, _entropy_bonus_enabled=False,
+        loss_type=c["loss_type"],
+        importance_sampling_level=c["level"],
+        beta=c["beta"],
+        scale_rewards=c["scale"],
+        epsilon_low=0.2,
+        epsilon_high=c["eps_high"] or 0.2,
+        num_iterations=c["iterations"],
+        mask_truncated_completions=c["mask_truncated"],
+        multi_objective_aggregation="sum_then_normalize",
+        max_completion_length=T + 3,
+        top_entropy_quantile=1.0,
+        off_policy_mask_threshold=None,
+        _entropy_bonus_enabled=False,
     )
     batch = GRPOTrainer._generate_and_score_completions(self, prompts_for(rollout))
     logps = leaf(rollout.logps)
@@ -68,12 +94,19 @@ def _run_ours(rollout, c):
     advantages, reward_metrics = grpo_advantages(rollout.rewards, G, scale_rewards=c["scale"])
     logps = leaf(rollout.logps)
     loss, stats = grpo_loss(
-        logps, advantages, mask,
+        logps,
+        advantages,
+        mask,
         old_logps=rollout.old_logps if c["iterations"] > 1 else None,
         ref_logps=rollout.ref_logps if c["beta"] else None,
-        loss_type=c["loss_type"], epsilon=0.2, epsilon_high=c["eps_high"], beta=c["beta"],
-        importance_sampling_level=c["level"], kl_bias_correction=c["bias_correction"],
-        max_completion_length=T + 3, entropies=rollout.entropies,
+        loss_type=c["loss_type"],
+        epsilon=0.2,
+        epsilon_high=c["eps_high"],
+        beta=c["beta"],
+        importance_sampling_level=c["level"],
+        kl_bias_correction=c["bias_correction"],
+        max_completion_length=T + 3,
+        entropies=rollout.entropies,
     )
     loss.backward()
     return mask, advantages, loss.detach(), logps.grad, reward_metrics | stats
@@ -98,8 +131,14 @@ def _check(c):
 
 @pytest.mark.parametrize(
     ("loss_type", "level", "beta", "scale"),
-    list(itertools.product(("grpo", "bnpo", "dr_grpo", "dapo"), ("token", "sequence"),
-                           (0.0, 0.04), ("group", "batch", "none"))),
+    list(
+        itertools.product(
+            ("grpo", "bnpo", "dr_grpo", "dapo"),
+            ("token", "sequence"),
+            (0.0, 0.04),
+            ("group", "batch", "none"),
+        )
+    ),
 )
 def test_loss_advantages_and_metrics_match_trl(loss_type, level, beta, scale):
     _check(_config(loss_type=loss_type, level=level, beta=beta, scale=scale))
@@ -146,8 +185,10 @@ def test_batch_scaling_with_a_gathered_std_matches_the_whole_batch():
     rewards = make_rollout(4, G, T, seed=4).rewards
     whole, _ = grpo_advantages(rewards, G, scale_rewards="batch")
     std = rewards.std()
-    halves = [grpo_advantages(part, G, scale_rewards="batch", batch_std=std)[0]
-              for part in rewards.chunk(2)]
+    halves = [
+        grpo_advantages(part, G, scale_rewards="batch", batch_std=std)[0]
+        for part in rewards.chunk(2)
+    ]
     assert_close("advantages", torch.cat(halves), whole)
     local, _ = grpo_advantages(rewards[: 2 * G], G, scale_rewards="batch")
     assert not torch.allclose(local, whole[: 2 * G])  # the local std really differs
@@ -158,12 +199,27 @@ def test_dapo_micro_batch_with_the_generation_token_count_matches_trl():
     token sum by the *generation batch's* token count; so do we, given that count."""
     rollout = make_rollout(PROMPTS, G, T, seed=5)
     self = trl_self(
-        rollout, G, args=dict(use_bias_correction_kl=True, delta=None,
-                              gradient_accumulation_steps=2, steps_per_generation=2),
-        loss_type="dapo", importance_sampling_level="token", beta=0.0, scale_rewards="group",
-        epsilon_low=0.2, epsilon_high=0.28, num_iterations=1, mask_truncated_completions=True,
-        multi_objective_aggregation="sum_then_normalize", max_completion_length=T,
-        top_entropy_quantile=1.0, off_policy_mask_threshold=None, _entropy_bonus_enabled=False,
+        rollout,
+        G,
+        args=dict(
+            use_bias_correction_kl=True,
+            delta=None,
+            gradient_accumulation_steps=2,
+            steps_per_generation=2,
+        ),
+        loss_type="dapo",
+        importance_sampling_level="token",
+        beta=0.0,
+        scale_rewards="group",
+        epsilon_low=0.2,
+        epsilon_high=0.28,
+        num_iterations=1,
+        mask_truncated_completions=True,
+        multi_objective_aggregation="sum_then_normalize",
+        max_completion_length=T,
+        top_entropy_quantile=1.0,
+        off_policy_mask_threshold=None,
+        _entropy_bonus_enabled=False,
         current_gradient_accumulation_steps=2,
     )
     batch = GRPOTrainer._generate_and_score_completions(self, prompts_for(rollout))
@@ -171,11 +227,17 @@ def test_dapo_micro_batch_with_the_generation_token_count_matches_trl():
     micro = {k: v[half] if v.dim() else v for k, v in batch.items()}
     self.forward[self.model] = (rollout.logps[half], rollout.entropies[half])
     trl_loss = GRPOTrainer._compute_loss(self, self.model, micro)
-    loss, _ = grpo_loss(rollout.logps[half], micro["advantages"], micro["completion_mask"],
-                        epsilon_high=0.28, num_items_in_batch=batch["num_items_in_batch"])
+    loss, _ = grpo_loss(
+        rollout.logps[half],
+        micro["advantages"],
+        micro["completion_mask"],
+        epsilon_high=0.28,
+        num_items_in_batch=batch["num_items_in_batch"],
+    )
     assert_close("loss", loss, trl_loss)
-    local, _ = grpo_loss(rollout.logps[half], micro["advantages"], micro["completion_mask"],
-                         epsilon_high=0.28)
+    local, _ = grpo_loss(
+        rollout.logps[half], micro["advantages"], micro["completion_mask"], epsilon_high=0.28
+    )
     assert not torch.allclose(local, loss)  # the default (local count) is a different scale
 
 

@@ -96,10 +96,17 @@ def _ppo_example(**kwargs):
     logps = torch.tensor([[math.log(1.5), math.log(0.5), math.log(1.1), 5.0]], requires_grad=True)
     values = torch.tensor([[1.5, 0.1, 1.0, 100.0]], requires_grad=True)
     loss, stats = ppo_loss(
-        logps, torch.zeros(1, 4), torch.tensor([[1.0, 1.0, -2.0, 100.0]]), values,
+        logps,
+        torch.zeros(1, 4),
+        torch.tensor([[1.0, 1.0, -2.0, 100.0]]),
+        values,
         old_values=torch.tensor([[1.0, 0.0, 2.0, 0.0]]),
-        returns=torch.tensor([[2.0, 0.0, 2.0, 0.0]]), mask=torch.tensor([[1, 1, 1, 0]]),
-        cliprange=0.2, cliprange_value=0.2, vf_coef=0.1, **kwargs,
+        returns=torch.tensor([[2.0, 0.0, 2.0, 0.0]]),
+        mask=torch.tensor([[1, 1, 1, 0]]),
+        cliprange=0.2,
+        cliprange_value=0.2,
+        vf_coef=0.1,
+        **kwargs,
     )
     loss.backward()
     return loss, stats, logps.grad, values.grad
@@ -134,8 +141,9 @@ def test_ppo_gradients_vanish_where_clipped_and_behind_the_mask():
 
 def test_entropy_bonus_lowers_the_loss_by_coef_times_mean_entropy():
     # Mean masked entropy (1 + 2 + 3) / 3 = 2; 0.1941667 - 0.01 * 2 = 0.1741667.
-    loss, stats, _, _ = _ppo_example(entropies=torch.tensor([[1.0, 2.0, 3.0, 50.0]]),
-                                     entropy_coef=0.01)
+    loss, stats, _, _ = _ppo_example(
+        entropies=torch.tensor([[1.0, 2.0, 3.0, 50.0]]), entropy_coef=0.01
+    )
     _close(loss, 1 / 6 + 0.0275 - 0.02)
     _close(stats["entropy"], 2.0)
     with pytest.raises(ValueError, match="entropies"):
@@ -152,8 +160,9 @@ def test_explained_variance_extremes():
 def test_entropy_from_logits_by_hand_and_against_trl():
     # p = (1/4, 3/4): H = 0.25 ln 4 + 0.75 ln(4/3) = 0.3465736 + 0.2157616 = 0.5623351;
     # uniform over 4: ln 4 = 1.3862944.
-    logits = torch.tensor([[[0.0, math.log(3.0), -math.inf, -math.inf], [0.0, 0.0, 0.0, 0.0]]],
-                          requires_grad=True)
+    logits = torch.tensor(
+        [[[0.0, math.log(3.0), -math.inf, -math.inf], [0.0, 0.0, 0.0, 0.0]]], requires_grad=True
+    )
     entropy = entropy_from_logits(logits)
     _close(entropy, [[0.5623351, 1.3862944]])
     entropy.sum().backward()  # an entropy bonus must not turn masked vocabulary into NaN

@@ -30,26 +30,51 @@ from tests.engine.losses.trl_standins import (  # noqa: E402
 )
 
 PROMPTS, T = 4, 6
-METRICS = ("reward", "reward_std", "frac_reward_zero_std", "entropy", "clip_ratio/low_mean",
-           "clip_ratio/low_min", "clip_ratio/high_mean", "clip_ratio/high_max",
-           "clip_ratio/region_mean")
+METRICS = (
+    "reward",
+    "reward_std",
+    "frac_reward_zero_std",
+    "entropy",
+    "clip_ratio/low_mean",
+    "clip_ratio/low_min",
+    "clip_ratio/high_mean",
+    "clip_ratio/high_max",
+    "clip_ratio/region_mean",
+)
 
 
 def _config(**overrides):
-    config = dict(group_size=4, beta=0.05, normalize=False, eps_high=None, clip_range=None,
-                  mask_truncated=True, seed=0, unscorable=())
+    config = dict(
+        group_size=4,
+        beta=0.05,
+        normalize=False,
+        eps_high=None,
+        clip_range=None,
+        mask_truncated=True,
+        seed=0,
+        unscorable=(),
+    )
     return config | overrides
 
 
 def _run_trl(rollout, c):
     g = c["group_size"]
     self = trl_self(
-        rollout, g, args={},
-        _generate=lambda prompts: (rollout.prompt_ids, rollout.completion_ids,
-                                   ["c"] * len(rollout.completion_ids)),
-        beta=c["beta"], normalize_advantages=c["normalize"], reward_clip_range=c["clip_range"],
-        mask_truncated_completions=c["mask_truncated"], chat_template_kwargs={},
-        epsilon_low=0.2, epsilon_high=c["eps_high"] or 0.2,
+        rollout,
+        g,
+        args={},
+        _generate=lambda prompts: (
+            rollout.prompt_ids,
+            rollout.completion_ids,
+            ["c"] * len(rollout.completion_ids),
+        ),
+        beta=c["beta"],
+        normalize_advantages=c["normalize"],
+        reward_clip_range=c["clip_range"],
+        mask_truncated_completions=c["mask_truncated"],
+        chat_template_kwargs={},
+        epsilon_low=0.2,
+        epsilon_high=c["eps_high"] or 0.2,
     )
     batch = RLOOTrainer._generate_and_score_completions(self, prompts_for(rollout))
     logps = leaf(rollout.logps)
@@ -65,12 +90,23 @@ def _run_ours(rollout, c):
         mask = mask_truncated_completions(mask, rollout.is_truncated)
     seq_kl, kl_metric = rloo_sequence_kl(rollout.old_logps, rollout.ref_logps, mask)
     advantages, metrics = rloo_advantages(
-        rollout.rewards, c["group_size"], sequence_kl=seq_kl, beta=c["beta"],
-        normalize=c["normalize"], reward_clip_range=c["clip_range"],
+        rollout.rewards,
+        c["group_size"],
+        sequence_kl=seq_kl,
+        beta=c["beta"],
+        normalize=c["normalize"],
+        reward_clip_range=c["clip_range"],
     )
     logps = leaf(rollout.logps)
-    loss, stats = rloo_loss(logps, advantages, mask, old_logps=rollout.old_logps,
-                            epsilon=0.2, epsilon_high=c["eps_high"], entropies=rollout.entropies)
+    loss, stats = rloo_loss(
+        logps,
+        advantages,
+        mask,
+        old_logps=rollout.old_logps,
+        epsilon=0.2,
+        epsilon_high=c["eps_high"],
+        entropies=rollout.entropies,
+    )
     loss.backward()
     return mask, advantages, loss.detach(), logps.grad, metrics | stats | {"kl": kl_metric}
 

@@ -88,7 +88,9 @@ def make_rollout(prompts: int, group_size: int, T: int, seed: int) -> Rollout:
         if not truncated:
             ids[-1] = EOS
         completion_ids.append(ids)
-    prompt_ids = [[1] + torch.randint(3, 50, (2 + i % 3,), generator=gen).tolist() for i in range(n)]
+    prompt_ids = [
+        [1] + torch.randint(3, 50, (2 + i % 3,), generator=gen).tolist() for i in range(n)
+    ]
     rewards = torch.rand(n, generator=gen)
     rewards[:group_size] = 1.0
     logps = -torch.rand(n, T, generator=gen) * 3
@@ -113,32 +115,63 @@ def trl_self(rollout: Rollout, group_size: int, args: dict, **attributes) -> typ
     policy, ref = FakeModel(), FakeModel()
     forward = {policy: (rollout.old_logps, rollout.entropies), ref: (rollout.ref_logps, None)}
 
-    def get_logps(model, input_ids, attention_mask, logits_to_keep, batch_size=None,
-                  compute_entropy=False, compute_aux_loss=False, **_):
+    def get_logps(
+        model,
+        input_ids,
+        attention_mask,
+        logits_to_keep,
+        batch_size=None,
+        compute_entropy=False,
+        compute_aux_loss=False,
+        **_,
+    ):
         logps, entropies = forward[model]
         assert logps.shape == (input_ids.shape[0], logits_to_keep)
         return logps, entropies if compute_entropy else None, None
 
     n = len(rollout.completion_ids)
     defaults = dict(
-        accelerator=Accelerator(), model=policy, ref_model=ref, forward=forward,
+        accelerator=Accelerator(),
+        model=policy,
+        ref_model=ref,
+        forward=forward,
         _get_per_token_logps_and_entropies=get_logps,
         _generate=lambda prompts: _generated(rollout),
         _calculate_rewards=lambda *a: rollout.rewards.unsqueeze(1),  # one reward function
-        _tokenizer=types.SimpleNamespace(pad_token_id=PAD), eos_token_ids=[EOS],
-        pad_to_multiple_of=None, num_generations=group_size, num_generations_eval=group_size,
-        reward_weights=torch.ones(1), reward_func_names=["rule"],
-        reward_funcs=[None], environment_factories=None, environments=[], tools=None,
-        use_vllm=False, vllm_importance_sampling_correction=False, log_multimodal=False,
-        aux_loss_enabled=False, current_gradient_accumulation_steps=1,
+        _tokenizer=types.SimpleNamespace(pad_token_id=PAD),
+        eos_token_ids=[EOS],
+        pad_to_multiple_of=None,
+        num_generations=group_size,
+        num_generations_eval=group_size,
+        reward_weights=torch.ones(1),
+        reward_func_names=["rule"],
+        reward_funcs=[None],
+        environment_factories=None,
+        environments=[],
+        tools=None,
+        use_vllm=False,
+        vllm_importance_sampling_correction=False,
+        log_multimodal=False,
+        aux_loss_enabled=False,
+        current_gradient_accumulation_steps=1,
         _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
-        _logs={"prompt": [], "completion": [], "advantages": [],
-               "rewards": defaultdict(list), "extra": defaultdict(list)},
-        _pending_extra_logs={}, _pending_metrics={},
+        _logs={
+            "prompt": [],
+            "completion": [],
+            "advantages": [],
+            "rewards": defaultdict(list),
+            "extra": defaultdict(list),
+        },
+        _pending_extra_logs={},
+        _pending_metrics={},
     )
-    base_args = dict(gradient_accumulation_steps=1, steps_per_generation=1,
-                     gradient_checkpointing_kwargs=None, per_device_train_batch_size=n,
-                     per_device_eval_batch_size=n)
+    base_args = dict(
+        gradient_accumulation_steps=1,
+        steps_per_generation=1,
+        gradient_checkpointing_kwargs=None,
+        per_device_train_batch_size=n,
+        per_device_eval_batch_size=n,
+    )
     defaults["args"] = types.SimpleNamespace(**(base_args | args))
     return types.SimpleNamespace(**(defaults | attributes))
 

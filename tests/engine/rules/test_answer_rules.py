@@ -19,7 +19,7 @@ EXACT_TABLE = [
     ("Paris", "Paris", {}, True, "matches"),
     ("  paris.  ", "Paris", {}, True, "matches"),
     ("PARIS!", "paris", {}, True, "matches"),
-    ("\"Paris\"", "Paris", {}, True, "matches"),
+    ('"Paris"', "Paris", {}, True, "matches"),
     ("New  York", "new york", {}, True, "matches"),
     ("Paris", "paris", {"case_sensitive": True}, False, "expected 'paris', got 'Paris'"),
     ("Paris.", "Paris", {"strip_punctuation": False}, False, "got 'Paris.'"),
@@ -31,7 +31,13 @@ EXACT_TABLE = [
     ("Let me think.\nParis", "Paris", {"extract": "last_line"}, True, "matches"),
     ("Paris\nor maybe not", "Paris", {"extract": "last_line"}, False, "got 'or maybe not'"),
     ("<answer> Paris </answer>", "Paris", {"extract": "answer_tag"}, True, "matches"),
-    ("<answer>Rome</answer> <answer>Paris</answer>", "Paris", {"extract": "answer_tag"}, True, "matches"),
+    (
+        "<answer>Rome</answer> <answer>Paris</answer>",
+        "Paris",
+        {"extract": "answer_tag"},
+        True,
+        "matches",
+    ),
     ("Paris", "Paris", {"extract": "answer_tag"}, False, "tag <answer> missing"),
     ("The answer is 68.", "68", {"extract": "after_marker"}, True, "matches"),
     ("The answer is 68.\nbye", "68", {"extract": "after_marker"}, True, "matches"),
@@ -99,8 +105,13 @@ NUMERIC_TABLE = [
     ("\\boxed{x}", "12", {"extract": "boxed"}, False, "no number in \\boxed{}"),
     # answer_tag
     ("<think>2+2 is 4</think><answer>4</answer>", "4", {"extract": "answer_tag"}, True, "matches"),
-    ("<think>maybe 5</think><answer>about 4</answer>", "5", {"extract": "answer_tag"}, False,
-     "expected 5, got 4"),
+    (
+        "<think>maybe 5</think><answer>about 4</answer>",
+        "5",
+        {"extract": "answer_tag"},
+        False,
+        "expected 5, got 4",
+    ),
     ("4", "4", {"extract": "answer_tag"}, False, "tag <answer> missing"),
     # percent
     ("50%", "50", {}, True, "matches"),
@@ -131,8 +142,9 @@ def test_numeric_demo_task_answers():
     assert any(p.answer < 0 for p in problems)
     right = rule.score_batch([(format_answer(p.answer), str(p.answer)) for p in problems])
     assert all(r.passed for r in right)
-    wrong = rule.score_batch([(format_answer(-p.answer if p.answer else 1), str(p.answer))
-                              for p in problems])
+    wrong = rule.score_batch(
+        [(format_answer(-p.answer if p.answer else 1), str(p.answer)) for p in problems]
+    )
     assert not any(r.passed for r in wrong)
     assert rule.score("The answer is -7.", "-7").passed
 
@@ -177,9 +189,14 @@ def test_math(sandbox_ready, math_results, completion, reference, params, passed
 
 def test_math_batch_and_reasons(sandbox_ready):
     rule = build("math")
-    results = rule.score_batch([
-        ("1/2", "0.5"), ("no answer at all", "0.5"), ("3", None), ("2/4", "0.5"),
-    ])
+    results = rule.score_batch(
+        [
+            ("1/2", "0.5"),
+            ("no answer at all", "0.5"),
+            ("3", None),
+            ("2/4", "0.5"),
+        ]
+    )
     assert [r.passed for r in results] == [True, False, False, True]
     assert "equivalent to '0.5'" in results[0].reason
     assert results[2].reason == "no reference answer"

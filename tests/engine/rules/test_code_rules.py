@@ -10,12 +10,20 @@ from engine.rules import RuleSpec, make_reward_fn
 from engine.rules.python_tests import extract_code
 from tests.engine.rules.conftest import build
 
-TESTS = "def test_small():\n    assert add(1, 2) == 3\n\ndef test_zero():\n    assert add(0, 0) == 0\n"
+TESTS = (
+    "def test_small():\n    assert add(1, 2) == 3\n\ndef test_zero():\n    assert add(0, 0) == 0\n"
+)
 
 CODE_TABLE = [
     # completion, params, score, passed, reason fragment
     ("def add(a, b):\n    return a + b\n", {}, 1.0, True, "2/2 tests passed"),
-    ("Here:\n```python\ndef add(a, b):\n    return a + b\n```\nDone.", {}, 1.0, True, "2/2 tests passed"),
+    (
+        "Here:\n```python\ndef add(a, b):\n    return a + b\n```\nDone.",
+        {},
+        1.0,
+        True,
+        "2/2 tests passed",
+    ),
     ("def add(a, b):\n    return a * b\n", {}, 0.0, False, "test_small"),
     ("def add(a, b):\n    return a * b\n", {"partial_credit": True}, 0.5, False, "1/2"),
     ("def add(a, b) return a + b", {}, 0.0, False, "does not compile"),
@@ -51,23 +59,27 @@ def test_python_tests_from_reference(sandbox_ready):
     rule = build("python_tests", tests_from_reference=True)
     code = "```python\ndef double(x):\n    return 2 * x\n```"
     assert rule.score(code, "assert double(4) == 8\nassert double(0) == 0").reason == (
-        "2/2 tests passed")
+        "2/2 tests passed"
+    )
     assert not rule.score(code, "assert double(4) == 9").passed
     assert rule.score(code, None).reason == "no reference tests"
 
 
-@pytest.mark.parametrize("completion, code", [
-    ("def f(): pass", "def f(): pass"),
-    ("x\n```python\na = 1\n```\ny\n```python\nb = 2\n```\n", "b = 2\n"),
-    ("```py\nc = 3\n```", "c = 3\n"),
-    ("```\nd = 4\n```", "d = 4\n"),
-    ("```bash\nls\n```\n```python\ne = 5\n```", "e = 5\n"),
-])
+@pytest.mark.parametrize(
+    "completion, code",
+    [
+        ("def f(): pass", "def f(): pass"),
+        ("x\n```python\na = 1\n```\ny\n```python\nb = 2\n```\n", "b = 2\n"),
+        ("```py\nc = 3\n```", "c = 3\n"),
+        ("```\nd = 4\n```", "d = 4\n"),
+        ("```bash\nls\n```\n```python\ne = 5\n```", "e = 5\n"),
+    ],
+)
 def test_extract_code(completion, code):
     assert extract_code(completion) == code
 
 
-REWARD_FILE = '''
+REWARD_FILE = """
 def reward(prompt, completion, reference):
     return 1.0 if completion.strip() == reference else 0.25
 
@@ -88,7 +100,7 @@ def picky(prompt, completion, reference):
     while completion == "stall":
         pass
     return 1.0
-'''
+"""
 
 
 @pytest.fixture
@@ -110,8 +122,9 @@ FUNCTION_TABLE = [
 
 
 @pytest.mark.parametrize("function, completion, reference, value, passed, reason", FUNCTION_TABLE)
-def test_python_function(sandbox_ready, reward_file, function, completion, reference, value,
-                         passed, reason):
+def test_python_function(
+    sandbox_ready, reward_file, function, completion, reference, value, passed, reason
+):
     rule = build("python_function", path=str(reward_file), function=function)
     result = rule.score(completion, reference)
     assert result.score == pytest.approx(value), result
@@ -135,8 +148,9 @@ def test_python_function_one_slow_call_costs_only_its_own_score(sandbox_ready, r
     assert "timed out" in results[1].reason
 
 
-def test_python_function_stops_waiting_when_every_call_hangs(sandbox_ready, reward_file,
-                                                            monkeypatch):
+def test_python_function_stops_waiting_when_every_call_hangs(
+    sandbox_ready, reward_file, monkeypatch
+):
     """A function that times out on everything (say, a loop at the top of its file)
     must not cost a timeout per completion: after 3 stops the batch is skipped."""
     calls = []
@@ -144,7 +158,8 @@ def test_python_function_stops_waiting_when_every_call_hangs(sandbox_ready, rewa
     def hanging(path, function, items, limits):
         calls.append(len(items))
         return [(None, "timed out after 1 s")] + [(None, "not run: item 0 timed out")] * (
-            len(items) - 1)
+            len(items) - 1
+        )
 
     monkeypatch.setattr(sandbox_ready, "run_reward_function", hanging)
     results = build("python_function", path=str(reward_file)).score_batch([("x",)] * 40)
@@ -161,8 +176,11 @@ def test_reward_fn_with_sandboxed_kinds(sandbox_ready, reward_file):
     ]
     reward = make_reward_fn(specs)
     good = "def add(a, b):\n    return a + b\n"
-    batch = reward(["p", "p", "p"], [good, "def add(a, b):\n    return 0\n", "0.5"],
-                   [good.strip(), "1/2", "1/2"])
+    batch = reward(
+        ["p", "p", "p"],
+        [good, "def add(a, b):\n    return 0\n", "0.5"],
+        [good.strip(), "1/2", "1/2"],
+    )
     assert batch.per_rule["tests"] == [1.0, 0.0, 0.0]
     assert batch.per_rule["mine"] == [1.0, 0.25, 0.25]
     assert batch.per_rule["math"] == [0.0, 0.0, 1.0]

@@ -37,8 +37,9 @@ def test_weights_and_gates(completion, total, gated, scores):
 
 def test_a_failing_gate_keeps_its_own_weighted_score():
     # A soft gate that fails (score 0.5, not passed) still contributes 0.5 * its weight.
-    gate = RuleSpec("len", "length", {"max": 10, "mode": "soft", "soft_margin": 10}, weight=2.0,
-                    gate=True)
+    gate = RuleSpec(
+        "len", "length", {"max": 10, "mode": "soft", "soft_margin": 10}, weight=2.0, gate=True
+    )
     rules = RuleSet([gate, RuleSpec("has", "contains", {"substrings": ["x"]}, weight=3.0)])
     result = rules.score("x" * 15)
     assert result.gated and result.per_rule["has"].passed
@@ -49,8 +50,9 @@ def test_a_failing_gate_keeps_its_own_weighted_score():
 def test_two_gates_both_must_pass():
     gates = [
         RuleSpec("json", "json_valid", {"extract": "first_object"}, weight=0.0, gate=True),
-        RuleSpec("nosorry", "contains", {"substrings": ["sorry"], "negate": True}, weight=0.0,
-                 gate=True),
+        RuleSpec(
+            "nosorry", "contains", {"substrings": ["sorry"], "negate": True}, weight=0.0, gate=True
+        ),
         RuleSpec("has_a", "regex", {"pattern": '"a"'}, weight=1.0),
     ]
     rules = RuleSet(gates)
@@ -105,8 +107,12 @@ def test_reward_fn_shapes_and_values():
     reward = make_reward_fn([FORMAT, CORRECT, SHORT])
     batch = reward(["q1", "q2", "q3", "q4"], [GOOD, WRONG, UNFORMATTED, LONG], ["4", "4", "4", "4"])
     assert batch.total == pytest.approx([3.5, 1.5, 0.0, 2.8])
-    assert set(batch.per_rule) == set(batch.reasons) == set(batch.passed) == {
-        "format", "correct", "short"}
+    assert (
+        set(batch.per_rule)
+        == set(batch.reasons)
+        == set(batch.passed)
+        == {"format", "correct", "short"}
+    )
     assert batch.per_rule["correct"] == [1.0, 0.0, 1.0, 1.0]
     assert batch.passed["format"] == [True, True, False, True]
     assert batch.passed["short"] == [True, True, True, False]
@@ -121,7 +127,9 @@ def test_reward_fn_edge_cases():
     reward = make_reward_fn([CORRECT])
     empty = reward([], [], [])
     assert empty.total == [] and empty.per_rule == {"correct": []}
-    assert reward(["q"], ["<answer>4</answer>"], [None]).reasons["correct"] == ["no reference answer"]
+    assert reward(["q"], ["<answer>4</answer>"], [None]).reasons["correct"] == [
+        "no reference answer"
+    ]
     assert reward(["q"], ["<answer>4</answer>"]).total == [0.0]
     with pytest.raises(ValueError, match="differ in length"):
         reward(["q"], ["a", "b"], ["1", "2"])

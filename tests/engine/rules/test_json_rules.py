@@ -13,7 +13,7 @@ from tests.engine.rules.conftest import build, score
 JSON_VALID_TABLE = [
     # completion, extract, passed, reason fragment
     ('{"a": 1}', "whole", True, "valid JSON object"),
-    ('  [1, 2]\n', "whole", True, "valid JSON array"),
+    ("  [1, 2]\n", "whole", True, "valid JSON array"),
     ('"text"', "whole", True, "valid JSON string"),
     ("null", "whole", True, "valid JSON null"),
     ('{"a": 1,}', "whole", False, "invalid JSON at line 1 column 9"),
@@ -21,12 +21,12 @@ JSON_VALID_TABLE = [
     ('{"a": NaN}', "whole", False, "NaN is not valid JSON"),
     ('Here: {"a": 1}', "whole", False, "invalid JSON"),
     ('Here:\n```json\n{"a": 1}\n```\nDone.', "fenced", True, "valid JSON object"),
-    ('```\n[1]\n```', "fenced", True, "valid JSON array"),
+    ("```\n[1]\n```", "fenced", True, "valid JSON array"),
     ('```json\n{"a": }\n```', "fenced", False, "invalid JSON"),
     ('{"a": 1}', "fenced", False, "no ```json block found"),
     ('Sure! {"a": {"b": [1, 2]}} hope it helps {}', "first_object", True, "valid JSON object"),
     ('Use {braces} like {"a": 1}', "first_object", True, "valid JSON object"),
-    ('no object here [1, 2]', "first_object", False, "no {…} object found"),
+    ("no object here [1, 2]", "first_object", False, "no {…} object found"),
 ]
 
 
@@ -81,6 +81,7 @@ def test_schema_given_as_text_and_formats():
 @pytest.fixture
 def no_network(monkeypatch):
     """Any attempt to open a connection fails the test."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("network access attempted")
 
@@ -89,11 +90,14 @@ def no_network(monkeypatch):
     monkeypatch.setattr(urllib.request, "urlopen", refuse)
 
 
-@pytest.mark.parametrize("schema", [
-    {"$ref": "https://example.com/person.json"},
-    {"type": "object", "properties": {"a": {"$ref": "http://127.0.0.1:9/x.json#/defs/a"}}},
-    {"$id": "https://example.com/root.json", "$ref": "other.json"},
-])
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"$ref": "https://example.com/person.json"},
+        {"type": "object", "properties": {"a": {"$ref": "http://127.0.0.1:9/x.json#/defs/a"}}},
+        {"$id": "https://example.com/root.json", "$ref": "other.json"},
+    ],
+)
 def test_remote_ref_refused_at_validation(no_network, schema):
     with pytest.raises(RuleParamError) as caught:
         build("json_schema", schema=schema)
@@ -123,8 +127,9 @@ def test_remote_ref_found_only_while_scoring_scores_zero(no_network):
 
     from engine.rules.json_schema import _refuse
 
-    rule._validator = Draft202012Validator({"$ref": "https://example.com/s.json"},
-                                           registry=Registry(retrieve=_refuse))
+    rule._validator = Draft202012Validator(
+        {"$ref": "https://example.com/s.json"}, registry=Registry(retrieve=_refuse)
+    )
     result = rule.score("{}")
     assert (result.score, result.passed) == (0.0, False)
     assert "no network fetch" in result.reason

@@ -12,27 +12,41 @@ from engine.rules import REGISTRY, ParamInfo, RuleParamError, RuleSpec, make_rul
 from engine.rules.base import PARAM_TYPES
 
 ALL_KINDS = {
-    "exact", "numeric", "math", "contains", "regex", "json_valid", "json_schema",
-    "format_tags", "length", "python_tests", "python_function",
+    "exact",
+    "numeric",
+    "math",
+    "contains",
+    "regex",
+    "json_valid",
+    "json_schema",
+    "format_tags",
+    "length",
+    "python_tests",
+    "python_function",
 }
 
 
 def test_spec_round_trip():
-    spec = RuleSpec("fmt", "format_tags", {"tags": ["a", "b"]}, weight=0.5, enabled=False, gate=True)
+    spec = RuleSpec(
+        "fmt", "format_tags", {"tags": ["a", "b"]}, weight=0.5, enabled=False, gate=True
+    )
     assert RuleSpec.from_dict(spec.to_dict()) == spec
     assert RuleSpec.from_dict({"name": "n", "kind": "exact"}) == RuleSpec("n", "exact")
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"kind": "exact"}, "name"),
-    ({"name": "", "kind": "exact"}, "name"),
-    ({"name": "n"}, "kind"),
-    ({"name": "n", "kind": "exact", "params": [1]}, "params"),
-    ({"name": "n", "kind": "exact", "weight": "2"}, "weight"),
-    ({"name": "n", "kind": "exact", "weight": True}, "weight"),
-    ({"name": "n", "kind": "exact", "weight": float("nan")}, "weight"),
-    ({"name": "n", "kind": "exact", "gate": "yes"}, "gate"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"kind": "exact"}, "name"),
+        ({"name": "", "kind": "exact"}, "name"),
+        ({"name": "n"}, "kind"),
+        ({"name": "n", "kind": "exact", "params": [1]}, "params"),
+        ({"name": "n", "kind": "exact", "weight": "2"}, "weight"),
+        ({"name": "n", "kind": "exact", "weight": True}, "weight"),
+        ({"name": "n", "kind": "exact", "weight": float("nan")}, "weight"),
+        ({"name": "n", "kind": "exact", "gate": "yes"}, "gate"),
+    ],
+)
 def test_spec_from_dict_rejects(data, field):
     with pytest.raises(ValueError, match=f"'{field}'"):
         RuleSpec.from_dict(data)
@@ -49,35 +63,38 @@ def test_registry_holds_every_kind_with_documented_params():
             assert len(info.help) > 15, (kind, info.name)
 
 
-@pytest.mark.parametrize("kind, params, param, why", [
-    ("exact", {"extract": "first_line"}, "extract", "one of"),
-    ("exact", {"case_sensitive": "no"}, "case_sensitive", "true or false"),
-    ("exact", {"extract": "after_marker", "marker": ""}, "marker", "empty"),
-    ("exact", {"colour": "red"}, "colour", "unknown parameter"),
-    ("numeric", {"rel_tol": -0.1}, "rel_tol", "at least 0"),
-    ("numeric", {"rel_tol": "small"}, "rel_tol", "number"),
-    ("numeric", {"expected": "forty-two"}, "expected", "no number"),
-    ("math", {"timeout_s": 0}, "timeout_s", "at least 0.1"),
-    ("contains", {}, "substrings", "at least one"),
-    ("contains", {"substrings": [1, 2]}, "substrings", "list of strings"),
-    ("regex", {"pattern": "(unclosed"}, "pattern", "invalid regular expression"),
-    ("regex", {}, "pattern", "empty"),
-    ("json_valid", {"extract": "yaml"}, "extract", "one of"),
-    ("json_schema", {"schema": {"type": "no-such-type"}}, "schema", "not a valid schema"),
-    ("json_schema", {"schema": "{not json"}, "schema", "not valid JSON"),
-    ("json_schema", {"schema": [1]}, "schema", "JSON object"),
-    ("format_tags", {"tags": []}, "tags", "non-empty"),
-    ("format_tags", {"tags": ["<think>"]}, "tags", "not a tag name"),
-    ("length", {}, "max", "minimum, a maximum"),
-    ("length", {"min": 10, "max": 5}, "max", "at least min"),
-    ("length", {"max": 2.5}, "max", "whole number"),
-    ("length", {"max": True}, "max", "number"),
-    ("length", {"max": 10, "soft_margin": 0}, "soft_margin", "at least 1"),
-    ("python_tests", {}, "tests", "write test code"),
-    ("python_tests", {"tests": "def test_x(:\n  pass"}, "tests", "syntax error on line 1"),
-    ("python_function", {"path": ""}, "path", "choose"),
-    ("python_function", {"path": "/no/such/file.py"}, "path", "no file"),
-])
+@pytest.mark.parametrize(
+    "kind, params, param, why",
+    [
+        ("exact", {"extract": "first_line"}, "extract", "one of"),
+        ("exact", {"case_sensitive": "no"}, "case_sensitive", "true or false"),
+        ("exact", {"extract": "after_marker", "marker": ""}, "marker", "empty"),
+        ("exact", {"colour": "red"}, "colour", "unknown parameter"),
+        ("numeric", {"rel_tol": -0.1}, "rel_tol", "at least 0"),
+        ("numeric", {"rel_tol": "small"}, "rel_tol", "number"),
+        ("numeric", {"expected": "forty-two"}, "expected", "no number"),
+        ("math", {"timeout_s": 0}, "timeout_s", "at least 0.1"),
+        ("contains", {}, "substrings", "at least one"),
+        ("contains", {"substrings": [1, 2]}, "substrings", "list of strings"),
+        ("regex", {"pattern": "(unclosed"}, "pattern", "invalid regular expression"),
+        ("regex", {}, "pattern", "empty"),
+        ("json_valid", {"extract": "yaml"}, "extract", "one of"),
+        ("json_schema", {"schema": {"type": "no-such-type"}}, "schema", "not a valid schema"),
+        ("json_schema", {"schema": "{not json"}, "schema", "not valid JSON"),
+        ("json_schema", {"schema": [1]}, "schema", "JSON object"),
+        ("format_tags", {"tags": []}, "tags", "non-empty"),
+        ("format_tags", {"tags": ["<think>"]}, "tags", "not a tag name"),
+        ("length", {}, "max", "minimum, a maximum"),
+        ("length", {"min": 10, "max": 5}, "max", "at least min"),
+        ("length", {"max": 2.5}, "max", "whole number"),
+        ("length", {"max": True}, "max", "number"),
+        ("length", {"max": 10, "soft_margin": 0}, "soft_margin", "at least 1"),
+        ("python_tests", {}, "tests", "write test code"),
+        ("python_tests", {"tests": "def test_x(:\n  pass"}, "tests", "syntax error on line 1"),
+        ("python_function", {"path": ""}, "path", "choose"),
+        ("python_function", {"path": "/no/such/file.py"}, "path", "no file"),
+    ],
+)
 def test_param_errors_name_the_parameter(kind, params, param, why):
     with pytest.raises(RuleParamError) as caught:
         make_rule(RuleSpec("my rule", kind, params))
@@ -130,5 +147,7 @@ def test_importing_rules_loads_nothing_heavy():
         " 'engine.sandbox', 'PySide6') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr

@@ -13,12 +13,21 @@ CONTAINS_TABLE = [
     # completion, params, passed, reason fragment
     ("The capital is Paris.", {"substrings": ["Paris"]}, True, "found 'Paris'"),
     ("The capital is paris.", {"substrings": "Paris"}, True, "found"),
-    ("The capital is paris.", {"substrings": ["Paris"], "case_sensitive": True}, False, "none found"),
+    (
+        "The capital is paris.",
+        {"substrings": ["Paris"], "case_sensitive": True},
+        False,
+        "none found",
+    ),
     ("Paris or Rome", {"substrings": ["Rome", "Oslo"]}, True, "found 'Rome'"),
     ("Paris or Rome", {"substrings": ["Paris", "Rome"], "mode": "all"}, True, "found all 2"),
     ("Paris or Rom", {"substrings": ["Paris", "Rome"], "mode": "all"}, False, "missing 'Rome'"),
-    ("As an AI, I cannot", {"substrings": ["as an ai"], "negate": True}, False,
-     "contains forbidden 'as an ai'"),
+    (
+        "As an AI, I cannot",
+        {"substrings": ["as an ai"], "negate": True},
+        False,
+        "contains forbidden 'as an ai'",
+    ),
     ("Sure: 42", {"substrings": ["as an ai", "sorry"], "negate": True}, True, "none found"),
     ("sorry", {"substrings": ["as an ai", "sorry"], "negate": True}, False, "forbidden 'sorry'"),
     ("a b", {"substrings": ["a", "b"], "mode": "all", "negate": True}, False, "contains all 2"),
@@ -36,8 +45,18 @@ def test_contains(completion, params, passed, reason):
 REGEX_TABLE = [
     # completion, params, passed, reason fragment
     ("The answer is 68.", {"pattern": r"-?\d+"}, True, "matched '68'"),
-    ("The answer is -7.", {"pattern": r"^The answer is -?\d+\.$", "mode": "fullmatch"}, True, "matched"),
-    ("The answer is 7. ok", {"pattern": r"The answer is -?\d+\.", "mode": "fullmatch"}, False, "no match"),
+    (
+        "The answer is -7.",
+        {"pattern": r"^The answer is -?\d+\.$", "mode": "fullmatch"},
+        True,
+        "matched",
+    ),
+    (
+        "The answer is 7. ok",
+        {"pattern": r"The answer is -?\d+\.", "mode": "fullmatch"},
+        False,
+        "no match",
+    ),
     ("The answer is 7. ok", {"pattern": r"The answer is -?\d+\."}, True, "matched"),
     ("THE ANSWER", {"pattern": "the answer"}, False, "no match"),
     ("THE ANSWER", {"pattern": "the answer", "ignore_case": True}, True, "matched"),
@@ -57,14 +76,17 @@ def test_regex(completion, params, passed, reason):
     assert reason in result.reason
 
 
-@pytest.mark.parametrize("pattern, text, reason", [
-    # The regex module short-cuts this classic, so it ends at once with no match ...
-    (r"(a+)+$", "a" * 40 + "b", None),
-    # ... while these backtrack exponentially and hit the time limit.
-    (r"(a|aa)+$", "a" * 40 + "b", "pattern timed out"),
-    (r"(a+)+$", "a" * 5000 + "!", "pattern timed out"),
-    (r"(a|a)+$", "a" * 40 + "b", "pattern timed out"),
-])
+@pytest.mark.parametrize(
+    "pattern, text, reason",
+    [
+        # The regex module short-cuts this classic, so it ends at once with no match ...
+        (r"(a+)+$", "a" * 40 + "b", None),
+        # ... while these backtrack exponentially and hit the time limit.
+        (r"(a|aa)+$", "a" * 40 + "b", "pattern timed out"),
+        (r"(a+)+$", "a" * 5000 + "!", "pattern timed out"),
+        (r"(a|a)+$", "a" * 40 + "b", "pattern timed out"),
+    ],
+)
 @pytest.mark.parametrize("negate", [False, True])
 def test_catastrophic_regex_returns_zero_quickly(pattern, text, reason, negate):
     rule = build("regex", pattern=pattern, negate=negate)
@@ -82,8 +104,12 @@ FORMAT_TABLE = [
     ("<think>2+2</think><answer>4</answer>", {}, True, "format matches"),
     ("<think>\nstep\n</think>\n\n<answer>4</answer>\n", {}, True, "format matches"),
     ("  \n<think>a</think><answer>4</answer>", {}, True, "format matches"),
-    ("  <think>a</think><answer>4</answer>", {"allow_leading_whitespace": False}, False,
-     "text before <think>"),
+    (
+        "  <think>a</think><answer>4</answer>",
+        {"allow_leading_whitespace": False},
+        False,
+        "text before <think>",
+    ),
     ("<think>a</think><answer>4</answer> Hope this helps!", {}, False, "text after </answer>"),
     ("<think>a</think><answer>4</answer><answer>5</answer>", {}, False, "text after </answer>"),
     ("Sure! <think>a</think><answer>4</answer>", {}, False, "text before <think>"),
@@ -135,7 +161,8 @@ def test_length_chars(length, params, expected, passed):
 def test_length_reasons():
     assert score("length", "x" * 25, max=20).reason == "25 chars, over max 20"
     assert score("length", "x" * 25, max=20, mode="soft", soft_margin=10).reason == (
-        "25 chars, 5 over max 20 (score 0.50)")
+        "25 chars, 5 over max 20 (score 0.50)"
+    )
     assert score("length", "xx", min=5).reason == "2 chars, under min 5"
 
 

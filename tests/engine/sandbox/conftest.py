@@ -22,6 +22,7 @@ def app_unaffected(tmp_path):
     released; other programs on the machine may be running sandboxes of their own)."""
     sentinel = tmp_path / "sentinel.txt"
     sentinel.write_text("intact")
+
     def app_env():
         return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
 
@@ -32,8 +33,9 @@ def app_unaffected(tmp_path):
     assert os.getcwd() == cwd
     assert sentinel.read_text() == "intact"
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", "print('alive')"], capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-c", "print('alive')"], capture_output=True, text=True, timeout=30
+    )
     assert done.stdout.strip() == "alive"
     assert time.monotonic() - started < 10
     assert identity.leftovers_killed == leftovers

@@ -9,7 +9,7 @@ from engine.sandbox import Limits, process, run_unit_tests
 from engine.sandbox.identity import dropping_privileges
 from engine.sandbox.process import run
 
-WRAPPER = '''
+WRAPPER = """
 import importlib.util
 
 spec = importlib.util.spec_from_file_location("runner", {runner!r})
@@ -33,7 +33,7 @@ elif {mode!r} == "mounts-fail":
 
     runner._mount = mount
 runner.main()
-'''
+"""
 
 PROBE = (
     "import os, json, collections\n"

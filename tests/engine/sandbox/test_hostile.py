@@ -43,8 +43,9 @@ def test_infinite_loop_is_stopped_by_the_cpu_limit():
 
 
 def test_fork_bomb_hits_the_process_limit():
-    outcome, result, signed = check("import os\nwhile True:\n    os.fork()\n",
-                                    Limits(wall_time_s=5))
+    outcome, result, signed = check(
+        "import os\nwhile True:\n    os.fork()\n", Limits(wall_time_s=5)
+    )
     assert signed and not result.timed_out  # contained quickly, the harness reported
     assert "BlockingIOError" in outcome.reason  # fork() refused by RLIMIT_NPROC
 
@@ -133,7 +134,7 @@ def test_monkeypatching_the_harness_environment_does_not_help():
         "builtins.assert_equal = lambda *a, **k: None\n"
         "builtins.AssertionError = type('Nothing', (Exception,), {})\n"
         "builtins.len = lambda x: 0\n"
-        "json.dumps = lambda *a, **k: '{\"passed\": 1, \"total\": 1}'\n"
+        'json.dumps = lambda *a, **k: \'{"passed": 1, "total": 1}\'\n'
         "builtins.__import__ = None\n"
     )
     outcome, result, signed = check(solution)

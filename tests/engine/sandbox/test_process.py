@@ -20,8 +20,9 @@ def test_stdout_stderr_exit_code_and_stdin():
 
 
 def test_files_are_written_next_to_the_code_and_removed_afterwards():
-    result = run_python("import helper, os\nprint(helper.VALUE, os.getcwd())\n",
-                        files={"helper.py": "VALUE = 42\n"})
+    result = run_python(
+        "import helper, os\nprint(helper.VALUE, os.getcwd())\n", files={"helper.py": "VALUE = 42\n"}
+    )
     value, cwd = result.stdout.split()
     assert value == "42" and cwd.startswith(tempfile.gettempdir())
     assert not os.path.exists(cwd)
@@ -30,8 +31,15 @@ def test_files_are_written_next_to_the_code_and_removed_afterwards():
 def test_environment_is_minimal():
     result = run_python("import os, sys\nprint(sorted(os.environ))\nprint(sys.flags.isolated)\n")
     names = eval(result.stdout.splitlines()[0])
-    assert set(names) <= {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "PYTHONDONTWRITEBYTECODE",
-                          "PYTHONHASHSEED"}
+    assert set(names) <= {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "LC_ALL",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONHASHSEED",
+    }
     assert result.stdout.splitlines()[1] == "1"
 
 
@@ -47,8 +55,9 @@ def test_traceback_shows_the_users_code_only():
 
 
 def test_file_size_limit():
-    result = run_python("open('big', 'wb').write(b'x' * 2**21)\n",
-                        limits=Limits(file_size_bytes=2**20))
+    result = run_python(
+        "open('big', 'wb').write(b'x' * 2**21)\n", limits=Limits(file_size_bytes=2**20)
+    )
     assert result.killed_by == "file_size"
 
 

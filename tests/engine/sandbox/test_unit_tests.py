@@ -38,7 +38,9 @@ def test_humaneval_style_check_call_counts():
     assert run_unit_tests(ADD, tests).passed
     outcome = run_unit_tests("def add(a, b):\n    return a * b\n", tests + "check(add)\n")
     assert (outcome.passed, outcome.tests_passed, outcome.tests_total) == (False, 0, 2)
-    assert "check(add) raised" not in outcome.reason and "line 4: check(add) failed" in outcome.reason
+    assert (
+        "check(add) raised" not in outcome.reason and "line 4: check(add) failed" in outcome.reason
+    )
 
 
 ALWAYS_EQUAL = (

@@ -37,7 +37,7 @@ def test_math_equivalent_answers():
     assert results[5][0] is True
 
 
-FAKE_CHILD = '''
+FAKE_CHILD = """
 import json, os
 
 
@@ -51,7 +51,7 @@ def main(args):
                 pass
         line = {"i": index, "v": gold == answer, "r": "fake"}
         os.write(args["report_fd"], (json.dumps(line) + "\\n").encode())
-'''
+"""
 
 
 def test_math_batch_with_a_stuck_item_still_answers_the_others(tmp_path, monkeypatch):
@@ -68,7 +68,7 @@ def test_math_equivalent_empty():
     assert math_equivalent([]) == []
 
 
-REWARD = '''
+REWARD = """
 import math
 
 
@@ -83,7 +83,7 @@ def reward(prompt, completion, reference):
         while True:
             pass
     return float(completion == reference), "exact match" if completion == reference else "differs"
-'''
+"""
 
 
 def test_reward_function(tmp_path):

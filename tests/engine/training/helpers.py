@@ -13,19 +13,39 @@ from engine.training.examples import PairExample, UnpairedExample, content_key
 from engine.training.hooks import TrainData, TrainHooks
 
 # Metric names every run logs (TRL's), by algorithm; "reward" logs no log-probs.
-PAIRED_METRICS = ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins",
-                  "rewards/accuracies", "logps/chosen", "logps/rejected")
+PAIRED_METRICS = (
+    "loss",
+    "rewards/chosen",
+    "rewards/rejected",
+    "rewards/margins",
+    "rewards/accuracies",
+    "logps/chosen",
+    "logps/rejected",
+)
 EXPECTED_METRICS = {
     "dpo": PAIRED_METRICS,
     "ipo": PAIRED_METRICS,
     "simpo": PAIRED_METRICS,
     "orpo": PAIRED_METRICS + ("nll_loss", "log_odds_ratio", "log_odds_chosen"),
-    "kto": ("loss", "kl", "rewards/chosen", "rewards/rejected", "rewards/margins",
-            "logps/chosen", "logps/rejected"),
+    "kto": (
+        "loss",
+        "kl",
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/margins",
+        "logps/chosen",
+        "logps/rejected",
+    ),
     "reward": ("loss", "accuracy", "rewards/chosen", "rewards/rejected", "rewards/margins"),
 }
-STEP_METRICS = ("grad_norm", "learning_rate", "epoch", "train/step_seconds",
-                "train/examples_per_second", "memory/peak_gb")
+STEP_METRICS = (
+    "grad_norm",
+    "learning_rate",
+    "epoch",
+    "train/step_seconds",
+    "train/examples_per_second",
+    "memory/peak_gb",
+)
 
 
 def demo_pairs(split: str, n: int) -> list[PairExample]:
@@ -33,8 +53,11 @@ def demo_pairs(split: str, n: int) -> list[PairExample]:
     pairs = []
     for problem in demo_splits()[split][:n]:
         chosen, rejected = format_answer(problem.answer), format_answer(problem.answer + 1)
-        pairs.append(PairExample(content_key(problem.question, chosen, rejected),
-                                 problem.question, chosen, rejected))
+        pairs.append(
+            PairExample(
+                content_key(problem.question, chosen, rejected), problem.question, chosen, rejected
+            )
+        )
     return pairs
 
 
@@ -44,22 +67,30 @@ def demo_unpaired(split: str, n: int) -> list[UnpairedExample]:
     for problem in demo_splits()[split][:n]:
         for value, desirable in ((problem.answer, True), (problem.answer + 1, False)):
             text = format_answer(value)
-            examples.append(UnpairedExample(content_key(problem.question, text), problem.question,
-                                            text, desirable))
+            examples.append(
+                UnpairedExample(
+                    content_key(problem.question, text), problem.question, text, desirable
+                )
+            )
     return examples
 
 
 def demo_data(n_train: int = 16, n_eval: int = 4, sample_prompts: int = 0) -> TrainData:
     questions = [p.question for p in demo_splits()["eval"][:sample_prompts]]
-    return TrainData(train_pairs=demo_pairs("train", n_train), eval_pairs=demo_pairs("eval", n_eval),
-                     train_unpaired=demo_unpaired("train", n_train // 2),
-                     eval_unpaired=demo_unpaired("eval", n_eval // 2), sample_prompts=questions)
+    return TrainData(
+        train_pairs=demo_pairs("train", n_train),
+        eval_pairs=demo_pairs("eval", n_eval),
+        train_unpaired=demo_unpaired("train", n_train // 2),
+        eval_unpaired=demo_unpaired("eval", n_eval // 2),
+        sample_prompts=questions,
+    )
 
 
 def fast_settings(**overrides: Any) -> TrainSettings:
     """Few steps on small batches, no evaluation or checkpoint before the end, no samples."""
-    values: dict[str, Any] = dict(max_steps=3, batch_size=4, eval_every=0, checkpoint_every=0,
-                                  samples_per_eval=0)
+    values: dict[str, Any] = dict(
+        max_steps=3, batch_size=4, eval_every=0, checkpoint_every=0, samples_per_eval=0
+    )
     values.update(overrides)
     return TrainSettings.from_dict(values)
 
@@ -68,8 +99,12 @@ class Recorder:
     """TrainHooks that record everything; ``commands`` maps a step to the commands that
     ``poll`` answers (once) after that step has been reported done."""
 
-    def __init__(self, root: Path, commands: dict[int, set[str]] | None = None,
-                 reference_cache_dir: Path | None = None):
+    def __init__(
+        self,
+        root: Path,
+        commands: dict[int, set[str]] | None = None,
+        reference_cache_dir: Path | None = None,
+    ):
         self.root = Path(root)
         self.commands = dict(commands or {})
         self.reference_cache_dir = reference_cache_dir
@@ -98,10 +133,16 @@ class Recorder:
         return TrainHooks(
             checkpoint_dir=self.checkpoint_dir,
             on_metrics=lambda step, m: self.metrics.append((step, dict(m))),
-            on_checkpoint=lambda step, path, manifest: self.checkpoints.append((step, Path(path), manifest)),
+            on_checkpoint=lambda step, path, manifest: self.checkpoints.append(
+                (step, Path(path), manifest)
+            ),
             on_samples=lambda step, s: self.samples.append((step, s)),
-            on_progress=self._progress, on_prepared=self._prepared, on_log=self.logs.append,
-            poll=self._poll, reference_cache_dir=self.reference_cache_dir)
+            on_progress=self._progress,
+            on_prepared=self._prepared,
+            on_log=self.logs.append,
+            poll=self._poll,
+            reference_cache_dir=self.reference_cache_dir,
+        )
 
     def train_metrics(self) -> list[tuple[int, dict[str, float]]]:
         return [(step, m) for step, m in self.metrics if "grad_norm" in m]

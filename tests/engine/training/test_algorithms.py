@@ -47,8 +47,17 @@ def test_algorithm_trains_and_checkpoints(algorithm, demo_loaded, tmp_path):
     assert rec.saved_steps() == [2, 3]
     for step, path, manifest in rec.checkpoints:
         assert verify_checkpoint(path) == [], path
-        assert read_manifest(path)["metadata"] == {"step": step, "kind": "training"} == manifest["metadata"]
-        assert {"adapter_model.safetensors", "adapter_config.json", STATE_FILE, TRAINER_FILE} <= set(manifest["files"])
+        assert (
+            read_manifest(path)["metadata"]
+            == {"step": step, "kind": "training"}
+            == manifest["metadata"]
+        )
+        assert {
+            "adapter_model.safetensors",
+            "adapter_config.json",
+            STATE_FILE,
+            TRAINER_FILE,
+        } <= set(manifest["files"])
         trainer_state = json.loads((path / TRAINER_FILE).read_text())
         assert trainer_state["step"] == step and trainer_state["algorithm"] == algorithm
         assert trainer_state["settings"] == settings.to_dict()
@@ -69,7 +78,8 @@ def test_algorithm_trains_and_checkpoints(algorithm, demo_loaded, tmp_path):
     else:
         assert 0 <= result.train_metrics["accuracy"] <= 1
     assert result.train_metrics["rewards/margins"] == pytest.approx(
-        result.train_metrics["rewards/chosen"] - result.train_metrics["rewards/rejected"], abs=1e-6)
+        result.train_metrics["rewards/chosen"] - result.train_metrics["rewards/rejected"], abs=1e-6
+    )
 
     evals = rec.eval_metrics()
     assert [step for step, _ in evals] == [2, 3]
@@ -80,8 +90,17 @@ def test_algorithm_trains_and_checkpoints(algorithm, demo_loaded, tmp_path):
     assert result.eval_metrics == evals[-1][1]
 
     n_train = 16
-    assert result.prepared == {"train_examples": n_train, "eval_examples": 4, "too_long": 0,
-                               "too_long_keys": [], "longest_too_long": 0} == rec.prepared
+    assert (
+        result.prepared
+        == {
+            "train_examples": n_train,
+            "eval_examples": 4,
+            "too_long": 0,
+            "too_long_keys": [],
+            "longest_too_long": 0,
+        }
+        == rec.prepared
+    )
     if algorithm in ("dpo", "ipo", "kto"):
         assert result.reference["sequences"] == 2 * (n_train + 4)
     else:
@@ -104,10 +123,15 @@ def test_dpo_learns_the_preference(demo_loaded, tmp_path):
 
 def test_same_settings_give_the_same_run(demo_loaded, tmp_path):
     """The seed covers the data order, the LoRA initialisation and the dropout."""
+
     def run(name: str, seed: int):
         torch.manual_seed(1000 + len(name))  # whatever the caller's generator holds
-        result = train(demo_loaded, demo_data(), fast_settings(seed=seed, lora={"dropout": 0.2}),
-                       Recorder(tmp_path / name).hooks)
+        result = train(
+            demo_loaded,
+            demo_data(),
+            fast_settings(seed=seed, lora={"dropout": 0.2}),
+            Recorder(tmp_path / name).hooks,
+        )
         return load_file(str(result.checkpoint / "adapter_model.safetensors"))
 
     a, b, other = run("a", 0), run("bb", 0), run("c", 1)
@@ -118,24 +142,41 @@ def test_same_settings_give_the_same_run(demo_loaded, tmp_path):
 
 def test_options_accumulation_logging_checkpointing_and_samples(demo_loaded, tmp_path):
     rec = Recorder(tmp_path)
-    settings = fast_settings(max_steps=3, batch_size=2, gradient_accumulation_steps=2, logging_every=2,
-                             gradient_checkpointing=True, eval_every=2, eval_batches=1,
-                             samples_per_eval=2, sample_max_new_tokens=6, lr_scheduler="linear",
-                             warmup_ratio=0.0, rpo_alpha=1.0, lora={"target_modules": ["q_proj", "v_proj"]})
-    result = train(demo_loaded, demo_data(n_train=8, n_eval=4, sample_prompts=3), settings, rec.hooks)
+    settings = fast_settings(
+        max_steps=3,
+        batch_size=2,
+        gradient_accumulation_steps=2,
+        logging_every=2,
+        gradient_checkpointing=True,
+        eval_every=2,
+        eval_batches=1,
+        samples_per_eval=2,
+        sample_max_new_tokens=6,
+        lr_scheduler="linear",
+        warmup_ratio=0.0,
+        rpo_alpha=1.0,
+        lora={"target_modules": ["q_proj", "v_proj"]},
+    )
+    result = train(
+        demo_loaded, demo_data(n_train=8, n_eval=4, sample_prompts=3), settings, rec.hooks
+    )
     assert result.status == "done"
     train_metrics = dict(rec.train_metrics())
     assert sorted(train_metrics) == [2, 3]  # every 2nd step, and the last
     assert train_metrics[2]["epoch"] == pytest.approx(2 * 2 * 2 / 8)
-    assert train_metrics[2]["learning_rate"] == pytest.approx(settings.learning_rate / 3)  # linear decay
+    assert train_metrics[2]["learning_rate"] == pytest.approx(
+        settings.learning_rate / 3
+    )  # linear decay
     assert "nll_loss" in train_metrics[3] and all_finite(train_metrics[3])
     assert [step for step, _ in rec.samples] == [2, 3]
     for _, samples in rec.samples:
         assert len(samples) == 2  # samples_per_eval of the three prompts
         for sample in samples:
             assert isinstance(sample["completion"], str) and 1 <= sample["num_tokens"] <= 6
-    modules = {key.split(".lora_")[0].rsplit(".", 1)[-1]
-               for key in load_file(str(result.checkpoint / "adapter_model.safetensors"))}
+    modules = {
+        key.split(".lora_")[0].rsplit(".", 1)[-1]
+        for key in load_file(str(result.checkpoint / "adapter_model.safetensors"))
+    }
     assert modules == {"q_proj", "v_proj"}
     _assert_base_is_clean(demo_loaded)
     assert not demo_loaded.model.is_gradient_checkpointing
@@ -144,8 +185,11 @@ def test_options_accumulation_logging_checkpointing_and_samples(demo_loaded, tmp
 def test_too_long_examples_are_counted_and_left_out(demo_loaded, tmp_path):
     data = demo_data(n_train=8, n_eval=4)
     data.train_pairs[0] = data.train_pairs[0].__class__(
-        "long", "What is 1 + 1?", "The answer is " + "2" * 60 + ".", "The answer is 3.")
-    result = train(demo_loaded, data, fast_settings(max_steps=1, max_length=40), Recorder(tmp_path).hooks)
+        "long", "What is 1 + 1?", "The answer is " + "2" * 60 + ".", "The answer is 3."
+    )
+    result = train(
+        demo_loaded, data, fast_settings(max_steps=1, max_length=40), Recorder(tmp_path).hooks
+    )
     assert result.prepared["train_examples"] == 7
     assert result.prepared["too_long"] == 1 and result.prepared["too_long_keys"] == ["long"]
     assert result.prepared["longest_too_long"] > 40
@@ -153,7 +197,9 @@ def test_too_long_examples_are_counted_and_left_out(demo_loaded, tmp_path):
 
 def test_nothing_to_train_on(demo_loaded, tmp_path):
     with pytest.raises(EngineError, match="longer than max_length"):
-        train(demo_loaded, demo_data(n_train=4), fast_settings(max_length=5), Recorder(tmp_path).hooks)
+        train(
+            demo_loaded, demo_data(n_train=4), fast_settings(max_length=5), Recorder(tmp_path).hooks
+        )
     with pytest.raises(EngineError, match="no preference pairs"):
         train(demo_loaded, demo_data(n_train=0), fast_settings(), Recorder(tmp_path).hooks)
     _assert_base_is_clean(demo_loaded, trained_on=False)
@@ -161,21 +207,33 @@ def test_nothing_to_train_on(demo_loaded, tmp_path):
 
 def test_fp16_on_cpu_is_refused(demo_loaded, tmp_path):
     with pytest.raises(EngineError, match="fp16"):
-        train(demo_loaded, demo_data(n_train=4), fast_settings(precision="fp16"), Recorder(tmp_path).hooks)
+        train(
+            demo_loaded,
+            demo_data(n_train=4),
+            fast_settings(precision="fp16"),
+            Recorder(tmp_path).hooks,
+        )
     _assert_base_is_clean(demo_loaded)
     assert not any(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize(("precision", "dtype"), [("bf16", torch.bfloat16), ("auto", torch.float32)])
+@pytest.mark.parametrize(
+    ("precision", "dtype"), [("bf16", torch.bfloat16), ("auto", torch.float32)]
+)
 def test_cpu_precision_runs_under_autocast(precision, dtype, demo_loaded, tmp_path):
     seen = []
     head = demo_loaded.model.get_output_embeddings()
     handle = head.register_forward_hook(
-        lambda module, args, out: seen.append(out.dtype) if torch.is_grad_enabled() else None)
+        lambda module, args, out: seen.append(out.dtype) if torch.is_grad_enabled() else None
+    )
     try:
         rec = Recorder(tmp_path)
-        result = train(demo_loaded, demo_data(n_train=8), fast_settings(precision=precision, max_steps=2),
-                       rec.hooks)
+        result = train(
+            demo_loaded,
+            demo_data(n_train=8),
+            fast_settings(precision=precision, max_steps=2),
+            rec.hooks,
+        )
     finally:
         handle.remove()
     assert result.status == "done"

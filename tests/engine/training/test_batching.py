@@ -37,7 +37,9 @@ def test_pair_batch_puts_chosen_rows_first_with_right_masks():
     batch = pair_batch(pairs, PAD)
     assert batch.input_ids.shape == (4, 7)  # widest: three prompt + four rejected tokens
     assert batch.input_ids.dtype == torch.long
-    expected = [p.prompt_ids + p.chosen_ids for p in pairs] + [p.prompt_ids + p.rejected_ids for p in pairs]
+    expected = [p.prompt_ids + p.chosen_ids for p in pairs] + [
+        p.prompt_ids + p.rejected_ids for p in pairs
+    ]
     for i, tokens in enumerate(expected):
         assert _row(batch, i) == tokens + [PAD] * (7 - len(tokens))  # right padding
     prompt_lengths = [3, 1, 3, 1]
@@ -46,7 +48,9 @@ def test_pair_batch_puts_chosen_rows_first_with_right_masks():
         completion = [0] * start + [1] * (len(tokens) - start) + [0] * (7 - len(tokens))
         assert batch.completion_mask[i].tolist() == completion
     # the completion mask marks exactly the completion tokens, never padding or prompt
-    assert int(batch.completion_mask.sum()) == sum(len(p.chosen_ids) + len(p.rejected_ids) for p in pairs)
+    assert int(batch.completion_mask.sum()) == sum(
+        len(p.chosen_ids) + len(p.rejected_ids) for p in pairs
+    )
     assert bool((batch.completion_mask <= batch.attention_mask).all())
 
 
@@ -57,8 +61,10 @@ def test_pad_id_fills_only_padding():
 
 
 def test_unpaired_and_kl_batches():
-    examples = [EncodedUnpaired("a", [11, 12], [21, 2], True),
-                EncodedUnpaired("b", [13], [22, 23, 24, 2], False)]
+    examples = [
+        EncodedUnpaired("a", [11, 12], [21, 2], True),
+        EncodedUnpaired("b", [13], [22, 23, 24, 2], False),
+    ]
     batch = unpaired_batch(examples, PAD)
     assert _row(batch, 0) == [11, 12, 21, 2, PAD]
     assert _row(batch, 1) == [13, 22, 23, 24, 2]
@@ -78,7 +84,12 @@ def test_batch_to_keeps_values():
 
 @pytest.mark.parametrize(("n", "batch_size", "accumulation"), [(12, 3, 2), (10, 3, 1), (7, 4, 3)])
 def test_schedule_is_a_pure_function(n, batch_size, accumulation):
-    keys = [(step, micro, rank) for step in range(8) for micro in range(accumulation) for rank in range(2)]
+    keys = [
+        (step, micro, rank)
+        for step in range(8)
+        for micro in range(accumulation)
+        for rank in range(2)
+    ]
     reference = {}
     for key in keys:  # in order, on one object
         reference[key] = StepSchedule(n, batch_size, accumulation, 2, seed=5).indices(*key)
@@ -96,9 +107,13 @@ def test_schedule_is_a_pure_function(n, batch_size, accumulation):
 @pytest.mark.parametrize(("n", "batch_size", "accumulation"), [(12, 3, 2), (10, 3, 1), (5, 2, 2)])
 def test_schedule_covers_every_example_once_per_epoch(n, batch_size, accumulation):
     schedule = StepSchedule(n, batch_size, accumulation, 1, seed=3)
-    stream = [i for step in range(10) for micro in range(accumulation)
-              for i in schedule.indices(step, micro, 0)]
-    epochs = [stream[e * n:(e + 1) * n] for e in range(len(stream) // n)]
+    stream = [
+        i
+        for step in range(10)
+        for micro in range(accumulation)
+        for i in schedule.indices(step, micro, 0)
+    ]
+    epochs = [stream[e * n : (e + 1) * n] for e in range(len(stream) // n)]
     assert len(epochs) >= 3
     for order in epochs:
         assert sorted(order) == list(range(n))

@@ -25,7 +25,11 @@ def test_resolved_values_follow_the_algorithm():
     assert TrainSettings(algorithm="simpo", beta=0.5).resolved_beta() == 0.5
     assert TrainSettings(algorithm="ipo", loss_type="hinge").resolved_loss_type() == "ipo"
     assert TrainSettings(loss_type="hinge").resolved_loss_type() == "hinge"
-    assert [a for a in DEFAULT_BETA if TrainSettings(algorithm=a).needs_reference()] == ["dpo", "ipo", "kto"]
+    assert [a for a in DEFAULT_BETA if TrainSettings(algorithm=a).needs_reference()] == [
+        "dpo",
+        "ipo",
+        "kto",
+    ]
 
 
 BAD_VALUES = [
@@ -81,12 +85,15 @@ def test_bad_value_names_the_key(key, value):
     assert loaded.value.message == direct.value.message
 
 
-@pytest.mark.parametrize(("key", "value", "words"), [
-    ("r", 0, "rank r"),
-    ("alpha", 0, "alpha"),
-    ("dropout", 1.0, "dropout"),
-    ("target_modules", [], "target modules"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("r", 0, "rank r"),
+        ("alpha", 0, "alpha"),
+        ("dropout", 1.0, "dropout"),
+        ("target_modules", [], "target modules"),
+    ],
+)
 def test_bad_lora_value_names_the_key(key, value, words):
     with pytest.raises(SettingsError, match="LoRA") as exc:
         TrainSettings.from_dict({"lora": {key: value}})
@@ -94,9 +101,19 @@ def test_bad_lora_value_names_the_key(key, value, words):
 
 
 def test_good_edge_values_pass():
-    TrainSettings.from_dict({"warmup_ratio": 0, "max_grad_norm": 0, "label_smoothing": 0.49,
-                             "eval_every": 0, "checkpoint_every": 0, "seed": 0, "beta": 1e-9,
-                             "center_rewards_coefficient": 0.0, "learning_rate": 1})
+    TrainSettings.from_dict(
+        {
+            "warmup_ratio": 0,
+            "max_grad_norm": 0,
+            "label_smoothing": 0.49,
+            "eval_every": 0,
+            "checkpoint_every": 0,
+            "seed": 0,
+            "beta": 1e-9,
+            "center_rewards_coefficient": 0.0,
+            "learning_rate": 1,
+        }
+    )
 
 
 def test_unknown_keys_are_rejected():
@@ -115,15 +132,32 @@ def test_unknown_lora_keys_are_rejected():
 
 
 def test_round_trip_through_dict_and_json():
-    settings = TrainSettings.from_dict({
-        "algorithm": "kto", "max_steps": 7, "learning_rate": 5e-5, "beta": 0.3,
-        "center_rewards_coefficient": 0.01, "use_margin": True, "precision": "bf16",
-        "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"],
-                 "use_rslora": True},
-    })
+    settings = TrainSettings.from_dict(
+        {
+            "algorithm": "kto",
+            "max_steps": 7,
+            "learning_rate": 5e-5,
+            "beta": 0.3,
+            "center_rewards_coefficient": 0.01,
+            "use_margin": True,
+            "precision": "bf16",
+            "lora": {
+                "r": 4,
+                "alpha": 8,
+                "dropout": 0.0,
+                "target_modules": ["q_proj", "v_proj"],
+                "use_rslora": True,
+            },
+        }
+    )
     data = settings.to_dict()
-    assert data["lora"] == {"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"],
-                            "use_rslora": True}
+    assert data["lora"] == {
+        "r": 4,
+        "alpha": 8,
+        "dropout": 0.0,
+        "target_modules": ["q_proj", "v_proj"],
+        "use_rslora": True,
+    }
     again = TrainSettings.from_dict(json.loads(json.dumps(data)))
     assert again == settings
     assert again.to_dict() == data

@@ -50,7 +50,12 @@ def test_nan_guard_stops_before_the_update(broken, demo_loaded, tmp_path, monkey
     monkeypatch.setattr(objectives, "dpo_loss", dpo_loss)
     rec = Recorder(tmp_path)
     with pytest.raises(NonFiniteError) as exc:
-        train(demo_loaded, demo_data(n_train=8), fast_settings(max_steps=6, checkpoint_every=2), rec.hooks)
+        train(
+            demo_loaded,
+            demo_data(n_train=8),
+            fast_settings(max_steps=6, checkpoint_every=2),
+            rec.hooks,
+        )
     assert "At step 3 " in exc.value.message and f"the {broken} became" in exc.value.message
     assert len(calls) == 3
     assert rec.saved_steps() == [2]
@@ -77,8 +82,9 @@ def test_checkpoint_command_saves_and_goes_on(demo_loaded, tmp_path):
 
 def test_checkpoint_command_on_a_scheduled_step_saves_once(demo_loaded, tmp_path):
     rec = Recorder(tmp_path, commands={1: {"checkpoint"}, 2: {"checkpoint"}})
-    result = train(demo_loaded, demo_data(n_train=8), fast_settings(max_steps=3, checkpoint_every=2),
-                   rec.hooks)
+    result = train(
+        demo_loaded, demo_data(n_train=8), fast_settings(max_steps=3, checkpoint_every=2), rec.hooks
+    )
     assert result.status == "done"
     assert rec.saved_steps() == [2, 3]
 
@@ -95,15 +101,22 @@ def test_cancel_ends_without_saving(demo_loaded, tmp_path):
 
 def test_cancel_reports_the_last_checkpoint(demo_loaded, tmp_path):
     rec = Recorder(tmp_path, commands={3: {"cancel"}})
-    result = train(demo_loaded, demo_data(n_train=8), fast_settings(max_steps=5, checkpoint_every=2),
-                   rec.hooks)
-    assert (result.status, result.step, result.checkpoint) == ("cancelled", 3, rec.checkpoint_dir(2))
+    result = train(
+        demo_loaded, demo_data(n_train=8), fast_settings(max_steps=5, checkpoint_every=2), rec.hooks
+    )
+    assert (result.status, result.step, result.checkpoint) == (
+        "cancelled",
+        3,
+        rec.checkpoint_dir(2),
+    )
     assert rec.saved_steps() == [2]
 
 
 def test_stop_saves_a_checkpoint_at_that_step(demo_loaded, tmp_path):
     rec = Recorder(tmp_path, commands={2: {"stop"}})
-    result = train(demo_loaded, demo_data(n_train=8, n_eval=4), fast_settings(max_steps=5), rec.hooks)
+    result = train(
+        demo_loaded, demo_data(n_train=8, n_eval=4), fast_settings(max_steps=5), rec.hooks
+    )
     assert (result.status, result.step, result.checkpoint) == ("stopped", 2, rec.checkpoint_dir(2))
     assert rec.saved_steps() == [2]
     assert verify_checkpoint(result.checkpoint) == []

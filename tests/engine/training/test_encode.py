@@ -42,17 +42,25 @@ def test_prompt_ids_equal_generation_encoding(tokenizer):
 
 
 def test_chat_message_prompts_use_the_template(demo_tokenizer):
-    messages = [{"role": "system", "content": "Be exact."}, {"role": "user", "content": "What is 2 + 2?"}]
-    kept, _ = encode_pairs(demo_tokenizer, [PairExample("k", messages, "The answer is 4.", "The answer is 5.")],
-                           max_length=1000)
+    messages = [
+        {"role": "system", "content": "Be exact."},
+        {"role": "user", "content": "What is 2 + 2?"},
+    ]
+    kept, _ = encode_pairs(
+        demo_tokenizer,
+        [PairExample("k", messages, "The answer is 4.", "The answer is 5.")],
+        max_length=1000,
+    )
     assert kept[0].prompt_ids == encode_prompts(demo_tokenizer, [messages])[0]
 
 
 def test_completions_end_with_eos_exactly_once(tokenizer):
     eos = tokenizer.eos_token_id
-    for plain, text in (("The answer is 12.", "The answer is 12."),
-                        ("The answer is 12.", "The answer is 12." + tokenizer.eos_token),
-                        ("x", "x")):
+    for plain, text in (
+        ("The answer is 12.", "The answer is 12."),
+        ("The answer is 12.", "The answer is 12." + tokenizer.eos_token),
+        ("x", "x"),
+    ):
         ids = completion_ids(tokenizer, text)
         assert ids[-1] == eos
         assert ids.count(eos) == 1, text
@@ -61,7 +69,10 @@ def test_completions_end_with_eos_exactly_once(tokenizer):
     kept, _ = encode_pairs(tokenizer, [pair], max_length=1000)
     for ids in (kept[0].chosen_ids, kept[0].rejected_ids):
         assert ids[-1] == eos and ids.count(eos) == 1
-    assert kept[0].chosen_ids[:-1] == tokenizer("The answer is 2.", add_special_tokens=False)["input_ids"]
+    assert (
+        kept[0].chosen_ids[:-1]
+        == tokenizer("The answer is 2.", add_special_tokens=False)["input_ids"]
+    )
 
 
 def test_no_eos_token_is_an_error():
@@ -97,8 +108,10 @@ def test_too_long_examples_are_reported_never_truncated(demo_tokenizer):
 
 
 def test_too_long_unpaired_examples(demo_tokenizer):
-    examples = [UnpairedExample("a", "What is 1 + 1?", "The answer is 2.", True),
-                UnpairedExample("b", "What is 1 + 1?", "The answer is " + "9" * 30 + ".", False)]
+    examples = [
+        UnpairedExample("a", "What is 1 + 1?", "The answer is 2.", True),
+        UnpairedExample("b", "What is 1 + 1?", "The answer is " + "9" * 30 + ".", False),
+    ]
     full, _ = encode_unpaired(demo_tokenizer, examples, max_length=10_000)
     lengths = [len(e.prompt_ids) + len(e.completion_ids) for e in full]
     kept, too_long = encode_unpaired(demo_tokenizer, examples, max_length=lengths[0])

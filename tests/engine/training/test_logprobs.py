@@ -15,7 +15,9 @@ def _by_hand(model, prompt: list[int], completion: list[int]) -> float:
     with torch.no_grad():
         logits = model(input_ids=ids).logits[0]  # (T, V)
     logp = torch.log_softmax(logits.double(), dim=-1)
-    return sum(float(logp[t - 1, ids[0, t]]) for t in range(len(prompt), len(prompt) + len(completion)))
+    return sum(
+        float(logp[t - 1, ids[0, t]]) for t in range(len(prompt), len(prompt) + len(completion))
+    )
 
 
 def test_sequence_logps_equal_a_hand_computation(loaded_tiny):

@@ -21,13 +21,21 @@ from engine.training.reference import (
 )
 from tests.engine.training.helpers import Recorder, adapter_layers, demo_data, fast_settings
 
-SEQUENCES = [([1, 10, 11], [20, 21, 2]), ([1, 12], [22, 2]), ([1, 13, 14, 15], [23, 24, 25, 2]),
-             ([1, 10, 11], [26, 2]), ([1, 12], [22, 2])]  # the last repeats the second
+SEQUENCES = [
+    ([1, 10, 11], [20, 21, 2]),
+    ([1, 12], [22, 2]),
+    ([1, 13, 14, 15], [23, 24, 25, 2]),
+    ([1, 10, 11], [26, 2]),
+    ([1, 12], [22, 2]),
+]  # the last repeats the second
 
 
 def _one_by_one(model, sequences) -> list[float]:
     with torch.no_grad():
-        return [float(sequence_logps(model, pad_sequences([p], [c], pad_id=0)).sums[0]) for p, c in sequences]
+        return [
+            float(sequence_logps(model, pad_sequences([p], [c], pad_id=0)).sums[0])
+            for p, c in sequences
+        ]
 
 
 @pytest.fixture
@@ -52,20 +60,33 @@ def test_reference_is_the_base_model_with_the_adapter_disabled(adapted):
     assert max(abs(a - b) for a, b in zip(adapted_logps, base_logps, strict=True)) > 1e-2
     peft.train()
     done = []
-    values = compute_reference(peft, SEQUENCES, ReferenceCache(None, "x"), pad_id=0, batch_size=2,
-                               device="cpu", progress=lambda d, t: done.append((d, t)))
+    values = compute_reference(
+        peft,
+        SEQUENCES,
+        ReferenceCache(None, "x"),
+        pad_id=0,
+        batch_size=2,
+        device="cpu",
+        progress=lambda d, t: done.append((d, t)),
+    )
     assert values == pytest.approx(base_logps, abs=1e-5)
     assert values[1] == values[4]  # the same sequence once
     assert done == [(1, 2), (2, 2)]  # four distinct sequences in batches of two
     assert peft.training  # its mode is given back
-    assert _one_by_one(peft, SEQUENCES) == pytest.approx(adapted_logps, abs=1e-6)  # adapter re-enabled
+    assert _one_by_one(peft, SEQUENCES) == pytest.approx(
+        adapted_logps, abs=1e-6
+    )  # adapter re-enabled
 
 
 def test_stopping_returns_none(adapted):
     peft, _ = adapted
     cache = ReferenceCache(None, "x")
-    assert compute_reference(peft, SEQUENCES, cache, pad_id=0, batch_size=2, device="cpu",
-                             should_stop=lambda: True) is None
+    assert (
+        compute_reference(
+            peft, SEQUENCES, cache, pad_id=0, batch_size=2, device="cpu", should_stop=lambda: True
+        )
+        is None
+    )
     assert cache.values == {}
 
 
@@ -80,24 +101,41 @@ def test_cache_saved_and_reloaded_gives_identical_values(adapted, tmp_path):
     reloaded = ReferenceCache(tmp_path, "ns")
     assert reloaded.values == cache.values
     calls = []
-    again = compute_reference(peft, SEQUENCES, reloaded, pad_id=0, batch_size=3, device="cpu",
-                              progress=lambda d, t: calls.append(t))
+    again = compute_reference(
+        peft,
+        SEQUENCES,
+        reloaded,
+        pad_id=0,
+        batch_size=3,
+        device="cpu",
+        progress=lambda d, t: calls.append(t),
+    )
     assert again == first  # bit-identical
     assert calls == []  # nothing computed
     more = SEQUENCES + [([1, 16], [27, 28, 2])]
-    compute_reference(peft, more, reloaded, pad_id=0, batch_size=3, device="cpu",
-                      progress=lambda d, t: calls.append(t))
+    compute_reference(
+        peft,
+        more,
+        reloaded,
+        pad_id=0,
+        batch_size=3,
+        device="cpu",
+        progress=lambda d, t: calls.append(t),
+    )
     assert calls == [1]  # only the new sequence
 
 
 def test_other_namespace_misses(tmp_path):
     namespace = reference_namespace(DEMO_MODEL_DIR, None, "float32", "cpu")
     assert namespace == reference_namespace(DEMO_MODEL_DIR, None, "float32", "cpu")
-    others = {reference_namespace(DEMO_MODEL_DIR, None, "bfloat16", "cpu"),
-              reference_namespace(DEMO_MODEL_DIR, None, "float32", "cuda")}
+    others = {
+        reference_namespace(DEMO_MODEL_DIR, None, "bfloat16", "cpu"),
+        reference_namespace(DEMO_MODEL_DIR, None, "float32", "cuda"),
+    }
     assert namespace not in others and len(others) == 2
-    assert (reference_namespace(DEMO_MODEL_DIR, None, "float32", "cuda:0")
-            == reference_namespace(DEMO_MODEL_DIR, None, "float32", "cuda:1"))  # device type only
+    assert reference_namespace(DEMO_MODEL_DIR, None, "float32", "cuda:0") == reference_namespace(
+        DEMO_MODEL_DIR, None, "float32", "cuda:1"
+    )  # device type only
     cache = ReferenceCache(tmp_path, namespace)
     cache.values = {"k": -1.5}
     cache.save()
@@ -145,7 +183,11 @@ def test_second_run_takes_every_reference_value_from_the_cache(demo_loaded, tmp_
 
 
 def test_methods_without_reference_compute_none(demo_loaded, tmp_path):
-    result = train(demo_loaded, demo_data(n_train=8), fast_settings(algorithm="simpo", max_steps=1),
-                   Recorder(tmp_path, reference_cache_dir=tmp_path / "cache").hooks)
+    result = train(
+        demo_loaded,
+        demo_data(n_train=8),
+        fast_settings(algorithm="simpo", max_steps=1),
+        Recorder(tmp_path, reference_cache_dir=tmp_path / "cache").hooks,
+    )
     assert result.reference == {"needed": False}
     assert not (tmp_path / "cache").exists()

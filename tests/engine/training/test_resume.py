@@ -51,8 +51,10 @@ def test_resume_is_exact(demo_loaded, tmp_path, monkeypatch):
     assert _identical(_weights(resumed.checkpoint), _weights(result_a.checkpoint))  # bit-identical
     a_losses = {step: m["loss"] for step, m in a.train_metrics()}
     assert all(m["loss"] == a_losses[step] for step, m in b2.train_metrics())
-    assert all(m["learning_rate"] == dict(a.train_metrics())[step]["learning_rate"]
-               for step, m in b2.train_metrics())
+    assert all(
+        m["learning_rate"] == dict(a.train_metrics())[step]["learning_rate"]
+        for step, m in b2.train_metrics()
+    )
     assert resumed.eval_metrics == result_a.eval_metrics
     assert adapter_layers(demo_loaded.model) == []
 
@@ -65,8 +67,13 @@ def test_resume_is_exact(demo_loaded, tmp_path, monkeypatch):
 
 def test_resume_from_something_else_is_an_error(demo_loaded, tmp_path):
     with pytest.raises(CheckpointError, match="cannot resume"):
-        train(demo_loaded, demo_data(n_train=4), fast_settings(), Recorder(tmp_path / "r").hooks,
-              resume_from=tmp_path)
+        train(
+            demo_loaded,
+            demo_data(n_train=4),
+            fast_settings(),
+            Recorder(tmp_path / "r").hooks,
+            resume_from=tmp_path,
+        )
     assert adapter_layers(demo_loaded.model) == []
 
 
@@ -78,8 +85,13 @@ def test_init_adapter_is_the_start_and_the_reference(demo_loaded, tmp_path):
     assert adapter_layers(demo_loaded.model) == []
 
     second = Recorder(tmp_path / "second")
-    result = train(demo_loaded, data, fast_settings(max_steps=2, lora={"dropout": 0.0}), second.hooks,
-                   init_adapter=start.checkpoint)
+    result = train(
+        demo_loaded,
+        data,
+        fast_settings(max_steps=2, lora={"dropout": 0.0}),
+        second.hooks,
+        init_adapter=start.checkpoint,
+    )
     step_one = second.train_metrics()[0]
     assert step_one[0] == 1
     metrics = step_one[1]
@@ -89,7 +101,9 @@ def test_init_adapter_is_the_start_and_the_reference(demo_loaded, tmp_path):
     assert metrics["rewards/chosen"] == pytest.approx(0.0, abs=1e-6)
     # ...and the start is the trained adapter, not the base model: the same first batch
     # (same seed) has other log-probs than it had under the base model
-    assert metrics["logps/chosen"] != pytest.approx(first.train_metrics()[0][1]["logps/chosen"], abs=1e-4)
+    assert metrics["logps/chosen"] != pytest.approx(
+        first.train_metrics()[0][1]["logps/chosen"], abs=1e-4
+    )
     assert result.reference["namespace"] != start.reference["namespace"]
     assert result.status == "done" and verify_checkpoint(result.checkpoint) == []
     assert not (result.checkpoint / "reference").exists()  # the frozen copy is not saved

@@ -38,26 +38,49 @@ def drawn_length(charts, title, run_id, metric, smooth=False):
 
 def test_metric_groups():
     cases = {
-        "loss": "loss", "eval_loss": "loss", "nll_loss": "loss", "eval_nll_loss": "loss",
-        "reward": "reward", "reward_std": "reward spread", "rewards/format/mean": "reward",
-        "rewards/chosen": "reward", "eval_rewards/rejected": "reward",
-        "rewards/margins": "margins & accuracies", "rewards/accuracies": "margins & accuracies",
-        "accuracy": "margins & accuracies", "frac_reward_zero_std": "reward spread",
+        "loss": "loss",
+        "eval_loss": "loss",
+        "nll_loss": "loss",
+        "eval_nll_loss": "loss",
+        "reward": "reward",
+        "reward_std": "reward spread",
+        "rewards/format/mean": "reward",
+        "rewards/chosen": "reward",
+        "eval_rewards/rejected": "reward",
+        "rewards/margins": "margins & accuracies",
+        "rewards/accuracies": "margins & accuracies",
+        "accuracy": "margins & accuracies",
+        "frac_reward_zero_std": "reward spread",
         "eval_rewards/margins": "margins & accuracies",
         # Online RL (TRL's names): the reward and its parts together, eval ones as markers.
-        "eval_reward": "reward", "eval_rewards/answer/mean": "reward",
-        "rewards/answer/std": "reward spread", "rewards/answer/failures": "rule failures",
-        "objective/scores": "reward", "objective/kl_coef": "KL", "objective/kl": "KL",
-        "clip_ratio/low_mean": "clip ratio", "val/explained_variance": "value head",
-        "loss/value": "loss", "eval_completions/mean_length": "completion length",
-        "train/generation_seconds": "throughput", "train/generation_share": "throughput",
+        "eval_reward": "reward",
+        "eval_rewards/answer/mean": "reward",
+        "rewards/answer/std": "reward spread",
+        "rewards/answer/failures": "rule failures",
+        "objective/scores": "reward",
+        "objective/kl_coef": "KL",
+        "objective/kl": "KL",
+        "clip_ratio/low_mean": "clip ratio",
+        "val/explained_variance": "value head",
+        "loss/value": "loss",
+        "eval_completions/mean_length": "completion length",
+        "train/generation_seconds": "throughput",
+        "train/generation_share": "throughput",
         "online_dpo/tie_fraction": "margins & accuracies",
-        "logps/chosen": "log-probs", "kl": "KL", "policy/approxkl": "KL",
-        "clip_ratio/region_mean": "clip ratio", "policy/clipfrac": "clip ratio",
-        "entropy": "entropy", "completions/mean_length": "completion length",
-        "grad_norm": "gradient norm", "learning_rate": "learning rate",
-        "train/examples_per_second": "throughput", "train/step_seconds": "throughput",
-        "memory/peak_gb": "memory", "logits/chosen": "logits", "epoch": "epoch",
+        "logps/chosen": "log-probs",
+        "kl": "KL",
+        "policy/approxkl": "KL",
+        "clip_ratio/region_mean": "clip ratio",
+        "policy/clipfrac": "clip ratio",
+        "entropy": "entropy",
+        "completions/mean_length": "completion length",
+        "grad_norm": "gradient norm",
+        "learning_rate": "learning rate",
+        "train/examples_per_second": "throughput",
+        "train/step_seconds": "throughput",
+        "memory/peak_gb": "memory",
+        "logits/chosen": "logits",
+        "epoch": "epoch",
     }
     for metric, title in cases.items():
         assert chart_title(metric) == title, metric
@@ -72,12 +95,18 @@ def test_appending_creates_charts_in_order(charts, qtbot):
     assert charts.chart_names() == ["gradient norm", "learning rate", "memory"]
     charts.append(1, rows_for(["loss", "eval_loss", "rewards/margins", "epoch"], range(3)))
     assert charts.chart_names() == [
-        "loss", "margins & accuracies", "gradient norm", "learning rate", "memory", "epoch",
+        "loss",
+        "margins & accuracies",
+        "gradient norm",
+        "learning rate",
+        "memory",
+        "epoch",
     ]
     # laid out row by row, three columns
     grid = charts._grid
-    positions = [grid.getItemPosition(grid.indexOf(charts.chart(t)))[:2]
-                 for t in charts.chart_names()]
+    positions = [
+        grid.getItemPosition(grid.indexOf(charts.chart(t)))[:2] for t in charts.chart_names()
+    ]
     assert positions == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
     # eval_loss shares the loss chart, drawn with markers and no smoothed curve
     loss = charts.chart("loss")
@@ -112,8 +141,9 @@ def test_ema_equals_reference(weight):
     series = Series(weight, capacity=4)
     for start, stop in ((0, 1), (1, 17), (17, 700), (700, 3000)):
         series.extend(np.arange(start, stop), np.arange(start, stop), values[start:stop])
-    np.testing.assert_allclose(series.smoothed[: series.n], expected, rtol=1e-12, atol=1e-12,
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        series.smoothed[: series.n], expected, rtol=1e-12, atol=1e-12, equal_nan=True
+    )
     assert series.capacity >= 3000  # grew by doubling
 
 
@@ -122,12 +152,14 @@ def test_widget_smoothing_matches_reference_and_changes(charts, qtbot):
     charts.set_smoothing(0.6)
     charts.append(1, [(i, 100.0 + i, "loss", v) for i, v in enumerate(values)])
     series = charts._series[1]["loss"]
-    np.testing.assert_allclose(series.smoothed[: series.n], ema_reference(values, 0.6),
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        series.smoothed[: series.n], ema_reference(values, 0.6), equal_nan=True
+    )
     charts.set_smoothing(0.9)
     assert charts.smooth_slider.value() == 90
-    np.testing.assert_allclose(series.smoothed[: series.n], ema_reference(values, 0.9),
-                               equal_nan=True)
+    np.testing.assert_allclose(
+        series.smoothed[: series.n], ema_reference(values, 0.9), equal_nan=True
+    )
     charts.set_smoothing(5)  # clamped
     assert charts.smoothing() == 0.99
     charts.smooth_slider.setValue(0)  # the toolbar drives the same setting
@@ -184,8 +216,9 @@ def test_x_mode_time(charts):
 
 
 def test_log_scale_with_zero_and_negative_values(charts, qtbot):
-    charts.append(1, [(i, float(i), "loss", v)
-                      for i, v in enumerate([1.0, 0.0, -2.0, None, 0.5, 1e-9, 3.0])])
+    charts.append(
+        1, [(i, float(i), "loss", v) for i, v in enumerate([1.0, 0.0, -2.0, None, 0.5, 1e-9, 3.0])]
+    )
     charts.set_log_scale(True)
     assert charts.log_check.isChecked()
     charts.redraw()
@@ -228,8 +261,11 @@ def test_two_runs_overlay(charts):
 
 
 def test_export_csv_round_trip(charts, tmp_path):
-    rows1 = [(s, 1_700_000_000.25 + s, m, (None if s == 3 else s / 7))
-             for s in range(10) for m in ("loss", "rewards/chosen")]
+    rows1 = [
+        (s, 1_700_000_000.25 + s, m, (None if s == 3 else s / 7))
+        for s in range(10)
+        for m in ("loss", "rewards/chosen")
+    ]
     rows2 = [(s, 1_700_000_500.5 + s, "loss", -s * 1e-8) for s in range(5)]
     charts.append(1, rows1)
     charts.append(2, rows2)
@@ -238,8 +274,16 @@ def test_export_csv_round_trip(charts, tmp_path):
     with path.open(newline="") as fh:
         read = list(csv.DictReader(fh))
     assert len(read) == 25
-    got = {(int(r["run_id"]), int(r["step"]), float(r["time"]), r["metric"],
-            None if r["value"] == "" else float(r["value"])) for r in read}
+    got = {
+        (
+            int(r["run_id"]),
+            int(r["step"]),
+            float(r["time"]),
+            r["metric"],
+            None if r["value"] == "" else float(r["value"]),
+        )
+        for r in read
+    }
     expected = {(1, *r) for r in rows1} | {(2, *r) for r in rows2}
     assert got == expected
 
@@ -253,8 +297,10 @@ def test_export_png(charts, tmp_path):
     chart = charts.chart("loss")
     ratio = chart.devicePixelRatioF()
     assert one.stat().st_size > 1000
-    assert (image.width(), image.height()) == (round(chart.width() * ratio),
-                                              round(chart.height() * ratio))
+    assert (image.width(), image.height()) == (
+        round(chart.width() * ratio),
+        round(chart.height() * ratio),
+    )
     grid = tmp_path / "all.png"
     charts.export_png(grid)
     image = QImage(str(grid))
@@ -267,8 +313,9 @@ def test_export_buttons_use_the_file_dialog(charts, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
     target = tmp_path / "out.csv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(target), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
     charts.append(1, rows_for(["loss"], range(4)))
     charts.csv_button.click()
     assert target.read_text().count("\n") == 5
@@ -340,8 +387,14 @@ def test_a_tick_updates_a_few_charts_and_comes_back_for_the_rest(charts, qtbot):
     charts.append(1, rows_for(metrics, range(3)))
     assert len(charts.chart_names()) == 7 > CHARTS_PER_TICK
     charts.redraw()
-    drawn = [t for t in charts.chart_names() if charts.chart(t).curves
-             and charts.chart(t).curves[next(iter(charts.chart(t).curves))].drawn]
+    drawn = [
+        t
+        for t in charts.chart_names()
+        if charts.chart(t).curves
+        and charts.chart(t).curves[next(iter(charts.chart(t).curves))].drawn
+    ]
     assert len(drawn) == CHARTS_PER_TICK
-    qtbot.waitUntil(lambda: not any(c.stale(charts.x_mode(), charts._force)
-                                    for c in charts._charts.values()), timeout=2000)
+    qtbot.waitUntil(
+        lambda: not any(c.stale(charts.x_mode(), charts._force) for c in charts._charts.values()),
+        timeout=2000,
+    )

@@ -9,4 +9,5 @@ def make(settings, run):
     from engine.training.online.algorithms.ppo import PPO
 
     return {"grpo": GRPO, "rloo": RLOO, "ppo": PPO, "online_dpo": OnlineDPO}[settings.algorithm](
-        settings, run)
+        settings, run
+    )

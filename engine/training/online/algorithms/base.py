@@ -47,8 +47,9 @@ class Algorithm:
 
     # shared scoring passes
     def batch(self, rollouts):
-        return rollout_batch(rollouts.prompt_ids, rollouts.completion_ids, self.run.pad_id,
-                             self.run.device)
+        return rollout_batch(
+            rollouts.prompt_ids, rollouts.completion_ids, self.run.pad_id, self.run.device
+        )
 
     @torch.no_grad()
     def score(self, batch, *, reference: bool = False, value_head=None) -> TokenOutputs:
@@ -61,8 +62,9 @@ class Algorithm:
                 if reference:
                     with reference_mode(model):
                         return token_outputs(model, batch, temperature=self.s.temperature)
-                return token_outputs(model, batch, temperature=self.s.temperature,
-                                     value_head=value_head)
+                return token_outputs(
+                    model, batch, temperature=self.s.temperature, value_head=value_head
+                )
         finally:
             model.train(was_training)
 
@@ -73,10 +75,16 @@ class Algorithm:
         for i in range(min(count * rollouts.group_size, len(rollouts.texts))):
             values = {name: v[i] for name, v in rewards.parts.items()}
             values["total"] = rewards.total[i]
-            rows.append({"prompt": rollouts.prompts[i], "completion": rollouts.texts[i],
-                         "rewards": values, "advantage": advantages[i] if advantages else None,
-                         "num_tokens": len(rollouts.completion_ids[i]),
-                         "finish_reason": "length" if rollouts.truncated[i] else "stop"})
+            rows.append(
+                {
+                    "prompt": rollouts.prompts[i],
+                    "completion": rollouts.texts[i],
+                    "rewards": values,
+                    "advantage": advantages[i] if advantages else None,
+                    "num_tokens": len(rollouts.completion_ids[i]),
+                    "finish_reason": "length" if rollouts.truncated[i] else "stop",
+                }
+            )
         return rows
 
     def sample_advantages(self, batch) -> list[float] | None:

@@ -46,8 +46,9 @@ class _GroupAlgorithm(Algorithm):
         return self.s.num_iterations > 1
 
     def objective(self, batch: GroupBatch) -> Objective:
-        out = token_outputs(self.run.ddp_model, batch.sequences, entropy=True,
-                            temperature=self.s.temperature)
+        out = token_outputs(
+            self.run.ddp_model, batch.sequences, entropy=True, temperature=self.s.temperature
+        )
         loss, stats = self.loss(out, batch)
         stats = {"loss": loss.detach(), **stats}
         if batch.kl is not None:
@@ -63,13 +64,17 @@ class GRPO(_GroupAlgorithm):
         g, s = self.s.group_size(), self.s
         batch_std = None
         if s.scale_rewards == "batch":
-            every = dist.gather_lists(self.run.accelerator, [v for b in batches for v in b.rewards.tolist()])
+            every = dist.gather_lists(
+                self.run.accelerator, [v for b in batches for v in b.rewards.tolist()]
+            )
             batch_std = statistics.stdev(every) if len(every) > 1 else 0.0
         for b in batches:
             b.advantages, _ = grpo_advantages(b.rewards, g, s.scale_rewards, batch_std)
         # DAPO normalises by the tokens of the whole step, over every process; DDP then
         # averages the processes' gradients, hence the division by the world size.
-        tokens = dist.gather_lists(self.run.accelerator, [float(sum(b.mask.sum() for b in batches))])
+        tokens = dist.gather_lists(
+            self.run.accelerator, [float(sum(b.mask.sum() for b in batches))]
+        )
         self.num_items = max(sum(tokens) / self.run.accelerator.num_processes, 1.0)
 
     def micro_scale(self, micro_batches: int) -> float:
@@ -77,12 +82,21 @@ class GRPO(_GroupAlgorithm):
 
     def loss(self, out, batch: GroupBatch):
         s = self.s
-        return grpo_loss(out.logps, batch.advantages, batch.mask, batch.old_logps, batch.ref_logps,
-                         loss_type=s.grpo_loss_type, epsilon=s.epsilon,
-                         epsilon_high=s.resolved_epsilon_high(), beta=s.resolved_beta(),
-                         importance_sampling_level=s.importance_sampling_level,
-                         max_completion_length=s.max_completion_length,
-                         num_items_in_batch=self.num_items, entropies=out.entropy)
+        return grpo_loss(
+            out.logps,
+            batch.advantages,
+            batch.mask,
+            batch.old_logps,
+            batch.ref_logps,
+            loss_type=s.grpo_loss_type,
+            epsilon=s.epsilon,
+            epsilon_high=s.resolved_epsilon_high(),
+            beta=s.resolved_beta(),
+            importance_sampling_level=s.importance_sampling_level,
+            max_completion_length=s.max_completion_length,
+            num_items_in_batch=self.num_items,
+            entropies=out.entropy,
+        )
 
 
 class RLOO(_GroupAlgorithm):
@@ -95,11 +109,13 @@ class RLOO(_GroupAlgorithm):
             seq_kl = None
             if b.ref_logps is not None:
                 seq_kl, b.kl = rloo_sequence_kl(b.old_logps, b.ref_logps, b.mask)
-            b.advantages, _ = rloo_advantages(b.rewards, s.group_size(), sequence_kl=seq_kl,
-                                              beta=beta)
+            b.advantages, _ = rloo_advantages(
+                b.rewards, s.group_size(), sequence_kl=seq_kl, beta=beta
+            )
         if s.normalize_advantages:  # over the whole step, every process
-            every = dist.gather_lists(self.run.accelerator,
-                                      [v for b in batches for v in b.advantages.tolist()])
+            every = dist.gather_lists(
+                self.run.accelerator, [v for b in batches for v in b.advantages.tolist()]
+            )
             mean, std = statistics.fmean(every), statistics.stdev(every) if len(every) > 1 else 0.0
             for b in batches:
                 b.advantages = (b.advantages - mean) / (std + 1e-4)
@@ -107,5 +123,6 @@ class RLOO(_GroupAlgorithm):
     def loss(self, out, batch: GroupBatch):
         s = self.s
         old = batch.old_logps if s.num_iterations > 1 else None
-        return rloo_loss(out.logps, batch.advantages, batch.mask, old, epsilon=s.epsilon,
-                         entropies=out.entropy)
+        return rloo_loss(
+            out.logps, batch.advantages, batch.mask, old, epsilon=s.epsilon, entropies=out.entropy
+        )

@@ -46,13 +46,19 @@ class OnlineDPO(Algorithm):
     def _winners(self, rollouts, rewards) -> list[int]:
         n = len(rollouts.texts) // 2
         if self.run.preference is not None:
-            probs = self.run.preference([rollouts.prompts[2 * i] for i in range(n)],
-                                        [rollouts.texts[2 * i] for i in range(n)],
-                                        [rollouts.texts[2 * i + 1] for i in range(n)])
+            probs = self.run.preference(
+                [rollouts.prompts[2 * i] for i in range(n)],
+                [rollouts.texts[2 * i] for i in range(n)],
+                [rollouts.texts[2 * i + 1] for i in range(n)],
+            )
             return [-1 if p is None or p == 0.5 else (0 if p > 0.5 else 1) for p in probs]
         totals = rewards.total
-        return [-1 if totals[2 * i] == totals[2 * i + 1] else (0 if totals[2 * i] > totals[2 * i + 1]
-                                                               else 1) for i in range(n)]
+        return [
+            -1
+            if totals[2 * i] == totals[2 * i + 1]
+            else (0 if totals[2 * i] > totals[2 * i + 1] else 1)
+            for i in range(n)
+        ]
 
     @torch.no_grad()
     def _reference(self, batch) -> torch.Tensor:
@@ -69,8 +75,14 @@ class OnlineDPO(Algorithm):
         logps = sequence_logps(self.run.ddp_model, batch.sequences)
         n = batch.valid.numel()
         losses, chosen_rewards, rejected_rewards = dpo_loss(
-            logps.sums[:n], logps.sums[n:], batch.ref_chosen, batch.ref_rejected,
-            beta=self.s.resolved_beta(), loss_type="sigmoid", label_smoothing=0.0)
+            logps.sums[:n],
+            logps.sums[n:],
+            batch.ref_chosen,
+            batch.ref_rejected,
+            beta=self.s.resolved_beta(),
+            loss_type="sigmoid",
+            label_smoothing=0.0,
+        )
         # Ties stay in the forward pass (every process must run the same graph) with weight 0.
         loss = (losses * batch.valid).sum() / batch.valid.sum().clamp_min(1)
         nan = torch.full_like(losses, float("nan"))
@@ -79,13 +91,16 @@ class OnlineDPO(Algorithm):
         def only_valid(x: torch.Tensor) -> torch.Tensor:
             return torch.where(keep, x.detach().float(), nan)
 
-        stats = {"loss": only_valid(losses), "rewards/chosen": only_valid(chosen_rewards),
-                 "rewards/rejected": only_valid(rejected_rewards),
-                 "rewards/margins": only_valid(chosen_rewards - rejected_rewards),
-                 "rewards/accuracies": only_valid((chosen_rewards > rejected_rewards).float()),
-                 "logps/chosen": only_valid(logps.sums[:n]),
-                 "logps/rejected": only_valid(logps.sums[n:]),
-                 "online_dpo/tie_fraction": 1.0 - batch.valid.detach()}
+        stats = {
+            "loss": only_valid(losses),
+            "rewards/chosen": only_valid(chosen_rewards),
+            "rewards/rejected": only_valid(rejected_rewards),
+            "rewards/margins": only_valid(chosen_rewards - rejected_rewards),
+            "rewards/accuracies": only_valid((chosen_rewards > rejected_rewards).float()),
+            "logps/chosen": only_valid(logps.sums[:n]),
+            "logps/rejected": only_valid(logps.sums[n:]),
+            "online_dpo/tie_fraction": 1.0 - batch.valid.detach(),
+        }
         if not keep.any():
             stats["loss"] = torch.zeros_like(losses)
         return Objective(loss, stats)

@@ -43,8 +43,11 @@ class PPO(Algorithm):
         self.value_head = ValueHead(hidden_size(run.model), settings.seed).to(run.device)
         self.ddp_value = self.value_head
         beta = settings.resolved_beta()
-        self.kl_ctl = (FixedKLController(beta) if settings.kl_target is None else
-                       AdaptiveKLController(beta, settings.kl_target, settings.kl_horizon))
+        self.kl_ctl = (
+            FixedKLController(beta)
+            if settings.kl_target is None
+            else AdaptiveKLController(beta, settings.kl_target, settings.kl_horizon)
+        )
 
     def extra_parameters(self):
         return list(self.value_head.parameters())
@@ -77,21 +80,45 @@ class PPO(Algorithm):
         old = self.score(batch, value_head=self.value_head)
         ref = self.score(batch, reference=True).logps
         scores = torch.tensor(rewards.total, dtype=torch.float32, device=mask.device)
-        token_rewards, stats = ppo_token_rewards(scores, kl_k1(old.logps, ref), mask, self.kl_ctl.value)
-        advantages, returns = gae(token_rewards, old.values, mask, self.s.gamma, self.s.lam,
-                                  whiten=self.s.whiten_advantages)
+        token_rewards, stats = ppo_token_rewards(
+            scores, kl_k1(old.logps, ref), mask, self.kl_ctl.value
+        )
+        advantages, returns = gae(
+            token_rewards,
+            old.values,
+            mask,
+            self.s.gamma,
+            self.s.lam,
+            whiten=self.s.whiten_advantages,
+        )
         return PPOBatch(batch, mask, old.logps, old.values, advantages, returns, stats)
 
     def objective(self, batch: PPOBatch) -> Objective:
         s = self.s
-        out = token_outputs(self.run.ddp_model, batch.sequences, entropy=True,
-                            temperature=s.temperature, value_head=self.ddp_value)
-        loss, stats = ppo_loss(out.logps, batch.old_logps, batch.advantages, out.values,
-                               batch.old_values, batch.returns, batch.mask, cliprange=s.epsilon,
-                               cliprange_value=s.cliprange_value, vf_coef=s.vf_coef,
-                               entropies=out.entropy, entropy_coef=s.entropy_coef)
-        return Objective(loss, {"loss": loss.detach(), **stats, **batch.stats,
-                                "kl": batch.stats["objective/kl"]})
+        out = token_outputs(
+            self.run.ddp_model,
+            batch.sequences,
+            entropy=True,
+            temperature=s.temperature,
+            value_head=self.ddp_value,
+        )
+        loss, stats = ppo_loss(
+            out.logps,
+            batch.old_logps,
+            batch.advantages,
+            out.values,
+            batch.old_values,
+            batch.returns,
+            batch.mask,
+            cliprange=s.epsilon,
+            cliprange_value=s.cliprange_value,
+            vf_coef=s.vf_coef,
+            entropies=out.entropy,
+            entropy_coef=s.entropy_coef,
+        )
+        return Objective(
+            loss, {"loss": loss.detach(), **stats, **batch.stats, "kl": batch.stats["objective/kl"]}
+        )
 
     def step_metrics(self, batches: list[PPOBatch], metrics: dict) -> dict[str, float]:
         used = self.kl_ctl.value

@@ -13,24 +13,40 @@ from engine.training.hooks import TrainData
 from engine.training.online.rewards import RewardSource, SourceScores, rules_source
 
 ANSWER_RULES = [
-    RuleSpec(name="format", kind="regex", weight=0.1, gate=True,
-             params={"pattern": r"The answer is -?\d+\.", "mode": "fullmatch"}),
+    RuleSpec(
+        name="format",
+        kind="regex",
+        weight=0.1,
+        gate=True,
+        params={"pattern": r"The answer is -?\d+\.", "mode": "fullmatch"},
+    ),
     RuleSpec(name="answer", kind="numeric", weight=1.0, params={"extract": "last_number"}),
 ]
 
 
 def demo_prompts(n_train: int = 16, n_eval: int = 8) -> TrainData:
     splits = demo_splits()
-    train = [PromptExample(p.question, str(p.answer), i) for i, p in enumerate(splits["train"][:n_train])]
+    train = [
+        PromptExample(p.question, str(p.answer), i) for i, p in enumerate(splits["train"][:n_train])
+    ]
     evaluation = [PromptExample(p.question, str(p.answer)) for p in splits["eval"][:n_eval]]
     return TrainData(train_prompts=train, eval_prompts=evaluation)
 
 
 def online_settings(algorithm: str, **overrides: Any) -> TrainSettings:
     values: dict[str, Any] = dict(
-        algorithm=algorithm, max_steps=2, batch_size=2, num_generations=4, max_completion_length=20,
-        learning_rate=1e-3, eval_every=0, checkpoint_every=0, samples_per_eval=0, samples_per_step=1,
-        eval_prompts=8)
+        algorithm=algorithm,
+        max_steps=2,
+        batch_size=2,
+        num_generations=4,
+        max_completion_length=20,
+        learning_rate=1e-3,
+        eval_every=0,
+        checkpoint_every=0,
+        samples_per_eval=0,
+        samples_per_step=1,
+        eval_prompts=8,
+    )
     values.update(overrides)
     return TrainSettings.from_dict(values)
 

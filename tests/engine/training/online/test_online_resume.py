@@ -22,8 +22,14 @@ def _same_files(a, b, name: str) -> bool:
 
 @pytest.mark.parametrize("algorithm", ["grpo", "ppo"])
 def test_stop_then_resume_matches_an_uninterrupted_run(algorithm, demo_loaded, tmp_path):
-    settings = online_settings(algorithm, max_steps=4, num_iterations=2, seed=5,
-                               lora={"dropout": 0.2}, kl_target=1.0 if algorithm == "ppo" else None)
+    settings = online_settings(
+        algorithm,
+        max_steps=4,
+        num_iterations=2,
+        seed=5,
+        lora={"dropout": 0.2},
+        kl_target=1.0 if algorithm == "ppo" else None,
+    )
     data = demo_prompts()
     whole = Recorder(tmp_path / "whole")
     done = train(demo_loaded, data, settings, whole.hooks, rewards=answer_reward())
@@ -34,8 +40,14 @@ def test_stop_then_resume_matches_an_uninterrupted_run(algorithm, demo_loaded, t
 
     torch.manual_seed(999)  # the resumed run must not depend on the caller's generator
     rest = Recorder(tmp_path / "part")
-    resumed = train(demo_loaded, data, settings, rest.hooks, rewards=answer_reward(),
-                    resume_from=stopped.checkpoint)
+    resumed = train(
+        demo_loaded,
+        data,
+        settings,
+        rest.hooks,
+        rewards=answer_reward(),
+        resume_from=stopped.checkpoint,
+    )
     assert (resumed.status, resumed.step) == ("done", 4)
     assert [step for step, _ in rest.train_metrics()] == [3, 4]
     assert _same_files(resumed.checkpoint, done.checkpoint, "adapter_model.safetensors")
@@ -44,11 +56,16 @@ def test_stop_then_resume_matches_an_uninterrupted_run(algorithm, demo_loaded, t
         assert metrics["loss"] == expected[step]["loss"]
         assert metrics["reward"] == expected[step]["reward"]
     if algorithm == "ppo":
-        heads = [torch.load(c / VALUE_HEAD_FILE, weights_only=True) for c in (resumed.checkpoint,
-                                                                              done.checkpoint)]
+        heads = [
+            torch.load(c / VALUE_HEAD_FILE, weights_only=True)
+            for c in (resumed.checkpoint, done.checkpoint)
+        ]
         assert all(torch.equal(heads[0][k], heads[1][k]) for k in heads[0])
-        assert read_trainer_state(resumed.checkpoint)["kl_coef"] == \
-            read_trainer_state(done.checkpoint)["kl_coef"] != settings.resolved_beta()
+        assert (
+            read_trainer_state(resumed.checkpoint)["kl_coef"]
+            == read_trainer_state(done.checkpoint)["kl_coef"]
+            != settings.resolved_beta()
+        )
 
 
 def test_nan_loss_stops_the_run_before_the_update(demo_loaded, tmp_path, monkeypatch):

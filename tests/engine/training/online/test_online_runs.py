@@ -21,15 +21,33 @@ from tests.engine.training.online.helpers import (
     online_settings,
 )
 
-ROLLOUT_METRICS = ("reward", "reward_std", "frac_reward_zero_std", "rewards/answer/mean",
-                   "rewards/answer/std", "rewards/format/mean", "completions/mean_length",
-                   "completions/clipped_ratio", "train/generation_seconds",
-                   "train/training_seconds", "grad_norm", "learning_rate", "loss")
+ROLLOUT_METRICS = (
+    "reward",
+    "reward_std",
+    "frac_reward_zero_std",
+    "rewards/answer/mean",
+    "rewards/answer/std",
+    "rewards/format/mean",
+    "completions/mean_length",
+    "completions/clipped_ratio",
+    "train/generation_seconds",
+    "train/training_seconds",
+    "grad_norm",
+    "learning_rate",
+    "loss",
+)
 OWN_METRICS = {
     "grpo": ("clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean", "entropy"),
     "rloo": ("clip_ratio/region_mean", "entropy", "kl"),
-    "ppo": ("policy/approxkl", "policy/clipfrac", "loss/value", "val/explained_variance", "kl",
-            "objective/kl_coef", "entropy"),
+    "ppo": (
+        "policy/approxkl",
+        "policy/clipfrac",
+        "loss/value",
+        "val/explained_variance",
+        "kl",
+        "objective/kl_coef",
+        "entropy",
+    ),
     "online_dpo": ("rewards/chosen", "rewards/margins", "logps/chosen"),
 }
 
@@ -39,8 +57,9 @@ def test_each_algorithm_trains_and_reports(algorithm, demo_loaded, tmp_path):
     recorder = Recorder(tmp_path)
     dpo = algorithm == "online_dpo"
     # Online DPO learns only from pairs whose rewards differ: 8 prompts make a step of ties unlikely.
-    settings = online_settings(algorithm, num_iterations=1 if dpo else 2, samples_per_eval=2,
-                               batch_size=8 if dpo else 2)
+    settings = online_settings(
+        algorithm, num_iterations=1 if dpo else 2, samples_per_eval=2, batch_size=8 if dpo else 2
+    )
     result = train(demo_loaded, demo_prompts(), settings, recorder.hooks, rewards=answer_reward())
     assert result.status == "done" and result.step == 2
     steps = recorder.train_metrics()
@@ -52,7 +71,9 @@ def test_each_algorithm_trains_and_reports(algorithm, demo_loaded, tmp_path):
         assert 0 <= metrics["rewards/answer/mean"] <= 1
     evaluation = recorder.eval_metrics()[-1][1]
     assert 0 <= evaluation["eval_rewards/answer/mean"] <= 1 and "eval_reward" in evaluation
-    rollout_samples = [rows for step, rows in recorder.samples if rows[0].get("advantage") is not None]
+    rollout_samples = [
+        rows for step, rows in recorder.samples if rows[0].get("advantage") is not None
+    ]
     group = settings.group_size()
     assert len(rollout_samples) == 2 and all(len(rows) == group for rows in rollout_samples)
     assert {"answer", "format", "total"} <= set(rollout_samples[0][0]["rewards"])
@@ -66,8 +87,9 @@ def test_same_reward_for_every_completion_changes_no_weights(demo_loaded, tmp_pa
     train(demo_loaded, demo_prompts(), settings, recorder.hooks, rewards=constant_reward())
     for _, metrics in recorder.train_metrics():
         assert metrics["frac_reward_zero_std"] == 1.0 and metrics["reward_std"] == 0.0
-    first, second = (load_file(str(path / "adapter_model.safetensors"))
-                     for _, path, _ in recorder.checkpoints)
+    first, second = (
+        load_file(str(path / "adapter_model.safetensors")) for _, path, _ in recorder.checkpoints
+    )
     assert first.keys() == second.keys()
     assert all(torch.equal(first[k], second[k]) for k in first)
     assert all(not v.any() for k, v in second.items() if "lora_B" in k)  # still the zero init
@@ -75,7 +97,13 @@ def test_same_reward_for_every_completion_changes_no_weights(demo_loaded, tmp_pa
 
 def test_a_run_without_reward_is_refused(demo_loaded, tmp_path):
     with pytest.raises(EngineError, match="needs a reward"):
-        train(demo_loaded, demo_prompts(), online_settings("grpo"), Recorder(tmp_path).hooks, rewards=[])
+        train(
+            demo_loaded,
+            demo_prompts(),
+            online_settings("grpo"),
+            Recorder(tmp_path).hooks,
+            rewards=[],
+        )
 
 
 def test_prompts_too_long_for_max_length_are_left_out(demo_loaded, tmp_path):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from workbench.run_config import config_docs
+from workbench.training.config import config_docs
 
 
 def config_table() -> str:

@@ -133,7 +133,7 @@ RANK_SHOT_SKIPS = 8
 def shoot_label(window, out: Path) -> None:
     """The Label view on candidates the demo model samples through the worker: a pair with
     a note being written, then the same prompts in ranking mode."""
-    from workbench.label_generation import CandidateRequest
+    from workbench.labels.candidates import CandidateRequest
 
     view = window.show_view("Label")
     wait_for(lambda: view.choices is not None, 10)
@@ -214,8 +214,8 @@ def shoot_judge(window, out: Path) -> None:
 def add_demo_labels(path: Path, prompts: int = 32) -> None:
     """Rule-style preference labels on a fresh demo project (the right answer over the
     answer plus one), so the Train view has a dataset without a labelling session."""
-    from workbench.comparisons import add_comparison
-    from workbench.completions import CompletionRecord, add_completions
+    from workbench.data.completions import CompletionRecord, add_completions
+    from workbench.labels.comparisons import add_comparison
     from workbench.project import Project
 
     project = Project.open(path)
@@ -345,7 +345,7 @@ def shoot_runs(window, out: Path, may_train: bool) -> None:
     """The Runs view with the two newest runs' charts overlaid, then its config diff and
     lineage tabs. Runs are trained from the command line first when the project has fewer
     than two (only on the scratch demo project)."""
-    from ui.views.runs_view import RunsView
+    from ui.views.runs.view import RunsView
 
     if "Runs" in window.views:
         view, target = window.show_view("Runs"), window

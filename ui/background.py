@@ -3,7 +3,7 @@ delivered back on the main thread.
 
 Results travel by a signal of a QObject that lives on the main thread, connected to its
 own bound slot, so the slot runs on the main thread whatever thread emitted it
-(DESIGN.md pitfall: a lambda connected to a worker thread's signal runs in that thread).
+(docs/architecture.md, "Pitfalls": a lambda connected to a worker thread's signal runs in that thread).
 """
 
 from __future__ import annotations

@@ -28,14 +28,14 @@ from ui.messages import Problem, show_error, show_info, show_problem
 from ui.recent import add_recent_project
 from ui.session import ProjectSession
 from ui.status_bar import StatusBar
-from ui.views.data_view import DataView
-from ui.views.judge_view import JudgeView
-from ui.views.label_view import LabelView
-from ui.views.model_view import ModelView
-from ui.views.project_view import ProjectView
-from ui.views.rules_view import RulesView
-from ui.views.runs_view import RunsView
-from ui.views.train_view import TrainView
+from ui.views.data.view import DataView
+from ui.views.judge.view import JudgeView
+from ui.views.label.view import LabelView
+from ui.views.model.view import ModelView
+from ui.views.project.view import ProjectView
+from ui.views.rules.view import RulesView
+from ui.views.runs.view import RunsView
+from ui.views.train.view import TrainView
 from ui.widgets import Banner
 from workbench.project import DB_NAME, Project
 

@@ -1,4 +1,4 @@
-"""Polling the jobs and workers tables at ~7 Hz on a thread of its own (DESIGN.md section 3:
+"""Polling the jobs and workers tables at ~7 Hz on a thread of its own (docs/architecture.md, "Processes":
 the database is the channel between the UI and the worker).
 
 The polling object lives on its own QThread with its own connection; what it finds is
@@ -16,8 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from workbench.jobs.worker_registry import STALE_AFTER_S
 from workbench.project import Project
-from workbench.worker_registry import STALE_AFTER_S
 
 POLL_INTERVAL_MS = 150
 # Finished jobs are reported for this long after they end, then dropped from the poll.

@@ -14,7 +14,8 @@ from ui.db_runner import DbRunner, callback_alive
 from ui.poller import JobState, ProjectPoller, WorkerRow
 from ui.worker_link import WorkerLink
 from ui.worker_state import WorkerStatus, describe
-from workbench import jobs, worker_registry
+from workbench.jobs import queue as jobs
+from workbench.jobs import worker_registry
 
 
 class ProjectSession(QObject):

@@ -1,7 +1,7 @@
 """The engine worker process, as the window sees it: started on demand with QProcess,
 its output kept for the log, its death noticed and explained, stopped politely on close.
 
-The worker owns torch and the accelerator (DESIGN.md section 3); a crash there never
+The worker owns torch and the accelerator (docs/architecture.md, "Processes"); a crash there never
 takes the window down, and the user can start a new worker from the banner.
 """
 
@@ -39,7 +39,7 @@ class WorkerLink(QObject):
         self,
         project_path: str | Path,
         parent: QObject | None = None,
-        module: str = "workbench.worker",
+        module: str = "workbench.jobs.worker",
     ):
         super().__init__(parent)
         self.project_path = Path(project_path)

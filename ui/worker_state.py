@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ui.poller import WorkerRow
-from workbench.worker_registry import STALE_AFTER_S
+from workbench.jobs.worker_registry import STALE_AFTER_S
 
 
 @dataclass(frozen=True)

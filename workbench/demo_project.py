@@ -11,12 +11,12 @@ import engine.demo as demo
 from engine.demo import DEMO_JUDGE_NAME, DEMO_MODEL_NAME
 from engine.demo.task import demo_splits
 from engine.rules.spec import RuleSpec
-from workbench.judges import JudgeConfig, save_judge
-from workbench.models import add_model
+from workbench.data.models import add_model
+from workbench.data.prompts import PromptRecord, add_prompts
+from workbench.judging.store import JudgeConfig, save_judge
 from workbench.project import Project
-from workbench.prompts import PromptRecord, add_prompts
-from workbench.rules_store import add_rule
-from workbench.run_config import TRAIN_DEFAULTS_KEY
+from workbench.rules.store import add_rule
+from workbench.training.config import TRAIN_DEFAULTS_KEY
 
 # The demo is about measuring accuracy, so its default sampling is greedy: a plain
 # `workbench generate` then shows the figure the README states.

@@ -3,7 +3,7 @@
 Uses math-verify (gold first, as its ``verify`` expects), which parses LaTeX and plain
 expressions with sympy: ``1/2``, ``0.5`` and ``\\frac{1}{2}`` are all equal. Sympy can
 take unbounded time on adversarial input and math-verify's own timeout only works in a
-main thread (DESIGN.md, pitfalls), so the check runs in the sandbox
+main thread (docs/architecture.md, "Pitfalls"), so the check runs in the sandbox
 (``engine.sandbox.math_equivalent``), imported only when a rule actually scores: the
 GUI imports this module to build its form without loading sympy or the sandbox.
 """

@@ -1,7 +1,7 @@
 """Math equivalence with math-verify, in sandbox children.
 
-math-verify's timeouts use SIGALRM, which only works in a main thread (DESIGN.md,
-pitfalls); the trainer calls rules from worker threads, so math-verify runs in a
+math-verify's timeouts use SIGALRM, which only works in a main thread (docs/architecture.md,
+"Pitfalls"); the trainer calls rules from worker threads, so math-verify runs in a
 child process's main thread instead. One child per batch reports each item as soon as
 it is decided; if the child dies, or an item makes no progress within its budget
 (something SIGALRM cannot interrupt, such as a long C-level big-integer operation),

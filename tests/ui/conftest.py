@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from workbench.models import add_model
+from workbench.data.models import add_model
+from workbench.data.prompts import PromptRecord, add_prompts
 from workbench.project import Project
-from workbench.prompts import PromptRecord, add_prompts
 
 
 @pytest.fixture(autouse=True)

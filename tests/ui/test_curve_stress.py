@@ -1,4 +1,4 @@
-"""DESIGN.md section 10: PySide6 6.12.0 on Python 3.11 corrupts reference counts in
+"""docs/architecture.md, "Pitfalls": PySide6 6.12.0 on Python 3.11 corrupts reference counts in
 QObject.property(), which pyqtgraph calls on every setData; the process aborts after a
 few thousand chart updates. This keeps a curve updated 20,000 times."""
 

@@ -6,10 +6,10 @@ import json
 
 from PySide6.QtWidgets import QMessageBox
 
-from ui.views.import_dialogs import ImportErrorsDialog
-from ui.views.prompt_table import PAGE_SIZE
+from ui.views.common.prompt_table import PAGE_SIZE
+from ui.views.data.import_dialogs import ImportErrorsDialog
+from workbench.data.prompts import count_prompts
 from workbench.project import Project
-from workbench.prompts import count_prompts
 
 
 def data_view(open_window, path, qtbot):

@@ -15,11 +15,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from tests.engine.judge.fake_openai import FakeEndpoint, chat_reply
 from tests.ui.conftest import make_project
-from workbench.comparisons import active_comparisons, add_comparison, get_comparison
-from workbench.completions import CompletionRecord, add_completions
-from workbench.judges import JudgeConfig, get_judge, save_judge
+from workbench.data.completions import CompletionRecord, add_completions
+from workbench.data.prompts import PromptRecord, add_prompts, list_prompts
+from workbench.judging.store import JudgeConfig, get_judge, save_judge
+from workbench.labels.comparisons import active_comparisons, add_comparison, get_comparison
 from workbench.project import Project
-from workbench.prompts import PromptRecord, add_prompts, list_prompts
 
 Key = Qt.Key
 CLICK = Qt.MouseButton.LeftButton
@@ -193,7 +193,7 @@ def test_a_keyring_that_cannot_store_says_what_to_do(qtbot):
     import keyring
     from keyring.backends import fail
 
-    from ui.views.judge_key_store import KeyStore
+    from ui.views.judge.key_store import KeyStore
 
     url = [""]
     store = KeyStore(lambda: url[0])
@@ -453,7 +453,7 @@ def test_the_judge_view_at_work_does_not_import_torch(tmp_path):
 def test_the_tie_margin_starts_at_the_judge_models_suggestion(open_window, tmp_path, qtbot):
     import json
 
-    from workbench.models import get_model
+    from workbench.data.models import get_model
 
     path = judge_project(tmp_path / "p")
     project = Project.open(path)

@@ -12,12 +12,12 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
-from workbench.completions import CompletionRecord, add_completions
-from workbench.consistency import set_recheck_share
-from workbench.label_generation import CandidateRequest
-from workbench.preference_data import build_dataset
+from workbench.data.completions import CompletionRecord, add_completions
+from workbench.data.preference_data import build_dataset
+from workbench.data.prompts import PromptRecord, add_prompts
+from workbench.labels.candidates import CandidateRequest
+from workbench.labels.consistency import set_recheck_share
 from workbench.project import Project
-from workbench.prompts import PromptRecord, add_prompts
 
 Key = Qt.Key
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -149,8 +149,8 @@ def test_typing_a_note_never_labels(open_window, tmp_path, qtbot):
 def test_a_label_that_cannot_be_stored_says_why_and_keeps_task_and_note(
     open_window, tmp_path, qtbot, monkeypatch
 ):
-    from workbench import label_queue
     from workbench.db.connection import DatabaseLockedError
+    from workbench.labels import queue as label_queue
 
     path = pair_project(tmp_path / "p", prompts=2)
     _, view = open_label_view(open_window, qtbot, path)
@@ -231,7 +231,7 @@ def test_empty_states_say_what_to_do_next(open_window, tmp_path, qtbot):
 
 
 def test_a_reshown_pair_has_its_sides_swapped_and_counts_agreement(open_window, tmp_path, qtbot):
-    from workbench.comparisons import add_comparison
+    from workbench.labels.comparisons import add_comparison
 
     path = pair_project(tmp_path / "p", prompts=3, share=1.0)
     project = Project.open(path)
@@ -256,8 +256,8 @@ def test_a_reshown_pair_has_its_sides_swapped_and_counts_agreement(open_window, 
 
 
 def test_the_source_filter_and_the_generate_dialog(open_window, tmp_path, qtbot, monkeypatch):
-    from ui.views.candidate_dialog import CandidateDialog
-    from workbench.models import add_model
+    from ui.views.label.candidate_dialog import CandidateDialog
+    from workbench.data.models import add_model
 
     path = pair_project(tmp_path / "p", prompts=2)
     project = Project.open(path)

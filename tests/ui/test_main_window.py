@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from tests.ui.conftest import make_project
 from ui.recent import recent_projects
-from ui.views.data_view import DataView
-from ui.views.model_view import ModelView
-from ui.views.project_view import ProjectView
-from ui.views.rules_view import RulesView
+from ui.views.data.view import DataView
+from ui.views.model.view import ModelView
+from ui.views.project.view import ProjectView
+from ui.views.rules.view import RulesView
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,7 +65,7 @@ def test_ctrl_4_shows_the_rules_view(open_window, project_path, qtbot):
 
 
 def test_ctrl_5_shows_the_train_view(open_window, project_path, qtbot):
-    from ui.views.train_view import TrainView
+    from ui.views.train.view import TrainView
 
     window = open_window(project_path)
     window.activateWindow()

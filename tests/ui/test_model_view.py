@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import tiny_model_dir
-from ui.views.add_model_dialog import AddModelDialog
-from workbench.models import list_models
+from ui.views.model.add_model_dialog import AddModelDialog
+from workbench.data.models import list_models
 from workbench.project import Project
 
 

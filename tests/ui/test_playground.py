@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench import jobs, worker_registry
+from workbench.jobs import queue as jobs
+from workbench.jobs import worker_registry
 from workbench.project import Project
 
 COMPLETION = {

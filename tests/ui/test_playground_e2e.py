@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from workbench.data.models import add_model
 from workbench.demo_project import build_demo_project
-from workbench.models import add_model
 from workbench.project import Project
 
 PROMPT = "What is 23 + 45?"

@@ -8,9 +8,9 @@ import time
 import pytest
 
 from ui.poller import ProjectPoller
-from workbench import jobs
+from workbench.jobs import queue as jobs
+from workbench.jobs.worker_registry import STALE_AFTER_S
 from workbench.project import Project
-from workbench.worker_registry import STALE_AFTER_S
 
 
 @pytest.fixture

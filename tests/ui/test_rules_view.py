@@ -11,13 +11,14 @@ from PySide6.QtCore import Qt
 
 from engine.rules import RuleSpec
 from tests.ui.conftest import make_project
-from ui.views import rules_view
-from ui.views.dry_run_result import length_reading
-from ui.views.rule_list import NEW
-from ui.views.rule_scoring import LatestOnly
-from workbench import jobs, worker_registry
+from ui.views.rules import view as rules_view
+from ui.views.rules.dry_run_result import length_reading
+from ui.views.rules.rule_list import NEW
+from ui.views.rules.scoring import LatestOnly
+from workbench.jobs import queue as jobs
+from workbench.jobs import worker_registry
 from workbench.project import Project
-from workbench.rules_store import add_rule, list_rules
+from workbench.rules.store import add_rule, list_rules
 
 RULES = [
     RuleSpec(

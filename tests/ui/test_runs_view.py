@@ -14,8 +14,8 @@ import pytest
 
 from tests.workbench.train_helpers import labelled_demo
 from ui.session import ProjectSession
-from ui.views.runs_table import COLUMNS
-from ui.views.runs_view import RunsView
+from ui.views.runs.table import COLUMNS
+from ui.views.runs.view import RunsView
 from workbench.cli import main
 from workbench.project import Project
 

@@ -10,9 +10,10 @@ import sys
 from PySide6.QtCore import Qt
 
 from tests.workbench.train_helpers import labelled_demo
-from workbench import jobs, train_queries
+from workbench.jobs import queue as jobs
 from workbench.project import Project
-from workbench.run_config import load_config
+from workbench.training import queries as train_queries
+from workbench.training.config import load_config
 
 
 def train_view(open_window, path):

@@ -9,12 +9,12 @@ from PySide6.QtCore import Qt
 from engine.rules.spec import RuleSpec
 from engine.training.config import GRPO_LOSS_TYPES
 from tests.ui.conftest import make_project
-from workbench import runs
 from workbench.demo_project import build_demo_project
-from workbench.judges import JudgeConfig, save_judge
+from workbench.judging.store import JudgeConfig, save_judge
 from workbench.project import Project
-from workbench.rules_store import add_rule
-from workbench.run_config import TRAIN_DEFAULTS_KEY, load_config
+from workbench.rules.store import add_rule
+from workbench.training import runs
+from workbench.training.config import TRAIN_DEFAULTS_KEY, load_config
 
 RULES = [
     RuleSpec(name="format", kind="regex", params={"pattern": "x"}),

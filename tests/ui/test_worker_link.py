@@ -10,9 +10,9 @@ import pytest
 from ui.poller import WorkerRow
 from ui.worker_link import WorkerLink
 from ui.worker_state import describe
-from workbench import jobs
+from workbench.jobs import queue as jobs
+from workbench.jobs.worker_registry import mark_dead
 from workbench.project import Project
-from workbench.worker_registry import mark_dead
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ def demo_project(tmp_path):
 @pytest.fixture
 def run_queue():
     """Run every queued job of a project in a worker in this process; returns how many ran."""
-    from workbench.worker import Worker
+    from workbench.jobs.worker import Worker
 
     def run(project):
         worker = Worker(project)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from workbench.comparisons import add_comparison
-from workbench.completions import CompletionRecord, add_completions
+from workbench.data.completions import CompletionRecord, add_completions
+from workbench.data.prompts import PromptRecord, add_prompts
+from workbench.labels.comparisons import add_comparison
 from workbench.project import Project
-from workbench.prompts import PromptRecord, add_prompts
 
 
 class Tiny:

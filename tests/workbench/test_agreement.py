@@ -1,8 +1,8 @@
 import pytest
 
 from tests.workbench.label_helpers import Tiny
-from workbench.agreement import agreement, cohen_kappa, review_queue
-from workbench.comparisons import override
+from workbench.judging.agreement import agreement, cohen_kappa, review_queue
+from workbench.labels.comparisons import override
 
 
 @pytest.fixture

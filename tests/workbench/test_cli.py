@@ -4,8 +4,8 @@ import pytest
 
 from engine.demo.task import is_correct, is_well_formed
 from workbench.cli import main
+from workbench.data.prompts import count_prompts
 from workbench.project import Project
-from workbench.prompts import count_prompts
 
 
 def run_json(capsys, argv):

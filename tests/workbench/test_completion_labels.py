@@ -4,8 +4,8 @@ import sqlite3
 import pytest
 
 from tests.workbench.label_helpers import Tiny
-from workbench.completion_labels import active_labels, add_label, get_label, override_label
 from workbench.db.schema import MIGRATIONS, SCHEMA_VERSION
+from workbench.labels.completion_labels import active_labels, add_label, get_label, override_label
 from workbench.project import DB_NAME, Project
 
 

@@ -1,6 +1,7 @@
 import time
 
-from workbench import control, jobs, worker_registry
+from workbench.jobs import control, worker_registry
+from workbench.jobs import queue as jobs
 from workbench.project import Project
 
 

@@ -9,17 +9,17 @@ import pytest
 from engine.judge.templates import DEFAULT_CRITERIA, DEFAULT_PAIR_TEMPLATE
 from tests.engine.judge.fake_openai import FakeEndpoint, chat_reply
 from tests.workbench.label_helpers import Tiny
-from workbench.comparisons import active_comparisons, get_comparison
-from workbench.judge_review import confirm, correct, review_rows, review_tally
-from workbench.judge_setup import (
+from workbench.data.models import add_model
+from workbench.jobs.worker import run_inline
+from workbench.judging.review import confirm, correct, review_rows, review_tally
+from workbench.judging.setup import (
     agreement_figures,
     own_template,
     preview_pair,
     suggested_tie_margin,
 )
-from workbench.judges import JudgeConfig
-from workbench.models import add_model
-from workbench.worker import run_inline
+from workbench.judging.store import JudgeConfig
+from workbench.labels.comparisons import active_comparisons, get_comparison
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ import pytest
 
 import engine.demo
 from tests.engine.conftest import build_model_dir
+from workbench.data.models import add_model, get_model
 from workbench.demo_project import DEMO_JUDGE, build_demo_project
-from workbench.judges import (
+from workbench.judging.store import (
     JudgeConfig,
     default_judge,
     delete_judge,
@@ -14,7 +15,6 @@ from workbench.judges import (
     save_judge,
     set_default_judge,
 )
-from workbench.models import add_model, get_model
 from workbench.project import Project
 
 

@@ -10,14 +10,15 @@ import engine.demo
 from engine.demo.task import format_answer, parse_answer
 from tests.engine.conftest import build_model_dir
 from tests.engine.judge.fake_openai import FakeEndpoint, chat_reply
-from workbench import control, jobs
 from workbench.cli import main
-from workbench.comparisons import active_comparisons, add_comparison, override
-from workbench.completions import CompletionRecord, add_completions
+from workbench.data.completions import CompletionRecord, add_completions
+from workbench.data.prompts import list_prompts
 from workbench.demo_project import build_demo_project
-from workbench.judges import JudgeConfig, save_judge
-from workbench.prompts import list_prompts
-from workbench.worker import run_inline
+from workbench.jobs import control
+from workbench.jobs import queue as jobs
+from workbench.jobs.worker import run_inline
+from workbench.judging.store import JudgeConfig, save_judge
+from workbench.labels.comparisons import active_comparisons, add_comparison, override
 
 TEMPLATE = "{prompt}\nA: {first}\nB: {second}\nBetter:"  # fits the demo model's 128 positions
 LONG = "The answer is " + "9" * 150 + "."  # too long for it: an error, never a label

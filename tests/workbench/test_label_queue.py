@@ -9,10 +9,11 @@ import sqlite3
 import pytest
 
 from tests.workbench.label_helpers import Tiny
-from workbench.consistency import agreement, set_recheck_share
+from workbench.data.preference_data import build_dataset
 from workbench.db.schema import MIGRATIONS, SCHEMA_VERSION
-from workbench.label_generation import CandidateRequest, generate_params
-from workbench.label_queue import (
+from workbench.labels.candidates import CandidateRequest, generate_params
+from workbench.labels.consistency import agreement, set_recheck_share
+from workbench.labels.queue import (
     LabelSession,
     NothingToUndo,
     record_pair,
@@ -22,8 +23,7 @@ from workbench.label_queue import (
     undo,
     unskip,
 )
-from workbench.label_scope import LabelFilters
-from workbench.preference_data import build_dataset
+from workbench.labels.scope import LabelFilters
 from workbench.project import DB_NAME, Project
 
 ALL = LabelFilters()
@@ -200,7 +200,7 @@ def test_undo_makes_a_label_it_overrode_active_again(tiny):
 
 
 def test_filters_by_split_and_by_model_or_checkpoint(tiny):
-    from workbench.models import add_model
+    from workbench.data.models import add_model
 
     project = tiny.project
     model = add_model(project, "m", "local", "/nowhere")

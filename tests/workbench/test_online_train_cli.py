@@ -10,10 +10,10 @@ import pytest
 
 from tests.workbench.train_helpers import labelled_demo, metric_names, summary
 from workbench.cli import main
-from workbench.control import request
 from workbench.demo_project import build_demo_project
+from workbench.jobs.control import request
 from workbench.project import Project
-from workbench.runs import get_run
+from workbench.training.runs import get_run
 
 ONLINE_FAST = [
     "max_steps=2",
@@ -143,7 +143,7 @@ def small_verifier_dir(folder):
 
 @pytest.mark.slow
 def test_reward_model_on_another_base_scores_with_its_own_base(tmp_path, capsys):
-    from workbench.models import add_model
+    from workbench.data.models import add_model
 
     project = labelled_demo(tmp_path / "p", prompts=24)
     verifier = add_model(project, "verifier", "local", small_verifier_dir(tmp_path / "verifier"))
@@ -169,7 +169,7 @@ def test_reward_model_on_another_base_scores_with_its_own_base(tmp_path, capsys)
     project = Project.open(tmp_path / "p")
     assert get_run(project, out["run_id"]).model_id != verifier
     assert "rewards/reward_model/mean" in metric_names(project, out["run_id"])
-    from workbench.reward_choices import reward_model_checkpoints
+    from workbench.training.reward_choices import reward_model_checkpoints
 
     checkpoint_id, label = reward_model_checkpoints(project)[0]
     assert checkpoint_id == reward_run["checkpoint_id"]
@@ -189,7 +189,7 @@ def test_reward_config_mistakes_are_explained(tmp_path, capsys):
 
 def test_stop_request_saves_and_resume_continues_the_steps(tmp_path, capsys, monkeypatch):
     build_demo_project(tmp_path / "p").close()
-    from workbench import train_recorder
+    from workbench.training import recorder as train_recorder
 
     real_poll = train_recorder.RunRecorder._poll
     asked = []

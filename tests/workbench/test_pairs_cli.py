@@ -4,7 +4,7 @@ import pytest
 
 from tests.workbench.label_helpers import Tiny
 from workbench.cli import main
-from workbench.completion_labels import add_label
+from workbench.labels.completion_labels import add_label
 
 
 def run_json(capsys, argv):

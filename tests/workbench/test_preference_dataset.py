@@ -4,9 +4,9 @@ import pytest
 
 from engine.training.examples import content_key
 from tests.workbench.label_helpers import Tiny, as_tuples
-from workbench.comparisons import override
-from workbench.completion_labels import add_label
-from workbench.preference_data import build_dataset, hold_out
+from workbench.data.preference_data import build_dataset, hold_out
+from workbench.labels.comparisons import override
+from workbench.labels.completion_labels import add_label
 
 
 @pytest.fixture

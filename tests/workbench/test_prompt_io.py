@@ -7,8 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from workbench.project import Project
-from workbench.prompt_io import (
+from workbench.data.prompt_io import (
     ExportCancelled,
     ImportCancelled,
     ImportFailed,
@@ -17,7 +16,8 @@ from workbench.prompt_io import (
     exporter,
     import_prompts,
 )
-from workbench.prompts import PromptRecord, add_prompts, count_prompts, list_prompts
+from workbench.data.prompts import PromptRecord, add_prompts, count_prompts, list_prompts
+from workbench.project import Project
 
 CHAT = [
     {"role": "system", "content": "Be brief."},
@@ -547,7 +547,7 @@ def test_importing_prompt_io_pulls_in_no_heavy_modules():
     code = (
         "import sys\n"
         "sys.modules['pandas'] = None\n"
-        "import workbench.prompt_io, workbench.prompts, workbench.completions\n"
+        "import workbench.data.prompt_io, workbench.data.prompts, workbench.data.completions\n"
         "bad = {'torch', 'transformers', 'peft', 'PySide6', 'pyarrow'} & set(sys.modules)\n"
         "assert not bad, bad\n"
     )

@@ -2,16 +2,14 @@ import sqlite3
 
 import pytest
 
-from workbench import jobs
-from workbench.completions import (
+from workbench.data.completions import (
     CompletionRecord,
     add_completions,
     count_completions,
     get_completion,
     list_completions,
 )
-from workbench.project import Project
-from workbench.prompts import (
+from workbench.data.prompts import (
     PromptInUseError,
     PromptRecord,
     add_prompts,
@@ -22,6 +20,8 @@ from workbench.prompts import (
     prompt_ids,
     split_counts,
 )
+from workbench.jobs import queue as jobs
+from workbench.project import Project
 
 CHAT = [
     {"role": "system", "content": "You are terse."},

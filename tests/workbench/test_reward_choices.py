@@ -3,10 +3,10 @@ checkpoints only, judges, and each split's prompt count and longest prompt in by
 
 from __future__ import annotations
 
-from workbench import runs
+from workbench.data.prompts import PromptRecord, add_prompts
 from workbench.project import Project
-from workbench.prompts import PromptRecord, add_prompts
-from workbench.reward_choices import reward_choices
+from workbench.training import runs
+from workbench.training.reward_choices import reward_choices
 
 
 def add_run_with_checkpoint(project, algorithm: str) -> int:

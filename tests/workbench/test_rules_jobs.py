@@ -2,14 +2,14 @@ import json
 
 from engine.demo.task import is_correct
 from engine.rules.spec import RuleSpec
-from workbench import jobs
 from workbench.cli import main
-from workbench.comparisons import active_comparisons, get_comparison, override
-from workbench.completions import CompletionRecord, add_completions
+from workbench.data.completions import CompletionRecord, add_completions
+from workbench.data.prompts import PromptRecord, add_prompts
+from workbench.jobs import queue as jobs
+from workbench.jobs.worker import run_inline
+from workbench.labels.comparisons import active_comparisons, get_comparison, override
 from workbench.project import Project
-from workbench.prompts import PromptRecord, add_prompts
-from workbench.rules_store import RuleStoreError, add_rule, list_rules
-from workbench.worker import run_inline
+from workbench.rules.store import RuleStoreError, add_rule, list_rules
 
 
 def test_demo_project_stores_its_answer_rules(demo_project):

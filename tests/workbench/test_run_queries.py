@@ -3,9 +3,9 @@ import json
 import pytest
 
 from tests.workbench.train_helpers import labelled_demo
-from workbench import run_queries
 from workbench.cli import main
 from workbench.project import Project
+from workbench.training import history as run_queries
 
 TINY = ["batch_size=4", "eval_every=2", "checkpoint_every=2", "samples_per_eval=0"]
 

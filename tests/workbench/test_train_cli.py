@@ -6,7 +6,7 @@ from engine.checkpoints import verify_checkpoint
 from tests.workbench.train_helpers import FAST, labelled_demo, metric_names
 from workbench.cli import main
 from workbench.project import Project
-from workbench.runs import get_run
+from workbench.training.runs import get_run
 
 
 def train_json(capsys, project_dir, *extra):
@@ -114,7 +114,7 @@ def test_unknown_config_key_is_refused_before_anything_runs(tmp_path, capsys):
 
 
 def test_config_file_and_set_overrides(tmp_path):
-    from workbench.run_config import load_config
+    from workbench.training.config import load_config
 
     path = tmp_path / "run.toml"
     path.write_text('algorithm = "ipo"\nmax_steps = 7\nsources = ["human"]\n[lora]\nr = 4\n')
@@ -132,7 +132,7 @@ def test_config_file_and_set_overrides(tmp_path):
 def test_readme_documents_every_config_key_with_its_default():
     from pathlib import Path
 
-    from workbench.run_config import config_docs
+    from workbench.training.config import config_docs
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     for key, default, _help in config_docs():

@@ -3,9 +3,11 @@ import time
 import pytest
 
 from tests.workbench.train_helpers import labelled_demo
-from workbench import jobs, runs, train_queries
-from workbench.run_config import RunConfig, load_config
-from workbench.run_queries import run_metric_rows
+from workbench.jobs import queue as jobs
+from workbench.training import queries as train_queries
+from workbench.training import runs
+from workbench.training.config import RunConfig, load_config
+from workbench.training.history import run_metric_rows
 
 
 @pytest.fixture

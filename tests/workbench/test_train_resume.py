@@ -11,9 +11,10 @@ import time
 from safetensors.torch import load_file
 
 from tests.workbench.train_helpers import labelled_demo
-from workbench import control, jobs
-from workbench.run_config import load_config
-from workbench.runs import get_run, metric_series
+from workbench.jobs import control
+from workbench.jobs import queue as jobs
+from workbench.training.config import load_config
+from workbench.training.runs import get_run, metric_series
 
 # One thread everywhere: the same arithmetic in the same order, run after run.
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -22,7 +23,7 @@ SETTINGS = ["batch_size=4", "eval_every=0", "samples_per_eval=0", "lora.dropout=
 
 def start_worker(project_dir):
     return subprocess.Popen(
-        [sys.executable, "-m", "workbench.worker", str(project_dir), "--once"],
+        [sys.executable, "-m", "workbench.jobs.worker", str(project_dir), "--once"],
         env=ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

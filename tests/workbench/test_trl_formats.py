@@ -3,15 +3,15 @@ import json
 import pytest
 
 from tests.workbench.label_helpers import Tiny, as_tuples
-from workbench.completion_labels import add_label
-from workbench.preference_data import build_dataset, export_dataset, import_preferences
-from workbench.preference_data.trl_formats import (
+from workbench.data.preference_data import build_dataset, export_dataset, import_preferences
+from workbench.data.preference_data.trl_formats import (
     ParsedPair,
     ParsedUnpaired,
     extract_prompt,
     parse_row,
 )
-from workbench.prompt_io import ExportCancelled, ImportCancelled, ImportFailed
+from workbench.data.prompt_io import ExportCancelled, ImportCancelled, ImportFailed
+from workbench.labels.completion_labels import add_label
 
 SYSTEM = {"role": "system", "content": "Answer with a number."}
 

@@ -5,10 +5,11 @@ import sys
 import threading
 import time
 
-from workbench import control, jobs, worker_registry
-from workbench.completions import count_completions
-from workbench.job_context import JobContext
-from workbench.models import add_model
+from workbench.data.completions import count_completions
+from workbench.data.models import add_model
+from workbench.jobs import control, worker_registry
+from workbench.jobs import queue as jobs
+from workbench.jobs.context import JobContext
 from workbench.project import Project
 
 QUESTION = "What is 2 + 3?"
@@ -74,7 +75,7 @@ def test_pause_blocks_between_steps_until_resume(demo_project):
 
 def test_worker_process_runs_jobs_and_stops_on_sigterm(demo_project):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.worker", str(demo_project.path)],
+        [sys.executable, "-m", "workbench.jobs.worker", str(demo_project.path)],
         stderr=subprocess.PIPE,
         text=True,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from workbench.comparisons import add_comparison
-from workbench.completions import CompletionRecord, add_completions
+from workbench.data.completions import CompletionRecord, add_completions
 from workbench.demo_project import build_demo_project
+from workbench.labels.comparisons import add_comparison
 
 FAST = [
     "max_steps=4",

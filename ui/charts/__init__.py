@@ -1,4 +1,4 @@
-"""Live training charts (DESIGN.md section 7): ``RunCharts`` for the Train and Runs views."""
+"""Live training charts (docs/architecture.md, "Views and charts"): ``RunCharts`` for the Train and Runs views."""
 
 from ui.charts.run_charts import RunCharts
 

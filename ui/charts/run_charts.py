@@ -3,7 +3,7 @@
 ``append`` only stores points into each series' growing numpy buffers (and advances the
 EMA); a single-shot QTimer then redraws the changed curves at most ~15 times a second,
 never once per point. While the widget is hidden nothing is drawn; it catches up when
-shown. See DESIGN.md section 7.
+shown. See docs/architecture.md, "Views and charts".
 """
 
 from __future__ import annotations

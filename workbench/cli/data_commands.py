@@ -9,8 +9,8 @@ from workbench.project import Project
 
 
 def cmd_demo(args) -> int:
+    from workbench.data.prompts import split_counts
     from workbench.demo_project import build_demo_project
-    from workbench.prompts import split_counts
 
     project = build_demo_project(args.dir)
     counts = split_counts(project)
@@ -24,7 +24,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from workbench.prompt_io import ImportFailed, import_prompts
+    from workbench.data.prompt_io import ImportFailed, import_prompts
 
     project = Project.open(args.project)
     bar = ProgressBar(f"importing {args.file}", enabled=not args.json)
@@ -69,7 +69,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from workbench.prompt_io import export_prompts
+    from workbench.data.prompt_io import export_prompts
 
     project = Project.open(args.project)
     count = export_prompts(project, args.file, fmt=args.format, split=args.split)

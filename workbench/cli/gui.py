@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def open_gui(project: str | None) -> int:
-    # Imported here so the headless commands never load Qt (DESIGN.md section 2).
+    # Imported here so the headless commands never load Qt (docs/architecture.md, "Layers").
     from ui.app import run_app
 
     return run_app(project)

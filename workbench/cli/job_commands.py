@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from workbench import jobs
 from workbench.cli.output import ProgressBar, emit_json
+from workbench.jobs import queue as jobs
 from workbench.project import Project
 
 
@@ -48,7 +48,7 @@ def generate_params(args) -> dict:
 
 
 def cmd_generate(args) -> int:
-    from workbench.worker import run_inline
+    from workbench.jobs.worker import run_inline
 
     project = Project.open(args.project)
     bar = ProgressBar("generating", enabled=True)
@@ -92,7 +92,7 @@ def report_job(job: jobs.Job, as_json: bool, print_result) -> int:
 
 
 def cmd_worker(args) -> int:
-    from workbench.worker import main as worker_main
+    from workbench.jobs.worker import main as worker_main
 
     argv = [args.project] + (["--once"] if args.once else [])
     if args.idle_exit is not None:

@@ -7,12 +7,12 @@ import sys
 from dataclasses import asdict
 
 from workbench.cli.output import ProgressBar, emit_json
-from workbench.comparisons import SOURCES
+from workbench.labels.comparisons import SOURCES
 from workbench.project import Project
 
 
 def _dataset(args):
-    from workbench.preference_data import build_dataset
+    from workbench.data.preference_data import build_dataset
 
     project = Project.open(args.project)
     return build_dataset(
@@ -63,7 +63,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from workbench.preference_data import export_dataset
+    from workbench.data.preference_data import export_dataset
 
     dataset = _dataset(args)
     bar = ProgressBar(f"exporting {args.file}", enabled=not args.json)
@@ -90,8 +90,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from workbench.preference_data import import_preferences
-    from workbench.prompt_io import ImportFailed
+    from workbench.data.preference_data import import_preferences
+    from workbench.data.prompt_io import ImportFailed
 
     project = Project.open(args.project)
     bar = ProgressBar(f"importing {args.file}", enabled=not args.json)
@@ -150,7 +150,7 @@ def _add_filters(p) -> None:
 
 
 def add_commands(sub) -> None:
-    from workbench.preference_data import FORMATS
+    from workbench.data.preference_data import FORMATS
 
     p = sub.add_parser("pairs", help="training data from the labels: stats, export, import")
     p.add_argument("project")

@@ -14,7 +14,7 @@ from workbench.project import Project
 
 
 def _run(project_dir: str, kind: str, params: dict, description: str):
-    from workbench.worker import run_inline
+    from workbench.jobs.worker import run_inline
 
     project = Project.open(project_dir)
     bar = ProgressBar(description)
@@ -91,7 +91,7 @@ def cmd_label(args) -> int:
 
 
 def cmd_rules(args) -> int:
-    from workbench.rules_store import list_rules
+    from workbench.rules.store import list_rules
 
     rules = list_rules(Project.open(args.project))
     if args.json:

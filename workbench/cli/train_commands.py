@@ -17,7 +17,7 @@ def train_params(args, project: Project) -> dict:
                 "--resume continues a run with its own config; leave out --config and --set."
             )
         return {"resume_run_id": args.resume}
-    from workbench.run_config import load_config, project_defaults
+    from workbench.training.config import load_config, project_defaults
 
     return {"config": load_config(args.config, args.set, base=project_defaults(project)).to_dict()}
 
@@ -47,14 +47,14 @@ def print_train_result(result: dict) -> None:
 
 
 def cmd_train(args) -> int:
-    from workbench.training_run import process_rank
+    from workbench.training.execution import process_rank
 
     rank, world, _ = process_rank()
     project = Project.open(args.project)
     params = train_params(args, project)
     if rank != 0:
         return _train_other_rank(project, params)
-    from workbench.worker import run_inline
+    from workbench.jobs.worker import run_inline
 
     bar = ProgressBar("training", enabled=True)
     try:
@@ -67,8 +67,8 @@ def cmd_train(args) -> int:
 def _train_other_rank(project: Project, params: dict) -> int:
     """Ranks above 0 train in step with rank 0 and write nothing to the project."""
     from engine.session import ModelSession
-    from workbench.run_config import RunConfig
-    from workbench.training_run import execute, plan_new, plan_resume
+    from workbench.training.config import RunConfig
+    from workbench.training.execution import execute, plan_new, plan_resume
 
     if "resume_run_id" in params:
         plan = plan_resume(project, params["resume_run_id"])
@@ -79,7 +79,7 @@ def _train_other_rank(project: Project, params: dict) -> int:
 
 
 def cmd_runs(args) -> int:
-    from workbench.runs import list_runs
+    from workbench.training.runs import list_runs
 
     listed = list_runs(Project.open(args.project), limit=args.limit)
     if args.json:

@@ -1,4 +1,4 @@
-"""Opening the project database with the durability settings of DESIGN.md section 4."""
+"""Opening the project database with the durability settings of docs/architecture.md, "The project folder and database"."""
 
 from __future__ import annotations
 

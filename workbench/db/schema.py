@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 MIGRATIONS: list[list[str]] = [
-    # 1: the tables of DESIGN.md section 4.
+    # 1: the tables of docs/architecture.md, "The project folder and database".
     [
         """CREATE TABLE settings (
             key TEXT PRIMARY KEY,

@@ -1,2 +1,2 @@
 """Online RL: the policy samples completions of prompts, a reward scores them, and GRPO,
-RLOO, PPO or Online DPO learn from the scores (DESIGN.md section 1)."""
+RLOO, PPO or Online DPO learn from the scores (docs/architecture.md, "The loop")."""

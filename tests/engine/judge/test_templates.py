@@ -88,10 +88,10 @@ def test_judge_modules_the_gui_imports_do_not_import_torch():
         "engine.judge.templates",
         "engine.judge.local",
         "engine.judge.reward",
-        "workbench.judges",
-        "workbench.agreement",
-        "workbench.judge_runtime",
-        "workbench.job_handlers.label_judge",
+        "workbench.judging.store",
+        "workbench.judging.agreement",
+        "workbench.judging.runtime",
+        "workbench.jobs.handlers.label_judge",
         "workbench.cli",
     ]
     code = (

@@ -1,5 +1,5 @@
 """RunCharts: charts per metric group, buffers, EMA, gaps, x modes, log scale, overlays,
-exports, the redraw timer and many updates (DESIGN.md sections 7 and 10)."""
+exports, the redraw timer and many updates (docs/architecture.md, "Views and charts" and "Pitfalls")."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def test_appending_creates_charts_in_order(charts, qtbot):
     assert set(loss.curves) == {(1, "loss"), (1, "eval_loss")}
     assert loss.curves[(1, "eval_loss")].raw.opts["symbol"] == "o"
     assert loss.curves[(1, "eval_loss")].smooth is None
-    # DESIGN.md section 7 settings survive PlotItem.addItem (which applies the plot's own)
+    # docs/architecture.md, "Views and charts" settings survive PlotItem.addItem (which applies the plot's own)
     for item in loss.getPlotItem().listDataItems():
         assert item.opts["autoDownsample"] and item.opts["downsampleMethod"] == "peak"
         assert item.opts["clipToView"] and item.opts["antialias"] is False
@@ -364,7 +364,7 @@ def test_hover_readout(charts, qtbot):
 
 
 def test_20000_appends_to_one_series(charts, qtbot):
-    """DESIGN.md section 10: thousands of chart updates must not crash PySide6."""
+    """docs/architecture.md, "Pitfalls": thousands of chart updates must not crash PySide6."""
     from PySide6.QtWidgets import QApplication
 
     charts.set_smoothing(0.6)

@@ -80,7 +80,7 @@ class BackgroundTask(QObject):
     def _run(self) -> None:
         try:
             result = self._fn(self.control)
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the user
+        except BaseException as exc:  # every failure must reach the user
             self._finished.emit(False, TaskError(exc))
         else:
             self._finished.emit(True, result)

@@ -71,7 +71,7 @@ class DbRunner(QObject):
             if self._project is None:
                 self._project = Project.open(self.path)
             result = fn(self._project, *args)
-        except BaseException as exc:  # noqa: BLE001 - reported on the main thread
+        except BaseException as exc:  # reported on the main thread
             self._finished.emit(request_id, False, TaskError(exc))
         else:
             self._finished.emit(request_id, True, result)

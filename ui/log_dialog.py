@@ -25,7 +25,7 @@ class WorkerLogDialog(QDialog):
         layout.addWidget(buttons)
         link.logChanged.connect(self.refresh)
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()
 

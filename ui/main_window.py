@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
             "LoRA adapters and compare checkpoints. Everything stays in the project folder.",
         )
 
-    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event) -> None:
         if self.session is not None and not _may_leave(self.stack.currentWidget()):
             event.ignore()
             return

@@ -120,7 +120,7 @@ class _PollLoop(QObject):
                 self._project = Project.open(self._path)
             jobs = _poll_jobs(self._project, self._jobs)
             workers = _poll_workers(self._project)
-        except Exception as exc:  # noqa: BLE001 - reported once, retried next tick
+        except Exception as exc:  # reported once, retried next tick
             if not self._failing:
                 self._failing = True
                 self.failed.emit(f"Cannot read the project's jobs: {exc}")

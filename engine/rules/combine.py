@@ -95,7 +95,7 @@ class RuleSet:
     def _run(self, name: str, rule: Rule, items: list[Item]) -> list[RuleScore]:
         try:
             scores = rule.score_batch(items)
-        except Exception as error:  # noqa: BLE001 - see the module docstring
+        except Exception as error:  # see the module docstring
             return [fail(f"rule error: {type(error).__name__}: {error}")] * len(items)
         if len(scores) != len(items):
             return [fail(f"rule error: {len(scores)} scores for {len(items)} items")] * len(items)

@@ -32,7 +32,7 @@ import sys
 import types
 
 
-def main(args):  # noqa: C901 - one linear procedure is easier to audit than many
+def main(args):  # one linear procedure is easier to audit than many
     # --- capture what is needed later, before any untrusted code exists -------------
     getpid, write, exit_now = os.getpid, os.write, os._exit
     out, err = sys.stdout, sys.stderr

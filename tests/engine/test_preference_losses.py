@@ -27,11 +27,11 @@ from engine.losses.preference import (
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # CPO/ORPO live in trl.experimental
 pytest.importorskip("trl")
 
-from trl.experimental.cpo.cpo_trainer import CPOTrainer  # noqa: E402
-from trl.experimental.orpo.orpo_trainer import ORPOTrainer  # noqa: E402
-from trl.trainer.dpo_trainer import DPOTrainer  # noqa: E402
-from trl.trainer.kto_trainer import KTOTrainer  # noqa: E402
-from trl.trainer.reward_trainer import RewardTrainer  # noqa: E402
+from trl.experimental.cpo.cpo_trainer import CPOTrainer
+from trl.experimental.orpo.orpo_trainer import ORPOTrainer
+from trl.trainer.dpo_trainer import DPOTrainer
+from trl.trainer.kto_trainer import KTOTrainer
+from trl.trainer.reward_trainer import RewardTrainer
 
 B = 8
 T = 12  # tokens per sequence (prompt + completion)

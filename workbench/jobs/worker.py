@@ -73,7 +73,7 @@ class Worker:
             jobs.finish(self.project, job.id, result, status=status)
         except JobCancelled as exc:
             jobs.finish(self.project, job.id, {"message": str(exc)}, status="cancelled")
-        except Exception as exc:  # noqa: BLE001 - a failing job must never stop the worker
+        except Exception as exc:  # a failing job must never stop the worker
             jobs.fail(self.project, job.id, user_message(exc), traceback.format_exc())
         finally:
             self.current = None

@@ -18,9 +18,9 @@ from engine.losses.masked import mask_truncated_completions
 
 pytest.importorskip("trl")
 
-from trl.trainer.grpo_trainer import GRPOTrainer  # noqa: E402
+from trl.trainer.grpo_trainer import GRPOTrainer
 
-from tests.engine.losses.trl_standins import (  # noqa: E402
+from tests.engine.losses.trl_standins import (
     assert_close,
     last_metrics,
     leaf,

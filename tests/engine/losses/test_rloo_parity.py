@@ -18,9 +18,9 @@ from engine.losses.rloo import rloo_advantages, rloo_loss, rloo_sequence_kl
 
 pytest.importorskip("trl")
 
-from trl.trainer.rloo_trainer import RLOOTrainer  # noqa: E402
+from trl.trainer.rloo_trainer import RLOOTrainer
 
-from tests.engine.losses.trl_standins import (  # noqa: E402
+from tests.engine.losses.trl_standins import (
     assert_close,
     last_metrics,
     leaf,

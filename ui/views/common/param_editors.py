@@ -56,10 +56,10 @@ class FloatSpin(QDoubleSpinBox):
         super().__init__(parent)
         self.setDecimals(12)
 
-    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt override
+    def textFromValue(self, value: float) -> str:
         return f"{value:.6g}"
 
-    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt override
+    def valueFromText(self, text: str) -> float:
         try:
             return float(text)
         except ValueError:

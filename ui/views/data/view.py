@@ -120,7 +120,7 @@ class DataView(QWidget):
         self.details.clear()
         self.model.set_filter(self.split_combo.currentData(), self.search.text().strip())
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh_counts()  # prompts may have been imported from the command line
 

@@ -135,7 +135,7 @@ class JudgeView(QWidget):
         self.review.orderChanged.connect(self._identity_changed)
         self.review.answered.connect(self._answered)
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self.choices is not None:  # labels and candidates may have come from elsewhere
             self.reload_choices()

@@ -99,7 +99,7 @@ class LabelView(QWidget):
         self.consistency.shareChanged.connect(self.set_share)
         self.job.finished.connect(self._generated)
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh_choices()  # a run may have written checkpoints since
         if self.task is None and not self.busy:

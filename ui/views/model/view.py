@@ -97,6 +97,6 @@ class ModelView(QWidget):
         layout.addWidget(header)
         layout.addWidget(splitter, 1)
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.models.reload()  # a model may have been added from the command line

@@ -136,7 +136,7 @@ class ProjectView(QWidget):
         self.session.runner.call(project_overview, on_done=self._show_overview)
         self._fill_recent()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()
 

@@ -196,6 +196,6 @@ class DryRunResult(QWidget):
         if rules >= 0:
             share_columns(self.samples, [PROMPT_W, 0, TOKENS_W, TOTAL_W], [], rules)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._size_samples()

@@ -92,7 +92,7 @@ class ScoreTable(QTableWidget):
         if self.columnCount():
             share_columns(self, [0, REFERENCE_W], [TOTAL_W, GATE_W], len(self.rules))
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.size_columns()
 

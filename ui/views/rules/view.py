@@ -467,13 +467,13 @@ class RulesView(QWidget):
             return True
         return super().event(event)
 
-    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event) -> None:
         if event.matches(QKeySequence.StandardKey.New):
             self.add_rule()
             return
         super().keyPressEvent(event)
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.reload()  # rules may have been changed from the command line
         self.preview.reload_rows()

@@ -255,11 +255,11 @@ class RunsView(QWidget):
         )
 
     # Qt ------------------------------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.refresh()
         self.timer.start()
 
-    def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def hideEvent(self, event) -> None:
         super().hideEvent(event)
         self.timer.stop()

@@ -153,12 +153,12 @@ class RunMonitor(QWidget):
         self.reload_runs()
 
     # Polling --------------------------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.timer.start()
         self.poll()
 
-    def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def hideEvent(self, event) -> None:
         super().hideEvent(event)
         self.timer.stop()
 

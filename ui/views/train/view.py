@@ -82,7 +82,7 @@ class TrainView(QWidget):
         session.runner.call(default_model, on_done=self.fit.set_model, on_error=self.fit._failed)
         self._changed()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.start.refresh()  # runs elsewhere may have written checkpoints since
         self.reward.refresh()  # and rules, judges and reward models may have changed

@@ -159,6 +159,8 @@ def device_memory(device: str) -> tuple[int, int]:
         free, total = torch.cuda.mem_get_info(index if index is not None else 0)
         return int(total), int(free)
     mps = getattr(torch, "mps", None)
+    if mps is None:  # older torch: unified memory, use the CPU's
+        return _cpu_memory()
     try:
         total = int(mps.recommended_max_memory())
         used = int(mps.driver_allocated_memory())

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import EngineError, PromptTooLongError, SettingsError
+from engine.padding import cut_at_end, left_pad, pad_token_id
+from engine.seeding import seeded
 
 if TYPE_CHECKING:
     from engine.loading import LoadedModel
@@ -296,7 +298,7 @@ def generate(
 
     import torch
 
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad_id = pad_token_id(tokenizer)
     eos_ids = stop_token_ids(loaded)
     eos_set = set(eos_ids)
     gen_config = _generation_config(settings, pad_id, eos_ids)
@@ -312,15 +314,9 @@ def generate(
             if should_stop is not None and should_stop():
                 break
             batch = rows[start : start + batch_size]
-            seqs = [encoded[p] for p, _ in batch]
-            width = max(len(s) for s in seqs)
-            input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-            attention = torch.zeros((len(seqs), width), dtype=torch.long)
-            for i, s in enumerate(seqs):
-                input_ids[i, width - len(s) :] = torch.tensor(s, dtype=torch.long)
-                attention[i, width - len(s) :] = 1
+            input_ids, attention = left_pad([encoded[p] for p, _ in batch], pad_id)
             with (
-                _SeededRNG(batch_seed(settings.seed, batch_index), loaded.device),
+                seeded(batch_seed(settings.seed, batch_index), loaded.device),
                 torch.inference_mode(),
             ):
                 out = model.generate(
@@ -328,13 +324,10 @@ def generate(
                     attention_mask=attention.to(device),
                     generation_config=gen_config,
                 )
-            new_tokens = out[:, width:].tolist()
+            new_tokens = out[:, input_ids.shape[1] :].tolist()
             for (p, _), tokens in zip(batch, new_tokens, strict=True):
-                stop_at = next((k for k, t in enumerate(tokens) if t in eos_set), None)
-                if stop_at is None:
-                    kept, reason = tokens[: settings.max_new_tokens], "length"
-                else:
-                    kept, reason = tokens[: stop_at + 1], "stop"
+                kept, truncated = cut_at_end(tokens, eos_set, settings.max_new_tokens)
+                reason = "length" if truncated else "stop"
                 text = tokenizer.decode(kept, skip_special_tokens=True)
                 results[p].append(Generated(text=text, num_tokens=len(kept), finish_reason=reason))
             rows_done += len(batch)
@@ -344,28 +337,3 @@ def generate(
         if was_training:
             model.train()
     return results[: rows_done // n]
-
-
-class _SeededRNG:
-    """Seed torch's RNG for one batch and restore the previous state afterwards."""
-
-    def __init__(self, seed: int, device: str) -> None:
-        import torch
-
-        self.seed = seed
-        kind = device.split(":")[0]
-        devices: list[int] = []
-        if kind == "cuda":
-            index = torch.device(device).index
-            devices = [index if index is not None else torch.cuda.current_device()]
-        self._fork = torch.random.fork_rng(devices=devices)
-
-    def __enter__(self):
-        import torch
-
-        self._fork.__enter__()
-        torch.manual_seed(self.seed)
-        return self
-
-    def __exit__(self, *exc):
-        return self._fork.__exit__(*exc)

@@ -206,7 +206,9 @@ def load_model(
     try:
         model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
         if device == "cpu":
-            model = model.to(device)
+            # transformers wraps ``to`` with functools.wraps(torch.nn.Module.to), whose
+            # stub signature keeps the unbound ``self``: mypy takes ``device`` for it.
+            model = model.to(device)  # type: ignore[arg-type]
     except Exception as exc:
         raise _wrap(folder, "model", exc) from exc
     model.eval()

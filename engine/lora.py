@@ -89,7 +89,8 @@ def attach_lora(model: Any, settings: LoraSettings, *, task_type: str | None = N
     targets = settings.target_modules
     config = LoraConfig(
         r=settings.r,
-        lora_alpha=settings.alpha,
+        # peft annotates lora_alpha as int but only divides by it: a fractional alpha works.
+        lora_alpha=settings.alpha,  # type: ignore[arg-type]
         lora_dropout=settings.dropout,
         target_modules=targets if isinstance(targets, str) else list(targets),
         use_rslora=settings.use_rslora,

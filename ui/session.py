@@ -1,5 +1,6 @@
 """Everything the window holds for one open project: the database thread, the poller, the
-worker process, and the one sentence about the worker the status bar shows."""
+run feed the Train and Runs views watch runs through, the worker process, and the one
+sentence about the worker the status bar shows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from ui.db_runner import DbRunner, callback_alive
 from ui.poller import JobState, ProjectPoller, WorkerRow
+from ui.run_feed import RunFeed
 from ui.worker_link import WorkerLink
 from ui.worker_state import WorkerStatus, describe
 from workbench.jobs import queue as jobs
@@ -29,6 +31,7 @@ class ProjectSession(QObject):
         self.name = self.path.name
         self.runner = DbRunner(self.path, self)
         self.poller = ProjectPoller(self.path, self)
+        self.feed = RunFeed(self.runner, self)  # one reader of the runs the views watch
         self.link = WorkerLink(self.path, self)
         self.worker_status = WorkerStatus("not_started", "not started")
         self.poller.jobsChanged.connect(self.jobsChanged)
@@ -118,10 +121,12 @@ class ProjectSession(QObject):
         self.workerDied.emit(message)
 
     def close(self) -> None:
-        """Stop the worker this window started, the poller, then the database thread."""
+        """Stop the worker this window started, the poller and the run feed, then the
+        database thread."""
         if self._closed:
             return
         self._closed = True
         self.link.stop_and_wait()
         self.poller.stop()
+        self.feed.close()
         self.runner.close()

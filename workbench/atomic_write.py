@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object]) -> None:
     """``write(tmp)`` fills a temporary file beside ``path``, which then replaces ``path``;
     on any failure the temporary file is removed and ``path`` is left as it was."""
     path = Path(path)

@@ -8,9 +8,11 @@ from pathlib import Path
 import platformdirs
 
 import engine.demo as demo
+from engine.algorithms.registry import specs
 from engine.demo import DEMO_JUDGE_NAME, DEMO_MODEL_NAME
 from engine.demo.task import demo_splits
 from engine.rules.spec import RuleSpec
+from engine.training.config import applies
 from workbench.data.models import add_model
 from workbench.data.prompts import PromptRecord, add_prompts
 from workbench.judging.store import JudgeConfig, save_judge
@@ -61,8 +63,12 @@ DEMO_TRAIN_DEFAULTS = {
     "eval_every": 50,
     "checkpoint_every": 100,
     "by_algorithm": {
-        **{name: dict(_OFFLINE_DEMO) for name in ("dpo", "ipo", "simpo", "orpo", "kto", "reward")},
-        **{name: dict(_ONLINE_DEMO) for name in ("grpo", "rloo", "ppo", "online_dpo")},
+        s.name: {
+            key: value
+            for key, value in (_ONLINE_DEMO if s.online else _OFFLINE_DEMO).items()
+            if applies(key, s.name)  # no rpo_alpha for SimPO, no beta for a reward model
+        }
+        for s in specs()
     },
 }
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import EngineError
 from engine.generation import encode_prompts, max_positions
 from engine.judge.base import STOPPED, ProgressFn, StopFn
+from engine.padding import left_pad, pad_token_id, real_positions
 
 if TYPE_CHECKING:
     from engine.loading import LoadedModel
@@ -130,16 +131,8 @@ def _batch_probs(
 ) -> list[float]:
     import torch
 
-    tokenizer = loaded.tokenizer
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    width = max(len(s) for s in seqs)
-    input_ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, s in enumerate(seqs):  # left padding: every row's next token sits at the end
-        input_ids[i, width - len(s) :] = torch.tensor(s, dtype=torch.long)
-        attention[i, width - len(s) :] = 1
-    # Positions count real tokens only, so a padded row reads exactly as it would alone.
-    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    input_ids, attention = left_pad(seqs, pad_token_id(loaded.tokenizer))
+    positions = real_positions(attention)
     device = torch.device(loaded.device)
     inputs = {
         "input_ids": input_ids.to(device),
@@ -153,7 +146,7 @@ def _batch_probs(
     except torch.cuda.OutOfMemoryError:
         raise EngineError(
             f"The judge ran out of accelerator memory on a batch of {len(seqs)} inputs of up "
-            f"to {width} tokens.",
+            f"to {input_ids.shape[1]} tokens.",
             "Lower the judge's batch size, or use a smaller judge model.",
         ) from None
     pair = logits[:, list(label_ids)].float()

@@ -15,6 +15,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import httpx
 
@@ -167,7 +168,7 @@ def _ask(client: ChatClient, text: str, labels: tuple[str, str], replies: list[s
     return choice
 
 
-def _reply_text(body: object) -> str:
+def _reply_text(body: Any) -> str:  # the reply's JSON, of any shape
     try:
         return str(body["choices"][0]["message"]["content"])[:200]
     except (KeyError, IndexError, TypeError):

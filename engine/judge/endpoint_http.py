@@ -230,6 +230,8 @@ def retry_after_s(headers: httpx.Headers | dict) -> float | None:
 
 
 def _finite(value: str | None) -> float | None:
+    if value is None:
+        return None
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from engine.errors import EngineError, SettingsError
 from engine.judge.base import PairItem, PointItem, ProgressFn, Score, StopFn, Verdict
-from engine.judge.choice_probs import choice_token_ids, first_label_probs
+from engine.judge.choice_probs import RowOutcome, choice_token_ids, first_label_probs
 from engine.judge.templates import (
     DEFAULT_CRITERIA,
     DEFAULT_PAIR_TEMPLATE,
@@ -129,7 +129,8 @@ class LocalJudge:
                 verdicts.append(Verdict(None, outcome.error, {"tokens": outcome.tokens}))
                 continue
             # Shown second, the first completion is label B: P(first better) = 1 - P(A).
-            shown_first, shown_second = outcome.probs[0], 1.0 - outcome.probs[1]
+            probs = _probs(outcome)
+            shown_first, shown_second = probs[0], 1.0 - probs[1]
             verdicts.append(
                 Verdict(
                     (shown_first + shown_second) / 2,
@@ -166,9 +167,15 @@ class LocalJudge:
         return [
             Score(None, o.error, {"tokens": o.tokens})
             if o.error is not None
-            else Score(o.probs[0], None, {"tokens": o.tokens})
+            else Score(_probs(o)[0], None, {"tokens": o.tokens})
             for o in outcomes
         ]
+
+
+def _probs(outcome: RowOutcome) -> list[float]:
+    """The probabilities of an outcome without an error."""
+    assert outcome.probs is not None, "first_label_probs sets them on every row without an error"
+    return outcome.probs
 
 
 @dataclass(frozen=True)
@@ -248,7 +255,8 @@ def build_local_judge(
     mode = mode or own.mode
     if mode not in MODES:
         raise EngineError(f"Unknown judge mode {mode!r}.", f"Use one of: {', '.join(MODES)}.")
-    templates, labels = dict(DEFAULT_TEMPLATES), dict(DEFAULT_CHOICES)
+    templates = dict(DEFAULT_TEMPLATES)
+    labels: dict[str, tuple[str, ...]] = dict(DEFAULT_CHOICES)
     templates[own.mode], labels[own.mode] = own.template, own.choices
     templates[mode] = template or templates[mode]
     labels[mode] = tuple(choices or labels[mode])

@@ -23,11 +23,9 @@ import torch
 
 from engine.losses.group_stats import frac_zero_std, nanstd, reward_stats
 from engine.losses.kl import kl_k3
+from engine.losses.options import GRPO_LOSS_TYPES, IMPORTANCE_SAMPLING_LEVELS, SCALE_REWARDS
 from engine.losses.policy_stats import clip_ratio_stats, token_mean
 
-GRPO_LOSS_TYPES = ("grpo", "bnpo", "dr_grpo", "dapo")
-SCALE_REWARDS = ("group", "batch", "none")
-IMPORTANCE_SAMPLING_LEVELS = ("token", "sequence")
 STD_EPS = 1e-4  # TRL adds this to the std, so an all-equal group gets zero advantages, not NaN
 
 

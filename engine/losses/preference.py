@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-DPO_LOSS_TYPES = ("sigmoid", "robust", "hinge", "ipo")
+from engine.losses.options import DPO_LOSS_TYPES
 
 
 def dpo_loss(

@@ -142,6 +142,7 @@ def _check_value(info: ParamInfo, value: Any) -> Any:
             raise RuleParamError(info.name, "must be true or false")
         return value
     if kind == "choice":
+        assert info.choices is not None  # ParamInfo.__post_init__ requires them
         if value not in info.choices:
             raise RuleParamError(
                 info.name, f"must be one of {', '.join(info.choices)} (got {value!r})"

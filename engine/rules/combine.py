@@ -86,10 +86,10 @@ class RuleSet:
     def score_batch(self, items: Iterable[Item | tuple]) -> list[Combined]:
         """One ``Combined`` per item. Each rule scores the whole batch at once, so the
         sandboxed kinds run their items in parallel."""
-        items = [as_item(item) for item in items]
-        scores = {name: self._run(name, rule, items) for name, rule in self.rules.items()}
+        batch = [as_item(item) for item in items]
+        scores = {name: self._run(name, rule, batch) for name, rule in self.rules.items()}
         return [
-            self._combine({name: s[i] for name, s in scores.items()}) for i in range(len(items))
+            self._combine({name: s[i] for name, s in scores.items()}) for i in range(len(batch))
         ]
 
     def _run(self, name: str, rule: Rule, items: list[Item]) -> list[RuleScore]:

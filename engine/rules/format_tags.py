@@ -71,7 +71,9 @@ class FormatTagsRule(Rule):
         for tag in p["tags"]:
             opening, closing = f"<{tag}>", f"</{tag}>"
             if previous is not None or p["allow_leading_whitespace"]:
-                pos = _SPACE.match(text, pos).end()
+                space = _SPACE.match(text, pos)
+                assert space is not None  # \s* also matches the empty string
+                pos = space.end()
             if not text.startswith(opening, pos):
                 if opening not in text[pos:]:
                     return fail(f"tag {opening} missing")

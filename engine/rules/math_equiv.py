@@ -100,11 +100,11 @@ class MathRule(Rule):
             if p["extract"] == "auto":
                 answer = item.completion
             else:
-                answer, why = extract_answer(item.completion, p["extract"], p["marker"])
-                if answer is None:
+                extracted, why = extract_answer(item.completion, p["extract"], p["marker"])
+                if extracted is None:
                     results.append(fail(why))
                     continue
-                answer = _as_latex(answer)
+                answer = _as_latex(extracted)
             pairs.append((gold_text(gold), answer))
             golds.append(gold.rsplit("####", 1)[-1].strip())
             results.append(None)

@@ -104,7 +104,7 @@ def main(args):  # one linear procedure is easier to audit than many
 
     # --- equality helpers (closures over captured built-ins) ---------------------
     plain_scalars = {int, float, complex, bool, str, bytes, b_type(None)}
-    last_left = []
+    last_left: list[object] = []
 
     def plain(x, depth=0):
         t = b_type(x)

@@ -93,7 +93,7 @@ def child_env(workdir: str) -> dict[str, str]:
 
 
 def _write_files(workdir: Path, files: dict[str, str | bytes]) -> list[Path]:
-    written = []
+    written: list[Path] = []
     for name, content in files.items():
         rel = Path(name)
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:
@@ -310,8 +310,9 @@ def _run(
                     _hard_kill(proc, ident)
                     proc.wait()
                 for f in (proc.stdin, proc.stdout, proc.stderr):
-                    with contextlib.suppress(OSError):
-                        f.close()
+                    if f is not None:  # all three are pipes (see Popen above)
+                        with contextlib.suppress(OSError):
+                            f.close()
     finally:
         for fd in opened:
             with contextlib.suppress(OSError):
@@ -385,7 +386,11 @@ def _collect(
                 if not status.data:
                     _hard_kill(proc, ident)  # supervisor gone without its report
             open_streams = [k for k in sel.get_map().values() if isinstance(k.data, _Stream)]
-            if not alive and (not open_streams or now >= drain_deadline):
+            if (
+                not alive
+                and drain_deadline is not None  # set when alive turned False
+                and (not open_streams or now >= drain_deadline)
+            ):
                 break
             waits = [
                 t
@@ -457,7 +462,7 @@ def run_python(
 ) -> SandboxResult:
     """Run untrusted Python ``code`` as ``__main__`` in a sandbox child (see the package
     docstring for what is isolated). ``files`` are written next to it first."""
-    all_files = dict(files or {})
+    all_files: dict[str, str | bytes] = dict(files or {})
     name = "main.py"
     while name in all_files:
         name = "_" + name

@@ -38,6 +38,8 @@ def main(args):
         items = json.load(f)
     try:
         spec = importlib.util.spec_from_file_location("user_reward", args["source"])
+        # The source is always written as a .py file, which has a source loader.
+        assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     except BaseException as exc:

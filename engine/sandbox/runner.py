@@ -147,7 +147,7 @@ def _needed_paths(cfg):
     paths.update(p for p in sys.path if p)
     paths.update(cfg.get("sys_path", []))
     found = sorted({os.path.realpath(p) for p in paths if os.path.isdir(p)}, key=len)
-    kept = []
+    kept: list[str] = []
     for p in found:  # drop paths inside one already kept
         if not any(_under(p, k) for k in kept):
             kept.append(p)
@@ -158,12 +158,12 @@ def _setup_mounts(cfg, dropping_uid):
     """Give the sandbox its own view of the file system (see the module docstring)."""
     workdir = cfg["workdir"]
     needed = _needed_paths(cfg)
-    hide = {d for d in MASKED_DIRS if os.path.isdir(d) and not os.path.islink(d)}
-    hide.update(d for d in cfg.get("hide_dirs", []) if os.path.isdir(d) and d != "/")
+    wanted = {d for d in MASKED_DIRS if os.path.isdir(d) and not os.path.islink(d)}
+    wanted.update(d for d in cfg.get("hide_dirs", []) if os.path.isdir(d) and d != "/")
     if dropping_uid:
-        hide.update(b for b in (_blocker(p) for p in needed if not _world_reachable(p)) if b)
-    hide = sorted({os.path.realpath(h) for h in hide}, key=len)
-    hide = [h for i, h in enumerate(hide) if not any(_under(h, k) for k in hide[:i])]
+        wanted.update(b for b in (_blocker(p) for p in needed if not _world_reachable(p)) if b)
+    by_depth = sorted({os.path.realpath(h) for h in wanted}, key=len)
+    hide = [h for i, h in enumerate(by_depth) if not any(_under(h, k) for k in by_depth[:i])]
     rebind = [(p, False) for p in needed if any(_under(p, h) for h in hide)]
     rebind.append((workdir, True))
     # O_PATH handles on what is re-bound, opened while it is still visible (and always
@@ -207,7 +207,12 @@ def _setup_mounts(cfg, dropping_uid):
 def _isolate(cfg, dropping_uid):
     """Namespaces, as far as the platform allows. Returns what was obtained."""
     want_net = not cfg["network"]
-    notes = {"net": "open" if not want_net else "none", "fs": "none", "userns": False}
+    notes: dict[str, object] = {
+        "net": "open" if not want_net else "none",
+        "fs": "none",
+        "userns": False,
+    }
+    errors: list[str] = []  # under notes["errors"] once there is one
     net = CLONE_NEWNET if want_net else 0
     if os.geteuid() == 0:
         attempts = [(net | CLONE_NEWNS, False), (net, False)] if net else [(CLONE_NEWNS, False)]
@@ -223,7 +228,8 @@ def _isolate(cfg, dropping_uid):
         try:
             _unshare(flags)
         except OSError as exc:
-            notes.setdefault("errors", []).append(str(exc))
+            errors.append(str(exc))
+            notes["errors"] = errors
             continue
         if userns:
             uid, gid = os.getuid(), os.getgid()
@@ -245,7 +251,8 @@ def _isolate(cfg, dropping_uid):
                     raise  # a half-built view that cannot be undone: refuse to run
                 if original_ns is not None:  # back to the host's view
                     _check(_libc.setns(original_ns, CLONE_NEWNS), "setns")
-                notes.setdefault("errors", []).append(str(exc))
+                errors.append(str(exc))
+                notes["errors"] = errors
         break
     if original_ns is not None:
         os.close(original_ns)
@@ -257,7 +264,8 @@ def _block_sockets():
     unimportable. Code that re-imports the C module by hand gets around it."""
     for name in ("socket", "_socket", "ssl", "_ssl"):
         sys.modules.pop(name, None)
-        sys.modules[name] = None
+        # None is the documented "import blocked" entry, which typeshed does not model.
+        sys.modules[name] = None  # type: ignore[assignment]
 
 
 def _drop_capabilities():
@@ -331,7 +339,8 @@ def _child(cfg, source, notes):
         except SystemExit:
             raise
         except BaseException as exc:  # a traceback without the runner's own frames
-            traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)
+            tb = exc.__traceback__
+            traceback.print_exception(type(exc), exc, tb.tb_next if tb is not None else None)
             raise SystemExit(1) from None
     else:
         code = compile(source, target, "exec")
@@ -348,7 +357,7 @@ def _child(cfg, source, notes):
 
 def _descendants(root):
     """Living descendants of ``root`` (from /proc)."""
-    children = {}
+    children: dict[int, list[tuple[int, bytes]]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -427,7 +436,7 @@ def _supervise(cfg, child, notes):
         finally:
             _state["waiting"] = False
     status["reaped_all"] = _kill_and_reap_all()
-    if wstatus is not None:
+    if wstatus is not None and usage is not None:  # wait4 returns both or raises
         status.update(
             wait_status=wstatus,
             utime=usage.ru_utime,

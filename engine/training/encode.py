@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.errors import EngineError
 from engine.generation import encode_prompts
-from engine.training.examples import PairExample, UnpairedExample
+from engine.training.examples import DemonstrationExample, PairExample, UnpairedExample
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,13 @@ class EncodedUnpaired:
     prompt_ids: list[int]
     completion_ids: list[int]
     desirable: bool
+
+
+@dataclass(frozen=True)
+class EncodedDemonstration:
+    key: str
+    prompt_ids: list[int]
+    completion_ids: list[int]
 
 
 @dataclass(frozen=True)
@@ -85,4 +92,19 @@ def encode_unpaired(
             too_long.append(TooLong(example.key, tokens, max_length))
         else:
             kept.append(EncodedUnpaired(example.key, prompt_ids, completion, example.desirable))
+    return kept, too_long
+
+
+def encode_demonstrations(
+    tokenizer: Any, examples: list[DemonstrationExample], max_length: int
+) -> tuple[list[EncodedDemonstration], list[TooLong]]:
+    prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
+    kept, too_long = [], []
+    for example, prompt_ids in zip(examples, prompts, strict=True):
+        completion = completion_ids(tokenizer, example.completion)
+        tokens = len(prompt_ids) + len(completion)
+        if tokens > max_length:
+            too_long.append(TooLong(example.key, tokens, max_length))
+        else:
+            kept.append(EncodedDemonstration(example.key, prompt_ids, completion))
     return kept, too_long

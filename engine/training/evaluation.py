@@ -4,6 +4,7 @@ dropout), and greedy sample completions of a few prompts for the sample browser.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -11,8 +12,11 @@ from engine.generation import SamplingSettings, generate
 from engine.training.metrics import reduce_stats
 from engine.training.prepared import split_objective
 
+if TYPE_CHECKING:
+    from engine.training.protocols import OfflineEvalRun
 
-def evaluate(run, step: int) -> dict[str, float]:
+
+def evaluate(run: OfflineEvalRun, step: int) -> dict[str, float]:
     """``eval_``-prefixed metrics (TRL's convention) over the eval split; each process
     takes every world_size-th batch."""
     s, split = run.settings, run.eval_split
@@ -47,13 +51,15 @@ def evaluate(run, step: int) -> dict[str, float]:
     return {f"eval_{name}": value for name, value in reduce_stats(run.accelerator, stats).items()}
 
 
-def generate_samples(run, step: int) -> list[dict]:
+def generate_samples(run: OfflineEvalRun, step: int) -> list[dict]:
     """Greedy completions of the first ``samples_per_eval`` sample prompts by the policy."""
-    prompts = run.data.sample_prompts[: run.settings.samples_per_eval]
+    prompts = run.data.sample_prompts[: run.settings.method.samples_per_eval]
     if not prompts:
         return []
     policy = dataclasses.replace(run.loaded, model=run.accelerator.unwrap_model(run.ddp_model))
-    settings = SamplingSettings(max_new_tokens=run.settings.sample_max_new_tokens, do_sample=False)
+    settings = SamplingSettings(
+        max_new_tokens=run.settings.method.sample_max_new_tokens, do_sample=False
+    )
     outputs = generate(policy, prompts, settings, n=1, batch_size=len(prompts))
     return [
         {

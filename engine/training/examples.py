@@ -1,4 +1,4 @@
-"""The examples a preference run trains on, as plain data (no torch).
+"""The examples an offline run trains on, as plain data (no torch).
 
 The application builds them from the project's labels; the engine tokenizes them. A
 prompt is plain text or a list of chat messages ``{"role", "content"}``; a completion is
@@ -38,6 +38,16 @@ class UnpairedExample:
 
 
 @dataclass(frozen=True)
+class DemonstrationExample:
+    """A completion to imitate for ``prompt`` (SFT): a reference answer, or a completion
+    the labels chose."""
+
+    key: str
+    prompt: Prompt
+    completion: str
+
+
+@dataclass(frozen=True)
 class PromptExample:
     """A prompt online RL samples completions for; ``reference`` is the known answer the
     rules may check against."""
@@ -53,7 +63,9 @@ def content_key(prompt: Prompt, *completions: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
-def examples_hash(examples: list[PairExample] | list[UnpairedExample]) -> str:
+def examples_hash(
+    examples: list[PairExample] | list[UnpairedExample] | list[DemonstrationExample],
+) -> str:
     """sha256 over the examples in order: the dataset's identity for caches and runs."""
     digest = hashlib.sha256()
     for example in examples:

@@ -7,8 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.algorithms.spec import Data
 from engine.errors import EngineError
-from engine.training.examples import PairExample, Prompt, PromptExample, UnpairedExample
+from engine.training.examples import (
+    DemonstrationExample,
+    PairExample,
+    Prompt,
+    PromptExample,
+    UnpairedExample,
+)
 
 
 def _noop(*_args) -> None:
@@ -24,6 +31,19 @@ class TrainData:
     sample_prompts: list[Prompt] = field(default_factory=list)  # shown at each evaluation
     train_prompts: list[PromptExample] = field(default_factory=list)  # online RL samples these
     eval_prompts: list[PromptExample] = field(default_factory=list)  # answered greedily in eval
+    train_demonstrations: list[DemonstrationExample] = field(default_factory=list)  # SFT
+    eval_demonstrations: list[DemonstrationExample] = field(default_factory=list)
+
+    def examples(self, kind: Data, part: str) -> list:
+        """The examples of one kind (an algorithm spec's ``data``) of the "train" or
+        "eval" part."""
+        train = part == "train"
+        return {
+            "pairs": self.train_pairs if train else self.eval_pairs,
+            "unpaired": self.train_unpaired if train else self.eval_unpaired,
+            "prompts": self.train_prompts if train else self.eval_prompts,
+            "demonstrations": self.train_demonstrations if train else self.eval_demonstrations,
+        }[kind]
 
 
 @dataclass

@@ -46,6 +46,27 @@ def sequence_logps(model, batch: SequenceBatch) -> SequenceLogps:
     return SequenceLogps(sums=(per_token * mask).sum(-1), counts=mask.sum(-1))
 
 
+@dataclass
+class TokenPredictions:
+    logps: torch.Tensor  # (N, T-1) float32 log-prob of each next token (temperature 1)
+    correct: torch.Tensor  # (N, T-1) bool: the argmax is that token
+    mask: torch.Tensor  # (N, T-1) float32, 1 on completion tokens
+
+
+def token_predictions(model, batch: SequenceBatch) -> TokenPredictions:
+    """Each completion token's log-prob and whether the model's likeliest token is it,
+    in the shifted frame (column t predicts token t + 1)."""
+    logits = model(
+        input_ids=batch.input_ids, attention_mask=batch.attention_mask
+    ).logits[:, :-1]  # (N, T-1, V)
+    labels = batch.input_ids[:, 1:]  # (N, T-1)
+    per_token = token_logps(logits, labels)
+    with torch.no_grad():
+        correct = logits.argmax(dim=-1) == labels
+    mask = batch.completion_mask[:, 1:].to(per_token.dtype)
+    return TokenPredictions(per_token, correct, mask)
+
+
 def sequence_rewards(model, batch: SequenceBatch) -> torch.Tensor:
     """A sequence-classification model's scalar score per row, (N,) float32."""
     return (

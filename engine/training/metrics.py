@@ -16,8 +16,8 @@ def reduce_stats(accelerator, stats: list[dict[str, torch.Tensor]]) -> dict[str,
     entries (a statistic that does not apply to an example) left out."""
     local: dict[str, list[float]] = {}
     for part in stats:
-        for name, values in part.items():
-            local.setdefault(name, []).extend(values.detach().float().cpu().flatten().tolist())
+        for name, tensor in part.items():
+            local.setdefault(name, []).extend(tensor.detach().float().cpu().flatten().tolist())
     merged: dict[str, list[float]] = {}
     for part in dist.gather_lists(accelerator, [local]):
         for name, values in part.items():

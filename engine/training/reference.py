@@ -143,14 +143,15 @@ def prepare_reference(run, init_adapter: Path | None) -> dict | None:
     it has them); returns what was done, or None when the user stopped it."""
     import time
 
-    from engine.training.prepared import attach_reference, reference_sequences
+    from engine.training.prepared import offline_algorithm
+    from engine.training.split import attach_reference
 
     if not run.settings.needs_reference():
         return {"needed": False}
     started = time.monotonic()
-    kto = run.settings.algorithm == "kto"
-    train_seqs = reference_sequences(run.train_split, kto)
-    eval_seqs = reference_sequences(run.eval_split, kto)
+    algorithm = offline_algorithm(run.settings)
+    train_seqs = algorithm.reference_sequences(run.train_split)
+    eval_seqs = algorithm.reference_sequences(run.eval_split)
     namespace = reference_namespace(
         run.loaded.source_dir, init_adapter, run.loaded.dtype, str(run.device)
     )

@@ -161,38 +161,40 @@ def run_ours(cfg: dict) -> dict:
     import torch
 
     from engine.lora import LoraSettings
+    from engine.training import train
     from engine.training.config import TrainSettings
     from engine.training.hooks import TrainData, TrainHooks
-    from engine.training.loop import train
 
     loaded = _load(cfg)
     examples = pair_examples(build_pairs(cfg["pairs"]))
-    settings = TrainSettings(
-        algorithm="dpo",
-        max_steps=cfg["steps"],
-        learning_rate=cfg["lr"],
-        batch_size=cfg["batch_size"],
-        gradient_accumulation_steps=cfg["grad_accum"],
-        lr_scheduler=cfg["scheduler"],
-        warmup_ratio=cfg["warmup_ratio"],
-        weight_decay=0.0,
-        max_grad_norm=cfg["max_grad_norm"],
-        beta=cfg["beta"],
-        loss_type="sigmoid",
-        max_length=cfg["max_length"],
-        precision=cfg["precision"],
-        seed=cfg["seed"],
-        eval_every=0,
-        checkpoint_every=0,
-        samples_per_eval=0,
-        logging_every=1,
-        device=cfg["device"],
-        lora=LoraSettings(
-            r=cfg["lora_r"],
-            alpha=cfg["lora_alpha"],
-            dropout=cfg["lora_dropout"],
-            target_modules="all-linear",
-        ),
+    settings = TrainSettings.from_dict(
+        dict(
+            algorithm="dpo",
+            max_steps=cfg["steps"],
+            learning_rate=cfg["lr"],
+            batch_size=cfg["batch_size"],
+            gradient_accumulation_steps=cfg["grad_accum"],
+            lr_scheduler=cfg["scheduler"],
+            warmup_ratio=cfg["warmup_ratio"],
+            weight_decay=0.0,
+            max_grad_norm=cfg["max_grad_norm"],
+            beta=cfg["beta"],
+            loss_type="sigmoid",
+            max_length=cfg["max_length"],
+            precision=cfg["precision"],
+            seed=cfg["seed"],
+            eval_every=0,
+            checkpoint_every=0,
+            samples_per_eval=0,
+            logging_every=1,
+            device=cfg["device"],
+            lora=LoraSettings(
+                r=cfg["lora_r"],
+                alpha=cfg["lora_alpha"],
+                dropout=cfg["lora_dropout"],
+                target_modules="all-linear",
+            ),
+        )
     )
     marks: dict = {"steps": [], "losses": [], "save": []}
     meter = Meter(loaded.device)

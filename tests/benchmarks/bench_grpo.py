@@ -13,7 +13,7 @@ demo rules, called from TRL's reward function). By default TRL's sampling is see
 ours is (per step), so both sides draw the same completions while their weights agree.
 
 Rows, each in a fresh subprocess so that peak memory and threads do not leak between them:
-  1. ours: engine.training.loop.train with algorithm "grpo"
+  1. ours: engine.training.train with algorithm "grpo"
   2. TRL GRPOTrainer
 
 Both are evaluated the same way every ``--eval-every`` steps: greedy answers to the first
@@ -53,7 +53,7 @@ from tests.benchmarks.bench_dpo import (  # noqa: E402
 )
 
 ROWS = (
-    ("ours", "ours (engine.training.loop.train, grpo)"),
+    ("ours", "ours (engine.training.train, grpo)"),
     ("trl", "TRL GRPOTrainer"),
 )
 QUICK = {"steps": 3, "eval_every": 2, "eval_prompts": 16}
@@ -87,43 +87,45 @@ def our_settings(cfg: dict):
     from engine.lora import LoraSettings
     from engine.training.config import TrainSettings
 
-    return TrainSettings(
-        algorithm="grpo",
-        max_steps=cfg["steps"],
-        learning_rate=cfg["lr"],
-        batch_size=cfg["batch_size"],
-        gradient_accumulation_steps=1,
-        lr_scheduler=cfg["scheduler"],
-        warmup_ratio=cfg["warmup_ratio"],
-        weight_decay=0.0,
-        max_grad_norm=cfg["max_grad_norm"],
-        beta=0.0,
-        num_generations=cfg["generations"],
-        max_completion_length=cfg["max_completion_length"],
-        temperature=cfg["temperature"],
-        top_p=1.0,
-        top_k=0,
-        num_iterations=1,
-        epsilon=0.2,
-        grpo_loss_type="dapo",
-        scale_rewards="group",
-        importance_sampling_level="token",
-        mask_truncated_completions=False,
-        samples_per_step=0,
-        samples_per_eval=0,
-        eval_prompts=cfg["eval_prompts"],
-        eval_every=cfg["eval_every"],
-        checkpoint_every=0,
-        logging_every=1,
-        precision=cfg["precision"],
-        seed=cfg["seed"],
-        device=cfg["device"],
-        lora=LoraSettings(
-            r=cfg["lora_r"],
-            alpha=cfg["lora_alpha"],
-            dropout=cfg["lora_dropout"],
-            target_modules="all-linear",
-        ),
+    return TrainSettings.from_dict(
+        dict(
+            algorithm="grpo",
+            max_steps=cfg["steps"],
+            learning_rate=cfg["lr"],
+            batch_size=cfg["batch_size"],
+            gradient_accumulation_steps=1,
+            lr_scheduler=cfg["scheduler"],
+            warmup_ratio=cfg["warmup_ratio"],
+            weight_decay=0.0,
+            max_grad_norm=cfg["max_grad_norm"],
+            beta=0.0,
+            num_generations=cfg["generations"],
+            max_completion_length=cfg["max_completion_length"],
+            temperature=cfg["temperature"],
+            top_p=1.0,
+            top_k=0,
+            num_iterations=1,
+            epsilon=0.2,
+            grpo_loss_type="dapo",
+            scale_rewards="group",
+            importance_sampling_level="token",
+            mask_truncated_completions=False,
+            samples_per_step=0,
+            samples_per_eval=0,
+            eval_prompts=cfg["eval_prompts"],
+            eval_every=cfg["eval_every"],
+            checkpoint_every=0,
+            logging_every=1,
+            precision=cfg["precision"],
+            seed=cfg["seed"],
+            device=cfg["device"],
+            lora=LoraSettings(
+                r=cfg["lora_r"],
+                alpha=cfg["lora_alpha"],
+                dropout=cfg["lora_dropout"],
+                target_modules="all-linear",
+            ),
+        )
     )
 
 
@@ -206,8 +208,8 @@ def run_base(cfg: dict) -> dict:
 def run_ours(cfg: dict) -> dict:
     import torch
 
+    from engine.training import train
     from engine.training.hooks import TrainHooks
-    from engine.training.loop import train
 
     loaded = _load(cfg)
     data = prompt_data()

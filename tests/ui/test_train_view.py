@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from tests.workbench.train_helpers import labelled_demo
 from workbench.jobs import queue as jobs
 from workbench.project import Project
-from workbench.training import queries as train_queries
 from workbench.training.config import load_config
+from workbench.training.progress import run_progress
 
 
 def train_view(open_window, path):
@@ -150,7 +150,7 @@ def test_a_dpo_run_launched_from_the_view_shows_live_and_stops_with_a_checkpoint
     )
     assert "Stopped at step" in monitor.controls.status.text()
     project = Project.open(tmp_path / "demo")
-    progress = train_queries.run_progress(project, run_id)
+    progress = run_progress(project, run_id)
     assert progress["status"] == "stopped" and progress["checkpoints"] >= 1
     assert progress["step"] < 2000
     project.close()

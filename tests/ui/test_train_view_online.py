@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from engine.losses.options import GRPO_LOSS_TYPES
 from engine.rules.spec import RuleSpec
-from engine.training.config import GRPO_LOSS_TYPES
 from tests.ui.conftest import make_project
 from workbench.demo_project import build_demo_project
 from workbench.judging.store import JudgeConfig, save_judge

@@ -146,7 +146,7 @@ def test_a_nan_loss_fails_the_run_clearly_and_keeps_the_last_good_checkpoint(
 ):
     from safetensors.torch import load_file
 
-    import engine.training.objectives as objectives
+    import engine.training.offline.dpo as objectives
 
     real, calls = objectives.dpo_loss, {"n": 0}
 

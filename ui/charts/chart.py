@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -20,12 +19,10 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
 
+from ui.charts.context import ChartContext
 from ui.charts.groups import base_name, is_eval
 from ui.charts.series import Series
 from ui.style import MUTED
-
-if TYPE_CHECKING:
-    from ui.charts.run_charts import RunCharts
 
 # Distinct on white, none too pale; the first is the app's accent blue.
 RUN_COLORS = (
@@ -85,7 +82,7 @@ class Curve:
     series: Series
     raw: pg.PlotDataItem
     smooth: pg.PlotDataItem | None  # None for eval metrics (sparse points, markers only)
-    drawn: tuple = field(default=())  # (version, mode, t0, force counter) last drawn
+    drawn: tuple = field(default=())  # (series version, context version, t0) last drawn
 
 
 def _new_item(**kwargs) -> pg.PlotDataItem:
@@ -114,9 +111,9 @@ class _Plot(pg.PlotWidget):
 class MetricChart(QFrame):
     """A titled plot plus its legend line underneath (runs by colour, metrics by stroke)."""
 
-    def __init__(self, owner: RunCharts, title: str):
+    def __init__(self, context: ChartContext, title: str):
         super().__init__()
-        self.owner = owner
+        self.context = context
         self.title = title
         self.setObjectName("metricChart")
         self.setStyleSheet(
@@ -174,10 +171,13 @@ class MetricChart(QFrame):
             self.plot_widget.scene().sigMouseMoved, rateLimit=HOVER_RATE, slot=self._mouse_moved
         )
         self.hover_index: dict[tuple[int, str], int] = {}  # last read-out, for tests
-        self.waiting_since = -1  # RunCharts' update counter at this chart's last update
+        self.waiting_since = -1  # the holder's update counter at this chart's last update
 
     def getPlotItem(self) -> pg.PlotItem:
         return self.plot_widget.getPlotItem()
+
+    def _hex(self, run_id: int) -> str:
+        return RUN_COLORS[self.context.color_index(run_id) % len(RUN_COLORS)]
 
     # ------------------------------------------------------------------ curves
 
@@ -217,9 +217,9 @@ class MetricChart(QFrame):
         self.metric_order = [m for m in self.metric_order if m in remaining]
 
     def restyle(self, curve: Curve) -> None:
-        color = run_color(self.owner.color_index(curve.run_id))
+        color = run_color(self.context.color_index(curve.run_id))
         dash = self.dash_for(curve.metric)
-        smoothing = self.owner.smoothing() > 0
+        smoothing = self.context.smoothed
         if curve.smooth is None:  # eval: markers joined by a thin line, never smoothed
             curve.raw.setPen(make_pen(color, dash, alpha=150))
             curve.raw.setSymbolBrush(pg.mkBrush(color))
@@ -238,24 +238,26 @@ class MetricChart(QFrame):
 
     # ------------------------------------------------------------------ drawing
 
-    def _state(self, curve: Curve, mode: str, force: int) -> tuple:
-        t0 = self.owner.t0(curve.run_id) if mode == "time" else 0.0
-        return (curve.series.version, mode, t0, force, self.owner.smoothing() > 0)
+    def _state(self, curve: Curve) -> tuple:
+        context = self.context
+        t0 = context.t0(curve.run_id) if context.x_mode == "time" else 0.0
+        return (curve.series.version, context.version, t0)
 
-    def stale(self, mode: str, force: int) -> bool:
+    def stale(self) -> bool:
         """Whether some curve has points (or settings) not handed to pyqtgraph yet."""
-        return any(self._state(c, mode, force) != c.drawn for c in self.curves.values())
+        return any(self._state(c) != c.drawn for c in self.curves.values())
 
-    def refresh(self, mode: str, force: int) -> int:
+    def refresh(self) -> int:
         """setData on the curves whose series changed; returns how many were redrawn."""
-        smoothing = self.owner.smoothing() > 0
+        mode = self.context.x_mode
+        smoothing = self.context.smoothed
         redrawn = 0
         for curve in self.curves.values():
-            state = self._state(curve, mode, force)
+            state = self._state(curve)
             if state == curve.drawn:
                 continue
             s = curve.series
-            x = s.x(mode, self.owner.t0(curve.run_id))
+            x = s.x(mode, self.context.t0(curve.run_id))
             curve.raw.setData(x, s.values[: s.n], connect="finite")
             if curve.smooth is not None:
                 if smoothing:
@@ -281,8 +283,8 @@ class MetricChart(QFrame):
         runs = list(dict.fromkeys(run for run, _ in self.curves))
         lines = [
             " &nbsp; ".join(
-                f"<span style='color:{RUN_COLORS[self.owner.color_index(run) % len(RUN_COLORS)]}'>"
-                f"■</span>&nbsp;{html.escape(self.owner.run_label(run))}"
+                f"<span style='color:{self._hex(run)}'>"
+                f"■</span>&nbsp;{html.escape(self.context.run_label(run))}"
                 for run in runs
             )
         ]
@@ -322,11 +324,11 @@ class MetricChart(QFrame):
 
     def show_readout_at(self, x_value: float) -> str:
         """Fill the read-out with each curve's point nearest ``x_value``; returns its text."""
-        mode = self.owner.x_mode()
-        smoothing = self.owner.smoothing() > 0
+        mode = self.context.x_mode
+        smoothing = self.context.smoothed
         found = []  # (curve, index, x of that point)
         for curve in self.curves.values():
-            t0 = self.owner.t0(curve.run_id)
+            t0 = self.context.t0(curve.run_id)
             i = curve.series.nearest(x_value, mode, t0)
             if i is not None:
                 found.append((curve, i, float(curve.series.x(mode, t0)[i])))
@@ -338,8 +340,8 @@ class MetricChart(QFrame):
         rows = []
         for curve, i, x in found:
             s = curve.series
-            color = RUN_COLORS[self.owner.color_index(curve.run_id) % len(RUN_COLORS)]
-            name = html.escape(f"{self.owner.run_label(curve.run_id)} · {curve.metric}")
+            color = self._hex(curve.run_id)
+            name = html.escape(f"{self.context.run_label(curve.run_id)} · {curve.metric}")
             text = f"<b>{fmt(float(s.values[i]))}</b>"
             if curve.smooth is not None and smoothing:
                 text += f" (smoothed {fmt(float(s.smoothed[i]))})"

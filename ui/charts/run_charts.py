@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.charts.chart import MetricChart
+from ui.charts.context import X_MODES, ChartContext
 from ui.charts.groups import chart_sort_key, chart_title
 from ui.charts.series import Series
 
@@ -38,12 +39,13 @@ REDRAW_MS = 66  # ~15 Hz
 CHARTS_PER_TICK = 4  # charts updated (and so repainted) per timer tick
 MAX_SMOOTHING = 0.99
 DEFAULT_SMOOTHING = 0.6
-X_MODES = ("step", "time")
 Row = tuple[int, float, str, "float | None"]
 
 
 class RunCharts(QWidget):
-    """Charts of every metric of one or several runs (see the module docstring)."""
+    """Charts of every metric of one or several runs (see the module docstring). The
+    toolbar's settings and each run's colour, label and t0 live in ``context``, which
+    every MetricChart reads."""
 
     pointsAdded = Signal()
 
@@ -51,14 +53,9 @@ class RunCharts(QWidget):
         super().__init__(parent)
         self.max_columns = max(1, int(max_columns))
         self._series: dict[int, dict[str, Series]] = {}
-        self._t0: dict[int, float] = {}
-        self._labels: dict[int, str] = {}
-        self._colors: dict[int, int] = {}
+        self.context = ChartContext("step", DEFAULT_SMOOTHING)  # what the charts draw with
         self._charts: dict[str, MetricChart] = {}
-        self._mode = "step"
-        self._weight = DEFAULT_SMOOTHING
         self._log = False
-        self._force = 0  # bumped to redraw every curve (mode, smoothing, t0 changes)
         self.redraw_count = 0  # timer redraws done (tests, benchmark)
         self._ticks = 0  # chart updates so far: a chart's last one orders who goes next
 
@@ -105,14 +102,14 @@ class RunCharts(QWidget):
         row.addWidget(QLabel("Smoothing"))
         self.smooth_slider = QSlider(Qt.Orientation.Horizontal)
         self.smooth_slider.setRange(0, round(MAX_SMOOTHING * 100))
-        self.smooth_slider.setValue(round(self._weight * 100))
+        self.smooth_slider.setValue(round(self.context.smoothing * 100))
         self.smooth_slider.setFixedWidth(140)
         self.smooth_slider.setToolTip(
             "Exponential moving average weight (TensorBoard-style); 0 shows the raw values only"
         )
         self.smooth_slider.valueChanged.connect(self._slider_changed)
         row.addWidget(self.smooth_slider)
-        self.smooth_value = QLabel(f"{self._weight:.2f}")
+        self.smooth_value = QLabel(f"{self.context.smoothing:.2f}")
         self.smooth_value.setMinimumWidth(32)
         row.addWidget(self.smooth_value)
         row.addSpacing(8)
@@ -163,25 +160,17 @@ class RunCharts(QWidget):
 
             show_error(self, "Export failed", exc, doing)
 
-    # ------------------------------------------------------------------ state for charts
+    # ------------------------------------------------------------------ settings
 
     def x_mode(self) -> str:
-        return self._mode
+        return self.context.x_mode
 
     def smoothing(self) -> float:
-        return self._weight
-
-    def t0(self, run_id: int) -> float:
-        return self._t0.get(run_id, 0.0)
-
-    def run_label(self, run_id: int) -> str:
-        return self._labels.get(run_id, f"run {run_id}")
+        return self.context.smoothing
 
     def color_index(self, run_id: int) -> int:
-        if run_id not in self._colors:
-            used = set(self._colors.values())
-            self._colors[run_id] = next(i for i in range(len(used) + 1) if i not in used)
-        return self._colors[run_id]
+        """The run's colour in RUN_COLORS (views colour their own rows to match)."""
+        return self.context.color_index(run_id)
 
     # ------------------------------------------------------------------ public API
 
@@ -193,28 +182,23 @@ class RunCharts(QWidget):
             chart.deleteLater()
         self._charts.clear()
         self._series.clear()
-        self._t0.clear()
-        self._labels.clear()
-        self._colors.clear()
+        self.context.clear()
         self._timer.stop()
         self._relayout()
 
     def set_run_label(self, run_id: int, label: str) -> None:
         """The legend text for a run's curves."""
-        if self._labels.get(run_id) == label:
+        if not self.context.set_label(run_id, label):
             return
-        self._labels[run_id] = label
         for chart in self._charts.values():
             if any(run == run_id for run, _ in chart.curves):
                 chart.rebuild_legend()
 
     def remove_run(self, run_id: int) -> None:
-        if run_id not in self._series and run_id not in self._labels:
+        if run_id not in self._series and not self.context.has_label(run_id):
             return
         self._series.pop(run_id, None)
-        self._t0.pop(run_id, None)
-        self._labels.pop(run_id, None)
-        self._colors.pop(run_id, None)
+        self.context.forget(run_id)
         for title in list(self._charts):
             chart = self._charts[title]
             chart.remove_run(run_id)
@@ -239,15 +223,13 @@ class RunCharts(QWidget):
             values.append(math.nan if value is None else value)
         run = self._series.setdefault(run_id, {})
         first = min((t for _, t, _, _ in rows if t is not None), default=None)
-        if first is not None and (run_id not in self._t0 or first < self._t0[run_id]):
-            if run_id in self._t0 and self._mode == "time":
-                self._force += 1  # every x of the run moves
-            self._t0[run_id] = first
+        if first is not None:
+            self.context.note_first_time(run_id, first)
         new_chart = False
         for metric, (steps, times, values) in grouped.items():
             series = run.get(metric)
             if series is None:
-                series = run[metric] = Series(self._weight)
+                series = run[metric] = Series(self.context.smoothing)
                 new_chart |= self._attach(run_id, metric, series)
             series.extend(steps, times, values)
         if new_chart:
@@ -261,10 +243,8 @@ class RunCharts(QWidget):
         if mode not in X_MODES:
             raise ValueError(f"x mode must be one of {X_MODES}, not {mode!r}")
         self._sync(self.x_combo, lambda: self.x_combo.setCurrentIndex(X_MODES.index(mode)))
-        if mode == self._mode:
+        if not self.context.set_x_mode(mode):
             return
-        self._mode = mode
-        self._force += 1
         for chart in self._charts.values():
             chart.set_x_label(mode)
             chart.hide_readout()
@@ -276,13 +256,11 @@ class RunCharts(QWidget):
         weight = min(MAX_SMOOTHING, max(0.0, float(weight)))
         self._sync(self.smooth_slider, lambda: self.smooth_slider.setValue(round(weight * 100)))
         self.smooth_value.setText(f"{weight:.2f}")
-        if weight == self._weight:
+        if not self.context.set_smoothing(weight):
             return
-        self._weight = weight
         for run in self._series.values():
             for series in run.values():
                 series.set_weight(weight)
-        self._force += 1
         for chart in self._charts.values():
             chart.restyle_all()
         self._schedule()
@@ -358,8 +336,8 @@ class RunCharts(QWidget):
         if not force and not self.isVisible():
             return 0  # drawn when shown
         if force:
-            self._force += 1
-        stale = [c for c in self._charts.values() if c.stale(self._mode, self._force)]
+            self.context.redraw_all()
+        stale = [c for c in self._charts.values() if c.stale()]
         if not force:
             stale.sort(key=lambda c: c.waiting_since)
             if len(stale) > CHARTS_PER_TICK:
@@ -367,7 +345,7 @@ class RunCharts(QWidget):
                 self._timer.start()  # the rest on the next tick
         redrawn = 0
         for chart in stale:
-            redrawn += chart.refresh(self._mode, self._force)
+            redrawn += chart.refresh()
             self._ticks += 1
             chart.waiting_since = self._ticks
         self.redraw_count += 1
@@ -387,8 +365,8 @@ class RunCharts(QWidget):
         chart = self._charts.get(title)
         made = chart is None
         if made:
-            chart = self._charts[title] = MetricChart(self, title)
-            chart.set_x_label(self._mode)
+            chart = self._charts[title] = MetricChart(self.context, title)
+            chart.set_x_label(self.context.x_mode)
             if self._log:
                 chart.set_log(True)
         chart.add_series(run_id, metric, series)

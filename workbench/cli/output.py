@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def emit_json(payload: dict) -> None:
@@ -18,7 +22,7 @@ class ProgressBar:
     def __init__(self, description: str, enabled: bool = True):
         self.description = description
         self.enabled = enabled
-        self._bar = None
+        self._bar: tqdm | None = None  # made on the first report (tqdm is imported then)
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
         if not self.enabled:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.db.inserted import inserted_rowid
 from workbench.project import Project
 
 
@@ -111,7 +112,7 @@ def _insert(conn: sqlite3.Connection, records: list[CompletionRecord]) -> list[i
                 f"completion {i + 1} (prompt {r.prompt_id}, model {r.model_id}, checkpoint "
                 f"{r.checkpoint_id}, job {r.job_id}) refers to a row that does not exist: {exc}"
             ) from exc
-        ids.append(cursor.lastrowid)
+        ids.append(inserted_rowid(cursor))
     return ids
 
 

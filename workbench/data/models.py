@@ -1,4 +1,5 @@
-"""Model records: which base models a project knows, and how the engine should load them."""
+"""Model records: which base models a project knows, and how the engine should load them;
+and, by id, the base model or checkpoint adapter a job or a run uses."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.db.inserted import inserted_pk
 from workbench.project import Project
 
 SOURCES = ("demo", "local", "cache", "hub")
@@ -54,7 +56,7 @@ def add_model(
 ) -> int:
     if source not in SOURCES:
         raise ValueError(f"model source must be one of {SOURCES}, not {source!r}")
-    table = project.db["models"]
+    table = project.db.table("models")
     table.insert(
         {
             "name": name,
@@ -66,7 +68,7 @@ def add_model(
             "created_at": time.time(),
         }
     )
-    return table.last_pk
+    return inserted_pk(table)
 
 
 def _record(row: dict) -> ModelRecord:
@@ -101,3 +103,21 @@ def default_model(project: Project) -> ModelRecord:
     if not models:
         raise KeyError("The project has no model yet; add one in the Model view.")
     return models[0]
+
+
+def resolve_model(project: Project, model_id: int | None) -> ModelRecord:
+    """The base model `model_id`, or the project's default one when no id is given."""
+    return default_model(project) if model_id is None else get_model(project, int(model_id))
+
+
+def checkpoint_adapter(project: Project, checkpoint_id: int) -> Path:
+    """The adapter folder of checkpoint `checkpoint_id`, for the engine to load onto its
+    base model. A run stores the path relative to the project folder, so that a moved
+    project keeps its checkpoints; an absolute one is used as it is."""
+    row = project.db.execute(
+        "SELECT path FROM checkpoints WHERE id = ?", [checkpoint_id]
+    ).fetchone()
+    if row is None:
+        raise ValueError(f"The project has no checkpoint {checkpoint_id}.")
+    path = Path(row[0])
+    return path if path.is_absolute() else project.path / path

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.db.inserted import inserted_rowid
 from workbench.project import Project
 
 ROLES = ("system", "user", "assistant")
@@ -39,6 +40,14 @@ class PromptRecord:
             if message.get("role") == "user":
                 return str(message.get("content", ""))
         return ""
+
+    @property
+    def engine_input(self) -> str | list[dict]:
+        """What a model is given: the chat messages, or else the plain text."""
+        if self.messages:
+            return self.messages
+        assert self.text is not None, "a stored prompt has its text or its messages"
+        return self.text
 
     @property
     def key(self) -> tuple[str, str]:
@@ -172,7 +181,7 @@ def _insert(conn: sqlite3.Connection, records: list[PromptRecord]) -> list[int]:
                 now,
             ],
         )
-        ids.append(cursor.lastrowid)
+        ids.append(inserted_rowid(cursor))
     return ids
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from workbench.db.inserted import inserted_pk
 from workbench.project import Project
 
 COMMANDS = ("pause", "resume", "stop", "checkpoint", "sample", "cancel")
@@ -13,9 +14,9 @@ COMMANDS = ("pause", "resume", "stop", "checkpoint", "sample", "cancel")
 def request(project: Project, job_id: int, command: str) -> int:
     if command not in COMMANDS:
         raise ValueError(f"unknown control command {command!r}; expected one of {COMMANDS}")
-    table = project.db["control"]
+    table = project.db.table("control")
     table.insert({"job_id": job_id, "command": command, "created_at": time.time()})
-    return table.last_pk
+    return inserted_pk(table)
 
 
 def take_pending(project: Project, job_id: int) -> list[str]:

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.db.inserted import inserted_pk
 from workbench.project import Project
 
 ACTIVE = ("queued", "running")
@@ -43,9 +44,9 @@ class Job:
 
 
 def _insert(project: Project, kind: str, params: dict[str, Any], **fields) -> int:
-    table = project.db["jobs"]
+    table = project.db.table("jobs")
     table.insert({"kind": kind, "params": json.dumps(params), "created_at": time.time(), **fields})
-    return table.last_pk
+    return inserted_pk(table)
 
 
 def submit(project: Project, kind: str, params: dict[str, Any], priority: int = 0) -> int:

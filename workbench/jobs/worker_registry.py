@@ -6,6 +6,7 @@ import os
 import socket
 import time
 
+from workbench.db.inserted import inserted_pk
 from workbench.project import Project
 
 HEARTBEAT_INTERVAL_S = 2.0
@@ -15,7 +16,7 @@ STALE_AFTER_S = 15.0
 
 def register(project: Project, status: str = "idle") -> int:
     now = time.time()
-    table = project.db["workers"]
+    table = project.db.table("workers")
     table.insert(
         {
             "pid": os.getpid(),
@@ -25,7 +26,7 @@ def register(project: Project, status: str = "idle") -> int:
             "heartbeat": now,
         }
     )
-    return table.last_pk
+    return inserted_pk(table)
 
 
 def update(project: Project, worker_id: int, **fields) -> None:

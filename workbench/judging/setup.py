@@ -1,6 +1,6 @@
-"""What the Judge view reads to set a judge up and see how it does: the project's judges,
-models and splits, the template a judge uses when it sets none, a real pair to preview
-the judge prompt with, and the agreement figures of the AI labels.
+"""Setting a judge up and seeing how it does: the project's judges, the models and
+splits a judge can use, the template a judge uses when it sets none, a real pair to
+preview the judge prompt with, and the agreement figures of the AI labels.
 
 No torch: ``engine.judge.local`` imports torch only when a judge runs, and reading a judge
 model's ``judge.json`` is plain file reading.

@@ -120,17 +120,20 @@ class JudgeConfig:
 
 def endpoint_settings(config: JudgeConfig) -> EndpointSettings:
     """The engine's settings for an endpoint judge (the key stays in the environment)."""
-    template = {"point_template" if config.mode == "pointwise" else "template": config.template}
+    if config.base_url is None or config.model is None:  # a config not validated yet
+        raise ValueError(f"Judge {config.name!r} is an endpoint: give its base URL and model name.")
+    pointwise = config.mode == "pointwise"
     return EndpointSettings(
         base_url=config.base_url,
         model=config.model,
         api_key_env=config.api_key_env,
+        template=None if pointwise else config.template,
+        point_template=config.template if pointwise else None,
         criteria=config.criteria,
         concurrency=config.concurrency,
         max_retries=config.max_retries,
         timeout_s=config.timeout_s,
         max_requests=config.max_requests,
-        **template,
     )
 
 

@@ -1,5 +1,5 @@
-"""Candidates to label: what the Generate candidates dialog offers (base models and
-checkpoints, splits, sampling defaults) and the `generate` job it queues."""
+"""Candidates to label: what they can be generated with (base models and checkpoints,
+splits, sampling defaults) and the `generate` job that makes them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from workbench.data.prompts import split_counts
 from workbench.project import Project
-from workbench.training.queries import start_choices
+from workbench.training.start_points import start_choices
 
 # Candidates must differ to be compared: sampling stays on whatever the project's
 # defaults say (the demo's are greedy, for its accuracy figures).

@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from workbench.db.inserted import inserted_pk
 from workbench.project import Project
 
 OUTCOMES = ("a", "b", "tie", "both_bad", "ranking")
@@ -58,7 +59,7 @@ def add_comparison(
     ranking: list[int] | None = None,
 ) -> int:
     _validate(completion_ids, outcome, source, ranking)
-    table = project.db["comparisons"]
+    table = project.db.table("comparisons")
     table.insert(
         {
             "prompt_id": prompt_id,
@@ -73,7 +74,7 @@ def add_comparison(
             "created_at": time.time(),
         }
     )
-    return table.last_pk
+    return inserted_pk(table)
 
 
 def get_comparison(project: Project, comparison_id: int) -> Comparison:

@@ -12,6 +12,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from workbench.db.inserted import inserted_rowid
 from workbench.labels.comparisons import SOURCES
 from workbench.project import Project
 
@@ -58,7 +59,7 @@ def add_label(
         cursor = (conn or project.db.conn).execute(_INSERT, values)
     except sqlite3.IntegrityError as exc:
         raise ValueError(f"no completion {completion_id} to label") from exc
-    return cursor.lastrowid
+    return inserted_rowid(cursor)
 
 
 def _record(row) -> CompletionLabel:

@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from workbench.db.inserted import inserted_pk
 from workbench.labels.comparisons import get_comparison
 from workbench.project import Project
 
@@ -81,7 +82,7 @@ def record_check(
     if sorted(shown) != sorted(original.completion_ids):
         raise ValueError(f"label {comparison_id} did not compare completions {shown}")
     agrees = verdict(shown, outcome) == verdict(original.completion_ids, original.outcome)
-    table = project.db["consistency_checks"]
+    table = project.db.table("consistency_checks")
     table.insert(
         {
             "comparison_id": comparison_id,
@@ -93,7 +94,7 @@ def record_check(
             "created_at": time.time(),
         }
     )
-    return table.last_pk, agrees
+    return inserted_pk(table), agrees
 
 
 def delete_check(project: Project, check_id: int) -> None:

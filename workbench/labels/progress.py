@@ -33,7 +33,7 @@ def midnight() -> float:
 
 
 def measure(project: Project, scope: Scope, filters: LabelFilters, session) -> LabelProgress:
-    """`session` is the view's LabelSession (its labels, times and skips)."""
+    """`session` is the rater's LabelSession (its labels, times and skips)."""
     where, params = ("WHERE split = ?", [filters.split]) if filters.split is not None else ("", [])
     prompts = project.db.execute(f"SELECT count(*) FROM prompts {where}", params).fetchone()[0]
     servable = [s for s in scope.prompts.values() if s.servable]

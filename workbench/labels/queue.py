@@ -1,5 +1,5 @@
-"""The Label view's queue: which prompt and completions to show next, storing each label
-the moment it is made, skip and undo.
+"""The labelling queue: which prompt and completions to show a rater next, storing each
+label the moment it is made, skip and undo.
 
 Order: prompts with no human label in scope first (in id order), then prompts that still
 have pairs nobody compared. The completions are shown in a random order (left/right, or
@@ -7,7 +7,7 @@ the list in ranking mode), drawn from the session's seeded RNG and stored as the
 comparison's `completion_ids`. A share of the pair tasks re-shows a pair the rater already
 labelled, sides swapped, to measure their consistency (see `consistency`).
 
-A `LabelSession` is one sitting of a rater. The view calls these functions on its database
+A `LabelSession` is one sitting of a rater. Its caller runs these functions on one database
 thread, in order, so the session is only ever touched from that one thread.
 """
 

@@ -31,7 +31,8 @@ class LabelFilters:
 
     def completion_clause(self, completion: str = "c") -> tuple[str, list]:
         """WHERE for completions aliased `completion`, joined with their prompt as `p`."""
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[str | int] = []
         if self.split is not None:
             clauses.append("p.split = ?")
             params.append(self.split)

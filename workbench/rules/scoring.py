@@ -47,7 +47,7 @@ def store_scores(
         for i, completion_id in enumerate(completion_ids)
     ]
     with project.transaction():
-        project.db["completion_scores"].insert_all(records)
+        project.db.table("completion_scores").insert_all(records)
 
 
 def _mean(values: Sequence[float]) -> float:

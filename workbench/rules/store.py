@@ -9,6 +9,7 @@ import time
 
 from engine.rules.registry import make_rule
 from engine.rules.spec import RuleSpec
+from workbench.db.inserted import inserted_pk
 from workbench.project import Project
 
 
@@ -47,19 +48,19 @@ def _row(spec: RuleSpec) -> dict:
 
 
 def add_rule(project: Project, spec: RuleSpec) -> int:
-    table = project.db["rules"]
+    table = project.db.table("rules")
     try:
         table.insert({**_row(_validated(spec)), "created_at": time.time()})
     except sqlite3.IntegrityError:
         raise RuleStoreError(
             f"A rule named {spec.name!r} exists already; pick another name."
         ) from None
-    return table.last_pk
+    return inserted_pk(table)
 
 
 def update_rule(project: Project, rule_id: int, spec: RuleSpec) -> None:
     try:
-        project.db["rules"].update(rule_id, _row(_validated(spec)))
+        project.db.table("rules").update(rule_id, _row(_validated(spec)))
     except sqlite3.IntegrityError:
         raise RuleStoreError(
             f"A rule named {spec.name!r} exists already; pick another name."

@@ -1,16 +1,25 @@
-"""What a preference run trains on, from the project's labels, and the snapshot of it
-kept in the run's folder so that a resumed run trains on exactly the same examples
-even after new labels arrive."""
+"""What a run trains on, of the kind its algorithm's spec names (``spec.data``): pairs
+or single examples from the project's labels, demonstrations (SFT, see
+workbench.training.demonstrations) or prompts (online); how many examples a config would
+select; and the snapshot of it kept in the run's folder so that a resumed run trains on
+exactly the same examples even after new labels arrive."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from engine.training.examples import PairExample, PromptExample, UnpairedExample
+from engine.training.examples import (
+    DemonstrationExample,
+    PairExample,
+    PromptExample,
+    UnpairedExample,
+    examples_hash,
+)
 from engine.training.hooks import TrainData
 from workbench.atomic_write import write_atomically
 from workbench.data.preference_data import LabelDataset, build_dataset, hold_out
@@ -18,6 +27,7 @@ from workbench.data.preference_data.dataset import dataset_hash
 from workbench.data.prompts import list_prompts
 from workbench.labels.comparisons import SOURCES
 from workbench.training.config import RunConfig
+from workbench.training.demonstrations import Demonstrations, build_demonstrations
 
 SNAPSHOT_FILE = "dataset.json"
 
@@ -31,20 +41,48 @@ def split_labels(
 ) -> tuple[LabelDataset, LabelDataset, bool]:
     """(train, eval, held_out): eval is the labels on eval-split prompts, or, when there
     are none, ``eval_fraction`` of the labelled prompts held out (whole prompts)."""
-    select = {"sources": tuple(sources), "min_confidence": min_confidence}
-    train = build_dataset(project, split="train", **select)
-    evaluation = build_dataset(project, split="eval", **select)
+    sources = tuple(sources)
+    train = build_dataset(project, split="train", sources=sources, min_confidence=min_confidence)
+    evaluation = build_dataset(
+        project, split="eval", sources=sources, min_confidence=min_confidence
+    )
     if evaluation.pairs or evaluation.unpaired or not 0 < eval_fraction < 1:
         return train, evaluation, False
     train, evaluation = hold_out(train, eval_fraction, seed=seed)
     return train, evaluation, True
 
 
+def dataset_counts(
+    project,
+    sources=SOURCES,
+    min_confidence: float | None = None,
+    eval_fraction: float = 0.1,
+    seed: int = 0,
+    demonstrations: str | None = None,
+) -> dict[str, Any]:
+    """{"train": counts, "eval": counts, "held_out": bool}, split as a run splits it.
+    ``demonstrations``: the sft_source of a run that trains on demonstrations, whose
+    number each part's counts then give as "demonstrations"."""
+    train, evaluation, held_out = split_labels(
+        project, sources, min_confidence, eval_fraction, seed
+    )
+    counts = {"train": dict(train.counts), "eval": dict(evaluation.counts), "held_out": held_out}
+    if demonstrations is not None:
+        found = build_demonstrations(
+            project, demonstrations, "{reference}", lambda: (train, evaluation, held_out)
+        )
+        counts["train"]["demonstrations"] = len(found.train)
+        counts["eval"]["demonstrations"] = len(found.eval)
+    return counts
+
+
 def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
-    """(data, snapshot, hash) of the labels the config selects (see split_labels), or for
-    online RL of the prompts it samples."""
-    if config.train.online:
+    """(data, snapshot, hash) of the labels the config selects (see split_labels), or of
+    the demonstrations or prompts its algorithm trains on."""
+    if config.train.spec.data == "prompts":
         return build_prompt_data(project, config)
+    if config.train.spec.data == "demonstrations":
+        return build_demonstration_data(project, config)
     train, evaluation, held_out = split_labels(
         project, config.sources, config.min_confidence, config.eval_fraction, config.train.seed
     )
@@ -53,7 +91,12 @@ def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, A
         evaluation.pairs,
         train.unpaired,
         evaluation.unpaired,
-        sample_prompts(project, evaluation, config.train.samples_per_eval),
+        # A reward model generates no samples, and so has no samples_per_eval.
+        sample_prompts(
+            project,
+            [*evaluation.pairs, *evaluation.unpaired],
+            config.train.method.get("samples_per_eval", 0),
+        ),
     )
     snapshot = {
         "train": train.snapshot,
@@ -64,13 +107,44 @@ def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, A
     return data, snapshot, combined_hash(data)
 
 
+def build_demonstration_data(
+    project, config: RunConfig
+) -> tuple[TrainData, dict[str, Any], str]:
+    """SFT trains on demonstrations (workbench.training.demonstrations), from the prompts'
+    references or from the labels the config selects."""
+    method = config.train.method
+
+    def labels() -> tuple[LabelDataset, LabelDataset, bool]:
+        return split_labels(
+            project, config.sources, config.min_confidence, config.eval_fraction, config.train.seed
+        )
+
+    found: Demonstrations = build_demonstrations(
+        project, method.sft_source, method.completion_template, labels
+    )
+    data = TrainData(
+        sample_prompts=sample_prompts(project, found.eval, method.samples_per_eval),
+        train_demonstrations=found.train,
+        eval_demonstrations=found.eval,
+    )
+    snapshot = {
+        "demonstrations": found.snapshot,
+        "held_out": found.held_out,
+        "counts": {
+            "train": {"demonstrations": len(found.train)},
+            "eval": {"demonstrations": len(found.eval)},
+        },
+    }
+    return data, snapshot, combined_hash(data)
+
+
 def build_prompt_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
     """Online RL trains on prompts (with their reference answers for the rules) and
     evaluates on the eval split's."""
     train = _prompt_examples(project, config.prompt_split)
     evaluation = _prompt_examples(project, "eval") if config.prompt_split != "eval" else []
     data = TrainData(
-        sample_prompts=[e.prompt for e in evaluation[: config.train.samples_per_eval]],
+        sample_prompts=[e.prompt for e in evaluation[: config.train.method.samples_per_eval]],
         train_prompts=train,
         eval_prompts=evaluation,
     )
@@ -87,18 +161,20 @@ def build_prompt_data(project, config: RunConfig) -> tuple[TrainData, dict[str, 
 
 def _prompt_examples(project, split: str) -> list[PromptExample]:
     return [
-        PromptExample(r.messages if r.messages else r.text, r.reference, r.id)
+        PromptExample(r.engine_input, r.reference, r.id)
         for r in list_prompts(project, split=split, limit=None)
     ]
 
 
-def sample_prompts(project, evaluation, count: int) -> list:
-    """Prompts for the samples shown at each evaluation: the eval examples' prompts, or
+def sample_prompts(
+    project, evaluation: Sequence[PairExample | UnpairedExample | DemonstrationExample], count: int
+) -> list:
+    """Prompts for the samples shown at each evaluation: the eval examples' prompts, then
     the project's eval-split prompts."""
     if count <= 0:
         return []
     seen, prompts = set(), []
-    for example in [*evaluation.pairs, *evaluation.unpaired]:
+    for example in evaluation:
         key = json.dumps(example.prompt, sort_keys=True)
         if key not in seen:
             seen.add(key)
@@ -106,7 +182,7 @@ def sample_prompts(project, evaluation, count: int) -> list:
         if len(prompts) == count:
             return prompts
     for record in list_prompts(project, split="eval", limit=count - len(prompts)):
-        prompts.append(record.messages if record.messages else record.text)
+        prompts.append(record.engine_input)
     return prompts
 
 
@@ -118,6 +194,8 @@ def combined_hash(data: TrainData) -> str:
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    if data.train_demonstrations or data.eval_demonstrations:
+        return examples_hash(data.train_demonstrations + data.eval_demonstrations)
     return dataset_hash(
         data.train_pairs + data.eval_pairs, data.train_unpaired + data.eval_unpaired
     )
@@ -132,6 +210,8 @@ def save_snapshot(folder: Path, data: TrainData) -> None:
         "sample_prompts": data.sample_prompts,
         "train_prompts": [asdict(e) for e in data.train_prompts],
         "eval_prompts": [asdict(e) for e in data.eval_prompts],
+        "train_demonstrations": [asdict(e) for e in data.train_demonstrations],
+        "eval_demonstrations": [asdict(e) for e in data.eval_demonstrations],
     }
     write_atomically(
         folder / SNAPSHOT_FILE,
@@ -156,4 +236,6 @@ def load_snapshot(folder: Path) -> TrainData:
         payload["sample_prompts"],
         [PromptExample(**e) for e in payload.get("train_prompts", [])],
         [PromptExample(**e) for e in payload.get("eval_prompts", [])],
+        [DemonstrationExample(**e) for e in payload.get("train_demonstrations", [])],
+        [DemonstrationExample(**e) for e in payload.get("eval_demonstrations", [])],
     )

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.data.models import checkpoint_adapter, resolve_model
 from workbench.errors import user_message
-from workbench.jobs.handlers.generate import adapter_dir, resolve_model
 from workbench.training import runs
 from workbench.training.config import RunConfig
 from workbench.training.data import build_train_data, load_snapshot, save_snapshot
@@ -94,12 +94,13 @@ def execute(
 ) -> dict[str, Any]:
     """Train ``plan`` and return the run's summary. Rank 0 records; others only train."""
     from engine.model_source import ModelSpec
-    from engine.training.loop import train
+    from engine.training import train
 
     rank, world, local_rank = process_rank()
     config = plan.config
-    model = resolve_model(project, {"model_id": config.model_id})
-    init_adapter, parent_id = adapter_dir(project, {"checkpoint_id": config.init_checkpoint})
+    model = resolve_model(project, config.model_id)
+    parent_id = config.init_checkpoint
+    init_adapter = None if parent_id is None else checkpoint_adapter(project, parent_id)
     device = config.train.device
     if world > 1 and device in ("auto", "cuda"):
         device = _local_device(local_rank)

@@ -1,5 +1,5 @@
-"""What the Runs view reads: every run with its key results, a run's metric rows in
-increments, the config difference of two runs, and a run's lineage (labels -> dataset
+"""The history of a project's runs: every run with its key results, a run's metric rows
+in increments, the config difference of two runs, and a run's lineage (labels -> dataset
 snapshot -> run -> checkpoints). Reading only; no Qt."""
 
 from __future__ import annotations

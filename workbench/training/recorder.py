@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.rules.spec import RuleSpec
 from engine.training.hooks import TrainHooks
 from workbench.rules.scoring import score_rows
 from workbench.rules.store import rule_specs
@@ -20,7 +21,7 @@ class RunRecorder:
         self.on_progress = on_progress
         self.checkpoint_ids: dict[int, int] = {}
         self._references: dict[str, str | None] = {}
-        self._specs = None
+        self._specs: list[RuleSpec] | None = None  # the enabled rules, read at the first sample
 
     def hooks(self, checkpoint_root: Path, cache_dir: Path | None) -> TrainHooks:
         return TrainHooks(

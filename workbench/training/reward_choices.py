@@ -1,6 +1,6 @@
-"""What an online run can be rewarded by, for the Train view's reward panel: the project's
-rules (and which are enabled), the checkpoints of its reward-model runs, its stored
-judges, and the prompts of each split (how many, and how long the longest is)."""
+"""What an online run can be rewarded by: the project's rules (and which are enabled),
+the checkpoints of its reward-model runs, its stored judges, and the prompts of each
+split (how many, and how long the longest is)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from workbench.jobs.handlers.generate import adapter_dir
+from workbench.data.models import checkpoint_adapter
 from workbench.rules.store import rule_specs
 from workbench.training import runs
 
@@ -78,7 +78,7 @@ def _rules(project, selection) -> list:
 def _reward_model(project, config, loaded):
     from engine.training.online.reward_model import reward_model_source
 
-    folder, _ = adapter_dir(project, {"checkpoint_id": config.reward_model})
+    folder = checkpoint_adapter(project, config.reward_model)
     run_id = project.db.execute(
         "SELECT run_id FROM checkpoints WHERE id = ?", [config.reward_model]
     ).fetchone()[0]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.db.inserted import inserted_pk
 from workbench.project import Project
 
 STATUSES = ("queued", "running", "done", "stopped", "cancelled", "failed")
@@ -73,7 +74,7 @@ def create_run(
     max_steps: int,
 ) -> int:
     now = time.time()
-    table = project.db["runs"]
+    table = project.db.table("runs")
     table.insert(
         {
             "name": name,
@@ -91,7 +92,7 @@ def create_run(
             "max_steps": max_steps,
         }
     )
-    return table.last_pk
+    return inserted_pk(table)
 
 
 def get_run(project: Project, run_id: int) -> Run:
@@ -110,7 +111,7 @@ def update_run(project: Project, run_id: int, **fields: Any) -> None:
     for key in ("summary", "config", "dataset"):
         if key in fields and not isinstance(fields[key], str):
             fields[key] = json.dumps(fields[key], allow_nan=False)
-    project.db["runs"].update(run_id, {**fields, "heartbeat": time.time()})
+    project.db.table("runs").update(run_id, {**fields, "heartbeat": time.time()})
 
 
 def end_run(
@@ -178,7 +179,7 @@ def record_samples(project: Project, run_id: int, step: int, samples: list[dict]
 
 
 def log(project: Project, run_id: int, message: str) -> None:
-    project.db["run_logs"].insert({"run_id": run_id, "time": time.time(), "message": message})
+    project.db.table("run_logs").insert({"run_id": run_id, "time": time.time(), "message": message})
 
 
 def add_checkpoint(project: Project, run_id: int, step: int, path: Path, manifest: dict) -> int:
@@ -186,7 +187,7 @@ def add_checkpoint(project: Project, run_id: int, step: int, path: Path, manifes
         stored = str(Path(path).relative_to(project.path))
     except ValueError:
         stored = str(path)
-    table = project.db["checkpoints"]
+    table = project.db.table("checkpoints")
     table.insert(
         {
             "run_id": run_id,
@@ -196,7 +197,7 @@ def add_checkpoint(project: Project, run_id: int, step: int, path: Path, manifes
             "created_at": time.time(),
         }
     )
-    return table.last_pk
+    return inserted_pk(table)
 
 
 def checkpoint_rows(project: Project, run_id: int) -> list[dict]:

@@ -5,19 +5,32 @@ the curve that says whether RL is working. Every process answers its share."""
 from __future__ import annotations
 
 import statistics
+from typing import TYPE_CHECKING, Any
 
 from engine.training import distributed as dist
 from engine.training.online import rollout
 from engine.training.online.metrics import completion_metrics
 from engine.training.online.rewards import combine
 
+if TYPE_CHECKING:
+    from engine.training.protocols import OnlineEvalRun
 
-def evaluate_online(run, step: int) -> tuple[dict[str, float], list[dict]]:
+
+def evaluate_online(run: OnlineEvalRun, step: int) -> tuple[dict[str, float], list[dict]]:
     s = run.settings
-    chosen = run.eval_prompts[: s.eval_prompts] if s.eval_prompts else run.eval_prompts
+    chosen = (
+        run.eval_prompts[: s.method.eval_prompts] if s.method.eval_prompts else run.eval_prompts
+    )
     rank, world = run.accelerator.process_index, run.accelerator.num_processes
     mine = chosen[rank::world]
-    local = {"totals": [], "parts": {}, "lengths": [], "truncated": [], "samples": []}
+    # What this process sends the others: lists and per-rule lists, merged by name.
+    local: dict[str, Any] = {
+        "totals": [],
+        "parts": {},
+        "lengths": [],
+        "truncated": [],
+        "samples": [],
+    }
     batch = max(s.batch_size * s.group_size(), 1)
     for start in range(0, len(mine), batch):
         part = mine[start : start + batch]
@@ -39,7 +52,7 @@ def evaluate_online(run, step: int) -> tuple[dict[str, float], list[dict]]:
         local["lengths"] += [len(c) for c in outs.completion_ids]
         local["truncated"] += outs.truncated
         if start == 0 and rank == 0:
-            local["samples"] = _samples(outs, scored, s.samples_per_eval)
+            local["samples"] = _samples(outs, scored, s.method.samples_per_eval)
     merged = dist.gather_lists(run.accelerator, [local])
     return _metrics(merged), merged[0]["samples"] if run.main else []
 

@@ -2,33 +2,52 @@
 the policy, scores them with the reward sources, and makes ``num_iterations`` optimizer
 updates on them with the chosen algorithm. Generation and training time are timed
 apart. Checkpoints, exact resume, control, the NaN guard and multi-process come from
-the offline loop's ``_Run``, which this extends."""
+``TrainingRun``, which this extends."""
 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import torch
 
 from engine.device import pick_device
 from engine.errors import EngineError
 from engine.generation import encode_prompts, max_positions, stop_token_ids
+from engine.judge.reward import PairPreference
+from engine.loading import LoadedModel
 from engine.training import distributed as dist
-from engine.training.hooks import NonFiniteError, TrainResult
-from engine.training.loop import _Run
+from engine.training.config import TrainSettings
+from engine.training.examples import PromptExample
+from engine.training.hooks import TrainData, TrainHooks, TrainResult
 from engine.training.metrics import reduce_stats
 from engine.training.online import algorithms, rollout
+from engine.training.online.evaluation import evaluate_online
 from engine.training.online.metrics import completion_metrics, reward_metrics
-from engine.training.online.rewards import combine
+from engine.training.online.rewards import RewardSource, combine
 from engine.training.policy import trainable_policy
+from engine.training.protocols import EncodedPrompt
+from engine.training.run import TrainingRun
 
 
 def train_online(
-    loaded, data, settings, hooks, *, rewards, preference=None, init_adapter=None, resume_from=None
+    loaded: LoadedModel,
+    data: TrainData,
+    settings: TrainSettings,
+    hooks: TrainHooks,
+    *,
+    rewards: Sequence[RewardSource],
+    preference: PairPreference | None = None,
+    init_adapter: Path | None = None,
+    resume_from: Path | None = None,
 ) -> TrainResult:
+    """``engine.training.train`` for the online methods (``settings`` already validated)."""
     started = time.monotonic()
-    if not rewards and not (settings.algorithm == "online_dpo" and preference is not None):
+    ranks = algorithms.algorithm_class(settings).ranks_with_preference
+    if not rewards and not (ranks and preference is not None):
         raise EngineError(
             f"{settings.algorithm} needs a reward, and none is set.",
             "Enable a rule, choose a reward model checkpoint, or a judge.",
@@ -42,7 +61,7 @@ def train_online(
             + (
                 f": all {len(train_too_long)} are too long for "
                 f"max_length {settings.max_length} with max_completion_length "
-                f"{settings.max_completion_length}."
+                f"{settings.method.max_completion_length}."
                 if train_too_long
                 else "."
             ),
@@ -72,44 +91,50 @@ def train_online(
         return run.loop(prepared, {"needed": False}, started)
 
 
-def _fitting(loaded, examples, settings):
+def _fitting(
+    loaded: LoadedModel, examples: list[PromptExample], settings: TrainSettings
+) -> tuple[list[EncodedPrompt], list[EncodedPrompt]]:
     """(kept [(example, ids)], too long): prompt + completion must fit max_length and the
     model's positions; a prompt is never cut."""
     limit = min(settings.max_length, max_positions(loaded.model) or settings.max_length)
     encoded = encode_prompts(loaded.tokenizer, [e.prompt for e in examples]) if examples else []
-    kept, too_long = [], []
+    kept: list[EncodedPrompt] = []
+    too_long: list[EncodedPrompt] = []
     for example, ids in zip(examples, encoded, strict=True):
-        fits = len(ids) + settings.max_completion_length <= limit
+        fits = len(ids) + settings.method.max_completion_length <= limit
         (kept if fits else too_long).append((example, ids))
     return kept, too_long
 
 
-class OnlineRun(_Run):
+class OnlineRun(TrainingRun):
+    schedule_unit = "prompts"
+    nonfinite_suspect = "the reward for NaN or extreme values"
+
     def __init__(
         self,
-        accelerator,
-        loaded,
-        model,
-        settings,
-        hooks,
-        data,
-        train_prompts,
-        eval_prompts,
-        sources,
-        preference,
-    ):
-        super().__init__(accelerator, loaded, model, settings, hooks, None, None, data)
+        accelerator: Any,
+        loaded: LoadedModel,
+        model: Any,
+        settings: TrainSettings,
+        hooks: TrainHooks,
+        data: TrainData,
+        train_prompts: list[EncodedPrompt],
+        eval_prompts: list[EncodedPrompt],
+        sources: Sequence[RewardSource],
+        preference: PairPreference | None,
+    ) -> None:
+        super().__init__(accelerator, loaded, model, settings, hooks, data)
         self.train_prompts, self.eval_prompts = train_prompts, eval_prompts
         self.sources, self.preference = sources, preference
         self.eos_ids = stop_token_ids(loaded)
         self.algorithm = algorithms.make(settings, self)
 
-    # --- hooks of the offline _Run ---------------------------------------------------
-    def trainable_parameters(self):
+    # --- what TrainingRun leaves to a loop --------------------------------------------
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
         return super().trainable_parameters() + self.algorithm.extra_parameters()
 
     def updates_per_step(self) -> int:
-        return self.settings.num_iterations if self.settings.algorithm != "online_dpo" else 1
+        return self.algorithm.updates_per_step()
 
     def schedule_size(self) -> int:
         return len(self.train_prompts)
@@ -128,9 +153,6 @@ class OnlineRun(_Run):
         return self.algorithm.trainer_state()
 
     # --- one step ----------------------------------------------------------------------
-    def policy(self):
-        return self.accelerator.unwrap_model(self.ddp_model)
-
     def sample(self, step: int, micro: int) -> rollout.Rollouts:
         rank = self.accelerator.process_index
         chosen = [self.train_prompts[i] for i in self.schedule.indices(step, micro, rank)]
@@ -154,25 +176,28 @@ class OnlineRun(_Run):
         rewarded = time.monotonic()
         batches = [self.algorithm.prepare(r, w) for r, w in zip(rollouts, scored, strict=True)]
         self.algorithm.finalize(batches)
-        stats = []
+        stats, totals = [], []
         for _ in range(self.updates_per_step()):
-            stats += self._update(step, batches)
+            stats += self._update(step, batches, totals)
         metrics = reduce_stats(self.accelerator, stats)
+        metrics.update(self.add_totals(totals))
         metrics.update(self._rollout_metrics(rollouts, scored))
         metrics.update(self.algorithm.step_metrics(batches, metrics))
-        metrics.update(self._step_metrics(step + 1, self._grad_norm, time.monotonic() - tick))
+        metrics.update(self.step_metrics(step + 1, self._grad_norm, time.monotonic() - tick))
         metrics["train/generation_seconds"] = generated - tick
         metrics["train/reward_seconds"] = rewarded - generated
         metrics["train/training_seconds"] = time.monotonic() - rewarded
         metrics["train/generation_share"] = (generated - tick) / max(time.monotonic() - tick, 1e-9)
-        if self.main and s.samples_per_step:
+        if self.main and s.method.samples_per_step:
             self.hooks.on_samples(
                 step + 1,
-                self.algorithm.samples(rollouts[0], scored[0], batches[0], s.samples_per_step),
+                self.algorithm.samples(
+                    rollouts[0], scored[0], batches[0], s.method.samples_per_step
+                ),
             )
         return metrics
 
-    def _update(self, step: int, batches) -> list[dict]:
+    def _update(self, step: int, batches, totals: list[dict]) -> list[dict]:
         stats, losses = [], []
         self.ddp_model.train()
         for m, batch in enumerate(batches):
@@ -185,27 +210,23 @@ class OnlineRun(_Run):
             with sync:
                 with self.autocast():
                     objective = self.algorithm.objective(batch)
-                loss = objective.loss * self.algorithm.micro_scale(len(batches))
-                self.scaler.scale(loss).backward() if self.scaler else loss.backward()
+                self.backward(objective.loss * self.algorithm.micro_scale(len(batches)))
             stats.append(objective.stats)
+            totals.append(objective.totals)
             losses.append(float(objective.loss.detach()))
-        self._grad_norm = self._clip()
-        if dist.any_process(
-            self.accelerator, not all(map(math.isfinite, losses + [self._grad_norm]))
-        ):
-            self.optimizer.zero_grad(set_to_none=True)
-            what = "loss" if not all(map(math.isfinite, losses)) else "gradient"
-            raise NonFiniteError(
-                f"At step {step + 1} the {what} became NaN or infinite, so the run stopped before "
-                "applying it; no checkpoint was written from this step.",
-                "Lower the learning rate, use fp32 or bf16 instead of fp16, or check the reward "
-                "for NaN or extreme values; resume from the last checkpoint.",
-            )
-        self._optimizer_step()
+        learns = self.algorithm.learns_from(batches)
+        self._grad_norm = self.apply_update(step, losses, learns=learns)
         return stats
 
     def _rollout_metrics(self, rollouts, scored) -> dict[str, float]:
-        local = {"totals": [], "lengths": [], "truncated": [], "parts": {}, "failures": {}}
+        # What this process sends the others: lists and per-name dicts, merged by name.
+        local: dict[str, Any] = {
+            "totals": [],
+            "lengths": [],
+            "truncated": [],
+            "parts": {},
+            "failures": {},
+        }
         for r, w in zip(rollouts, scored, strict=True):
             local["totals"] += w.total
             local["lengths"] += [len(c) for c in r.completion_ids]
@@ -219,11 +240,9 @@ class OnlineRun(_Run):
         )
 
     # --- evaluation: greedy answers to eval prompts, scored by the reward -----------
-    def _evaluate(self, step: int) -> None:
+    def evaluate_at(self, step: int) -> None:
         if not self.eval_prompts:
             return
-        from engine.training.online.evaluation import evaluate_online
-
         metrics, samples = evaluate_online(self, step)
         self.last_eval, self.last_eval_step = metrics, step
         if self.main:
@@ -233,7 +252,11 @@ class OnlineRun(_Run):
 
 
 def _merge_rollout_metrics(parts: list[dict], group_size: int) -> dict[str, float]:
-    totals, lengths, truncated, named, failures = [], [], [], {}, {}
+    totals: list[float] = []
+    lengths: list[int] = []
+    truncated: list[bool] = []
+    named: dict[str, list[float]] = {}
+    failures: dict[str, int] = {}
     for part in parts:  # each process's rollouts hold whole groups, so groups stay intact
         totals += part["totals"]
         lengths += part["lengths"]

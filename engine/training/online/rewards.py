@@ -58,9 +58,9 @@ def combine(
             )
         # A NaN or infinite reward would poison every advantage of its batch: it counts as
         # unscored (0) and is reported, like a judge's error.
-        usable = [v is not None and math.isfinite(v) for v in scored.values]
-        values = [float(v) if ok else 0.0 for v, ok in zip(scored.values, usable, strict=True)]
-        failures[source.name] = usable.count(False)
+        usable = [v if v is not None and math.isfinite(v) else None for v in scored.values]
+        values = [0.0 if v is None else float(v) for v in usable]
+        failures[source.name] = usable.count(None)
         total = [t + source.weight * v for t, v in zip(total, values, strict=True)]
         if scored.parts:
             parts.update(scored.parts)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from engine.padding import cut_at_end, left_pad, pad_token_id
+from engine.seeding import seeded
 from engine.training.examples import PromptExample
 
 
@@ -57,19 +59,14 @@ def sample(
 
     g = 1 if greedy else (group_size or settings.group_size())
     rows = [ids for ids in encoded for _ in range(g)]
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos_ids[0]
-    width = max(len(r) for r in rows)
-    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    attention = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, ids in enumerate(rows):
-        input_ids[i, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-        attention[i, width - len(ids) :] = 1
+    pad_id = pad_token_id(tokenizer)
+    input_ids, attention = left_pad(rows, pad_id)
     config = GenerationConfig(
-        max_new_tokens=settings.max_completion_length,
+        max_new_tokens=settings.method.max_completion_length,
         do_sample=not greedy,
-        temperature=settings.temperature if not greedy else None,
-        top_p=settings.top_p if not greedy else None,
-        top_k=(settings.top_k or None) if not greedy else None,
+        temperature=settings.method.temperature if not greedy else None,
+        top_p=settings.method.top_p if not greedy else None,
+        top_k=(settings.method.top_k or None) if not greedy else None,
         pad_token_id=pad_id,
         eos_token_id=eos_ids,
         bos_token_id=None,
@@ -77,8 +74,7 @@ def sample(
     was_training = model.training
     model.eval()
     try:
-        with torch.random.fork_rng(devices=_cuda_devices(device)), torch.no_grad():
-            torch.manual_seed(seed)
+        with seeded(seed, device), torch.no_grad():
             out = model.generate(
                 input_ids=input_ids.to(device),
                 attention_mask=attention.to(device),
@@ -87,12 +83,12 @@ def sample(
     finally:
         model.train(was_training)
     return _cut(
-        out[:, width:].tolist(),
+        out[:, input_ids.shape[1] :].tolist(),
         rows,
         examples,
         tokenizer,
         set(eos_ids),
-        settings.max_completion_length,
+        settings.method.max_completion_length,
         g,
     )
 
@@ -100,15 +96,8 @@ def sample(
 def _cut(new_tokens, rows, examples, tokenizer, eos_set, limit, g) -> Rollouts:
     completions, truncated = [], []
     for tokens in new_tokens:
-        stop_at = next((k for k, t in enumerate(tokens) if t in eos_set), None)
-        completions.append(tokens[:limit] if stop_at is None else tokens[: stop_at + 1])
-        truncated.append(stop_at is None)
+        kept, cut = cut_at_end(tokens, eos_set, limit)
+        completions.append(kept)
+        truncated.append(cut)
     texts = tokenizer.batch_decode(completions, skip_special_tokens=True)
     return Rollouts(list(examples), rows, completions, texts, truncated, g)
-
-
-def _cuda_devices(device) -> list[int]:
-    device = torch.device(device)
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]

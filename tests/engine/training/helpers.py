@@ -9,7 +9,12 @@ from typing import Any
 
 from engine.demo.task import demo_splits, format_answer
 from engine.training.config import TrainSettings
-from engine.training.examples import PairExample, UnpairedExample, content_key
+from engine.training.examples import (
+    DemonstrationExample,
+    PairExample,
+    UnpairedExample,
+    content_key,
+)
 from engine.training.hooks import TrainData, TrainHooks
 
 # Metric names every run logs (TRL's), by algorithm; "reward" logs no log-probs.
@@ -36,8 +41,11 @@ EXPECTED_METRICS = {
         "logps/chosen",
         "logps/rejected",
     ),
+    "sft": ("loss", "mean_token_accuracy", "num_tokens"),
     "reward": ("loss", "accuracy", "rewards/chosen", "rewards/rejected", "rewards/margins"),
 }
+# The training metrics that are running totals, which an evaluation does not log.
+TOTAL_METRICS = ("num_tokens",)
 STEP_METRICS = (
     "grad_norm",
     "learning_rate",
@@ -75,6 +83,17 @@ def demo_unpaired(split: str, n: int) -> list[UnpairedExample]:
     return examples
 
 
+def demo_demonstrations(split: str, n: int) -> list[DemonstrationExample]:
+    """The correct answer of each problem, in the demo model's format."""
+    examples = []
+    for problem in demo_splits()[split][:n]:
+        text = format_answer(problem.answer)
+        examples.append(
+            DemonstrationExample(content_key(problem.question, text), problem.question, text)
+        )
+    return examples
+
+
 def demo_data(n_train: int = 16, n_eval: int = 4, sample_prompts: int = 0) -> TrainData:
     questions = [p.question for p in demo_splits()["eval"][:sample_prompts]]
     return TrainData(
@@ -83,6 +102,8 @@ def demo_data(n_train: int = 16, n_eval: int = 4, sample_prompts: int = 0) -> Tr
         train_unpaired=demo_unpaired("train", n_train // 2),
         eval_unpaired=demo_unpaired("eval", n_eval // 2),
         sample_prompts=questions,
+        train_demonstrations=demo_demonstrations("train", n_train),
+        eval_demonstrations=demo_demonstrations("eval", n_eval),
     )
 
 

@@ -12,12 +12,13 @@ from safetensors.torch import load_file
 
 from engine.checkpoints import read_manifest, verify_checkpoint
 from engine.errors import EngineError
+from engine.training import train
 from engine.training.config import OFFLINE_ALGORITHMS
-from engine.training.loop import train
 from engine.training.state import STATE_FILE, TRAINER_FILE
 from tests.engine.training.helpers import (
     EXPECTED_METRICS,
     STEP_METRICS,
+    TOTAL_METRICS,
     Recorder,
     adapter_layers,
     all_finite,
@@ -72,21 +73,29 @@ def test_algorithm_trains_and_checkpoints(algorithm, demo_loaded, tmp_path):
         assert all_finite(metrics)
         assert set(EXPECTED_METRICS[algorithm]) | set(STEP_METRICS) <= set(metrics)
     assert result.train_metrics == train_metrics[-1][1]
-    if algorithm != "reward":
+    if algorithm == "sft":  # a token-mean NLL, and the tokens trained on so far
+        assert result.train_metrics["loss"] > 0
+        assert 0 <= result.train_metrics["mean_token_accuracy"] <= 1
+        tokens = [m["num_tokens"] for _, m in train_metrics]
+        assert 0 < tokens[0] < tokens[1] < tokens[2]
+    elif algorithm != "reward":
         assert result.train_metrics["logps/chosen"] < 0
         assert 0 <= result.train_metrics["rewards/accuracies" if algorithm != "kto" else "loss"]
     else:
         assert 0 <= result.train_metrics["accuracy"] <= 1
-    assert result.train_metrics["rewards/margins"] == pytest.approx(
-        result.train_metrics["rewards/chosen"] - result.train_metrics["rewards/rejected"], abs=1e-6
-    )
+    if algorithm != "sft":
+        assert result.train_metrics["rewards/margins"] == pytest.approx(
+            result.train_metrics["rewards/chosen"] - result.train_metrics["rewards/rejected"],
+            abs=1e-6,
+        )
 
     evals = rec.eval_metrics()
     assert [step for step, _ in evals] == [2, 3]
     for _, metrics in evals:
         assert metrics and all(key.startswith("eval_") for key in metrics)
         assert all_finite(metrics)
-        assert {f"eval_{name}" for name in EXPECTED_METRICS[algorithm]} <= set(metrics)
+        evaluated = set(EXPECTED_METRICS[algorithm]) - set(TOTAL_METRICS)
+        assert {f"eval_{name}" for name in evaluated} <= set(metrics)
     assert result.eval_metrics == evals[-1][1]
 
     n_train = 16

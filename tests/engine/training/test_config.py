@@ -7,9 +7,12 @@ from dataclasses import fields
 
 import pytest
 
+from engine.algorithms.group import MethodSettings
+from engine.algorithms.registry import algorithm_settings, spec
 from engine.errors import SettingsError
 from engine.lora import LoraSettings
-from engine.training.config import DEFAULT_BETA, TrainSettings, setting_docs
+from engine.training.common_settings import COMMON, COMMON_SETTINGS
+from engine.training.config import ALGORITHMS, DEFAULT_BETA, TrainSettings, applies, setting_docs
 
 
 def test_defaults_validate():
@@ -22,9 +25,10 @@ def test_defaults_validate():
 
 def test_resolved_values_follow_the_algorithm():
     assert TrainSettings(algorithm="simpo").resolved_beta() == 2.0
-    assert TrainSettings(algorithm="simpo", beta=0.5).resolved_beta() == 0.5
-    assert TrainSettings(algorithm="ipo", loss_type="hinge").resolved_loss_type() == "ipo"
-    assert TrainSettings(loss_type="hinge").resolved_loss_type() == "hinge"
+    assert TrainSettings.from_dict({"algorithm": "simpo", "beta": 0.5}).resolved_beta() == 0.5
+    ipo = TrainSettings.from_dict({"algorithm": "ipo", "loss_type": "hinge"})
+    assert ipo.resolved_loss_type() == "ipo"
+    assert TrainSettings.from_dict({"loss_type": "hinge"}).resolved_loss_type() == "hinge"
     assert [a for a in DEFAULT_BETA if TrainSettings(algorithm=a).needs_reference()] == [
         "dpo",
         "ipo",
@@ -74,14 +78,29 @@ BAD_VALUES = [
 ]
 
 
+def _algorithm_for(key: str) -> str:
+    """DPO, or the first algorithm that reads ``key`` (a key of another algorithm is dropped)."""
+    return next(a for a in ALGORITHMS if applies(key, a))
+
+
+def _direct(key: str, value) -> TrainSettings:
+    """TrainSettings built without from_dict: a common key as a field, else in ``method``."""
+    if key in COMMON:
+        return TrainSettings(**{key: value})
+    algorithm = _algorithm_for(key)
+    return TrainSettings(
+        algorithm=algorithm, method=MethodSettings.build(spec(algorithm), {key: value})
+    )
+
+
 @pytest.mark.parametrize(("key", "value"), BAD_VALUES, ids=[f"{k}={v!r}" for k, v in BAD_VALUES])
 def test_bad_value_names_the_key(key, value):
     with pytest.raises(SettingsError) as direct:
-        TrainSettings(**{key: value}).validate()
+        _direct(key, value).validate()
     assert key in direct.value.message
     assert repr(value) in direct.value.message
     with pytest.raises(SettingsError) as loaded:
-        TrainSettings.from_dict({key: value})
+        TrainSettings.from_dict({"algorithm": _algorithm_for(key), **{key: value}})
     assert loaded.value.message == direct.value.message
 
 
@@ -110,10 +129,10 @@ def test_good_edge_values_pass():
             "checkpoint_every": 0,
             "seed": 0,
             "beta": 1e-9,
-            "center_rewards_coefficient": 0.0,
             "learning_rate": 1,
         }
     )
+    TrainSettings.from_dict({"algorithm": "reward", "center_rewards_coefficient": 0.0})
 
 
 def test_unknown_keys_are_rejected():
@@ -173,10 +192,12 @@ def test_setting_docs_list_every_field():
     docs = setting_docs()
     keys = [key for key, _, _ in docs]
     assert len(keys) == len(set(keys))
-    own = [f.name for f in fields(TrainSettings) if f.name != "lora"]
+    own = [s.name for s in COMMON_SETTINGS + algorithm_settings()]
     lora = [f"lora.{f.name}" for f in fields(LoraSettings)]
     assert keys == own + lora
-    defaults = TrainSettings().to_dict()
+    defaults: dict = {}  # the flat defaults of every algorithm, DPO's first
+    for algorithm in ALGORITHMS:
+        defaults = {**TrainSettings(algorithm=algorithm).to_dict(), **defaults}
     for key, default, help_text in docs:
         assert isinstance(help_text, str) and len(help_text) > 10, key
         if key.startswith("lora."):

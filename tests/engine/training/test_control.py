@@ -7,9 +7,9 @@ import torch
 from safetensors.torch import load_file
 
 from engine.checkpoints import verify_checkpoint
-from engine.training import objectives
+from engine.training import train
 from engine.training.hooks import NonFiniteError
-from engine.training.loop import train
+from engine.training.offline import dpo as objectives
 from engine.training.state import load_training_state
 from tests.engine.training.helpers import Recorder, adapter_layers, demo_data, fast_settings
 

@@ -10,9 +10,9 @@ import torch
 
 from engine.demo import DEMO_MODEL_DIR
 from engine.lora import LoraSettings, attach_lora, strip_adapters
+from engine.training import train
 from engine.training.batching import pad_sequences
 from engine.training.logprobs import sequence_logps
-from engine.training.loop import train
 from engine.training.reference import (
     ReferenceCache,
     compute_reference,

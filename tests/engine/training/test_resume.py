@@ -10,8 +10,8 @@ from safetensors.torch import load_file
 
 from engine.checkpoints import verify_checkpoint
 from engine.errors import CheckpointError
-from engine.training import loop
-from engine.training.loop import train
+from engine.training import run as training_run
+from engine.training import train
 from engine.training.state import load_training_state
 from tests.engine.training.helpers import Recorder, adapter_layers, demo_data, fast_settings
 
@@ -26,10 +26,13 @@ def _identical(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_is_exact(demo_loaded, tmp_path, monkeypatch):
+@pytest.mark.parametrize("algorithm", ["dpo", "sft"])
+def test_resume_is_exact(algorithm, demo_loaded, tmp_path, monkeypatch):
     data = demo_data(n_train=12, n_eval=4)
     # dropout > 0: the resumed run must restore the random generator to match
-    settings = fast_settings(max_steps=6, checkpoint_every=3, seed=3, lora={"dropout": 0.3})
+    settings = fast_settings(
+        algorithm=algorithm, max_steps=6, checkpoint_every=3, seed=3, lora={"dropout": 0.3}
+    )
 
     a = Recorder(tmp_path / "a")
     result_a = train(demo_loaded, data, settings, a.hooks)
@@ -51,6 +54,9 @@ def test_resume_is_exact(demo_loaded, tmp_path, monkeypatch):
     assert _identical(_weights(resumed.checkpoint), _weights(result_a.checkpoint))  # bit-identical
     a_losses = {step: m["loss"] for step, m in a.train_metrics()}
     assert all(m["loss"] == a_losses[step] for step, m in b2.train_metrics())
+    if algorithm == "sft":  # a running total continues from the checkpoint's
+        a_tokens = {step: m["num_tokens"] for step, m in a.train_metrics()}
+        assert all(m["num_tokens"] == a_tokens[step] for step, m in b2.train_metrics())
     assert all(
         m["learning_rate"] == dict(a.train_metrics())[step]["learning_rate"]
         for step, m in b2.train_metrics()
@@ -59,7 +65,7 @@ def test_resume_is_exact(demo_loaded, tmp_path, monkeypatch):
     assert adapter_layers(demo_loaded.model) == []
 
     # The test can tell: without the generator state, the dropout masks differ.
-    monkeypatch.setattr(loop, "set_rng_state", lambda state: None)
+    monkeypatch.setattr(training_run, "set_rng_state", lambda state: None)
     c = Recorder(tmp_path / "c")
     unrestored = train(demo_loaded, data, settings, c.hooks, resume_from=stopped.checkpoint)
     assert not _identical(_weights(unrestored.checkpoint), _weights(result_a.checkpoint))

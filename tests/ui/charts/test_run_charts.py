@@ -395,6 +395,6 @@ def test_a_tick_updates_a_few_charts_and_comes_back_for_the_rest(charts, qtbot):
     ]
     assert len(drawn) == CHARTS_PER_TICK
     qtbot.waitUntil(
-        lambda: not any(c.stale(charts.x_mode(), charts._force) for c in charts._charts.values()),
+        lambda: not any(c.stale() for c in charts._charts.values()),
         timeout=2000,
     )

@@ -1,8 +1,8 @@
-"""Labelling keys: buttons that say their keys, and the keys as shortcuts.
+"""Labelling keys, shared by the Label view and the Judge view's review queue: buttons
+that say their keys, and the keys as shortcuts.
 
 The shortcuts live in the window but fire only while their panel is shown (Qt ignores a
-shortcut whose widget is hidden), so the Label view's single keys never reach another
-view. A focused text field takes printable keys, arrows and Ctrl+Z for itself before any
+shortcut whose widget is hidden), so a panel's single keys never reach another view. A focused text field takes printable keys, arrows and Ctrl+Z for itself before any
 shortcut sees them, so typing a note never labels.
 """
 

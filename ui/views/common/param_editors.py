@@ -1,5 +1,6 @@
-"""One editor widget per rule parameter type (`engine.rules.ParamInfo.type`): how it
-shows a value, reads it back, and says when its content changed."""
+"""One editor widget per parameter type (`engine.rules.ParamInfo.type`), for a rule's
+parameters in the Rules view and a run's settings in the Train view: how it shows a
+value, reads it back, and says when its content changed."""
 
 from __future__ import annotations
 

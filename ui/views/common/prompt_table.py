@@ -2,7 +2,8 @@
 
 Pages are read on the database thread; the view asks for more through canFetchMore /
 fetchMore, and the rows are inserted when the page arrives. A filter change bumps a
-generation number, so a late page of an old filter is thrown away.
+generation number, so a late page of an old filter is thrown away. `one_line` (a text
+on one table line) serves the Rules view's tables too.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """The Runs view: every run of the project with its status and key results; the selected
 runs' charts overlaid; the settings two runs differ in; the lineage of the current run.
 
-The table is read again about once a second while the view is shown (on the database
-thread), so runs started anywhere, this window's worker or `workbench train` in a
-terminal, appear and their selected curves grow as they train. A window opened mid-run
-loads a run's whole history from the database and then continues it.
+While the view is shown, the session's run feed reads the table's rows about once a
+second and the selected runs' new metric rows (on the database thread), so runs started
+anywhere, this window's worker or `workbench train` in a terminal, appear and their
+selected curves grow as they train. A window opened mid-run loads a run's whole history
+from the database and then continues it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QSortFilterProxyModel,
     Qt,
-    QTimer,
     Slot,
 )
 from PySide6.QtGui import QFont, QFontMetrics
@@ -40,9 +40,7 @@ from ui.views.runs.curves import RunCurveLoader
 from ui.views.runs.lineage import LineagePanel
 from ui.views.runs.table import COLUMNS, RUN_ID_ROLE, SORT_ROLE, RunsTableModel
 from ui.widgets import view_header
-from workbench.training.history import runs_overview
 
-REFRESH_MS = 1000
 HEADER_PADDING = 30  # px around a header's title (its padding plus a sort arrow's room)
 SQUEEZED_WIDTH = 110  # px: Name and Base model are narrowed to this, no further
 EMPTY = (
@@ -71,17 +69,15 @@ class RunsView(QWidget):
         self.rows: list[dict] = []
         self.loaded = False  # the first overview has arrived
         self.order: list[int] = []  # selected run ids, in the order they were selected
-        self._requested = False
         self.model = RunsTableModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
         self.charts = RunCharts(max_columns=3)
-        self.curves = RunCurveLoader(session.runner, self.charts, self)
+        self.curves = RunCurveLoader(session.feed, self.charts, self)
+        self.curves.pause()  # until shown
         self.diff = ConfigDiffPanel(session.runner)
         self.lineage = LineagePanel(session.runner)
-        self.timer = QTimer(self, interval=REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
 
         header, _, _ = view_header(
             "Runs",
@@ -141,17 +137,7 @@ class RunsView(QWidget):
         return self.tabs
 
     # Reading the runs ----------------------------------------------------------------
-    @Slot()
-    def refresh(self) -> None:
-        if self._requested:
-            return  # the last read has not come back yet (a busy database)
-        request = self.session.runner.call(
-            runs_overview, on_done=self._on_overview, on_error=self._on_error
-        )
-        self._requested = request is not None  # None: the project is closing
-
     def _on_overview(self, rows: list[dict]) -> None:
-        self._requested = False
         before = {r["id"]: (r["status"], r["step"]) for r in self.rows}
         self.rows = rows
         self.model.set_rows(rows)
@@ -191,7 +177,6 @@ class RunsView(QWidget):
         return (row["status"], row["step"]) if row else None
 
     def _on_error(self, error) -> None:
-        self._requested = False
         self.status.setText(
             f'<span style="color:{BAD}">Cannot read the runs: {explain(error).what}</span>'
         )
@@ -257,9 +242,10 @@ class RunsView(QWidget):
     # Qt ------------------------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self.refresh()
-        self.timer.start()
+        self.session.feed.watch_runs(self._on_overview, self._on_error)
+        self.curves.resume()
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
-        self.timer.stop()
+        self.session.feed.unwatch_runs(self._on_overview)
+        self.curves.pause()

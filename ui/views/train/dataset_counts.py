@@ -24,8 +24,8 @@ from ui.session import ProjectSession
 from ui.style import BAD, MUTED
 from ui.views.common.param_editors import make_editor
 from workbench.labels.comparisons import SOURCES
-from workbench.training import queries as train_queries
 from workbench.training.config import RUN_KEYS
+from workbench.training.data import dataset_counts
 
 ROWS = (
     ("pairs", "Pairs"),
@@ -145,7 +145,7 @@ class DatasetCounts(QGroupBox):
             self._say("Choose at least one source of labels.", BAD)
             return
         self.session.runner.call(
-            train_queries.dataset_counts,
+            dataset_counts,
             s["sources"],
             s.get("min_confidence"),
             s.get("eval_fraction") or 0.0,

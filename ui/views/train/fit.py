@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.training.config import ONLINE_ALGORITHMS
+from engine.algorithms.registry import is_online, spec
 
 
 def fit_shape(config: dict[str, Any], longest_prompt: int | None) -> tuple[Any, Any, str]:
@@ -14,9 +14,12 @@ def fit_shape(config: dict[str, Any], longest_prompt: int | None) -> tuple[Any, 
     (its UTF-8 size; None when unknown). Values may be invalid (the form is mid-edit): the
     caller uses only whole numbers."""
     batch, max_length = config.get("batch_size"), config.get("max_length")
-    if config.get("algorithm") not in ONLINE_ALGORITHMS:
+    if not is_online(config.get("algorithm")):
         return batch, max_length, "Batch of pairs or examples, each up to max_length tokens."
-    group = 2 if config["algorithm"] == "online_dpo" else config.get("num_generations")
+    # Online DPO fixes its group (2) rather than offering num_generations.
+    group = dict(spec(config["algorithm"]).fixed).get(
+        "num_generations", config.get("num_generations")
+    )
     completion = config.get("max_completion_length")
     if not all(isinstance(v, int) for v in (batch, group, completion, max_length)):
         return None, None, ""

@@ -1,11 +1,12 @@
 """The settings of a training run: the algorithm, then one group box per settings group
 with only the settings that apply to that algorithm (engine.training.config
-`setting_fields`), each with its help as tooltip, and the LoRA settings.
+`settings_of`, from the algorithm registry), each with its help as tooltip and its
+label, and the LoRA settings.
 
 `config()` is the run config dictionary of the form's values (the keys of the TOML
 file); `set_config()` shows one (a preset, a file); `set_defaults()` takes the project's
 defaults. A setting the user has not edited shows its value for the algorithm shown
-(train_defaults.baseline), so switching algorithm applies that algorithm's defaults."""
+(defaults.baseline), so switching algorithm applies that algorithm's defaults."""
 
 from __future__ import annotations
 
@@ -22,102 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.algorithms.registry import names, spec, specs
+from engine.algorithms.settings import GROUPS, Setting
 from engine.lora import LoraSettings
 from engine.rules import ParamInfo
-from engine.training.config import (
-    DPO_LOSS_TYPES,
-    GROUPS,
-    GRPO_LOSS_TYPES,
-    IMPORTANCE_LEVELS,
-    LORA_HELP,
-    PRECISIONS,
-    REWARD_SCALINGS,
-    SCHEDULERS,
-    setting_fields,
-)
+from engine.training.config import LORA_HELP, settings_of
 from ui.views.common.param_editors import ParamEditor, make_editor, param_label
 from ui.views.train.defaults import SETTING_KEYS, baseline, flatten, same, targets_text
 
-ALGORITHMS = {
-    "dpo": (
-        "DPO",
-        "Direct Preference Optimization: learns from pairs, kept close to the "
-        "base model (the reference). The usual first choice.",
-    ),
-    "ipo": (
-        "IPO",
-        "DPO with a squared loss that does not overfit labels that are always "
-        "the same; try it when DPO's margins keep growing.",
-    ),
-    "simpo": ("SimPO", "No reference model (less memory); a length-normalised margin."),
-    "orpo": (
-        "ORPO",
-        "Supervised fine-tuning on the chosen answers plus an odds-ratio "
-        "preference term; no reference model.",
-    ),
-    "kto": (
-        "KTO",
-        "Learns from single good or bad examples (pairs are split into both); "
-        "use it for thumbs-up / thumbs-down labels.",
-    ),
-    "reward": (
-        "Reward model",
-        "Trains a Bradley–Terry scorer of completions from the pairs, for ranking or later RL.",
-    ),
-    "grpo": (
-        "GRPO",
-        "Group Relative Policy Optimization: samples a group of completions per "
-        "prompt and pushes up those rewarded above their group's mean; no value model. "
-        "The usual choice with verifiable rules.",
-    ),
-    "rloo": (
-        "RLOO",
-        "REINFORCE Leave-One-Out: each completion's baseline is the mean reward of "
-        "the other samples of its prompt; no value model.",
-    ),
-    "ppo": (
-        "PPO",
-        "Proximal Policy Optimization with a value head and GAE advantages, kept "
-        "near the reference by a KL penalty; the classic RLHF recipe after a reward model.",
-    ),
-    "online_dpo": (
-        "Online DPO",
-        "Samples two completions per prompt, ranks them by the reward "
-        "or a judge, and takes a DPO step on the pair.",
-    ),
-}
-CHOICES = {
-    "lr_scheduler": SCHEDULERS,
-    "loss_type": DPO_LOSS_TYPES,
-    "precision": PRECISIONS,
-    "grpo_loss_type": GRPO_LOSS_TYPES,
-    "scale_rewards": REWARD_SCALINGS,
-    "importance_sampling_level": IMPORTANCE_LEVELS,
-}
-FLOAT_OPTIONAL = ("beta", "center_rewards_coefficient", "epsilon_high", "kl_target")
-LABELS = {
-    "rpo_alpha": "RPO alpha",
-    "lr_scheduler": "LR scheduler",
-    "max_length": "Max length (tokens)",
-    "simpo_gamma_beta_ratio": "Gamma / beta",
-    "eval_batches": "Eval batches",
-    "num_generations": "Generations per prompt",
-    "max_completion_length": "Max completion (tokens)",
-    "top_p": "Top-p",
-    "top_k": "Top-k",
-    "num_iterations": "Updates per batch",
-    "epsilon": "Clip epsilon",
-    "epsilon_high": "Clip epsilon high",
-    "grpo_loss_type": "Loss aggregation",
-    "importance_sampling_level": "Importance ratio",
-    "lam": "GAE lambda",
-    "gamma": "Discount gamma",
-    "vf_coef": "Value loss weight",
-    "cliprange_value": "Value clip range",
-    "entropy_coef": "Entropy bonus",
-    "kl_target": "KL target",
-    "kl_horizon": "KL horizon",
-}
 GROUP_TITLES = {
     "method": "Method",
     "rollout": "Rollout",
@@ -128,18 +41,31 @@ GROUP_TITLES = {
 }
 
 
-def param_info(name: str, default: Any, help_text: str) -> ParamInfo:
+def setting_info(setting: Setting) -> ParamInfo:
     """How one training setting is edited: a choice, a check box, a number (never below
     0; validation says what else is wrong) or a line of text."""
-    if name in CHOICES:
-        return ParamInfo(name, "choice", default, help_text, choices=CHOICES[name])
-    if isinstance(default, bool):
+    name, default, help_text = setting.name, setting.default, setting.help
+    if setting.choices is not None:
+        return ParamInfo(name, "choice", default, help_text, choices=setting.choices)
+    if setting.kind == "bool":
         return ParamInfo(name, "bool", default, help_text)
-    if isinstance(default, int) and name != "alpha":
+    if setting.kind == "int":
         return ParamInfo(name, "int", default, help_text, minimum=0)
-    if isinstance(default, float) or name in FLOAT_OPTIONAL or name == "alpha":
+    if setting.kind in ("float", "optional_float"):
         return ParamInfo(name, "float", default, help_text, minimum=0)
     return ParamInfo(name, "str", default, help_text)
+
+
+def lora_info(name: str, default: Any) -> ParamInfo:
+    """The LoRA rank is a whole number, alpha and dropout are numbers (alpha may be 8.0)."""
+    help_text = LORA_HELP[name]
+    if name == "target_modules":
+        return ParamInfo(name, "str", targets_text(default), help_text)
+    if isinstance(default, bool):
+        return ParamInfo(name, "bool", default, help_text)
+    if name == "r":
+        return ParamInfo(name, "int", default, help_text, minimum=0)
+    return ParamInfo(name, "float", default, help_text, minimum=0)
 
 
 def parse_targets(text: str) -> str | list[str]:
@@ -161,12 +87,13 @@ class TrainForm(QWidget):
         self._edited: dict[str, Any] = {}
         self._shown = "dpo"  # the algorithm the editors were built for
         self.algorithm = QComboBox(objectName="algorithm")
-        for key, (text, about) in ALGORITHMS.items():
-            if key == "grpo":  # offline methods above, online (sampling) ones below
+        for i, algorithm in enumerate(specs()):
+            if i and algorithm.online and not specs()[i - 1].online:
+                # offline methods above, online (sampling) ones below
                 self.algorithm.insertSeparator(self.algorithm.count())
-            self.algorithm.addItem(text, key)
+            self.algorithm.addItem(algorithm.label, algorithm.name)
             self.algorithm.setItemData(
-                self.algorithm.count() - 1, about, Qt.ItemDataRole.ToolTipRole
+                self.algorithm.count() - 1, algorithm.description, Qt.ItemDataRole.ToolTipRole
             )
         self.algorithm.setToolTip(
             "The training method. The settings below are its own; "
@@ -199,11 +126,7 @@ class TrainForm(QWidget):
         box = QGroupBox("LoRA adapter")
         form = QFormLayout(box)
         for name, default in LoraSettings().to_dict().items():
-            info = param_info(name, default, LORA_HELP[name])
-            if name == "r":
-                info = ParamInfo(name, "int", default, LORA_HELP[name], minimum=0)
-            if name == "target_modules":
-                info = ParamInfo(name, "str", targets_text(default), LORA_HELP[name])
+            info = lora_info(name, default)
             self._add_row(form, f"lora.{name}", info, "LoRA rank" if name == "r" else None)
         return box
 
@@ -214,7 +137,7 @@ class TrainForm(QWidget):
         if info.type == "bool":
             form.addRow("", editor)
             return
-        text = QLabel(label or LABELS.get(info.name) or param_label(info.name))
+        text = QLabel(label or param_label(info.name))
         text.setToolTip(info.help)
         form.addRow(text, editor)
 
@@ -226,16 +149,16 @@ class TrainForm(QWidget):
         for key in [k for k in self.editors if not k.startswith("lora.")]:
             del self.editors[key]
         algorithm = self._shown = self.current_algorithm()
-        self.about.setText(ALGORITHMS[algorithm][1])
-        fields = [f for f in setting_fields(algorithm) if f[0] != "algorithm"]
+        self.about.setText(spec(algorithm).description)
+        shown = [s for s in settings_of(algorithm) if s.name != "algorithm"]
         for group in GROUPS:
-            rows = [f for f in fields if f[3] == group]
+            rows = [s for s in shown if s.group == group]
             if not rows:
                 continue
             box = QGroupBox(GROUP_TITLES.get(group, group.title()))
             form = QFormLayout(box)
-            for name, default, help_text, _ in rows:
-                self._add_row(form, name, param_info(name, default, help_text))
+            for setting in rows:
+                self._add_row(form, setting.name, setting_info(setting), setting.label)
             self.groups_layout.addWidget(box)
         base = baseline(self._defaults, algorithm)
         for key, editor in self.editors.items():
@@ -282,7 +205,7 @@ class TrainForm(QWidget):
 
     def _show(self, config: dict[str, Any]) -> None:
         algorithm = config.get("algorithm", self.current_algorithm())
-        algorithm = algorithm if algorithm in ALGORITHMS else "dpo"
+        algorithm = algorithm if algorithm in names() else "dpo"
         base = baseline(self._defaults, algorithm)
         for key, value in flatten(config).items():
             if key == "algorithm" or key not in SETTING_KEYS:

@@ -20,17 +20,18 @@ from PySide6.QtWidgets import (
 
 from ui.messages import explain
 from ui.session import ProjectSession
-from workbench.training import queries as train_queries
+from workbench.training import config_files
+from workbench.training import presets as run_presets
 
 TOML_FILTER = "Run config (*.toml);;All files (*)"
 
 
 def _save_file(_project, config: dict[str, Any], path: str) -> str:
-    return str(train_queries.save_config_file(config, path))
+    return str(config_files.save_config_file(config, path))
 
 
 def _load_file(_project, path: str) -> dict[str, Any]:
-    return train_queries.load_config_file(path)
+    return config_files.load_config_file(path)
 
 
 class PresetBar(QWidget):
@@ -69,7 +70,7 @@ class PresetBar(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self.session.runner.call(train_queries.list_presets, on_done=self._show)
+        self.session.runner.call(run_presets.list_presets, on_done=self._show)
 
     def _show(self, names: list[str]) -> None:
         self.presets.clear()
@@ -82,7 +83,7 @@ class PresetBar(QWidget):
 
     def load_preset(self, name: str) -> None:
         self.session.runner.call(
-            train_queries.load_preset, name, on_done=self._loaded, on_error=self._failed
+            run_presets.load_preset, name, on_done=self._loaded, on_error=self._failed
         )
 
     def _loaded(self, config: dict[str, Any]) -> None:
@@ -91,7 +92,7 @@ class PresetBar(QWidget):
 
     def save_preset(self, name: str) -> None:
         self.session.runner.call(
-            train_queries.save_preset,
+            run_presets.save_preset,
             name,
             self.get_config(),
             on_done=self._saved,

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ui.poller import JobState
 from ui.session import ProjectSession
-from workbench.training import queries as train_queries
+from workbench.training.queue import move_job, train_queue
 
 COLUMNS = ("#", "Run", "Algorithm", "State")
 
@@ -69,7 +69,7 @@ class TrainQueue(QWidget):
             self.reload()
 
     def reload(self) -> None:
-        self.session.runner.call(train_queries.train_queue, on_done=self._show)
+        self.session.runner.call(train_queue, on_done=self._show)
 
     def _show(self, rows: list[dict[str, Any]]) -> None:
         selected = self.selected_job()
@@ -129,7 +129,7 @@ class TrainQueue(QWidget):
     def _move(self, up: bool) -> None:
         job_id = self.selected_job()
         if job_id is not None:
-            self.session.runner.call(train_queries.move_job, job_id, up, on_done=self._moved)
+            self.session.runner.call(move_job, job_id, up, on_done=self._moved)
 
     def _moved(self, _moved: bool) -> None:
         self.reload()

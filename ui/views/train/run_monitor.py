@@ -1,14 +1,15 @@
 """Watching one run live: its curves (RunCharts), progress with an ETA, the control
-buttons, the sample browser and the log. A timer polls the run's new rows at ~5 Hz through
-the session's database thread (one call per tick, never two in flight) and appends only
-rows it has not seen, so a run started anywhere, even from the terminal, shows here."""
+buttons, the sample browser and the log. The rows come from the session's run feed, which
+reads the run's new rows at ~5 Hz while it trains and hands each row once, so a run started
+anywhere, even from the terminal, shows here. Without a run chosen the monitor follows the
+newest one, which the feed also reports. Nothing is read for it while it is hidden."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -23,14 +24,13 @@ from PySide6.QtWidgets import (
 
 from engine.training.config import ONLINE_ALGORITHMS
 from ui.charts.run_charts import RunCharts
+from ui.run_feed import RunUpdate
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
 from ui.views.train.run_controls import RunControls
 from ui.views.train.sample_browser import SampleBrowser
-from workbench.training import queries as train_queries
+from workbench.training import progress as train_queries
 
-LIVE_MS = 200
-IDLE_MS = 1000
 FOLLOW_NEWEST = "Newest (live)"
 
 
@@ -71,11 +71,9 @@ class RunMonitor(QWidget):
         self.run_id: int | None = None  # the run shown
         self.pinned: int | None = None  # the run asked for; None follows the newest
         self.progress: dict[str, Any] | None = None
-        self._metrics_last = self._logs_last = 0
-        self._asked: tuple | None = None  # the arguments of the call in flight
+        self.watched: int | None = None  # the run subscribed to in the feed
         self._build()
-        self.timer = QTimer(self, interval=LIVE_MS)
-        self.timer.timeout.connect(self.poll)
+        self.session.feed.pause(self._on_update)  # until shown
 
     def _build(self) -> None:
         self.runs = QComboBox(minimumContentsLength=18)
@@ -123,7 +121,7 @@ class RunMonitor(QWidget):
             self.runs.addItem(f"Run {run_id}", run_id)
             index = self.runs.count() - 1
         self.runs.setCurrentIndex(max(index, 0))
-        self.poll()
+        self._watch()
 
     @Slot(int)
     def _run_chosen(self, index: int) -> None:
@@ -141,9 +139,36 @@ class RunMonitor(QWidget):
         self.runs.setCurrentIndex(max(self.runs.findData(self.pinned), 0))
         self.runs.blockSignals(False)
 
+    def _watch(self) -> None:
+        """Subscribe to the run asked for; without one, to the newest while shown."""
+        feed = self.session.feed
+        if self.pinned is None and self.isVisible():
+            feed.watch_newest(self._newest_is, self._read_failed)
+        else:
+            feed.unwatch_newest(self._newest_is)
+        if self.pinned is not None:
+            self._subscribe(self.pinned)
+
+    def _newest_is(self, run_id: int | None) -> None:
+        if self.pinned is not None:
+            return  # the user chose a run meanwhile
+        if run_id is None:
+            self._say_state("No runs yet: launch one from the left.", MUTED)
+            return
+        self._subscribe(run_id)
+
+    def _subscribe(self, run_id: int) -> None:
+        """The shown run changes when its first rows arrive (see _on_update)."""
+        if run_id == self.watched:
+            return
+        feed = self.session.feed
+        if self.watched is not None:
+            feed.unsubscribe(self.watched, self._on_update)
+        self.watched = run_id
+        feed.subscribe(run_id, self._on_update, self._read_failed)
+
     def _reset(self, run_id: int | None) -> None:
         self.run_id = run_id
-        self._metrics_last = self._logs_last = 0
         self.charts.clear()
         self.log.clear()
         self.samples.clear(run_id)
@@ -152,60 +177,40 @@ class RunMonitor(QWidget):
         self.runChanged.emit(run_id)
         self.reload_runs()
 
-    # Polling --------------------------------------------------------------------------
+    # Updates from the feed -------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self.timer.start()
-        self.poll()
+        self.session.feed.resume(self._on_update)
+        self._watch()
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
-        self.timer.stop()
+        self.session.feed.pause(self._on_update)
+        self.session.feed.unwatch_newest(self._newest_is)
 
-    @Slot()
-    def poll(self) -> None:
-        if self._asked is not None:
-            return  # the last poll has not answered yet
-        self._asked = (self.pinned, self._metrics_last, self._logs_last)
-        self.session.runner.call(
-            train_queries.run_update, *self._asked, on_done=self._apply, on_error=self._poll_failed
-        )
-
-    def _poll_failed(self, error) -> None:
+    def _read_failed(self, error) -> None:
         from ui.messages import explain
 
-        self._asked = None
         self._say_state(f"Cannot read the run: {explain(error).what}", BAD)
 
-    def _apply(self, update: dict[str, Any] | None) -> None:
-        pinned, metrics_after, logs_after = self._asked
-        self._asked = None
-        if pinned != self.pinned:
-            return  # the user chose another run meanwhile
-        if update is None:
-            self._say_state("No runs yet: launch one from the left.", MUTED)
-            return
-        if update["run_id"] != self.run_id:
-            self._reset(update["run_id"])
-            if metrics_after or logs_after:
-                return  # rows after the old run's ids; ask again from the start
+    def _on_update(self, update: RunUpdate) -> None:
+        if update.run_id != self.watched:
+            return  # the run followed before
+        if update.first or update.run_id != self.run_id:
+            self._reset(update.run_id)  # its rows from the beginning
         self._append(update)
 
-    def _append(self, update: dict[str, Any]) -> None:
-        progress = update["progress"]
-        if update["metrics"]:
-            self.charts.append(self.run_id, update["metrics"])
-        self._metrics_last = update["metrics_last"]
-        for when, message in update["logs"]:
+    def _append(self, update: RunUpdate) -> None:
+        progress = update.progress
+        if update.metrics:
+            self.charts.append(self.run_id, update.metrics)
+        for when, message in update.logs:
             self.log.appendPlainText(
                 f"{time.strftime('%H:%M:%S', time.localtime(when))}  {message}"
             )
-        self._logs_last = update["logs_last"]
         self.samples.set_online(progress["algorithm"] in ONLINE_ALGORITHMS)
-        self.samples.set_steps(update["sample_steps"], update["sample_rows"])
+        self.samples.set_steps(update.sample_steps, update.sample_rows)
         self._show_progress(progress)
-        live = progress["status"] == "running" or update["metrics"]
-        self.timer.setInterval(LIVE_MS if live else IDLE_MS)
 
     def _show_progress(self, progress: dict[str, Any]) -> None:
         first = self.progress is None

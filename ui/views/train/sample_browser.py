@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
-from workbench.training import queries as train_queries
+from workbench.training.samples import samples_at
 
 GREEDY = "greedy eval"
 HINTS = {
@@ -118,9 +118,7 @@ class SampleBrowser(QWidget):
     def _step_chosen(self, index: int) -> None:
         if self.run_id is None or not 0 <= index < len(self.steps):
             return
-        self.session.runner.call(
-            train_queries.samples_at, self.run_id, self.steps[index], on_done=self._show
-        )
+        self.session.runner.call(samples_at, self.run_id, self.steps[index], on_done=self._show)
 
     def _show(self, samples: list[dict[str, Any]]) -> None:
         self.samples = samples

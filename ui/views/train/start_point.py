@@ -9,8 +9,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QWidget
 
 from ui.session import ProjectSession
-from workbench.training import queries as train_queries
 from workbench.training.config import RUN_KEYS
+from workbench.training.start_points import start_choices
 
 BASE = "Base model (a fresh adapter)"
 
@@ -33,7 +33,7 @@ class StartPoint(QGroupBox):
         self.refresh()
 
     def refresh(self) -> None:
-        self.session.runner.call(train_queries.start_choices, on_done=self._fill)
+        self.session.runner.call(start_choices, on_done=self._fill)
 
     def _fill(self, choices: dict[str, Any]) -> None:
         wanted = {**self.values(), **self._wanted}

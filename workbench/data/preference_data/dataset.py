@@ -194,7 +194,8 @@ def _unpaired_candidates(walk: _Walk, usable: list[bool]) -> list[UnpairedCandid
 
 
 def count_prompts(pairs: list[PairExample], unpaired: list[UnpairedExample]) -> int:
-    return len({prompt_key(e.prompt) for e in [*pairs, *unpaired]})
+    examples: list[PairExample | UnpairedExample] = [*pairs, *unpaired]
+    return len({prompt_key(e.prompt) for e in examples})
 
 
 def dataset_hash(pairs: list[PairExample], unpaired: list[UnpairedExample]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
+from engine.training.examples import PairExample, UnpairedExample
 from workbench.data.preference_data.cleaning import prompt_key
 from workbench.data.preference_data.dataset import LabelDataset, count_prompts, dataset_hash
 
@@ -25,7 +26,8 @@ def hold_out(
     their own pairs, unpaired, prompts counts, snapshot entry `hold_out` and hash."""
     if not 0 < fraction < 1:
         raise ValueError(f"the held-out fraction must be between 0 and 1, not {fraction}")
-    prompts = {prompt_key(e.prompt) for e in [*dataset.pairs, *dataset.unpaired]}
+    examples: list[PairExample | UnpairedExample] = [*dataset.pairs, *dataset.unpaired]
+    prompts = {prompt_key(e.prompt) for e in examples}
     ranked = sorted(prompts, key=lambda p: hashlib.sha256(f"{seed}\n{p}".encode()).hexdigest())
     n = len(ranked)
     held = set(ranked[: min(n - 1, max(1, round(fraction * n)))]) if n >= 2 else set()

@@ -93,12 +93,11 @@ def _read(path: Path, kind: str, ticker: Ticker) -> list[Parsed]:
     errors: list[LineError] = []
     for done, (where, item) in enumerate(source.items, 1):
         ticker.at(done * VALIDATE_SHARE)
-        if isinstance(item, dict):
-            item = parse_row(item)
-        if isinstance(item, str):
-            errors.append(LineError(where, f"{source.unit} {where}: {item}"))
+        row = parse_row(item) if isinstance(item, dict) else item
+        if isinstance(row, str):
+            errors.append(LineError(where, f"{source.unit} {where}: {row}"))
         else:
-            parsed.append(item)
+            parsed.append(row)
     if errors:
         raise ImportFailed(errors, path)
     return parsed

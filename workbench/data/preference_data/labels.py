@@ -33,7 +33,10 @@ class LabelRows:
 
 
 def prompt_value(text: str | None, messages: str | None) -> Prompt:
-    return json.loads(messages) if messages is not None else text
+    if messages is not None:
+        return json.loads(messages)
+    assert text is not None, "the prompts table's CHECK keeps text or messages"
+    return text
 
 
 def load_label_rows(project: Project) -> LabelRows:

@@ -157,12 +157,14 @@ def _parse_pair(raw: dict[str, Any]) -> ParsedPair | str:
     # (text next to chats) is a label, and the prompt is the completions' common start.
     if "prompt" not in raw or isinstance(raw["prompt"], list) != chat:
         return _parse_implicit(chosen, rejected, chat)
-    prompt = _prompt(raw["prompt"])
-    if isinstance(prompt, _Problem):
-        return prompt.message
-    texts = [_completion(raw[k], k) for k in ("chosen", "rejected")]
-    bad = [t.message for t in texts if isinstance(t, _Problem)]
-    return bad[0] if bad else ParsedPair(prompt, texts[0], texts[1])
+    try:
+        return ParsedPair(
+            _prompt(raw["prompt"]),
+            _completion(raw["chosen"], "chosen"),
+            _completion(raw["rejected"], "rejected"),
+        )
+    except _Invalid as problem:
+        return str(problem)
 
 
 def _parse_implicit(chosen: Any, rejected: Any, chat: bool) -> ParsedPair | str:
@@ -173,14 +175,14 @@ def _parse_implicit(chosen: Any, rejected: Any, chat: bool) -> ParsedPair | str:
     split = extract_prompt(chosen, rejected)
     if isinstance(split, str):
         return split
-    prompt, rest = (
-        _prompt(split[0]),
-        [_completion(split[1], "chosen"), _completion(split[2], "rejected")],
-    )
-    bad = [p.message for p in (prompt, *rest) if isinstance(p, _Problem)]
-    if bad:
-        return f"after taking the shared start as the prompt: {bad[0]}"
-    return ParsedPair(prompt, rest[0], rest[1])
+    try:
+        return ParsedPair(
+            _prompt(split[0]),
+            _completion(split[1], "chosen"),
+            _completion(split[2], "rejected"),
+        )
+    except _Invalid as problem:
+        return f"after taking the shared start as the prompt: {problem}"
 
 
 def extract_prompt(
@@ -210,16 +212,18 @@ def _parse_unpaired(raw: dict[str, Any]) -> ParsedUnpaired | str:
             return f"an unpaired label needs 'prompt', 'completion' and 'label'; '{key}' is missing"
     if not isinstance(raw["label"], bool):
         return f"'label' must be true or false, not {type_name(raw['label'])}"
-    prompt, completion = _prompt(raw["prompt"]), _completion(raw["completion"], "completion")
     if isinstance(raw["prompt"], list) != isinstance(raw["completion"], list):
         return "'prompt' and 'completion' must both be text or both be lists of messages"
-    bad = [p.message for p in (prompt, completion) if isinstance(p, _Problem)]
-    return bad[0] if bad else ParsedUnpaired(prompt, completion, raw["label"])
+    try:
+        return ParsedUnpaired(
+            _prompt(raw["prompt"]), _completion(raw["completion"], "completion"), raw["label"]
+        )
+    except _Invalid as problem:
+        return str(problem)
 
 
-@dataclass(frozen=True)
-class _Problem:
-    message: str
+class _Invalid(Exception):
+    """A field that cannot be read; the message is a sentence for the user."""
 
 
 def _text_problem(value: Any, name: str) -> str | None:
@@ -230,22 +234,26 @@ def _text_problem(value: Any, name: str) -> str | None:
     return None
 
 
-def _prompt(value: Any) -> Prompt | _Problem:
+def _prompt(value: Any) -> Prompt:
     problem = (
         messages_problem(value, "prompt")
         if isinstance(value, list)
         else _text_problem(value, "prompt")
     )
-    return _Problem(problem) if problem else value
+    if problem:
+        raise _Invalid(problem)
+    return value
 
 
-def _completion(value: Any, name: str) -> str | _Problem:
+def _completion(value: Any, name: str) -> str:
     """A completion's text: a string, or a list holding one assistant message."""
     if not isinstance(value, list):
         problem = _text_problem(value, name)
-        return _Problem(problem) if problem else value
+        if problem:
+            raise _Invalid(problem)
+        return value
     if len(value) != 1 or not isinstance(value[0], dict) or value[0].get("role") != "assistant":
-        return _Problem(f"'{name}' must be one assistant message, not {_describe(value)}")
+        raise _Invalid(f"'{name}' must be one assistant message, not {_describe(value)}")
     return _completion(value[0].get("content"), name)
 
 

@@ -88,12 +88,11 @@ def import_prompts(
     src = str(path.resolve())
     for done, (where, item) in enumerate(source.items, 1):
         ticker.at(done * VALIDATE_SHARE)
-        if isinstance(item, dict):
-            item = to_record(item, default_split, src)
-        if isinstance(item, str):
-            errors.append(LineError(where, f"{source.unit} {where}: {item}"))
+        record = to_record(item, default_split, src) if isinstance(item, dict) else item
+        if isinstance(record, str):
+            errors.append(LineError(where, f"{source.unit} {where}: {record}"))
         else:
-            records.append(item)
+            records.append(record)
             lines.append(where)
     if errors:
         raise ImportFailed(errors, path)

@@ -169,7 +169,8 @@ def _csv(path: Path) -> Source:
             seen.add(name)
 
     def items() -> Iterator[tuple[int, dict | str]]:
-        width = len(header or [])
+        columns = header or []  # no header means no rows either
+        width = len(columns)
         for start, cells in rows:
             if len(cells) > width and any(c.strip() for c in cells[width:]):
                 yield (
@@ -182,7 +183,7 @@ def _csv(path: Path) -> Source:
                 continue
             # a short row leaves its last columns missing
             n = min(width, len(cells))
-            pairs = zip(header[:n], cells[:n], strict=True)
+            pairs = zip(columns[:n], cells[:n], strict=True)
             yield start, {name: _csv_cell(name, cell) for name, cell in pairs}
         if fatal:
             yield fatal[0], fatal[1]

@@ -47,11 +47,12 @@ def to_record(raw: dict, default_split: str, source: str | None = None) -> Promp
         return f"'{prompt_key}' must be {wanted}, not {type_name(value)}"
 
     reference_key = next((k for k in REFERENCE_FIELDS if raw.get(k) is not None), None)
-    reference = None
+    reference: str | None = None
     if reference_key is not None:
-        reference = _reference(raw[reference_key])
-        if isinstance(reference, _Bad):
-            return f"'{reference_key}' must be a string or a number, not {reference.type}"
+        checked = _reference(raw[reference_key])
+        if isinstance(checked, _Bad):
+            return f"'{reference_key}' must be a string or a number, not {checked.type}"
+        reference = checked
 
     split = raw.get("split")
     if split is None:

@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from workbench.db.inserted import inserted_pk
 from workbench.jobs.context import JobContext
 from workbench.jobs.handlers.generate import generate_completions, store_completions
 from workbench.rules.scoring import score_rows, store_scores, summarize
@@ -25,7 +26,7 @@ def run_evaluate(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(0, len(rows), "scoring")
     batch = score_rows(specs, rows, count_tokens=outcome.count_tokens)
     summary = summarize(batch, [row["num_tokens"] for row in rows])
-    evaluations = project.db["evaluations"]
+    evaluations = project.db.table("evaluations")
     evaluations.insert(
         {
             "job_id": ctx.job.id,
@@ -39,10 +40,11 @@ def run_evaluate(ctx: JobContext) -> dict[str, Any]:
             "created_at": time.time(),
         }
     )
-    store_scores(project, [row["completion_id"] for row in rows], batch, evaluations.last_pk)
+    evaluation_id = inserted_pk(evaluations)
+    store_scores(project, [row["completion_id"] for row in rows], batch, evaluation_id)
     ctx.progress(len(rows), len(rows), "scored")
     return {
-        "evaluation_id": evaluations.last_pk,
+        "evaluation_id": evaluation_id,
         "model": outcome.model.name,
         "checkpoint_id": outcome.checkpoint_id,
         "split": params.get("split"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.data.models import ModelRecord, default_model, get_model
+from workbench.data.models import ModelRecord, checkpoint_adapter, resolve_model
 from workbench.data.prompts import get_prompt, list_prompts
 from workbench.jobs.context import JobCancelled, JobContext
 from workbench.project import Project
@@ -35,30 +35,18 @@ def select_prompts(project: Project, params: dict[str, Any]) -> list[PromptInput
     if not records:
         where = f"split {params['split']!r}" if params.get("split") else "the project"
         raise ValueError(f"No prompts to generate for in {where}; import prompts in the Data view.")
-    return [
-        PromptInput(r.id, r.display_text, r.messages if r.messages else r.text, r.reference)
-        for r in records
-    ]
+    return [PromptInput(r.id, r.display_text, r.engine_input, r.reference) for r in records]
 
 
-def adapter_dir(project: Project, params: dict[str, Any]) -> tuple[Path | None, int | None]:
-    if params.get("checkpoint_id") is not None:
-        row = project.db.execute(
-            "SELECT path FROM checkpoints WHERE id = ?", [params["checkpoint_id"]]
-        ).fetchone()
-        if row is None:
-            raise ValueError(f"The project has no checkpoint {params['checkpoint_id']}.")
-        path = Path(row[0])
-        return (path if path.is_absolute() else project.path / path), params["checkpoint_id"]
+def _adapter(project: Project, params: dict[str, Any]) -> tuple[Path | None, int | None]:
+    """(adapter folder, checkpoint id) of the job: a checkpoint of the project, an adapter
+    folder outside it (`adapter_path`), or neither (the bare base model)."""
+    checkpoint_id = params.get("checkpoint_id")
+    if checkpoint_id is not None:
+        return checkpoint_adapter(project, checkpoint_id), checkpoint_id
     if params.get("adapter_path"):
         return Path(params["adapter_path"]), None
     return None, None
-
-
-def resolve_model(project: Project, params: dict[str, Any]) -> ModelRecord:
-    if params.get("model_id") is not None:
-        return get_model(project, int(params["model_id"]))
-    return default_model(project)
 
 
 @dataclass
@@ -85,7 +73,7 @@ def generate_completions(
     from engine.tokens import token_counter
 
     project = ctx.project
-    model = resolve_model(project, params)
+    model = resolve_model(project, params.get("model_id"))
     prompts = select_prompts(project, params)
     merged = {
         **(project.setting("default_sampling", {}) or {}),
@@ -93,7 +81,7 @@ def generate_completions(
         **(params.get("sampling") or {}),
     }
     settings = SamplingSettings.from_dict(merged)
-    adapter, checkpoint_id = adapter_dir(project, params)
+    adapter, checkpoint_id = _adapter(project, params)
     ctx.progress(0, len(prompts), f"loading {model.name}")
     loaded = ctx.session.get(ModelSpec(**model.load_spec()), label=model.name)
     with ctx.session.with_adapter(adapter) as active:

@@ -62,6 +62,7 @@ def candidate_pairs(
             continue
         distinct: dict[str, tuple[int, str]] = {}
         for c in list_completions(project, prompt_id=prompt.prompt_id, limit=None):
+            assert c.id is not None, "a completion read from the project has its id"
             distinct.setdefault(c.text.strip(), (c.id, c.text))
         pairs = list(itertools.combinations(sorted(distinct.values()), 2))
         rng.shuffle(pairs)

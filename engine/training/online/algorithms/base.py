@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any
+
 import torch
 
 from engine.training.online.forward import TokenOutputs, rollout_batch, token_outputs
 from engine.training.reference import reference_mode
 
+if TYPE_CHECKING:
+    from engine.training.config import TrainSettings
+    from engine.training.objectives import Objective
+    from engine.training.online.rewards import Rewards
+    from engine.training.online.rollout import Rollouts
+    from engine.training.protocols import AlgorithmRun
 
-class Algorithm:
+
+class Algorithm(ABC):
     """``prepare`` turns one micro-batch of rollouts and rewards into what ``objective``
     trains on (no gradient); ``finalize`` sees every micro-batch of the step before the
     updates (for quantities over the whole step, gathered over processes)."""
 
-    def __init__(self, settings, run):
+    # Whether a pairwise judge (the run's ``preference``) can rank its samples instead of
+    # a reward, so that a run with a judge and no reward source can start.
+    ranks_with_preference = False
+
+    def __init__(self, settings: TrainSettings, run: AlgorithmRun) -> None:
         self.s, self.run = settings, run
+
+    def updates_per_step(self) -> int:
+        """Optimizer updates on each step's batches: the spec's ``num_iterations``, or one
+        for an algorithm without that setting."""
+        return int(self.s.method.get("num_iterations", 1))
+
+    def learns_from(self, batches: list) -> bool:
+        """Whether this process's batches hold anything to learn from; when no process's
+        do, the update is skipped (``TrainingRun.apply_update``)."""
+        return True
+
+    @abstractmethod
+    def prepare(self, rollouts: Rollouts, rewards: Rewards) -> Any:
+        """One micro-batch's training batch (the algorithm's own dataclass)."""
+
+    @abstractmethod
+    def objective(self, batch: Any) -> Objective:
+        """The loss of ``batch`` under the policy being trained, with its statistics."""
 
     # state beyond the adapter (PPO's value head)
     def extra_parameters(self) -> list[torch.nn.Parameter]:
@@ -61,9 +93,9 @@ class Algorithm:
             with self.run.autocast():
                 if reference:
                     with reference_mode(model):
-                        return token_outputs(model, batch, temperature=self.s.temperature)
+                        return token_outputs(model, batch, temperature=self.s.method.temperature)
                 return token_outputs(
-                    model, batch, temperature=self.s.temperature, value_head=value_head
+                    model, batch, temperature=self.s.method.temperature, value_head=value_head
                 )
         finally:
             model.train(was_training)

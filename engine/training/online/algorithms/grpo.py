@@ -6,6 +6,7 @@ its group, so no value model is needed. The losses and advantages are
 from __future__ import annotations
 
 import statistics
+from abc import abstractmethod
 from dataclasses import dataclass
 
 import torch
@@ -14,14 +15,15 @@ from engine.losses.grpo import grpo_advantages, grpo_loss
 from engine.losses.masked import mask_truncated_completions
 from engine.losses.rloo import rloo_advantages, rloo_loss, rloo_sequence_kl
 from engine.training import distributed as dist
+from engine.training.batching import SequenceBatch
 from engine.training.objectives import Objective
 from engine.training.online.algorithms.base import Algorithm
-from engine.training.online.forward import token_outputs
+from engine.training.online.forward import TokenOutputs, token_outputs
 
 
 @dataclass
 class GroupBatch:
-    sequences: object  # SequenceBatch (N, T) of prompt + completion rows
+    sequences: SequenceBatch  # (N, T) prompt + completion rows
     mask: torch.Tensor  # (N, T-1) completion tokens that count in the loss
     rewards: torch.Tensor  # (N,) total reward of each completion
     old_logps: torch.Tensor | None  # (N, T-1) at sampling, when updates go off-policy
@@ -29,11 +31,15 @@ class GroupBatch:
     advantages: torch.Tensor | None = None  # (N,) set by finalize
     kl: torch.Tensor | None = None  # RLOO's mean per-token KL (0-dim), for the charts
 
+    def final_advantages(self) -> torch.Tensor:
+        assert self.advantages is not None, "the algorithm's finalize sets them before any use"
+        return self.advantages
+
 
 class _GroupAlgorithm(Algorithm):
     def prepare(self, rollouts, rewards) -> GroupBatch:
         batch, mask = self.batch(rollouts)
-        if self.s.mask_truncated_completions:
+        if self.s.method.mask_truncated_completions:
             truncated = torch.tensor(rollouts.truncated, device=mask.device)
             mask = mask_truncated_completions(mask, truncated)
         beta = self.s.resolved_beta()
@@ -43,11 +49,11 @@ class _GroupAlgorithm(Algorithm):
         return GroupBatch(batch, mask, values, old, ref)
 
     def _needs_old(self, beta: float) -> bool:
-        return self.s.num_iterations > 1
+        return self.s.method.num_iterations > 1
 
     def objective(self, batch: GroupBatch) -> Objective:
         out = token_outputs(
-            self.run.ddp_model, batch.sequences, entropy=True, temperature=self.s.temperature
+            self.run.ddp_model, batch.sequences, entropy=True, temperature=self.s.method.temperature
         )
         loss, stats = self.loss(out, batch)
         stats = {"loss": loss.detach(), **stats}
@@ -55,21 +61,27 @@ class _GroupAlgorithm(Algorithm):
             stats["kl"] = batch.kl
         return Objective(loss, stats)
 
+    @abstractmethod
+    def loss(
+        self, out: TokenOutputs, batch: GroupBatch
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss of the policy's outputs ``out`` on ``batch``, with its statistics."""
+
     def sample_advantages(self, batch: GroupBatch) -> list[float]:
-        return batch.advantages.tolist()
+        return batch.final_advantages().tolist()
 
 
 class GRPO(_GroupAlgorithm):
     def finalize(self, batches: list[GroupBatch]) -> None:
         g, s = self.s.group_size(), self.s
         batch_std = None
-        if s.scale_rewards == "batch":
+        if s.method.scale_rewards == "batch":
             every = dist.gather_lists(
                 self.run.accelerator, [v for b in batches for v in b.rewards.tolist()]
             )
             batch_std = statistics.stdev(every) if len(every) > 1 else 0.0
         for b in batches:
-            b.advantages, _ = grpo_advantages(b.rewards, g, s.scale_rewards, batch_std)
+            b.advantages, _ = grpo_advantages(b.rewards, g, s.method.scale_rewards, batch_std)
         # DAPO normalises by the tokens of the whole step, over every process; DDP then
         # averages the processes' gradients, hence the division by the world size.
         tokens = dist.gather_lists(
@@ -78,22 +90,24 @@ class GRPO(_GroupAlgorithm):
         self.num_items = max(sum(tokens) / self.run.accelerator.num_processes, 1.0)
 
     def micro_scale(self, micro_batches: int) -> float:
-        return 1.0 if self.s.grpo_loss_type == "dapo" else 1.0 / micro_batches
+        return 1.0 if self.s.method.grpo_loss_type == "dapo" else 1.0 / micro_batches
 
-    def loss(self, out, batch: GroupBatch):
+    def loss(
+        self, out: TokenOutputs, batch: GroupBatch
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         s = self.s
         return grpo_loss(
             out.logps,
-            batch.advantages,
+            batch.final_advantages(),
             batch.mask,
             batch.old_logps,
             batch.ref_logps,
-            loss_type=s.grpo_loss_type,
-            epsilon=s.epsilon,
+            loss_type=s.method.grpo_loss_type,
+            epsilon=s.method.epsilon,
             epsilon_high=s.resolved_epsilon_high(),
             beta=s.resolved_beta(),
-            importance_sampling_level=s.importance_sampling_level,
-            max_completion_length=s.max_completion_length,
+            importance_sampling_level=s.method.importance_sampling_level,
+            max_completion_length=s.method.max_completion_length,
             num_items_in_batch=self.num_items,
             entropies=out.entropy,
         )
@@ -101,28 +115,37 @@ class GRPO(_GroupAlgorithm):
 
 class RLOO(_GroupAlgorithm):
     def _needs_old(self, beta: float) -> bool:
-        return self.s.num_iterations > 1 or beta != 0
+        return self.s.method.num_iterations > 1 or beta != 0
 
     def finalize(self, batches: list[GroupBatch]) -> None:
         s, beta = self.s, self.s.resolved_beta()
         for b in batches:
             seq_kl = None
             if b.ref_logps is not None:
+                # A reference means beta != 0, and then _needs_old kept the sampling log-probs.
+                assert b.old_logps is not None, "RLOO scores the old policy whenever beta != 0"
                 seq_kl, b.kl = rloo_sequence_kl(b.old_logps, b.ref_logps, b.mask)
             b.advantages, _ = rloo_advantages(
                 b.rewards, s.group_size(), sequence_kl=seq_kl, beta=beta
             )
-        if s.normalize_advantages:  # over the whole step, every process
+        if s.method.normalize_advantages:  # over the whole step, every process
             every = dist.gather_lists(
-                self.run.accelerator, [v for b in batches for v in b.advantages.tolist()]
+                self.run.accelerator, [v for b in batches for v in b.final_advantages().tolist()]
             )
             mean, std = statistics.fmean(every), statistics.stdev(every) if len(every) > 1 else 0.0
             for b in batches:
-                b.advantages = (b.advantages - mean) / (std + 1e-4)
+                b.advantages = (b.final_advantages() - mean) / (std + 1e-4)
 
-    def loss(self, out, batch: GroupBatch):
+    def loss(
+        self, out: TokenOutputs, batch: GroupBatch
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         s = self.s
-        old = batch.old_logps if s.num_iterations > 1 else None
+        old = batch.old_logps if s.method.num_iterations > 1 else None
         return rloo_loss(
-            out.logps, batch.advantages, batch.mask, old, epsilon=s.epsilon, entropies=out.entropy
+            out.logps,
+            batch.final_advantages(),
+            batch.mask,
+            old,
+            epsilon=s.method.epsilon,
+            entropies=out.entropy,
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.losses.preference import dpo_loss
-from engine.training.batching import pad_sequences
+from engine.training.batching import SequenceBatch, pad_sequences
 from engine.training.logprobs import sequence_logps
 from engine.training.objectives import Objective
 from engine.training.online.algorithms.base import Algorithm
@@ -20,7 +20,7 @@ from engine.training.reference import reference_mode
 
 @dataclass
 class PairBatch:
-    sequences: object  # SequenceBatch, chosen rows then rejected rows: (2P, T)
+    sequences: SequenceBatch  # chosen rows then rejected rows: (2P, T)
     valid: torch.Tensor  # (P,) 1 where the two samples were told apart
     ref_chosen: torch.Tensor  # (P,) summed reference log-probs
     ref_rejected: torch.Tensor  # (P,)
@@ -28,6 +28,8 @@ class PairBatch:
 
 
 class OnlineDPO(Algorithm):
+    ranks_with_preference = True
+
     def prepare(self, rollouts, rewards) -> PairBatch:
         winners = self._winners(rollouts, rewards)
         prompts, chosen, rejected = [], [], []

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from engine.losses.kl import AdaptiveKLController, FixedKLController, kl_k1
 from engine.losses.ppo import gae, ppo_token_rewards
 from engine.losses.ppo_loss import ppo_loss
+from engine.training.batching import SequenceBatch
 from engine.training.objectives import Objective
 from engine.training.online.algorithms.base import Algorithm
 from engine.training.online.forward import token_outputs
@@ -25,10 +27,14 @@ from engine.training.online.value_head import (
 )
 from engine.training.state import read_trainer_state
 
+if TYPE_CHECKING:
+    from engine.training.config import TrainSettings
+    from engine.training.protocols import AlgorithmRun
+
 
 @dataclass
 class PPOBatch:
-    sequences: object  # SequenceBatch (N, T)
+    sequences: SequenceBatch  # (N, T)
     mask: torch.Tensor  # (N, T-1)
     old_logps: torch.Tensor  # (N, T-1)
     old_values: torch.Tensor  # (N, T-1)
@@ -38,15 +44,15 @@ class PPOBatch:
 
 
 class PPO(Algorithm):
-    def __init__(self, settings, run):
+    def __init__(self, settings: TrainSettings, run: AlgorithmRun) -> None:
         super().__init__(settings, run)
         self.value_head = ValueHead(hidden_size(run.model), settings.seed).to(run.device)
         self.ddp_value = self.value_head
         beta = settings.resolved_beta()
         self.kl_ctl = (
             FixedKLController(beta)
-            if settings.kl_target is None
-            else AdaptiveKLController(beta, settings.kl_target, settings.kl_horizon)
+            if settings.method.kl_target is None
+            else AdaptiveKLController(beta, settings.method.kl_target, settings.method.kl_horizon)
         )
 
     def extra_parameters(self):
@@ -78,6 +84,7 @@ class PPO(Algorithm):
     def prepare(self, rollouts, rewards) -> PPOBatch:
         batch, mask = self.batch(rollouts)
         old = self.score(batch, value_head=self.value_head)
+        assert old.values is not None, "scored with the value head"
         ref = self.score(batch, reference=True).logps
         scores = torch.tensor(rewards.total, dtype=torch.float32, device=mask.device)
         token_rewards, stats = ppo_token_rewards(
@@ -87,9 +94,9 @@ class PPO(Algorithm):
             token_rewards,
             old.values,
             mask,
-            self.s.gamma,
-            self.s.lam,
-            whiten=self.s.whiten_advantages,
+            self.s.method.gamma,
+            self.s.method.lam,
+            whiten=self.s.method.whiten_advantages,
         )
         return PPOBatch(batch, mask, old.logps, old.values, advantages, returns, stats)
 
@@ -99,9 +106,10 @@ class PPO(Algorithm):
             self.run.ddp_model,
             batch.sequences,
             entropy=True,
-            temperature=s.temperature,
+            temperature=s.method.temperature,
             value_head=self.ddp_value,
         )
+        assert out.values is not None, "computed with the value head"
         loss, stats = ppo_loss(
             out.logps,
             batch.old_logps,
@@ -110,11 +118,11 @@ class PPO(Algorithm):
             batch.old_values,
             batch.returns,
             batch.mask,
-            cliprange=s.epsilon,
-            cliprange_value=s.cliprange_value,
-            vf_coef=s.vf_coef,
+            cliprange=s.method.epsilon,
+            cliprange_value=s.method.cliprange_value,
+            vf_coef=s.method.vf_coef,
             entropies=out.entropy,
-            entropy_coef=s.entropy_coef,
+            entropy_coef=s.method.entropy_coef,
         )
         return Objective(
             loss, {"loss": loss.detach(), **stats, **batch.stats, "kl": batch.stats["objective/kl"]}

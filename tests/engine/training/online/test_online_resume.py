@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from engine.training.loop import train
+from engine.training import train
 from engine.training.online.value_head import VALUE_HEAD_FILE
 from engine.training.state import read_trainer_state
 from tests.engine.training.helpers import Recorder
@@ -20,7 +20,7 @@ def _same_files(a, b, name: str) -> bool:
     return first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
 
 
-@pytest.mark.parametrize("algorithm", ["grpo", "ppo"])
+@pytest.mark.parametrize("algorithm", ["grpo", "ppo", "best_of_n"])
 def test_stop_then_resume_matches_an_uninterrupted_run(algorithm, demo_loaded, tmp_path):
     settings = online_settings(
         algorithm,

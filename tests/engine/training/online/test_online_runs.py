@@ -11,8 +11,8 @@ import torch
 from safetensors.torch import load_file
 
 from engine.errors import EngineError
+from engine.training import train
 from engine.training.config import ONLINE_ALGORITHMS
-from engine.training.loop import train
 from tests.engine.training.helpers import Recorder
 from tests.engine.training.online.helpers import (
     answer_reward,
@@ -49,6 +49,7 @@ OWN_METRICS = {
         "entropy",
     ),
     "online_dpo": ("rewards/chosen", "rewards/margins", "logps/chosen"),
+    "best_of_n": ("best_of_n/kept_fraction", "best_of_n/kept_reward_mean", "mean_token_accuracy"),
 }
 
 
@@ -112,3 +113,52 @@ def test_prompts_too_long_for_max_length_are_left_out(demo_loaded, tmp_path):
     with pytest.raises(EngineError, match="too long"):
         train(demo_loaded, demo_prompts(), settings, recorder.hooks, rewards=answer_reward())
     assert recorder.prepared is None or recorder.prepared["train_prompts"] == 0
+
+
+def test_best_of_n_trains_on_the_best_sample_of_each_prompt(demo_loaded, tmp_path):
+    recorder = Recorder(tmp_path)
+    settings = online_settings("best_of_n", max_steps=1, batch_size=2, num_generations=4)
+    train(demo_loaded, demo_prompts(), settings, recorder.hooks, rewards=answer_reward())
+    (_, metrics), = recorder.train_metrics()
+    assert metrics["best_of_n/kept_fraction"] == 2 / 8  # one of the four of each prompt
+    (_, rows), = [(step, rows) for step, rows in recorder.samples if step == 1]
+    totals = [row["rewards"]["total"] for row in rows]
+    kept = [row["advantage"] for row in rows]
+    assert kept.count(1.0) == 1 and kept.count(0.0) == 3
+    assert totals[kept.index(1.0)] == max(totals)  # the first of the best
+    assert kept.index(1.0) == totals.index(max(totals))
+
+
+def test_a_best_of_n_step_that_keeps_nothing_moves_no_weight(demo_loaded, tmp_path, monkeypatch):
+    """Step 1 keeps every sample and learns; steps 2 and 3 keep none. A zero gradient
+    would still move the weights by AdamW's momentum (and its weight decay): the update
+    must be skipped."""
+    from engine.training.online.algorithms import best_of_n
+
+    real, calls = best_of_n.select_best, {"n": 0}
+
+    def first_step_only(rewards, group_size, top_k=1, min_reward=None):
+        calls["n"] += 1
+        keep = real(rewards, group_size, top_k=group_size)
+        return keep if calls["n"] == 1 else torch.zeros_like(keep)
+
+    monkeypatch.setattr(best_of_n, "select_best", first_step_only)
+    recorder = Recorder(tmp_path)
+    settings = online_settings(
+        "best_of_n", max_steps=3, checkpoint_every=1, weight_decay=0.1, lr_scheduler="constant"
+    )
+    train(demo_loaded, demo_prompts(), settings, recorder.hooks, rewards=answer_reward())
+    assert recorder.saved_steps() == [1, 2, 3]
+    first, second, third = (
+        load_file(str(path / "adapter_model.safetensors")) for _, path, _ in recorder.checkpoints
+    )
+    assert any(v.any() for k, v in first.items() if "lora_B" in k)  # step 1 learned
+    for later in (second, third):
+        assert later.keys() == first.keys()
+        assert all(torch.equal(first[k], later[k]) for k in first)
+    metrics = dict(recorder.train_metrics())
+    assert metrics[1]["best_of_n/kept_fraction"] == 1.0 and metrics[1]["loss"] > 0
+    for step in (2, 3):
+        assert metrics[step]["best_of_n/kept_fraction"] == 0.0
+        assert metrics[step]["loss"] == 0.0 and "best_of_n/kept_reward_mean" not in metrics[step]
+        assert metrics[step]["grad_norm"] == 0.0

@@ -1,0 +1,163 @@
+"""The settings every training algorithm reads (optimizer, data length, evaluation and
+checkpoint cadence, hardware); each algorithm's own settings are in its spec
+(engine.algorithms.catalog)."""
+
+from __future__ import annotations
+
+from engine.algorithms.registry import names
+from engine.algorithms.settings import Setting
+
+SCHEDULERS = ("cosine", "linear", "constant")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+COMMON_SETTINGS = (
+    Setting(
+        "algorithm",
+        "dpo",
+        "Offline from labels: dpo, ipo, simpo, orpo, kto, sft (supervised "
+        "fine-tuning on demonstrations) or reward (a Bradley-Terry reward model). "
+        "Online, sampling from the policy: grpo, rloo, ppo, online_dpo or best_of_n "
+        "(fine-tuning on the best of N samples).",
+        "method",
+        "str",
+        choices=names(),
+    ),
+    Setting(
+        "max_steps",
+        200,
+        "Optimizer steps to run. Raise it for more data or a lower learning rate.",
+        "optimization",
+        "int",
+        low=1,
+    ),
+    Setting(
+        "learning_rate",
+        5e-5,
+        "Peak learning rate of AdamW for the LoRA weights. "
+        "Typical: 5e-6 to 1e-4 for 1B+ models, higher for tiny ones.",
+        "optimization",
+        "float",
+        low=0,
+        low_open=True,
+    ),
+    Setting(
+        "batch_size",
+        8,
+        "Per micro-batch on each process: pairs or examples (offline), or "
+        "prompts, each sampled num_generations times (online).",
+        "optimization",
+        "int",
+        low=1,
+    ),
+    Setting(
+        "gradient_accumulation_steps",
+        1,
+        "Micro-batches summed into one optimizer step; "
+        "raises the effective batch without more memory.",
+        "optimization",
+        "int",
+        low=1,
+    ),
+    Setting(
+        "lr_scheduler",
+        "cosine",
+        "Learning-rate schedule after warmup: cosine, linear or constant.",
+        "optimization",
+        "str",
+        choices=SCHEDULERS,
+        label="LR scheduler",
+    ),
+    Setting(
+        "warmup_ratio",
+        0.1,
+        "Share of max_steps spent warming the learning rate up from 0.",
+        "optimization",
+        "float",
+        low=0,
+        high=1,
+    ),
+    Setting(
+        "weight_decay",
+        0.0,
+        "AdamW weight decay on the LoRA weights.",
+        "optimization",
+        "float",
+        low=0,
+    ),
+    Setting(
+        "max_grad_norm",
+        1.0,
+        "Clip the gradient norm to this; 0 turns clipping off.",
+        "optimization",
+        "float",
+        low=0,
+    ),
+    Setting(
+        "max_length",
+        256,
+        "Longest prompt + completion in tokens; longer examples are left out "
+        "and reported, never cut.",
+        "data",
+        "int",
+        low=1,
+        label="Max length (tokens)",
+    ),
+    Setting(
+        "precision",
+        "auto",
+        "auto (bf16 on a GPU that has it, else fp32), fp32, bf16 or fp16 autocast.",
+        "hardware",
+        "str",
+        choices=PRECISIONS,
+    ),
+    Setting(
+        "gradient_checkpointing",
+        False,
+        "Recompute activations in the backward pass: less memory, about 30% slower.",
+        "hardware",
+        "bool",
+    ),
+    Setting(
+        "seed",
+        0,
+        "Seed for data order, LoRA initialisation and dropout.",
+        "optimization",
+        "int",
+        low=0,
+    ),
+    Setting(
+        "eval_every",
+        50,
+        "Evaluate on the eval split every this many steps (0: only at the end).",
+        "evaluation",
+        "int",
+        low=0,
+    ),
+    Setting(
+        "eval_batches",
+        0,
+        "Eval micro-batches per evaluation (0: the whole eval split).",
+        "evaluation",
+        "int",
+        low=0,
+        label="Eval batches",
+    ),
+    Setting(
+        "checkpoint_every",
+        100,
+        "Save a checkpoint every this many steps (0: only at the end).",
+        "evaluation",
+        "int",
+        low=0,
+    ),
+    Setting(
+        "logging_every",
+        1,
+        "Record metrics every this many steps.",
+        "evaluation",
+        "int",
+        low=1,
+    ),
+    Setting("device", "auto", "auto, cpu, cuda, cuda:N or mps.", "hardware", "str"),
+)
+COMMON = {s.name: s for s in COMMON_SETTINGS}

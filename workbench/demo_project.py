@@ -41,11 +41,18 @@ DEMO_RULES = [
 # Training defaults tuned on the demo (workbench train with no config): the tiny model
 # takes a larger learning rate than a real one, and a stronger beta plus the RPO term
 # keep DPO from lowering the likelihood of the right answers along with the wrong ones.
-_OFFLINE_DEMO = {"beta": 1.0, "rpo_alpha": 1.0}
+# SFT imitates the references in the format the demo model answers in (and the rules check).
+_OFFLINE_DEMO = {
+    "beta": 1.0,
+    "rpo_alpha": 1.0,
+    "completion_template": "The answer is {reference}.",
+}
 # Online RL samples 8 answers to each of 8 prompts per step (the answer is 18 tokens, so
 # 20 new tokens suffice), two updates per batch of samples, and is judged greedily on all
-# 200 eval prompts every 25 steps; measured on 2 CPU cores (see the README).
+# 200 eval prompts every 25 steps; measured on 2 CPU cores (see the README). Best-of-N
+# keeps only verified answers (reward 1.1 = format and answer right).
 _ONLINE_DEMO = {
+    "best_of_n_min_reward": 1.0,
     "max_steps": 100,
     "learning_rate": 2e-3,
     "batch_size": 8,

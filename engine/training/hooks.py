@@ -38,12 +38,13 @@ class TrainData:
         """The examples of one kind (an algorithm spec's ``data``) of the "train" or
         "eval" part."""
         train = part == "train"
-        return {
+        by_kind: dict[str, list] = {
             "pairs": self.train_pairs if train else self.eval_pairs,
             "unpaired": self.train_unpaired if train else self.eval_unpaired,
             "prompts": self.train_prompts if train else self.eval_prompts,
             "demonstrations": self.train_demonstrations if train else self.eval_demonstrations,
-        }[kind]
+        }
+        return by_kind[kind]
 
 
 @dataclass

@@ -56,9 +56,8 @@ class TokenPredictions:
 def token_predictions(model, batch: SequenceBatch) -> TokenPredictions:
     """Each completion token's log-prob and whether the model's likeliest token is it,
     in the shifted frame (column t predicts token t + 1)."""
-    logits = model(
-        input_ids=batch.input_ids, attention_mask=batch.attention_mask
-    ).logits[:, :-1]  # (N, T-1, V)
+    out = model(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
+    logits = out.logits[:, :-1]  # (N, T-1, V)
     labels = batch.input_ids[:, 1:]  # (N, T-1)
     per_token = token_logps(logits, labels)
     with torch.no_grad():

@@ -30,6 +30,7 @@ from engine.training.offline.base import OfflineAlgorithm
 from engine.training.online.algorithms.base import Algorithm
 from workbench.demo_project import DEMO_TRAIN_DEFAULTS
 from workbench.training.config import RUN_KEYS, RunConfig, with_defaults
+from workbench.training.demonstrations import demonstration_builder
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -41,11 +42,13 @@ def test_the_algorithms_in_form_order():
         "simpo",
         "orpo",
         "kto",
+        "sft",
         "reward",
         "grpo",
         "rloo",
         "ppo",
         "online_dpo",
+        "best_of_n",
     )
     assert offline_names() + online_names() == names()  # offline ones first
     with pytest.raises(SettingsError) as exc:
@@ -140,6 +143,8 @@ def _choice_checks() -> dict:
             logps, torch.ones(b), mask, importance_sampling_level=v
         ),
         "scale_rewards": lambda v: grpo_advantages(torch.arange(b, dtype=torch.float), 2, v),
+        # not a loss's: the sources the application builds SFT's demonstrations from
+        "sft_source": demonstration_builder,
     }
 
 

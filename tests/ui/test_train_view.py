@@ -9,11 +9,13 @@ import sys
 
 from PySide6.QtCore import Qt
 
-from tests.workbench.train_helpers import labelled_demo
+from tests.workbench.train_helpers import labelled_demo, metric_names
+from workbench.demo_project import build_demo_project
 from workbench.jobs import queue as jobs
 from workbench.project import Project
 from workbench.training.config import load_config
 from workbench.training.progress import run_progress
+from workbench.training.runs import get_run
 
 
 def train_view(open_window, path):
@@ -154,6 +156,58 @@ def test_a_dpo_run_launched_from_the_view_shows_live_and_stops_with_a_checkpoint
     assert progress["status"] == "stopped" and progress["checkpoints"] >= 1
     assert progress["step"] < 2000
     project.close()
+
+
+SFT = {
+    "max_steps": 2,
+    "batch_size": 4,
+    "eval_every": 0,
+    "checkpoint_every": 0,
+    "eval_batches": 1,
+    "samples_per_eval": 1,
+    "sample_max_new_tokens": 8,
+}
+
+
+def test_an_sft_run_on_the_demo_references_launched_from_the_view(open_window, tmp_path, qtbot):
+    build_demo_project(tmp_path / "demo").close()  # prompts with references, no labels
+    _, view = train_view(open_window, tmp_path / "demo")
+    form = view.form
+    qtbot.waitUntil(lambda: form.editors["beta"].value() == 1.0)  # the demo's defaults
+    form.algorithm.setCurrentIndex(form.algorithm.findData("sft"))
+    assert "beta" not in form.editors and form.editors["sft_source"].value() == "references"
+    assert form.editors["completion_template"].value() == "The answer is {reference}."
+    view.tabs.setCurrentIndex(1)
+    counts = view.counts
+    qtbot.waitUntil(
+        lambda: counts.counts is not None and "demonstrations" in counts.counts["train"],
+        timeout=10000,
+    )
+    demonstrations = counts.counts["train"]["demonstrations"]
+    assert demonstrations > 0
+    assert counts.cells[("demonstrations", "train")].text() == str(demonstrations)
+    assert not counts.cells[("demonstrations", "train")].isHidden()
+    for name, value in SFT.items():
+        form.editors[name].set_value(value)
+    assert view.launch_button.isEnabled(), view.problem.text()
+    qtbot.mouseClick(view.launch_button, Qt.MouseButton.LeftButton)
+    monitor = view.monitor
+    qtbot.waitUntil(
+        lambda: monitor.progress is not None and monitor.progress["status"] == "done",
+        timeout=90000,
+    )
+    assert monitor.charts.point_count(monitor.run_id, "loss") == 2
+    project = Project.open(tmp_path / "demo")
+    run = get_run(project, monitor.run_id)
+    assert (run.algorithm, run.step) == ("sft", 2)
+    assert run.dataset["counts"]["train"]["demonstrations"] == demonstrations
+    assert {"loss", "mean_token_accuracy", "num_tokens", "eval_loss"} <= metric_names(
+        project, run.id
+    )
+    project.close()
+    form.algorithm.setCurrentIndex(form.algorithm.findData("dpo"))  # back to the labels' rows
+    qtbot.waitUntil(lambda: "demonstrations" not in counts.counts["train"], timeout=10000)
+    assert counts.cells[("demonstrations", "train")].isHidden()
 
 
 def test_a_run_from_the_command_line_shows_live_in_the_window(open_window, tmp_path, qtbot):

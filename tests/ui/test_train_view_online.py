@@ -243,3 +243,37 @@ def test_a_grpo_run_shows_rewards_and_advantages(open_window, tmp_path, qtbot):
     advantages = [float(text) for text in column[:4]]
     assert advantages == sorted(advantages, reverse=True)
     assert table.rowSpan(0, 0) == 4 and table.item(0, 0).text()  # one prompt, four samples
+
+
+def test_a_best_of_n_run_shows_which_samples_it_kept(open_window, tmp_path, qtbot):
+    build_demo_project(tmp_path / "demo").close()
+    view = train_view(open_window, tmp_path / "demo")
+    qtbot.waitUntil(lambda: view.form.editors["beta"].value() == 1.0)  # the demo's defaults
+    view.form.algorithm.setCurrentIndex(view.form.algorithm.findData("best_of_n"))
+    form = view.form
+    assert {"best_of_n_top_k", "best_of_n_min_reward", "num_generations"} <= set(form.editors)
+    assert not {"beta", "epsilon", "grpo_loss_type"} & set(form.editors)
+    for name, value in {**GRPO, "best_of_n_min_reward": None}.items():
+        form.editors[name].set_value(value)
+    qtbot.waitUntil(lambda: view.reward.choices is not None)
+    assert view.launch_button.isEnabled(), view.problem.text()
+    qtbot.mouseClick(view.launch_button, Qt.MouseButton.LeftButton)
+    monitor = view.monitor
+    qtbot.waitUntil(
+        lambda: (
+            monitor.progress is not None
+            and monitor.progress["status"] == "done"
+            and monitor.charts.point_count(monitor.run_id, "eval_reward") == 1
+        ),
+        timeout=90000,
+    )
+    assert monitor.charts.point_count(monitor.run_id, "best_of_n/kept_fraction") == 2
+    browser = monitor.samples
+    qtbot.waitUntil(lambda: browser.steps == [1, 2] and len(browser.samples) == 4 + 2)
+    table = browser.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[-2:] == ["Total", "Advantage"]
+    kept = [float(table.item(r, len(headers) - 1).text()) for r in range(4)]
+    totals = [float(table.item(r, len(headers) - 2).text()) for r in range(4)]
+    assert kept.count(1.0) == 1 and kept.count(0.0) == 3  # the best of the prompt's four
+    assert totals[kept.index(1.0)] == max(totals)

@@ -158,6 +158,90 @@ def test_parquet_trl_conversational_prompt_column(project, tmp_path):
     assert [r.messages for r in list_prompts(project)] == [CHAT, CHAT[1:]]
 
 
+# --- TRL's SFT formats: the answer is the reference SFT imitates -------------------------------
+
+ANSWERED = [*CHAT, {"role": "assistant", "content": "42"}]
+MULTI_TURN = [
+    {"role": "user", "content": "Hi"},
+    {"role": "assistant", "content": "Hello."},
+    {"role": "user", "content": "What is 6 * 7?"},
+    {"role": "assistant", "content": "42"},
+]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_trl_sft_formats_give_their_answer_as_the_reference(project, tmp_path, suffix):
+    rows = [
+        {"messages": ANSWERED},  # conversational language modeling
+        {"messages": MULTI_TURN},  # the last assistant turn is the answer, the rest the prompt
+        {"messages": ANSWERED, "reference": "6*7"},  # a reference field wins; the answer is kept
+        {"messages": CHAT},  # a chat that waits for its answer is a prompt as before
+    ]
+    path = tmp_path / f"chat{suffix}"
+    if suffix == ".jsonl":
+        write_jsonl(path, rows)
+    else:
+        columns = {key: [row.get(key) for row in rows] for key in ("messages", "reference")}
+        pq.write_table(pa.table(columns), path)
+    assert import_prompts(project, path).imported == 4
+    assert [fields(r) for r in list_prompts(project)] == [
+        (None, CHAT, "train", "42", [], {}),
+        (None, MULTI_TURN[:3], "train", "42", [], {}),
+        (None, CHAT, "train", "6*7", [], {"completion": "42"}),
+        (None, CHAT, "train", None, [], {}),
+    ]
+
+
+def test_trl_prompt_completion_gives_its_completion_as_the_reference(project, tmp_path):
+    path = write_jsonl(
+        tmp_path / "pc.jsonl",
+        [
+            {"prompt": "What is 2+2?", "completion": "4"},
+            {"prompt": CHAT, "completion": [{"role": "assistant", "content": "42"}]},
+            {"prompt": "Say hi", "completion": "hi", "answer": "hello"},  # the answer field wins
+            {"prompt": "Blank", "completion": ""},
+        ],
+    )
+    assert import_prompts(project, path).imported == 4
+    assert [fields(r) for r in list_prompts(project)] == [
+        ("What is 2+2?", None, "train", "4", [], {}),
+        (None, CHAT, "train", "42", [], {}),
+        ("Say hi", None, "train", "hello", [], {"completion": "hi"}),
+        ("Blank", None, "train", None, [], {}),
+    ]
+
+
+def test_bad_trl_completions_are_reported(project, tmp_path):
+    path = write_jsonl(
+        tmp_path / "bad.jsonl",
+        [
+            {"prompt": "a", "completion": 4},
+            {"prompt": "b", "completion": [{"role": "user", "content": "x"}]},
+            {"prompt": "c", "completion": [{"role": "assistant", "content": "x"}] * 2},
+            {"prompt": "d", "completion": 4, "reference": "fine"},  # not read: metadata
+        ],
+    )
+    with pytest.raises(ImportFailed) as info:
+        import_prompts(project, path)
+    assert [e.line for e in info.value.errors] == [1, 2, 3]
+    for error in info.value.errors:
+        assert "'completion' must be a string or a list of one assistant message" in error.message
+    assert count_prompts(project) == 0
+
+
+def test_an_imported_chat_dataset_round_trips_with_its_answers(tmp_path):
+    src = Project.create(tmp_path / "src")
+    write_jsonl(tmp_path / "in.jsonl", [{"messages": ANSWERED}, {"messages": ANSWERED[1:]}])
+    import_prompts(src, tmp_path / "in.jsonl")
+    export_prompts(src, tmp_path / "out.jsonl")
+    dst = Project.create(tmp_path / "dst")
+    import_prompts(dst, tmp_path / "out.jsonl")
+    assert [fields(r) for r in list_prompts(dst)] == [fields(r) for r in list_prompts(src)]
+    assert [r.reference for r in list_prompts(dst)] == ["42", "42"]
+    src.close()
+    dst.close()
+
+
 # --- bad records: all reported, nothing written ---------------------------------------------
 
 

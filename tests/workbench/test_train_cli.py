@@ -5,6 +5,7 @@ import pytest
 from engine.checkpoints import verify_checkpoint
 from tests.workbench.train_helpers import FAST, labelled_demo, metric_names
 from workbench.cli import main
+from workbench.data.prompt_io import import_prompts
 from workbench.project import Project
 from workbench.training.runs import get_run
 
@@ -95,6 +96,54 @@ def test_other_algorithms_run_from_the_same_labels(tmp_path, capsys, algorithm):
     assert code == 0 and out["status"] == "done" and out["checkpoint_id"] is not None
     names = metric_names(Project.open(tmp_path / "p"), out["run_id"])
     assert ("accuracy" if algorithm == "reward" else "kl") in names
+
+
+def test_sft_trains_on_the_references_of_a_project_without_labels(tmp_path, capsys):
+    main(["demo", str(tmp_path / "d"), "--json"])
+    capsys.readouterr()
+    code, out = train_json(capsys, tmp_path / "d", "algorithm=sft", "eval_batches=1")
+    assert code == 0 and out["status"] == "done" and out["checkpoint_id"] is not None
+    assert out["dataset"]["train"]["demonstrations"] == out["prepared"]["train_examples"] > 0
+    project = Project.open(tmp_path / "d")
+    run = get_run(project, out["run_id"])
+    assert run.config["completion_template"] == "The answer is {reference}."  # the demo's
+    names = metric_names(project, run.id)
+    assert {"loss", "mean_token_accuracy", "num_tokens"} <= names
+    assert {"eval_loss", "eval_mean_token_accuracy"} <= names
+    project.close()
+
+
+def test_sft_trains_on_an_imported_chat_dataset(tmp_path, capsys):
+    main(["demo", str(tmp_path / "d"), "--json"])
+    capsys.readouterr()
+    project = Project.open(tmp_path / "d")
+    project.db.execute("DELETE FROM prompts")  # only the imported chats
+    chats = tmp_path / "chats.jsonl"
+    rows = [
+        {
+            "messages": [
+                {"role": "user", "content": f"What is {a} + 1?"},
+                {"role": "assistant", "content": f"The answer is {a + 1}."},
+            ],
+            "split": "eval" if a % 4 == 0 else "train",
+        }
+        for a in range(12)
+    ]
+    chats.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    import_prompts(project, chats)
+    project.close()
+    code, out = train_json(
+        capsys, tmp_path / "d", "algorithm=sft", "completion_template={reference}"
+    )
+    assert code == 0 and out["status"] == "done", out
+    assert out["dataset"] == {"train": {"demonstrations": 9}, "eval": {"demonstrations": 3}}
+    assert out["prepared"]["train_examples"] == 9 and out["prepared"]["eval_examples"] == 3
+    snapshot = json.loads(
+        (tmp_path / "d" / "runs" / str(out["run_id"]) / "dataset.json").read_text()
+    )
+    first = snapshot["train_demonstrations"][0]
+    assert first["prompt"] == rows[1]["messages"][:1]  # the chat before the answer
+    assert first["completion"] == "The answer is 2."
 
 
 def test_a_project_without_labels_fails_with_a_clear_message(tmp_path, capsys):

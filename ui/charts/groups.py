@@ -33,6 +33,7 @@ _MARGINS = {
     "rewards/accuracies",
     "accuracy",
     "accuracies",
+    "mean_token_accuracy",  # SFT's (TRL's name)
     "online_dpo/tie_fraction",
 }
 # How much the rewards of a group differ: GRPO learns nothing from a group whose

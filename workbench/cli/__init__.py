@@ -11,6 +11,7 @@ import json
 import sys
 
 from workbench.cli import (
+    arena_commands,
     data_commands,
     gui,
     job_commands,
@@ -21,7 +22,15 @@ from workbench.cli import (
 from workbench.errors import user_message
 from workbench.project import ProjectError
 
-COMMAND_MODULES = (gui, data_commands, job_commands, rules_commands, pairs_commands, train_commands)
+COMMAND_MODULES = (
+    gui,
+    data_commands,
+    job_commands,
+    rules_commands,
+    pairs_commands,
+    train_commands,
+    arena_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

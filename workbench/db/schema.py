@@ -231,6 +231,26 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX consistency_checks_comparison ON consistency_checks(comparison_id)",
         "CREATE INDEX comparisons_source ON comparisons(source, superseded_by)",
     ],
+    # 5: arena battles, one blind vote between two entrants (base model, checkpoints, or
+    # external models of an imported file); the ratings are fitted from them.
+    [
+        """CREATE TABLE arena_battles (
+            id INTEGER PRIMARY KEY,
+            model_a TEXT NOT NULL,           -- entrant names: base, checkpoint-ID, external
+            model_b TEXT NOT NULL,
+            winner TEXT NOT NULL,            -- model_a | model_b | tie | tie (bothbad)
+            source TEXT NOT NULL,            -- human | ai | import
+            judge TEXT,
+            prompt_id INTEGER REFERENCES prompts(id),
+            completion_a_id INTEGER REFERENCES completions(id),
+            completion_b_id INTEGER REFERENCES completions(id),
+            checkpoint_a_id INTEGER REFERENCES checkpoints(id),  -- NULL: base or external
+            checkpoint_b_id INTEGER REFERENCES checkpoints(id),
+            comparison_id INTEGER REFERENCES comparisons(id),    -- the label the vote became
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX arena_battles_source ON arena_battles(source, id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

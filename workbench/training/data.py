@@ -66,14 +66,14 @@ def dataset_counts(
     train, evaluation, held_out = split_labels(
         project, sources, min_confidence, eval_fraction, seed
     )
-    counts = {"train": dict(train.counts), "eval": dict(evaluation.counts), "held_out": held_out}
+    parts = {"train": dict(train.counts), "eval": dict(evaluation.counts)}
     if demonstrations is not None:
         found = build_demonstrations(
             project, demonstrations, "{reference}", lambda: (train, evaluation, held_out)
         )
-        counts["train"]["demonstrations"] = len(found.train)
-        counts["eval"]["demonstrations"] = len(found.eval)
-    return counts
+        parts["train"]["demonstrations"] = len(found.train)
+        parts["eval"]["demonstrations"] = len(found.eval)
+    return {**parts, "held_out": held_out}
 
 
 def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
@@ -107,9 +107,7 @@ def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, A
     return data, snapshot, combined_hash(data)
 
 
-def build_demonstration_data(
-    project, config: RunConfig
-) -> tuple[TrainData, dict[str, Any], str]:
+def build_demonstration_data(project, config: RunConfig) -> tuple[TrainData, dict[str, Any], str]:
     """SFT trains on demonstrations (workbench.training.demonstrations), from the prompts'
     references or from the labels the config selects."""
     method = config.train.method

@@ -21,9 +21,7 @@ from engine.training.split import Split
 class KTO(OfflineAlgorithm):
     what = "desirable/undesirable examples"
 
-    def encode(
-        self, tokenizer: Any, examples: list[UnpairedExample]
-    ) -> tuple[list, list[TooLong]]:
+    def encode(self, tokenizer: Any, examples: list[UnpairedExample]) -> tuple[list, list[TooLong]]:
         return encode_unpaired(tokenizer, examples, self.s.max_length)
 
     def reference_sequences(self, split: Split) -> list[Sequence]:

@@ -176,7 +176,8 @@ class OnlineRun(TrainingRun):
         rewarded = time.monotonic()
         batches = [self.algorithm.prepare(r, w) for r, w in zip(rollouts, scored, strict=True)]
         self.algorithm.finalize(batches)
-        stats, totals = [], []
+        stats: list[dict] = []
+        totals: list[dict] = []
         for _ in range(self.updates_per_step()):
             stats += self._update(step, batches, totals)
         metrics = reduce_stats(self.accelerator, stats)

@@ -11,9 +11,12 @@ import torch
 from safetensors.torch import load_file
 
 from engine.checkpoints import read_manifest, verify_checkpoint
+from engine.demo.task import demo_splits
 from engine.errors import EngineError
 from engine.training import train
 from engine.training.config import OFFLINE_ALGORITHMS
+from engine.training.examples import DemonstrationExample, content_key
+from engine.training.hooks import TrainData
 from engine.training.state import STATE_FILE, TRAINER_FILE
 from tests.engine.training.helpers import (
     EXPECTED_METRICS,
@@ -128,6 +131,28 @@ def test_dpo_learns_the_preference(demo_loaded, tmp_path):
     assert sum(losses[-3:]) / 3 < math.log(2) - 0.01
     assert result.train_metrics["rewards/margins"] > 0
     assert result.eval_metrics["eval_rewards/margins"] > 0
+
+
+def test_sft_learns_the_demonstrations(demo_loaded, tmp_path):
+    """Demonstrations in a format the demo model never writes (the bare number, where it
+    says "The answer is N."): their NLL starts high and falls, on train and eval alike."""
+
+    def bare(split: str, n: int) -> list[DemonstrationExample]:
+        return [
+            DemonstrationExample(content_key(p.question, str(p.answer)), p.question, str(p.answer))
+            for p in demo_splits()[split][:n]
+        ]
+
+    rec = Recorder(tmp_path)
+    settings = fast_settings(algorithm="sft", max_steps=15, learning_rate=2e-3, eval_every=5)
+    data = TrainData(train_demonstrations=bare("train", 32), eval_demonstrations=bare("eval", 8))
+    train(demo_loaded, data, settings, rec.hooks)
+    losses = [m["loss"] for _, m in rec.train_metrics()]
+    evals = {step: m["eval_loss"] for step, m in rec.eval_metrics()}
+    assert len(losses) == 15 and sorted(evals) == [5, 10, 15]
+    assert losses[0] > 10  # the model puts little probability on the bare number
+    assert sum(losses[-3:]) / 3 < losses[0] - 2
+    assert evals[15] < evals[10] < evals[5] - 0.5
 
 
 def test_same_settings_give_the_same_run(demo_loaded, tmp_path):

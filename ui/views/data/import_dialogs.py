@@ -83,8 +83,9 @@ class ImportDialog(_FileDialog):
         self.hint.setText(
             "JSONL, CSV or Parquet. Columns: prompt (or text, question), or messages for "
             "chats (TRL's standard and conversational formats); optional split, reference "
-            "(or answer, solution, ground_truth), tags. Every row is checked first: if any "
-            "is bad, nothing is imported."
+            "(or answer, solution, ground_truth), tags. A chat that ends with the "
+            "assistant's answer, or a completion column (TRL's SFT formats), gives the "
+            "reference. Every row is checked first: if any is bad, nothing is imported."
         )
 
     def default_split(self) -> str:

@@ -58,7 +58,9 @@ def counts_text(dataset: dict[str, Any]) -> str:
     parts = []
     for split in ("train", "eval"):
         counts = dataset.get("counts", {}).get(split) or {}
-        if counts:
+        if "demonstrations" in counts:  # SFT's
+            parts.append(f"{split}: {counts['demonstrations']} demonstrations")
+        elif counts:
             unpaired = f", {counts.get('unpaired', 0)} unpaired" if counts.get("unpaired") else ""
             parts.append(
                 f"{split}: {counts.get('pairs', 0)} pairs{unpaired} "

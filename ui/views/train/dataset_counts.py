@@ -1,5 +1,6 @@
 """What a run trains on: which labels (sources, minimum confidence, held-out share), and
-the counts of the dataset they give, recomputed on the database thread as they change."""
+the counts of the dataset they give, recomputed on the database thread as they change;
+for an algorithm that trains on demonstrations (SFT), how many it would imitate."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from workbench.training.config import RUN_KEYS
 from workbench.training.data import dataset_counts
 
 ROWS = (
+    ("demonstrations", "Demonstrations (SFT)"),  # shown only for a run that trains on them
     ("pairs", "Pairs"),
     ("unpaired", "Single examples (KTO)"),
     ("ties", "Ties (left out)"),
@@ -117,13 +119,15 @@ class DatasetCounts(QGroupBox):
         self._timer = QTimer(self, singleShot=True, interval=250)
         self._timer.timeout.connect(self._query)
         self.cells: dict[tuple[str, str], QLabel] = {}
+        self.row_titles: dict[str, QLabel] = {}
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(2)
         for col, title in enumerate(("", "Train", "Eval")):
             grid.addWidget(QLabel(f"<b>{title}</b>"), 0, col)
         for row, (key, title) in enumerate((*ROWS, ("by_source", "By source")), 1):
-            grid.addWidget(QLabel(title), row, 0)
+            self.row_titles[key] = QLabel(title)
+            grid.addWidget(self.row_titles[key], row, 0)
             for col, split in enumerate(("train", "eval"), 1):
                 cell = QLabel("–", alignment=Qt.AlignmentFlag.AlignRight)
                 self.cells[(key, split)] = cell
@@ -134,8 +138,11 @@ class DatasetCounts(QGroupBox):
         layout.addLayout(grid)
         layout.addWidget(self.note)
 
-    def refresh(self, selection: dict[str, Any], seed: int = 0) -> None:
-        self._selection = {**selection, "seed": seed}
+    def refresh(
+        self, selection: dict[str, Any], seed: int = 0, demonstrations: str | None = None
+    ) -> None:
+        """``demonstrations``: the sft_source of a run that trains on demonstrations."""
+        self._selection = {**selection, "seed": seed, "demonstrations": demonstrations}
         self._timer.start()
 
     @Slot()
@@ -150,27 +157,40 @@ class DatasetCounts(QGroupBox):
             s.get("min_confidence"),
             s.get("eval_fraction") or 0.0,
             s.get("seed", 0),
+            s.get("demonstrations"),
             on_done=self._show,
             on_error=self._failed,
         )
 
     def _show(self, counts: dict[str, Any]) -> None:
         self.counts = counts
+        demonstrations = "demonstrations" in counts["train"]
+        self.row_titles["demonstrations"].setVisible(demonstrations)
         for (key, split), cell in self.cells.items():
             value = counts[split].get(key, 0)
             if key == "by_source":
                 value = " · ".join(f"{s} {n}" for s, n in value.items() if n) or "0"
             cell.setText(str(value))
+            if key == "demonstrations":
+                cell.setVisible(demonstrations)
         held = (
             "eval holds a share of the labelled prompts"
             if counts["held_out"]
             else "eval uses the labels on eval-split prompts"
         )
+        if self._selection.get("demonstrations") == "references":
+            held = "demonstrations are the prompts' references; eval-split ones are the eval set"
         text = (
             f"{held.capitalize()}. Examples longer than max_length are left out and counted "
             "when the run starts (in its log)."
         )
-        if not (counts["train"]["pairs"] or counts["train"]["unpaired"]):
+        if demonstrations and not counts["train"]["demonstrations"]:
+            self._say(
+                "No demonstrations: give train-split prompts reference answers (import a "
+                "chat dataset), or imitate the chosen completions of the labels.",
+                BAD,
+            )
+        elif not demonstrations and not (counts["train"]["pairs"] or counts["train"]["unpaired"]):
             self._say("No labels match: label pairs, or run the judge or the rules first.", BAD)
         else:
             self._say(text, MUTED)

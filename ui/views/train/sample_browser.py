@@ -29,7 +29,8 @@ GREEDY = "greedy eval"
 HINTS = {
     False: "Samples are stored at each evaluation (eval_every).",
     True: "Sampled completions of samples_per_step prompts each step, best advantage "
-    "first; greedy answers at each evaluation.",
+    "first (best-of-N: 1 for the samples it kept and trained on, 0 for the others); "
+    "greedy answers at each evaluation.",
 }
 
 

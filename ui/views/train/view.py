@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.algorithms.registry import spec
 from engine.training.config import ONLINE_ALGORITHMS
 from ui.messages import explain
 from ui.session import ProjectSession
@@ -194,7 +195,12 @@ class TrainView(QWidget):
         if self.online():
             self.prompt_counts.show_counts(prompts, config.get("eval_prompts"))
         else:
-            self.counts.refresh(self.data.values(), seed=config.get("seed", 0))
+            trains_on = spec(config["algorithm"]).data
+            self.counts.refresh(
+                self.data.values(),
+                seed=config.get("seed", 0),
+                demonstrations=config.get("sft_source") if trains_on == "demonstrations" else None,
+            )
         fit = self.fit
         batch, seq_len, line = fit_shape(config, prompts and prompts["longest"])
         self.fit_note.setText(line)

@@ -119,9 +119,9 @@ def test_best_of_n_trains_on_the_best_sample_of_each_prompt(demo_loaded, tmp_pat
     recorder = Recorder(tmp_path)
     settings = online_settings("best_of_n", max_steps=1, batch_size=2, num_generations=4)
     train(demo_loaded, demo_prompts(), settings, recorder.hooks, rewards=answer_reward())
-    (_, metrics), = recorder.train_metrics()
+    ((_, metrics),) = recorder.train_metrics()
     assert metrics["best_of_n/kept_fraction"] == 2 / 8  # one of the four of each prompt
-    (_, rows), = [(step, rows) for step, rows in recorder.samples if step == 1]
+    ((_, rows),) = [(step, rows) for step, rows in recorder.samples if step == 1]
     totals = [row["rewards"]["total"] for row in rows]
     kept = [row["advantage"] for row in rows]
     assert kept.count(1.0) == 1 and kept.count(0.0) == 3

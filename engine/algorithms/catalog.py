@@ -196,6 +196,7 @@ ONLINE_DPO = AlgorithmSpec(
     ),
     implementation=f"{_ONLINE}.online_dpo:OnlineDPO",
     fixed=(("num_generations", 2),),
+    ranks_pairs=True,
 )
 BEST_OF_N = AlgorithmSpec(
     name="best_of_n",

@@ -25,7 +25,9 @@ class AlgorithmSpec:
     "no KL term" rather than a division by zero. ``fixed`` holds values the algorithm
     fixes instead of offering the setting (IPO is DPO with loss_type "ipo"; Online DPO
     always samples 2 completions per prompt). ``implementation`` is "module:Class".
-    ``policy`` says which model the loop trains (see ``Policy``)."""
+    ``policy`` says which model the loop trains (see ``Policy``). ``ranks_pairs``: an
+    online method that compares two samples per prompt, so a pairwise judge can rank
+    them in place of a reward (a run with such a judge and no reward source may start)."""
 
     name: str
     label: str
@@ -39,6 +41,7 @@ class AlgorithmSpec:
     implementation: str
     fixed: tuple[tuple[str, Any], ...] = ()
     policy: Policy = "language_model"
+    ranks_pairs: bool = False
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.settings]

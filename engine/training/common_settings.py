@@ -4,7 +4,7 @@ checkpoint cadence, hardware); each algorithm's own settings are in its spec
 
 from __future__ import annotations
 
-from engine.algorithms.registry import names
+from engine.algorithms.registry import names, offline_names, online_names
 from engine.algorithms.settings import Setting
 
 SCHEDULERS = ("cosine", "linear", "constant")
@@ -14,10 +14,9 @@ COMMON_SETTINGS = (
     Setting(
         "algorithm",
         "dpo",
-        "Offline from labels: dpo, ipo, simpo, orpo, kto, sft (supervised "
-        "fine-tuning on demonstrations) or reward (a Bradley-Terry reward model). "
-        "Online, sampling from the policy: grpo, rloo, ppo, online_dpo or best_of_n "
-        "(fine-tuning on the best of N samples).",
+        f"Offline, from labels or demonstrations: {', '.join(offline_names())}. "
+        f"Online, sampling from the policy: {', '.join(online_names())}. "
+        "Each is described in the Train view and the README's algorithm tables.",
         "method",
         "str",
         choices=names(),

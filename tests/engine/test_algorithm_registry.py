@@ -174,3 +174,22 @@ def test_the_registry_and_the_settings_import_no_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def _readme_algorithm_rows(header: str) -> list[str]:
+    """The first column of the README table whose header row is ``header``."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = lines.index(header) + 2  # past the header and its |---| row
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("| `"):
+            break
+        rows.append(line.split("`")[1])
+    return rows
+
+
+def test_the_readme_algorithm_tables_describe_every_algorithm_once():
+    offline = _readme_algorithm_rows("| `algorithm` | method | data |")
+    online = _readme_algorithm_rows("| `algorithm` | method | what it adds |")
+    assert sorted(offline) == sorted(offline_names())
+    assert online == list(online_names())

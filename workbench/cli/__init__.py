@@ -12,6 +12,7 @@ import sys
 
 from workbench.cli import (
     arena_commands,
+    compare_commands,
     data_commands,
     gui,
     job_commands,
@@ -30,6 +31,7 @@ COMMAND_MODULES = (
     pairs_commands,
     train_commands,
     arena_commands,
+    compare_commands,
 )
 
 

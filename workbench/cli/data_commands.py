@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from workbench.cli.output import ProgressBar, emit_json
+from workbench.cli.output import (
+    ProgressBar,
+    add_max_chars_option,
+    apply_max_chars,
+    emit_json,
+    report_import_failure,
+)
 from workbench.project import Project
 
 
@@ -27,6 +33,7 @@ def cmd_import(args) -> int:
     from workbench.data.prompt_io import ImportFailed, import_prompts
 
     project = Project.open(args.project)
+    apply_max_chars(project, args)
     bar = ProgressBar(f"importing {args.file}", enabled=not args.json)
     try:
         report = import_prompts(
@@ -38,16 +45,7 @@ def cmd_import(args) -> int:
         )
     except ImportFailed as exc:
         bar.close()
-        errors = [{"line": e.line, "message": e.message} for e in exc.errors]
-        if args.json:
-            emit_json({"ok": False, "imported": 0, "errors": errors})
-        else:
-            print(
-                f"Nothing was imported: {len(errors)} bad line(s) in {args.file}", file=sys.stderr
-            )
-            for e in exc.errors:
-                print(f"  line {e.line}: {e.message}", file=sys.stderr)
-        return 1
+        return report_import_failure(exc, args.json)
     bar.close()
     if args.json:
         emit_json(
@@ -91,6 +89,7 @@ def add_commands(sub) -> None:
     p.add_argument("file")
     p.add_argument("--split", default="train", help="split for rows that name none (train)")
     p.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="default: from the suffix")
+    add_max_chars_option(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import)
 

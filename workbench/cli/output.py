@@ -9,9 +9,38 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tqdm import tqdm
 
+    from workbench.data.prompt_io import ImportFailed
+
 
 def emit_json(payload: dict) -> None:
     print(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def report_import_failure(exc: ImportFailed, as_json: bool) -> int:
+    """An all-or-nothing import that wrote nothing: each bad line once (its message
+    already starts with "line N:"); a file-level error has no line (null in JSON)."""
+    if as_json:
+        errors = [{"line": e.line or None, "message": e.message} for e in exc.errors]
+        emit_json({"ok": False, "imported": 0, "errors": errors})
+    print(f"error: {exc}", file=sys.stderr)
+    return 1
+
+
+def add_max_chars_option(p) -> None:
+    p.add_argument(
+        "--max-chars",
+        type=int,
+        metavar="N",
+        help="first set the project's limit on the characters of one prompt, completion, "
+        "reference or chat (saved in the project; default 262144)",
+    )
+
+
+def apply_max_chars(project, args) -> None:
+    if getattr(args, "max_chars", None) is not None:
+        from workbench.data.prompt_io.limits import set_max_chars
+
+        set_max_chars(project, args.max_chars)
 
 
 class ProgressBar:

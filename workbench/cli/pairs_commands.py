@@ -6,7 +6,13 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 
-from workbench.cli.output import ProgressBar, emit_json
+from workbench.cli.output import (
+    ProgressBar,
+    add_max_chars_option,
+    apply_max_chars,
+    emit_json,
+    report_import_failure,
+)
 from workbench.labels.comparisons import SOURCES
 from workbench.project import Project
 
@@ -94,6 +100,7 @@ def cmd_import(args) -> int:
     from workbench.data.prompt_io import ImportFailed
 
     project = Project.open(args.project)
+    apply_max_chars(project, args)
     bar = ProgressBar(f"importing {args.file}", enabled=not args.json)
     try:
         report = import_preferences(
@@ -105,16 +112,7 @@ def cmd_import(args) -> int:
         )
     except ImportFailed as exc:
         bar.close()
-        if args.json:
-            emit_json(
-                {
-                    "ok": False,
-                    "imported": 0,
-                    "errors": [{"line": e.line, "message": e.message} for e in exc.errors],
-                }
-            )
-        print(str(exc), file=sys.stderr)
-        return 1
+        return report_import_failure(exc, args.json)
     bar.close()
     if args.json:
         emit_json({"ok": True, **asdict(report)})
@@ -179,5 +177,6 @@ def add_commands(sub) -> None:
         help="the source the labels are stored with (human)",
     )
     a.add_argument("--split", default="train", help="split of new prompts (train)")
+    add_max_chars_option(a)
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_import)

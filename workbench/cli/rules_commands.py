@@ -1,7 +1,8 @@
-"""`workbench eval`, `label` and `rules`: the project's verifiable rules at work."""
+"""`workbench eval`, `label`, `rules` and `score`: the project's verifiable rules at work."""
 
 from __future__ import annotations
 
+from workbench.cli import rules_manage, score_commands
 from workbench.cli.job_commands import report_job
 from workbench.cli.judge_commands import (
     candidate_sampling,
@@ -9,7 +10,7 @@ from workbench.cli.judge_commands import (
     label_judge_params,
     print_judge_labels,
 )
-from workbench.cli.output import ProgressBar, emit_json
+from workbench.cli.output import ProgressBar
 from workbench.project import Project
 
 
@@ -90,21 +91,6 @@ def cmd_label(args) -> int:
     return report_job(job, args.json, print_labels)
 
 
-def cmd_rules(args) -> int:
-    from workbench.rules.store import list_rules
-
-    rules = list_rules(Project.open(args.project))
-    if args.json:
-        emit_json({"ok": True, "rules": [{"id": i, **s.to_dict()} for i, s in rules]})
-        return 0
-    for rule_id, spec in rules:
-        flags = ("gate " if spec.gate else "") + ("" if spec.enabled else "disabled")
-        print(
-            f"{rule_id:>4}  {spec.name:<16} {spec.kind:<12} weight {spec.weight:<5g} {flags} {spec.params}"
-        )
-    return 0
-
-
 def add_commands(sub) -> None:
     p = sub.add_parser("eval", help="greedy pass rate per rule and mean reward over a split")
     p.add_argument("project")
@@ -156,10 +142,8 @@ def add_commands(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_label)
 
-    p = sub.add_parser("rules", help="list the project's rules")
-    p.add_argument("project")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_rules)
+    rules_manage.add_commands(sub)
+    score_commands.add_commands(sub)
 
 
 def add_judge_options(p) -> None:

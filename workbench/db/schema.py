@@ -251,6 +251,32 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX arena_battles_source ON arena_battles(source, id)",
     ],
+    # 6: stored comparisons of models and checkpoints on the same prompts (workbench compare).
+    # Named apart from `comparisons`, which holds preference labels. Each entry's scores are
+    # an evaluation of its own, so they sit in completion_scores as eval's do.
+    [
+        """CREATE TABLE comparison_sets (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL,               -- sha256 of entrants, prompts, decoding and rules
+            prompt_set TEXT NOT NULL,        -- JSON: how the prompts were chosen
+            prompt_ids TEXT NOT NULL,        -- JSON list: the prompts compared, in order
+            sampling TEXT NOT NULL,          -- JSON SamplingSettings; seed 0 of `seeds`
+            seeds INTEGER NOT NULL DEFAULT 1,  -- sampled: seeds 0..seeds-1; greedy: 1
+            rules TEXT NOT NULL DEFAULT '[]',  -- the rule specs used, as they were then
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX comparison_sets_key ON comparison_sets(key)",
+        """CREATE TABLE comparison_set_entries (
+            id INTEGER PRIMARY KEY,
+            comparison_set_id INTEGER NOT NULL REFERENCES comparison_sets(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,       -- 0: the baseline
+            model_id INTEGER NOT NULL REFERENCES models(id),
+            checkpoint_id INTEGER REFERENCES checkpoints(id),  -- NULL: the bare base model
+            evaluation_id INTEGER NOT NULL REFERENCES evaluations(id),
+            UNIQUE (comparison_set_id, position)
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

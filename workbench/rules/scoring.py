@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,7 +32,10 @@ def store_scores(
     completion_ids: Sequence[int],
     batch: RewardBatch,
     evaluation_id: int | None = None,
+    conn: sqlite3.Connection | None = None,
 ) -> None:
+    """Store each rule's score of each completion; inside `conn`'s open transaction when
+    given (so that completions and their scores land together), else in one of its own."""
     now = time.time()
     records = [
         {
@@ -46,6 +50,14 @@ def store_scores(
         for rule in batch.per_rule
         for i, completion_id in enumerate(completion_ids)
     ]
+    if conn is not None:
+        conn.executemany(
+            "INSERT INTO completion_scores (completion_id, evaluation_id, rule, score, passed, "
+            "reason, created_at) VALUES (:completion_id, :evaluation_id, :rule, :score, "
+            ":passed, :reason, :created_at)",
+            records,
+        )
+        return
     with project.transaction():
         project.db.table("completion_scores").insert_all(records)
 

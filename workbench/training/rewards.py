@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine.algorithms import registry
 from workbench.data.models import checkpoint_adapter
 from workbench.rules.store import rule_specs
 from workbench.training import runs
@@ -83,7 +84,7 @@ def _reward_model(project, config, loaded):
         "SELECT run_id FROM checkpoints WHERE id = ?", [config.reward_model]
     ).fetchone()[0]
     run = runs.get_run(project, run_id) if run_id is not None else None
-    if run is None or run.algorithm != "reward":
+    if run is None or not _scores_sequences(run.algorithm):
         raise ValueError(
             f"Checkpoint {config.reward_model} is from a "
             f"{run.algorithm if run else 'non-training'} run, not a reward model; "
@@ -98,6 +99,11 @@ def _reward_model(project, config, loaded):
         device=loaded.device,
         weight=config.reward_model_weight,
     )
+
+
+def _scores_sequences(algorithm: str) -> bool:
+    """Whether a run of ``algorithm`` trained a sequence scorer (a reward model)."""
+    return algorithm in registry.names() and registry.spec(algorithm).policy == "sequence_scorer"
 
 
 def _reward_base(project, model_id: int | None, loaded):
@@ -126,6 +132,6 @@ def _judge(project, config):
     from workbench.judging.runtime import build_judge_for_reward
 
     judge, mode = build_judge_for_reward(project, config.judge, device=config.train.device)
-    if config.train.algorithm == "online_dpo" and mode == "pairwise":
+    if config.train.spec.ranks_pairs and mode == "pairwise":
         return None, pair_preference(judge)
     return judge_source(judge, config.judge_weight), None

@@ -46,8 +46,7 @@ def train_online(
 ) -> TrainResult:
     """``engine.training.train`` for the online methods (``settings`` already validated)."""
     started = time.monotonic()
-    ranks = algorithms.algorithm_class(settings).ranks_with_preference
-    if not rewards and not (ranks and preference is not None):
+    if not rewards and not (settings.spec.ranks_pairs and preference is not None):
         raise EngineError(
             f"{settings.algorithm} needs a reward, and none is set.",
             "Enable a rule, choose a reward model checkpoint, or a judge.",

@@ -7,6 +7,7 @@ again, any other is created; each distinct completion text of a prompt becomes o
 completion (no model, settings {"imported_from": file name}); each pair becomes a
 comparison "chosen beats rejected" (outcome `a`, completion_ids [chosen, rejected],
 judge "import: <file name>"), each unpaired record a completion label.
+A prompt or completion longer than the project's limit (prompt_io.limits) is a bad record.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from workbench.data.preference_data.labels import prompt_value
 from workbench.data.preference_data.trl_formats import ParsedPair, ParsedUnpaired, parse_row
 from workbench.data.prompt_io import readers
 from workbench.data.prompt_io.errors import ImportCancelled, ImportFailed, LineError
+from workbench.data.prompt_io.limits import max_chars, too_long
 from workbench.data.prompt_io.progress import Ticker
 from workbench.data.prompts import PromptRecord, add_prompts
 from workbench.labels.comparisons import SOURCES, add_comparison
@@ -76,7 +78,7 @@ def import_preferences(
         lambda: ImportCancelled(f"import of {path.name} cancelled; nothing was imported"),
     )
     ticker.check()
-    parsed = _read(path, kind, ticker)
+    parsed = _read(path, kind, ticker, max_chars(project))
     ticker.check()
     with project.transaction() as conn:
         report = _write(project, conn, parsed, _Target(path, source, split.strip()), ticker)
@@ -84,7 +86,7 @@ def import_preferences(
     return report
 
 
-def _read(path: Path, kind: str, ticker: Ticker) -> list[Parsed]:
+def _read(path: Path, kind: str, ticker: Ticker, limit: int) -> list[Parsed]:
     source = readers.open_source(path, kind)
     if source.total == 0:
         raise ImportFailed([LineError(0, f"{path.name} holds no records")], path)
@@ -94,6 +96,8 @@ def _read(path: Path, kind: str, ticker: Ticker) -> list[Parsed]:
     for done, (where, item) in enumerate(source.items, 1):
         ticker.at(done * VALIDATE_SHARE)
         row = parse_row(item) if isinstance(item, dict) else item
+        if not isinstance(row, str):
+            row = _oversized(row, limit) or row
         if isinstance(row, str):
             errors.append(LineError(where, f"{source.unit} {where}: {row}"))
         else:
@@ -101,6 +105,14 @@ def _read(path: Path, kind: str, ticker: Ticker) -> list[Parsed]:
     if errors:
         raise ImportFailed(errors, path)
     return parsed
+
+
+def _oversized(row: Parsed, limit: int) -> str | None:
+    if isinstance(row, ParsedPair):
+        texts = {"prompt": row.prompt, "chosen": row.chosen, "rejected": row.rejected}
+    else:
+        texts = {"prompt": row.prompt, "completion": row.completion}
+    return too_long(texts, limit)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from workbench.data.prompt_io.errors import (
     LineError,
     resolve_format,
 )
+from workbench.data.prompt_io.limits import max_chars, too_long
 from workbench.data.prompt_io.progress import CALLS as PROGRESS_CALLS
 from workbench.data.prompt_io.progress import Ticker
 from workbench.data.prompt_io.validate import to_record
@@ -45,7 +46,9 @@ def import_prompts(
     Every record is validated before anything is written; if any is bad, ImportFailed
     lists each bad line (JSONL, CSV: the physical line where the record starts) or row
     (Parquet, 1-based). A file that cannot be read or holds no records raises
-    ImportFailed with line 0. The records are then inserted in one transaction.
+    ImportFailed with line 0. A prompt, reference or answer longer than the project's
+    limit (`limits.max_chars`) is a bad record. The records are then inserted in one
+    transaction.
 
     `progress(done, total)` counts records: it runs about 100 times while
     records are validated and written (validation takes done to total // 2, the insert
@@ -86,9 +89,12 @@ def import_prompts(
     lines: list[int] = []
     errors: list[LineError] = []
     src = str(path.resolve())
+    limit = max_chars(project)
     for done, (where, item) in enumerate(source.items, 1):
         ticker.at(done * VALIDATE_SHARE)
         record = to_record(item, default_split, src) if isinstance(item, dict) else item
+        if not isinstance(record, str):
+            record = _oversized(record, limit) or record
         if isinstance(record, str):
             errors.append(LineError(where, f"{source.unit} {where}: {record}"))
         else:
@@ -109,6 +115,18 @@ def import_prompts(
         imported=len(records),
         by_split=dict(Counter(r.split for r in records)),
         warnings=warnings,
+    )
+
+
+def _oversized(record: prompts.PromptRecord, limit: int) -> str | None:
+    answer = record.metadata.get("completion")
+    return too_long(
+        {
+            "prompt" if record.text is not None else "messages": record.text or record.messages,
+            "reference": record.reference,
+            "completion": answer if isinstance(answer, str) else None,
+        },
+        limit,
     )
 
 

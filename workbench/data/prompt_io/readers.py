@@ -75,6 +75,20 @@ def _read_text(path: Path) -> str:
 # --- JSON Lines -------------------------------------------------------------------------
 
 
+class _NotJSON(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, standard JSON has no such
+    numbers, and stored they would make the project's JSON unreadable to other tools."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJSON(f"invalid JSON: {name} is not a JSON number (write null or a number)")
+
+
+def loads_strict(text: str) -> Any:
+    """json.loads that refuses NaN and the infinities (raises ValueError)."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def _jsonl(path: Path) -> Source:
     lines = _read_text(path).split("\n")  # not splitlines(): U+2028 etc. may sit in strings
     total = sum(1 for line in lines if line.strip())
@@ -89,9 +103,12 @@ def _jsonl(path: Path) -> Source:
                 hint = " (this looks like a JSON array; write one JSON object per line)"
             first = False
             try:
-                value = json.loads(line)
+                value = loads_strict(line)
             except json.JSONDecodeError as exc:
                 yield number, f"invalid JSON: {exc.msg} (column {exc.colno}){hint}"
+                continue
+            except _NotJSON as exc:
+                yield number, str(exc)
                 continue
             except RecursionError:
                 yield number, "invalid JSON: nested too deeply"
@@ -137,7 +154,8 @@ def _csv_cell(name: str, cell: str) -> Any:
 def _csv(path: Path) -> Source:
     text = _read_text(path)
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: an unterminated quote is an error, not a cell that swallows the rest
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     header_line = 0
     rows: list[tuple[int, list[str]]] = []
@@ -149,7 +167,7 @@ def _csv(path: Path) -> Source:
         except StopIteration:
             break
         except csv.Error as exc:
-            fatal = (previous + 1, f"unreadable CSV: {exc}")
+            fatal = _csv_problem(text, previous + 1, exc)
             break
         start, previous = previous + 1, reader.line_num
         if not any(c.strip() for c in cells):
@@ -189,6 +207,42 @@ def _csv(path: Path) -> Source:
             yield fatal[0], fatal[1]
 
     return Source(len(rows) + (1 if fatal else 0), "line", items())
+
+
+def _csv_problem(text: str, start: int, exc: csv.Error) -> tuple[int, str]:
+    """(line, message) for a record the csv module cannot read, starting at line `start`."""
+    opened = _unclosed_quote(text, start)
+    if opened is not None:
+        return opened, 'unterminated quoted field: the " that opens it is never closed'
+    return start, f"unreadable CSV: {exc}"
+
+
+def _unclosed_quote(text: str, start: int) -> int | None:
+    """The line of the quote that opens a field still open at the end of the text, reading
+    from the start of line `start` as the csv module does (a "" inside quotes is a quote)."""
+    at = 0
+    for _ in range(start - 1):
+        at = text.find("\n", at) + 1
+        if at == 0:
+            return None
+    opened: int | None = None
+    field_start = True
+    i = at
+    while i < len(text):
+        char = text[i]
+        if opened is None:
+            if char == '"' and field_start:
+                opened = i
+            field_start = char in ",\r\n"
+        elif char == '"':
+            if text.startswith('""', i):
+                i += 1
+            else:
+                opened, field_start = None, False
+        i += 1
+    if opened is None:
+        return None
+    return text.count("\n", 0, opened) + 1
 
 
 # --- Parquet ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Callable
 
 _HANDLERS = {
+    "compare": "workbench.jobs.handlers.compare:run_compare",
     "generate": "workbench.jobs.handlers.generate:run_generate",
     "evaluate": "workbench.jobs.handlers.evaluate:run_evaluate",
     "label_judge": "workbench.jobs.handlers.label_judge:run_label_judge",

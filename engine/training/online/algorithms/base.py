@@ -23,10 +23,6 @@ class Algorithm(ABC):
     trains on (no gradient); ``finalize`` sees every micro-batch of the step before the
     updates (for quantities over the whole step, gathered over processes)."""
 
-    # Whether a pairwise judge (the run's ``preference``) can rank its samples instead of
-    # a reward, so that a run with a judge and no reward source can start.
-    ranks_with_preference = False
-
     def __init__(self, settings: TrainSettings, run: AlgorithmRun) -> None:
         self.s, self.run = settings, run
 

@@ -28,8 +28,6 @@ class PairBatch:
 
 
 class OnlineDPO(Algorithm):
-    ranks_with_preference = True
-
     def prepare(self, rollouts, rewards) -> PairBatch:
         winners = self._winners(rollouts, rewards)
         prompts, chosen, rejected = [], [], []

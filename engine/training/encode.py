@@ -8,6 +8,7 @@ short could keep the prompt and lose the very tokens that made one completion be
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,21 +84,30 @@ def encode_pairs(
 def encode_unpaired(
     tokenizer: Any, examples: list[UnpairedExample], max_length: int
 ) -> tuple[list[EncodedUnpaired], list[TooLong]]:
-    prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
-    kept, too_long = [], []
-    for example, prompt_ids in zip(examples, prompts, strict=True):
-        completion = completion_ids(tokenizer, example.completion)
-        tokens = len(prompt_ids) + len(completion)
-        if tokens > max_length:
-            too_long.append(TooLong(example.key, tokens, max_length))
-        else:
-            kept.append(EncodedUnpaired(example.key, prompt_ids, completion, example.desirable))
-    return kept, too_long
+    return _encode_single(
+        tokenizer,
+        examples,
+        max_length,
+        lambda e, prompt_ids, completion: EncodedUnpaired(
+            e.key, prompt_ids, completion, e.desirable
+        ),
+    )
 
 
 def encode_demonstrations(
     tokenizer: Any, examples: list[DemonstrationExample], max_length: int
 ) -> tuple[list[EncodedDemonstration], list[TooLong]]:
+    return _encode_single(
+        tokenizer,
+        examples,
+        max_length,
+        lambda e, prompt_ids, completion: EncodedDemonstration(e.key, prompt_ids, completion),
+    )
+
+
+def _encode_single(tokenizer: Any, examples: list, max_length: int, make: Callable) -> tuple:
+    """Examples of one completion each: (``make(example, prompt ids, completion ids)`` of
+    those that fit ``max_length``, the too-long ones)."""
     prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
     kept, too_long = [], []
     for example, prompt_ids in zip(examples, prompts, strict=True):
@@ -106,5 +116,5 @@ def encode_demonstrations(
         if tokens > max_length:
             too_long.append(TooLong(example.key, tokens, max_length))
         else:
-            kept.append(EncodedDemonstration(example.key, prompt_ids, completion))
+            kept.append(make(example, prompt_ids, completion))
     return kept, too_long

@@ -28,6 +28,7 @@ from ui.messages import Problem, show_error, show_info, show_problem
 from ui.recent import add_recent_project
 from ui.session import ProjectSession
 from ui.status_bar import StatusBar
+from ui.views.compare.view import CompareView
 from ui.views.data.view import DataView
 from ui.views.judge.view import JudgeView
 from ui.views.label.view import LabelView
@@ -40,7 +41,6 @@ from ui.widgets import Banner
 from workbench.project import DB_NAME, Project
 
 APP_NAME = "Alignment Workbench"
-# Only working views are listed; Compare joins when built.
 VIEWS = (
     ("Project", ProjectView),
     ("Model", ModelView),
@@ -50,6 +50,7 @@ VIEWS = (
     ("Rules", RulesView),
     ("Train", TrainView),
     ("Runs", RunsView),
+    ("Compare", CompareView),
 )
 # A view keeps its shortcut when views are added before it (users learn them by heart).
 VIEW_SHORTCUTS = {
@@ -61,6 +62,7 @@ VIEW_SHORTCUTS = {
     "Runs": "Ctrl+6",
     "Label": "Ctrl+7",
     "Judge": "Ctrl+8",
+    "Compare": "Ctrl+9",
 }
 
 

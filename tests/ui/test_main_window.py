@@ -24,7 +24,17 @@ def test_window_shows_the_working_views(open_window, project_path, qtbot):
     window = open_window(project_path)
     names = [window.nav.item(i).text() for i in range(window.nav.count())]
     # no placeholders for views not built
-    assert names == ["Project", "Model", "Data", "Label", "Judge", "Rules", "Train", "Runs"]
+    assert names == [
+        "Project",
+        "Model",
+        "Data",
+        "Label",
+        "Judge",
+        "Rules",
+        "Train",
+        "Runs",
+        "Compare",
+    ]
     assert isinstance(window.show_view("Project"), ProjectView)
     assert isinstance(window.show_view("Model"), ModelView)
     data = window.show_view("Data")
@@ -52,6 +62,7 @@ def test_view_shortcuts_and_menus(open_window, project_path, qtbot):
         "Ctrl+4",
         "Ctrl+5",
         "Ctrl+6",
+        "Ctrl+9",
     ]
 
 
@@ -126,7 +137,7 @@ def test_showing_the_window_does_not_import_torch(tmp_path):
         window.show()
         while window.session is None:
             app.processEvents()
-        for name in ("Project", "Model", "Data", "Label", "Judge", "Rules"):
+        for name in ("Project", "Model", "Data", "Label", "Judge", "Rules", "Compare"):
             window.show_view(name)
             app.processEvents()
         print("torch" in sys.modules, "transformers" in sys.modules)

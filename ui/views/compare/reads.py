@@ -1,0 +1,102 @@
+"""What the Compare view asks of the database, each one call on the session's database
+thread: the entrants it offers, the stored comparisons, preparing a comparison (found
+again or created, and how many completions it still lacks) and its table. Plain data in
+and out, composed of the torch-free functions of workbench/comparing; no Qt here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.comparing.choices import Decoding, EntrantChoice, PromptSet
+from workbench.comparing.figures import figures
+from workbench.comparing.fill import plan
+from workbench.comparing.store import find_or_create, list_comparisons, load
+from workbench.data.models import default_model, list_models
+from workbench.data.prompts import split_counts
+from workbench.project import Project
+
+CHECKPOINTS_OFFERED = 500
+
+
+@dataclass(frozen=True)
+class EntrantOption:
+    """One model or checkpoint the user can pick, with the name the view shows."""
+
+    label: str
+    choice: EntrantChoice
+    detail: str = ""
+
+
+def entrant_options(project: Project) -> list[EntrantOption]:
+    """The base models (the project's default first), then every checkpoint of every run,
+    newest run first, each named "run name · step N"."""
+    models = list_models(project)
+    default_id = default_model(project).id if models else None
+    options = [
+        EntrantOption(
+            f"base: {m.name}",
+            EntrantChoice() if m.id == default_id else EntrantChoice(model_id=m.id),
+            f"base model {m.id} ({m.source})",
+        )
+        for m in sorted(models, key=lambda m: m.id != default_id)
+    ]
+    rows = project.db.execute(
+        "SELECT c.id, c.step, r.id, r.name, r.algorithm FROM checkpoints c "
+        "JOIN runs r ON r.id = c.run_id ORDER BY r.id DESC, c.step DESC LIMIT ?",
+        [CHECKPOINTS_OFFERED],
+    ).fetchall()
+    options += [
+        EntrantOption(
+            f"{name or f'run {run_id}'} · step {step}",
+            EntrantChoice(checkpoint_id=checkpoint_id),
+            f"checkpoint {checkpoint_id} of run {run_id} ({algorithm})",
+        )
+        for checkpoint_id, step, run_id, name, algorithm in rows
+    ]
+    return options
+
+
+def compare_choices(project: Project) -> dict[str, Any]:
+    """What the setup panel offers: entrants, splits with their prompt counts, and the
+    project's sampling temperature (the default of sampled decoding)."""
+    sampling = project.setting("default_sampling", {}) or {}
+    return {
+        "entrants": entrant_options(project),
+        "splits": split_counts(project),
+        "temperature": sampling.get("temperature"),
+    }
+
+
+def stored_comparisons(project: Project) -> list[dict[str, Any]]:
+    """Every stored comparison, newest first, as the list shows it."""
+    return [
+        {
+            "id": c.id,
+            "name": c.name,
+            "created_at": c.created_at,
+            "prompts": len(c.prompt_ids),
+            "decoding": "greedy" if c.greedy else f"{c.seeds} seed(s), sampled",
+            "entrants": [e.label for e in c.entries],
+        }
+        for c in list_comparisons(project)
+    ]
+
+
+def prepare_comparison(
+    project: Project,
+    choices: list[EntrantChoice],
+    prompt_set: PromptSet,
+    decoding: Decoding,
+    name: str,
+) -> dict[str, Any]:
+    """The comparison of these choices, found again or created (ComparisonError when a
+    choice cannot run), and how many completions it still lacks (to generate or score)."""
+    comparison, created = find_or_create(project, choices, prompt_set, decoding, name=name)
+    missing = sum(work.size for work in plan(project, comparison))
+    return {"comparison_id": comparison.id, "created": created, "missing": missing}
+
+
+def comparison_table(project: Project, comparison_id: int) -> dict[str, Any]:
+    """The comparison's figures per entrant and its rows per prompt; generates nothing."""
+    return figures(project, load(project, comparison_id), rows=True)

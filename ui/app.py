@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from ui.main_window import APP_NAME, MainWindow
 from ui.recent import APPLICATION, ORGANIZATION, recent_projects
 from ui.style import apply_style
+from ui.wheel_guard import install_wheel_guard
 
 
 def choose_project(project_path: str | None) -> Path:
@@ -34,6 +35,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APP_NAME)
     apply_style(app)
+    install_wheel_guard(app)
     return app
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -37,6 +38,7 @@ from ui.views.project.view import ProjectView
 from ui.views.rules.view import RulesView
 from ui.views.runs.view import RunsView
 from ui.views.train.view import TrainView
+from ui.wheel_guard import install_wheel_guard
 from ui.widgets import Banner
 from workbench.project import DB_NAME, Project
 
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, project_path: str | Path | None = None, parent: QWidget | None = None):
         super().__init__(parent)
+        install_wheel_guard(QApplication.instance())  # also when a test builds the window
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
         self.setMinimumSize(960, 600)

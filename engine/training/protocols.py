@@ -25,15 +25,18 @@ if TYPE_CHECKING:
 EncodedPrompt = tuple[PromptExample, list[int]]  # a prompt and its token ids
 
 
-class AlgorithmRun(Protocol):
-    """What an online algorithm (``engine.training.online.algorithms``) takes from its run."""
+class _OnProcesses(Protocol):
+    """What every part reads: the processes it runs on and their device."""
 
     @property
     def accelerator(self) -> Accelerator: ...
 
     @property
-    def model(self) -> Any:
-        """The trainable policy (a PeftModel) before ``accelerator.prepare``."""
+    def device(self) -> torch.device: ...
+
+
+class _Forwards(_OnProcesses, Protocol):
+    """What a part that runs the policy forward reads."""
 
     @property
     def ddp_model(self) -> Any:
@@ -43,10 +46,25 @@ class AlgorithmRun(Protocol):
     def pad_id(self) -> int: ...
 
     @property
-    def device(self) -> torch.device: ...
+    def autocast(self) -> Callable[[], AbstractContextManager[Any]]: ...
+
+
+class _Evaluates(_OnProcesses, Protocol):
+    """What an evaluation reads besides: the settings and the loaded model."""
 
     @property
-    def autocast(self) -> Callable[[], AbstractContextManager[Any]]: ...
+    def settings(self) -> TrainSettings: ...
+
+    @property
+    def loaded(self) -> LoadedModel: ...
+
+
+class AlgorithmRun(_Forwards, Protocol):
+    """What an online algorithm (``engine.training.online.algorithms``) takes from its run."""
+
+    @property
+    def model(self) -> Any:
+        """The trainable policy (a PeftModel) before ``accelerator.prepare``."""
 
     @property
     def preference(self) -> PairPreference | None:
@@ -56,17 +74,8 @@ class AlgorithmRun(Protocol):
         """The policy without its multi-process wrapper (for no-gradient passes)."""
 
 
-class OfflineEvalRun(Protocol):
+class OfflineEvalRun(_Forwards, _Evaluates, Protocol):
     """What ``engine.training.evaluation`` takes from an offline run."""
-
-    @property
-    def settings(self) -> TrainSettings: ...
-
-    @property
-    def accelerator(self) -> Accelerator: ...
-
-    @property
-    def loaded(self) -> LoadedModel: ...
 
     @property
     def data(self) -> TrainData: ...
@@ -74,36 +83,12 @@ class OfflineEvalRun(Protocol):
     @property
     def eval_split(self) -> Split: ...
 
-    @property
-    def ddp_model(self) -> Any: ...
 
-    @property
-    def pad_id(self) -> int: ...
-
-    @property
-    def device(self) -> torch.device: ...
-
-    @property
-    def autocast(self) -> Callable[[], AbstractContextManager[Any]]: ...
-
-
-class OnlineEvalRun(Protocol):
+class OnlineEvalRun(_Evaluates, Protocol):
     """What ``engine.training.online.evaluation`` takes from an online run."""
 
     @property
-    def settings(self) -> TrainSettings: ...
-
-    @property
-    def accelerator(self) -> Accelerator: ...
-
-    @property
-    def loaded(self) -> LoadedModel: ...
-
-    @property
     def main(self) -> bool: ...
-
-    @property
-    def device(self) -> torch.device: ...
 
     @property
     def eval_prompts(self) -> list[EncodedPrompt]: ...

@@ -29,7 +29,7 @@ from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
 from ui.views.train.run_controls import RunControls
 from ui.views.train.sample_browser import SampleBrowser
-from workbench.training import progress as train_queries
+from workbench.training.progress import recent_runs
 
 FOLLOW_NEWEST = "Newest (live)"
 
@@ -128,7 +128,7 @@ class RunMonitor(QWidget):
         self.follow(self.runs.itemData(index))
 
     def reload_runs(self) -> None:
-        self.session.runner.call(train_queries.recent_runs, on_done=self._show_runs)
+        self.session.runner.call(recent_runs, on_done=self._show_runs)
 
     def _show_runs(self, runs: list[tuple[int, str, str]]) -> None:
         self.runs.blockSignals(True)

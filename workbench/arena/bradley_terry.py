@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import expit, log_expit
 
 RIDGE = 0.01
 MAX_NEWTON_STEPS = 100
@@ -48,7 +47,8 @@ def log_likelihood(scores: np.ndarray, strengths: np.ndarray, ridge: np.ndarray)
     """scores (batch, k, k), strengths (batch, k), ridge (batch,) -> (batch,) penalised
     log-likelihoods."""
     diff = strengths[:, :, None] - strengths[:, None, :]  # (batch, k, k): s_i - s_j
-    fit = (scores * log_expit(diff)).sum(axis=(1, 2))
+    # log sigmoid(d) = -log(1 + e^-d), stable for large |d| (numpy, so the app need not load scipy)
+    fit = (scores * -np.logaddexp(0.0, -diff)).sum(axis=(1, 2))
     return fit - 0.5 * ridge * (strengths**2).sum(axis=1)
 
 
@@ -56,7 +56,8 @@ def _newton_step(scores: np.ndarray, strengths: np.ndarray, ridge: np.ndarray, f
     """The Newton direction of each fit for the free strengths (the baseline's stays 0)."""
     k = scores.shape[-1]
     games = scores + scores.transpose(0, 2, 1)  # (batch, k, k): battles between i and j
-    p = expit(strengths[:, :, None] - strengths[:, None, :])  # (batch, k, k): P(i beats j)
+    # sigmoid(d) = (1 + tanh(d / 2)) / 2, which cannot overflow: P(i beats j), (batch, k, k)
+    p = 0.5 * (1.0 + np.tanh(0.5 * (strengths[:, :, None] - strengths[:, None, :])))
     gradient = (scores - games * p).sum(axis=2) - ridge[:, None] * strengths  # (batch, k)
     weight = games * p * (1.0 - p)
     information = -weight  # minus the Hessian: a weighted graph Laplacian, plus the ridge

@@ -1,7 +1,10 @@
 """One chart of a metric group: every run's curves for the metrics of that group.
 
-A run is a colour; the metrics sharing a chart differ by dash pattern (on the smoothed
-curve, which is smooth enough for dashes to read); eval metrics are drawn with markers.
+With one run in the chart each metric has its own colour; with several runs a run is a
+colour and the metrics sharing the chart differ by dash pattern (on the smoothed curve,
+which is smooth enough for dashes to read). Eval metrics are drawn with markers in their
+train counterpart's colour. The title, the y axis's quantity and unit, and the legend sit
+above the plot, so the legend stays in sight with the chart's top.
 Each series has a faint raw curve and the EMA on top (the raw one alone, in full colour,
 when smoothing is off). Curves use 1-pixel pens, no antialiasing, peak downsampling and
 clip-to-view, and gaps at NaN (``connect="finite"``).
@@ -20,7 +23,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
 
 from ui.charts.context import ChartContext
-from ui.charts.groups import base_name, is_eval
+from ui.charts.groups import base_name, is_eval, y_axis_label
 from ui.charts.series import Series
 from ui.style import MUTED
 
@@ -126,6 +129,12 @@ class MetricChart(QFrame):
         self.plot_widget.setAntialiasing(False)
         self.plot_widget.setMenuEnabled(False)
         self.plot_widget.setMinimumSize(240, 170)
+        self.header = QLabel(f"<b>{html.escape(title)}</b>")
+        self.header.setObjectName("chartHeader")
+        self.header.setStyleSheet(
+            f"QLabel#chartHeader {{ color: {TEXT}; font-size: 9pt;"
+            " border: none; background: transparent; }"
+        )
         self.legend = QLabel()
         self.legend.setObjectName("chartLegend")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -137,10 +146,10 @@ class MetricChart(QFrame):
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 4, 4, 4)
         box.setSpacing(0)
-        box.addWidget(self.plot_widget, 1)
+        box.addWidget(self.header)
         box.addWidget(self.legend)
+        box.addWidget(self.plot_widget, 1)
         plot = self.getPlotItem()
-        plot.setTitle(html.escape(title), color=TEXT, size="10pt")
         # No grid: pyqtgraph draws grid lines inside the axis picture, clipped to the whole
         # plot, which made each repaint about 4x slower (offscreen: ~12 ms vs ~3 ms a chart).
         # The hover read-out gives exact values instead.
@@ -154,6 +163,7 @@ class MetricChart(QFrame):
             axis.setTextPen(pg.mkPen(TEXT))
             axis.enableAutoSIPrefix(False)  # no label rewrite (and re-layout) on every range change
         plot.getAxis("bottom").setLabel("step", color=MUTED)
+        plot.getAxis("left").setLabel(y_axis_label(title), color=MUTED)
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=make_pen(QColor(MUTED), (3, 3)))
         self.cursor.setZValue(50)
         self.cursor.hide()
@@ -165,6 +175,7 @@ class MetricChart(QFrame):
             "QLabel#chartReadout { background: rgba(255,255,255,235); color: #1d2127;"
             " border: 1px solid #c9ced6; border-radius: 4px; padding: 3px 6px; font-size: 8pt; }"
         )
+        self.readout.setWordWrap(True)
         self.readout.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.readout.hide()
         self._proxy = pg.SignalProxy(
@@ -176,16 +187,32 @@ class MetricChart(QFrame):
     def getPlotItem(self) -> pg.PlotItem:
         return self.plot_widget.getPlotItem()
 
-    def _hex(self, run_id: int) -> str:
-        return RUN_COLORS[self.context.color_index(run_id) % len(RUN_COLORS)]
+    def runs(self) -> list[int]:
+        return list(dict.fromkeys(run for run, _ in self.curves))
+
+    def _by_metric(self) -> bool:
+        """One run: colours tell its metrics apart; several: colours tell the runs apart."""
+        return len(self.runs()) <= 1
+
+    def color_of(self, run_id: int, metric: str) -> QColor:
+        if self._by_metric():
+            return run_color(self._metric_index(metric))
+        return run_color(self.context.color_index(run_id))
+
+    def _hex(self, run_id: int, metric: str) -> str:
+        return self.color_of(run_id, metric).name()
+
+    def _metric_index(self, metric: str) -> int:
+        base = base_name(metric)
+        if base not in self.metric_order:
+            self.metric_order.append(base)
+        return self.metric_order.index(base)
 
     # ------------------------------------------------------------------ curves
 
     def dash_for(self, metric: str) -> tuple[float, ...] | None:
-        base = base_name(metric)
-        if base not in self.metric_order:
-            self.metric_order.append(base)
-        return DASHES[self.metric_order.index(base) % len(DASHES)]
+        index = self._metric_index(metric)
+        return None if self._by_metric() else DASHES[index % len(DASHES)]
 
     def add_series(self, run_id: int, metric: str, series: Series) -> Curve:
         plot = self.getPlotItem()
@@ -201,12 +228,17 @@ class MetricChart(QFrame):
                 plot.addItem(item)
                 item.setDownsampling(auto=True, method="peak")  # what addItem applied anyway
                 item.setClipToView(True)
+        by_metric = self._by_metric()
         curve = Curve(run_id, metric, series, raw, smooth)
         self.curves[(run_id, metric)] = curve
-        self.restyle(curve)
+        if self._by_metric() != by_metric:  # a second run: colours now mean runs
+            self.restyle_all()
+        else:
+            self.restyle(curve)
         return curve
 
     def remove_run(self, run_id: int) -> None:
+        by_metric = self._by_metric()
         plot = self.getPlotItem()
         for key in [k for k in self.curves if k[0] == run_id]:
             curve = self.curves.pop(key)
@@ -215,9 +247,11 @@ class MetricChart(QFrame):
                     plot.removeItem(item)
         remaining = {base_name(m) for _, m in self.curves}
         self.metric_order = [m for m in self.metric_order if m in remaining]
+        if self._by_metric() != by_metric:
+            self.restyle_all()
 
     def restyle(self, curve: Curve) -> None:
-        color = run_color(self.context.color_index(curve.run_id))
+        color = self.color_of(curve.run_id, curve.metric)
         dash = self.dash_for(curve.metric)
         smoothing = self.context.smoothed
         if curve.smooth is None:  # eval: markers joined by a thin line, never smoothed
@@ -278,38 +312,46 @@ class MetricChart(QFrame):
         plot.enableAutoRange()
 
     def rebuild_legend(self) -> None:
-        """Runs by colour and label; when several metrics share the chart, each metric's
-        stroke (dash pattern, or dots for eval metrics)."""
-        runs = list(dict.fromkeys(run for run, _ in self.curves))
-        lines = [
-            " &nbsp; ".join(
-                f"<span style='color:{self._hex(run)}'>"
-                f"■</span>&nbsp;{html.escape(self.context.run_label(run))}"
-                for run in runs
-            )
-        ]
-        metrics = list(dict.fromkeys(m for _, m in self.curves))
-        if len(metrics) > 1:
-
-            def order(metric: str) -> tuple[int, bool]:
-                base = base_name(metric)
-                index = self.metric_order.index(base) if base in self.metric_order else 99
-                return index, is_eval(metric)
-
-            strokes = []
-            for metric in sorted(metrics, key=order):
-                glyph = (
-                    "● ●" if is_eval(metric) else DASH_GLYPHS[order(metric)[0] % len(DASH_GLYPHS)]
+        """One run: each metric by its colour (eval metrics as dots), after the run's name.
+        Several runs: runs by colour, then, when the chart holds several metrics, each
+        metric's stroke (dash pattern, or dots for eval metrics)."""
+        runs = self.runs()
+        metrics = sorted(dict.fromkeys(m for _, m in self.curves), key=self._legend_order)
+        if self._by_metric():
+            run = runs[0] if runs else None
+            items = [self._swatch(self._hex(run, m), m) for m in metrics] if run is not None else []
+            label = html.escape(self.context.run_label(run)) if run is not None else ""
+            lines = [f"<span style='color:{MUTED}'>{label}</span> &nbsp; " + " &nbsp; ".join(items)]
+        else:
+            lines = [
+                " &nbsp; ".join(
+                    f"<span style='color:{RUN_COLORS[self.context.color_index(run) % len(RUN_COLORS)]}'>"
+                    f"■</span>&nbsp;{html.escape(self.context.run_label(run))}"
+                    for run in runs
                 )
-                strokes.append(
-                    f"<span style='color:{MUTED}'>{glyph}</span>&nbsp;{html.escape(metric)}"
-                )
-            if len(runs) == 1:  # one run: its metrics are what needs telling apart
-                lines[0] += " &nbsp;·&nbsp; "
-                lines[0] += " &nbsp; ".join(strokes)
-            else:
+            ]
+            if len(metrics) > 1:
+                strokes = [
+                    f"<span style='color:{MUTED}'>{self._glyph(m)}</span>&nbsp;{html.escape(m)}"
+                    for m in metrics
+                ]
                 lines.append(" &nbsp; ".join(strokes))
         self.legend.setText("<br>".join(lines))
+
+    def _legend_order(self, metric: str) -> tuple[int, bool]:
+        base = base_name(metric)
+        index = self.metric_order.index(base) if base in self.metric_order else 99
+        return index, is_eval(metric)
+
+    def _glyph(self, metric: str) -> str:
+        if is_eval(metric):
+            return "● ●"
+        return DASH_GLYPHS[self._legend_order(metric)[0] % len(DASH_GLYPHS)]
+
+    @staticmethod
+    def _swatch(color: str, metric: str) -> str:
+        mark = "●" if is_eval(metric) else "■"
+        return f"<span style='color:{color}'>{mark}</span>&nbsp;{html.escape(metric)}"
 
     # ------------------------------------------------------------------ hover
 
@@ -340,7 +382,7 @@ class MetricChart(QFrame):
         rows = []
         for curve, i, x in found:
             s = curve.series
-            color = self._hex(curve.run_id)
+            color = self._hex(curve.run_id, curve.metric)
             name = html.escape(f"{self.context.run_label(curve.run_id)} · {curve.metric}")
             text = f"<b>{fmt(float(s.values[i]))}</b>"
             if curve.smooth is not None and smoothing:
@@ -352,6 +394,8 @@ class MetricChart(QFrame):
             rows.append(f"<span style='color:{color}'>■</span> {name}: {text}")
         head = f"step {at_x:g}" if mode == "step" else f"{at_x:.1f} s"
         self.readout.setText(f"<b>{head}</b><br>" + "<br>".join(rows))
+        # Never wider than the plot: long run names wrap instead of leaving the chart.
+        self.readout.setMaximumWidth(max(120, self.plot_widget.width() - 8))
         self.readout.adjustSize()
         self._place_readout(at_x)
         self.readout.show()
@@ -368,7 +412,8 @@ class MetricChart(QFrame):
         left = cursor > rect.center().x()
         x = rect.left() + 6 if left else rect.right() - self.readout.width() - 6
         x = min(x, self.plot_widget.width() - self.readout.width() - 2)
-        self.readout.move(int(max(2, x)), int(rect.top() + 6))
+        y = min(rect.top() + 6, self.plot_widget.height() - self.readout.height() - 2)
+        self.readout.move(int(max(2, x)), int(max(2, y)))
 
     def hide_readout(self) -> None:
         self.readout.hide()

@@ -23,6 +23,7 @@ GROUPS = (
     "learning rate",
     "throughput",
     "memory",
+    "system",
     "value head",
     "rule failures",
 )
@@ -90,7 +91,39 @@ def _known_group(base: str) -> str | None:
         return "throughput"
     if head == "memory":
         return "memory"
+    if head == "system":
+        return "system"
     return None
+
+
+# The quantity and unit on each group's y axis (log-probabilities and KL are in nats:
+# natural logs of probabilities).
+Y_AXIS = {
+    "loss": "loss",
+    "reward": "reward",
+    "reward spread": "std / share of groups",
+    "margins & accuracies": "margin (nats) / accuracy",
+    "log-probs": "log-probability (nats)",
+    "KL": "KL (nats)",
+    "clip ratio": "share of tokens clipped",
+    "entropy": "entropy (nats/token)",
+    "completion length": "tokens",
+    "gradient norm": "gradient L2 norm",
+    "learning rate": "learning rate",
+    "throughput": "seconds / per second",
+    "memory": "GiB",
+    "system": "% of one core / GiB",
+    "value head": "value",
+    "rule failures": "failures",
+}
+
+
+def y_axis_label(metric_or_title: str) -> str:
+    """The y-axis title for a chart: its group's quantity and unit."""
+    if metric_or_title in Y_AXIS:
+        return Y_AXIS[metric_or_title]
+    known = _known_group(base_name(metric_or_title))
+    return Y_AXIS.get(known, "value") if known is not None else "value"
 
 
 def chart_title(metric: str) -> str:

@@ -32,14 +32,18 @@ from PySide6.QtWidgets import (
 
 from ui.charts.chart import MetricChart
 from ui.charts.context import X_MODES, ChartContext
-from ui.charts.groups import chart_sort_key, chart_title
+from ui.charts.groups import base_name, chart_sort_key, chart_title
 from ui.charts.series import Series
 
 REDRAW_MS = 66  # ~15 Hz
 CHARTS_PER_TICK = 4  # charts updated (and so repainted) per timer tick
+# Making a chart costs ~15 ms (plot widget, axes, legend): a run's first batch names a
+# dozen metric groups, so charts are made a few per tick rather than all in one stall.
+CHARTS_MADE_PER_TICK = 2
 MAX_SMOOTHING = 0.99
 DEFAULT_SMOOTHING = 0.6
 Row = tuple[int, float, str, "float | None"]
+GROUPINGS = ("family", "metric")
 
 
 class RunCharts(QWidget):
@@ -49,12 +53,21 @@ class RunCharts(QWidget):
 
     pointsAdded = Signal()
 
-    def __init__(self, parent=None, *, max_columns: int = 3):
+    def __init__(self, parent=None, *, max_columns: int = 3, group_by: str = "family"):
         super().__init__(parent)
+        if group_by not in GROUPINGS:
+            raise ValueError(f"group_by must be one of {GROUPINGS}, not {group_by!r}")
         self.max_columns = max(1, int(max_columns))
+        # "family": related metrics share a chart (one run's view); "metric": a chart per
+        # metric name, for overlays of runs whose algorithms give one family different
+        # meanings (DPO's implicit reward beside GRPO's rule reward).
+        self.group_by = group_by
         self._series: dict[int, dict[str, Series]] = {}
         self.context = ChartContext("step", DEFAULT_SMOOTHING)  # what the charts draw with
         self._charts: dict[str, MetricChart] = {}
+        # Series whose chart is not made yet, by chart title (made by the timer, a few a
+        # tick, or at once when asked for by name).
+        self._pending: dict[str, list[tuple[int, str, Series]]] = {}
         self._log = False
         self.redraw_count = 0  # timer redraws done (tests, benchmark)
         self._ticks = 0  # chart updates so far: a chart's last one orders who goes next
@@ -181,6 +194,7 @@ class RunCharts(QWidget):
             chart.hide()
             chart.deleteLater()
         self._charts.clear()
+        self._pending.clear()
         self._series.clear()
         self.context.clear()
         self._timer.stop()
@@ -199,6 +213,12 @@ class RunCharts(QWidget):
             return
         self._series.pop(run_id, None)
         self.context.forget(run_id)
+        for title in list(self._pending):
+            kept = [entry for entry in self._pending[title] if entry[0] != run_id]
+            if kept:
+                self._pending[title] = kept
+            else:
+                del self._pending[title]
         for title in list(self._charts):
             chart = self._charts[title]
             chart.remove_run(run_id)
@@ -225,15 +245,12 @@ class RunCharts(QWidget):
         first = min((t for _, t, _, _ in rows if t is not None), default=None)
         if first is not None:
             self.context.note_first_time(run_id, first)
-        new_chart = False
         for metric, (steps, times, values) in grouped.items():
             series = run.get(metric)
             if series is None:
                 series = run[metric] = Series(self.context.smoothing)
-                new_chart |= self._attach(run_id, metric, series)
+                self._attach(run_id, metric, series)
             series.extend(steps, times, values)
-        if new_chart:
-            self._relayout()
         if not self._timer.isActive():
             self._timer.start()
         self.pointsAdded.emit()
@@ -275,8 +292,8 @@ class RunCharts(QWidget):
             chart.set_log(on)
 
     def chart_names(self) -> list[str]:
-        """Titles of the charts present, in display order."""
-        return sorted(self._charts, key=chart_sort_key)
+        """Titles of the charts present (made or about to be), in display order."""
+        return sorted({*self._charts, *self._pending}, key=self._sort_key)
 
     def point_count(self, run_id: int, metric: str) -> int:
         series = self._series.get(run_id, {}).get(metric)
@@ -322,7 +339,10 @@ class RunCharts(QWidget):
     # ------------------------------------------------------------------ drawing
 
     def chart(self, title: str) -> MetricChart:
-        """The chart widget of that title (views and tests)."""
+        """The chart widget of that title (views and tests); made now if still pending."""
+        if title in self._pending:
+            self._make_chart(title)
+            self._relayout()
         return self._charts[title]
 
     def redraw(self, force: bool = False) -> int:
@@ -335,6 +355,7 @@ class RunCharts(QWidget):
         self._timer.stop()
         if not force and not self.isVisible():
             return 0  # drawn when shown
+        self._make_pending(None if force else CHARTS_MADE_PER_TICK)
         if force:
             self.context.redraw_all()
         stale = [c for c in self._charts.values() if c.stale()]
@@ -360,24 +381,43 @@ class RunCharts(QWidget):
             self._timer.start()
 
     def _attach(self, run_id: int, metric: str, series: Series) -> bool:
-        """Add a series' curves to its chart (made if new); True when a chart was made."""
-        title = chart_title(metric)
+        """Add a series' curves to its chart, or queue them until the chart is made;
+        True when the series waits for a new chart."""
+        title = chart_title(metric) if self.group_by == "family" else base_name(metric)
         chart = self._charts.get(title)
-        made = chart is None
-        if made:
-            chart = self._charts[title] = MetricChart(self.context, title)
-            chart.set_x_label(self.context.x_mode)
-            if self._log:
-                chart.set_log(True)
+        if chart is None:
+            self._pending.setdefault(title, []).append((run_id, metric, series))
+            return True
         chart.add_series(run_id, metric, series)
         chart.rebuild_legend()
-        return made
+        return False
+
+    def _make_chart(self, title: str) -> None:
+        chart = self._charts[title] = MetricChart(self.context, title)
+        chart.set_x_label(self.context.x_mode)
+        if self._log:
+            chart.set_log(True)
+        for run_id, metric, series in self._pending.pop(title):
+            chart.add_series(run_id, metric, series)
+        chart.rebuild_legend()
+
+    def _make_pending(self, limit: int | None) -> None:
+        """Make up to ``limit`` pending charts (all when None), in display order; the
+        timer comes back for the rest."""
+        if not self._pending:
+            return
+        titles = sorted(self._pending, key=self._sort_key)
+        for title in titles if limit is None else titles[:limit]:
+            self._make_chart(title)
+        self._relayout()
+        if self._pending:
+            self._timer.start()
 
     def _relayout(self) -> None:
         while self._grid.count():
             self._grid.takeAt(0)
-        names = self.chart_names()
-        self._empty.setVisible(not names)
+        names = sorted(self._charts, key=self._sort_key)
+        self._empty.setVisible(not names and not self._pending)
         if not names:
             self._grid.addWidget(self._empty, 0, 0)
         columns = min(self.max_columns, max(1, len(names)))
@@ -385,6 +425,12 @@ class RunCharts(QWidget):
             self._grid.addWidget(self._charts[name], i // columns, i % columns)
         for col in range(self.max_columns):
             self._grid.setColumnStretch(col, 1 if col < columns else 0)
+
+    def _sort_key(self, title: str) -> tuple:
+        """Families in their fixed order; metric charts by their family, then by name."""
+        if self.group_by == "family":
+            return chart_sort_key(title)
+        return (*chart_sort_key(chart_title(title)), title)
 
     @staticmethod
     def _sync(widget, update) -> None:

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
 
 from ui.charts import RunCharts
 from ui.charts.groups import chart_sort_key, chart_title
@@ -365,7 +366,6 @@ def test_hover_readout(charts, qtbot):
 
 def test_20000_appends_to_one_series(charts, qtbot):
     """docs/architecture.md, "Pitfalls": thousands of chart updates must not crash PySide6."""
-    from PySide6.QtWidgets import QApplication
 
     charts.set_smoothing(0.6)
     for i in range(20_000):
@@ -385,16 +385,86 @@ def test_a_tick_updates_a_few_charts_and_comes_back_for_the_rest(charts, qtbot):
 
     metrics = ["loss", "kl", "entropy", "grad_norm", "learning_rate", "memory/x", "epoch"]
     charts.append(1, rows_for(metrics, range(3)))
+    charts.redraw(force=True)  # every chart made and drawn
+    charts.append(1, rows_for(metrics, range(3, 6)))
     assert len(charts.chart_names()) == 7 > CHARTS_PER_TICK
     charts.redraw()
-    drawn = [
-        t
-        for t in charts.chart_names()
-        if charts.chart(t).curves
-        and charts.chart(t).curves[next(iter(charts.chart(t).curves))].drawn
-    ]
+    drawn = [t for t, c in charts._charts.items() if not c.stale()]
     assert len(drawn) == CHARTS_PER_TICK
     qtbot.waitUntil(
         lambda: not any(c.stale() for c in charts._charts.values()),
         timeout=2000,
     )
+
+
+def test_a_first_batch_makes_its_charts_a_few_per_tick(charts, qtbot):
+    from ui.charts.run_charts import CHARTS_MADE_PER_TICK
+
+    metrics = ["loss", "kl", "entropy", "grad_norm", "learning_rate", "memory/x", "epoch"]
+    charts.append(1, rows_for(metrics, range(3)))
+    assert len(charts.chart_names()) == 7  # named at once, for views that list them
+    assert charts._charts == {}  # but none made inside append
+    charts.redraw()
+    assert len(charts._charts) == CHARTS_MADE_PER_TICK
+    assert charts._timer.isActive()  # it comes back for the rest
+    qtbot.waitUntil(lambda: len(charts._charts) == 7 and not charts._pending, timeout=3000)
+    qtbot.waitUntil(lambda: not any(c.stale() for c in charts._charts.values()), timeout=3000)
+    assert charts.chart_names()[0] == "loss"
+    assert charts.point_count(1, "epoch") == 3
+
+
+def test_asking_for_a_pending_chart_by_name_makes_it(charts):
+    charts.append(1, rows_for(["loss", "kl"], range(2)))
+    chart = charts.chart("KL")
+    assert [m for _, m in chart.curves] == ["kl"]
+    assert "loss" in charts._pending  # the other one still waits for the timer
+
+
+def test_one_run_tells_its_metrics_apart_by_colour_and_several_runs_by_run(charts):
+    charts.append(1, rows_for(["loss", "nll_loss", "eval_loss"], range(3)))
+    chart = charts.chart("loss")
+    colours = {m: chart.color_of(1, m).name() for m in ("loss", "nll_loss", "eval_loss")}
+    assert colours["loss"] != colours["nll_loss"]
+    assert colours["eval_loss"] == colours["loss"]  # markers in the train metric's colour
+    assert chart.dash_for("nll_loss") is None  # solid: colour is enough
+    assert "nll_loss" in chart.legend.text() and "eval_loss" in chart.legend.text()
+    charts.append(2, rows_for(["loss", "nll_loss"], range(3)))
+    assert chart.color_of(1, "loss") == chart.color_of(1, "nll_loss")  # now a run's colour
+    assert chart.color_of(1, "loss") != chart.color_of(2, "loss")
+    assert chart.dash_for("nll_loss") is not None
+    pen = chart.curves[(1, "nll_loss")].smooth.opts["pen"]
+    assert pen.dashPattern()  # restyled when the second run came
+
+
+def test_axes_say_what_they_show_and_the_legend_sits_above_the_plot(charts):
+    charts.append(1, rows_for(["loss", "kl", "completions/mean_length"], range(3)))
+    kl = charts.chart("KL")
+    assert kl.getPlotItem().getAxis("left").labelText == "KL (nats)"
+    assert charts.chart("completion length").getPlotItem().getAxis("left").labelText == "tokens"
+    layout = kl.layout()
+    assert layout.indexOf(kl.legend) < layout.indexOf(kl.plot_widget)
+
+
+def test_grouping_by_metric_keeps_quantities_of_different_meaning_apart(qtbot):
+    charts = RunCharts(group_by="metric")
+    qtbot.addWidget(charts)
+    charts.append(1, rows_for(["rewards/chosen", "loss", "eval_loss"], range(3)))
+    charts.append(2, rows_for(["reward", "loss"], range(3)))
+    assert set(charts.chart_names()) == {"loss", "rewards/chosen", "reward"}
+    assert [m for _, m in charts.chart("loss").curves] == ["loss", "eval_loss", "loss"]
+    with pytest.raises(ValueError, match="group_by"):
+        RunCharts(group_by="loose")
+
+
+def test_the_hover_read_out_stays_inside_the_plot(charts, qtbot):
+    charts.set_run_label(1, "a run name long enough to be wider than a narrow chart " * 3)
+    charts.append(1, rows_for(["loss"], range(50)))
+    charts.redraw(force=True)
+    chart = charts.chart("loss")
+    chart.resize(260, 200)
+    QApplication.processEvents()
+    chart.show_readout_at(49)
+    box = chart.readout.geometry()
+    inside = chart.plot_widget.rect()
+    assert box.right() <= inside.right() and box.left() >= inside.left()
+    assert box.bottom() <= inside.bottom()

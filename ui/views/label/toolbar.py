@@ -1,5 +1,6 @@
 """The Label view's toolbar: pairs or ranking (and how many to rank), which prompts (split)
-and whose completions (a base model or a checkpoint), and Generate candidates."""
+and whose completions (a base model or a checkpoint), Label automatically (rules or a
+judge) and Generate candidates."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def refill(combo: QComboBox, items: list[tuple[str, Any]], first: str) -> None:
 class LabelToolbar(QWidget):
     changed = Signal()
     generateRequested = Signal()
+    autoLabelRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -49,6 +51,12 @@ class LabelToolbar(QWidget):
         self.generate_button = QPushButton("Generate candidates…")
         set_primary(self.generate_button)
         self.generate_button.clicked.connect(self.generateRequested)
+        self.auto_button = QPushButton("Label automatically…")
+        self.auto_button.setToolTip(
+            "Label by the project's rules or by an AI judge, with progress and Cancel "
+            "(as `workbench label --by rules|judge`)"
+        )
+        self.auto_button.clicked.connect(self.autoLabelRequested)
         for combo in (self.mode_combo, self.split, self.source):
             combo.currentIndexChanged.connect(self._changed)
         self.size_spin.valueChanged.connect(self._changed)
@@ -61,6 +69,7 @@ class LabelToolbar(QWidget):
             layout.addWidget(QLabel(text))
             layout.addWidget(widget)
         layout.addStretch(1)
+        layout.addWidget(self.auto_button)
         layout.addWidget(self.generate_button)
         self.size_spin.setVisible(False)
 

@@ -19,6 +19,8 @@ from ui.poller import JobState
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED
 from ui.views.common.label_keys import add_shortcuts
+from ui.views.label.auto_label_dialog import AutoLabelDialog
+from ui.views.label.auto_label_job import AutoLabelJob
 from ui.views.label.candidate_dialog import CandidateDialog
 from ui.views.label.candidate_job import CandidateJob
 from ui.views.label.consistency import ConsistencyPanel
@@ -30,6 +32,7 @@ from ui.views.label.toolbar import LabelToolbar
 from ui.widgets import view_header
 from workbench.labels import consistency
 from workbench.labels import queue as label_queue
+from workbench.labels.auto_label import auto_label_choices
 from workbench.labels.candidates import generate_params, generation_choices
 from workbench.labels.queue import LabelSession, Made, NothingToUndo, Served, Task
 
@@ -49,6 +52,7 @@ class LabelView(QWidget):
         self._shown_at = 0.0
         self.toolbar = LabelToolbar()
         self.job = CandidateJob(session)
+        self.auto_job = AutoLabelJob(session)
         self.pair = LabelPairPanel()
         self.rank = LabelRankPanel()
         self.empty = LabelEmptyState()
@@ -79,6 +83,7 @@ class LabelView(QWidget):
         layout.addWidget(header)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.job)
+        layout.addWidget(self.auto_job)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.status)
         layout.addLayout(footer)
@@ -86,6 +91,7 @@ class LabelView(QWidget):
     def _connect(self) -> None:
         self.toolbar.changed.connect(self.reload)
         self.toolbar.generateRequested.connect(self.ask_generate)
+        self.toolbar.autoLabelRequested.connect(self.ask_auto_label)
         self.pair.answered.connect(self.answer)
         self.rank.ranked.connect(self.submit_ranking)
         for panel in (self.pair, self.rank):
@@ -98,6 +104,7 @@ class LabelView(QWidget):
         add_shortcuts(self, UNDO_KEYS, self.undo)
         self.consistency.shareChanged.connect(self.set_share)
         self.job.finished.connect(self._generated)
+        self.auto_job.finished.connect(self._generated)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -263,6 +270,17 @@ class LabelView(QWidget):
 
     def generate(self, request) -> None:
         self._call(generate_params, request, on_done=self.job.start)
+
+    def ask_auto_label(self) -> None:
+        if self.auto_job.running:
+            self._say("A labelling job is already running; wait for it or cancel it.", BAD)
+            return
+        self._call(auto_label_choices, on_done=self._open_auto_label)
+
+    def _open_auto_label(self, choices: dict) -> None:
+        dialog = AutoLabelDialog(self, choices, self.toolbar.filters().split)
+        if dialog.exec():
+            self.auto_job.start_labelling(dialog.request())
 
     def _generated(self, job: JobState) -> None:
         if job.status != "done":

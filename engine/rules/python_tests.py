@@ -2,10 +2,11 @@
 
 The code is untrusted (a model wrote it), so it runs in the sandbox
 (``engine.sandbox.run_unit_tests``): a fresh child with time, memory and process
-limits, no network and a private directory. The sandbox counts a pass only when its
-harness reports it with a per-run secret, so code that calls ``exit(0)`` or fakes
-output earns nothing. The sandbox is imported only when scoring; a batch runs in
-parallel through ``run_many``.
+limits, no network and a root of its own. The app, not the child, decides each
+check from the operand values the child sends back as plain data (the expected
+literals never leave the app), so code that exits early, fakes output, patches the
+harness or returns objects that compare equal to anything earns nothing. The sandbox
+is imported only when scoring; a batch runs in parallel through ``run_many``.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ class PythonTestsRule(Rule):
         "text) against your unit tests, in an isolated process with time and memory "
         "limits. Passes when every test passes; with 'partial credit' the score is the "
         "fraction of tests passed. Tests run after the completion's code, in the same "
-        "namespace: top-level assert statements, def test_*() functions, or calls such "
-        "as HumanEval's check(candidate) each count as one test."
+        "namespace: top-level assert statements, def test_*() functions, unittest "
+        "TestCase methods, or calls such as HumanEval's check(candidate) each count as "
+        "one test. Every comparison is judged outside the code's process, on plain values "
+        "(numbers, strings, lists, dicts...); a test form that cannot be judged fails."
     )
     PARAMS = [
         ParamInfo(
@@ -83,6 +86,15 @@ class PythonTestsRule(Rule):
             minimum=64,
             maximum=16384,
         ),
+        ParamInfo(
+            "disk_mb",
+            "int",
+            64,
+            "Writable space of the process running the code (its folder, /dev/shm), in "
+            "MiB; a completion that fills it fails alone, the disk is never touched.",
+            minimum=1,
+            maximum=4096,
+        ),
     ]
 
     @classmethod
@@ -101,6 +113,7 @@ class PythonTestsRule(Rule):
             wall_time_s=seconds,
             cpu_time_s=math.ceil(seconds),
             memory_bytes=self.params["memory_mb"] * 2**20,
+            writable_bytes=self.params.get("disk_mb", 64) * 2**20,
         )
 
     def score(self, completion, reference=None, prompt=None) -> RuleScore:

@@ -32,10 +32,11 @@ What each child gets (``process.py``, ``runner.py``)
   not counted and can still fork.
 * No network: a new network namespace (``unshare(CLONE_NEWNET)``); connecting even to
   127.0.0.1 fails with "Network is unreachable".
-* Its own view of the files (mount namespace): /tmp, /var/tmp, /dev/shm and the app's
-  home are empty tmpfs, the Python installation is bound back read-only, the work
-  directory read-write, and every other mount is read-only. Writing to the repository
-  or to /tmp fails with EROFS/EACCES.
+* Its own root (mount namespace, ``pivot_root``): read-only binds of the system
+  libraries and the Python installation, a few /etc files and devices, its own /proc;
+  one size-limited tmpfs (``Limits.writable_bytes``, 64 MiB) of which only the work
+  directory and /dev/shm are writable; /tmp, /run, /var/run and /var/tmp empty and
+  read-only. Nothing else of the host exists there: no file, no Unix socket.
 * A supervisor (the runner's first process, still root where the app is) that is the
   child subreaper of the whole tree: when the sandboxed process ends or the deadline
   passes, every descendant (including ones that called ``setsid`` to leave the
@@ -57,32 +58,25 @@ status record, ``RawRun.status["isolation"]``):
 * No network namespace at all: the socket modules are made unimportable inside the
   child. That only stops ordinary code: code that loads the C extension by hand or
   uses ctypes gets around it.
+* No ``pivot_root``: the older view, tmpfs masks over /tmp, /var/tmp, /dev/shm, /run and
+  the home with everything else read-only (host Unix sockets elsewhere stay reachable,
+  the work directory is on the host's disk).
 * No mount namespace: files are protected only by permissions (as root the sandbox
   uid owns nothing but its work directory, but world-writable places such as /tmp
   stay writable; not root: the user's own files are writable). If the sandbox uid
   cannot read the Python installation, common standard modules are imported before
   privileges are dropped and others fail to import.
 
-Unit tests and the per-check secret (``unit_tests.py``, ``harness.py``)
------------------------------------------------------------------------
-``run_unit_tests`` counts a pass only when the trusted harness writes a report line
-carrying a fresh 256-bit secret that it read from an inherited pipe and closed before
-any untrusted code ran. So ``exit(0)``/``sys.exit(0)``/``os._exit(0)`` before the
-tests, printing "PASSED", writing fake report lines to stdout, stderr or any fd,
-killing the harness, crashing it, or forking a copy of it all earn nothing. The
-harness also refuses to report from a forked copy or through a re-pointed report fd,
-calls no library code the solution could have monkeypatched after the solution ran,
-gives the tests a private copy of the built-ins, and hardens ``assert a == b`` and
-provides ``assert_equal(actual, expected)`` (identical types all the way down) so
-objects whose ``__eq__`` always returns True do not pass.
-
-What the secret does NOT defend against: the solution runs in the same interpreter as
-the harness, so code written to attack this harness can, with effort, walk the
-interpreter's frames or the garbage collector (``sys._getframe``, ``gc``) to read the
-secret or call the reporter, or patch the harness's own functions. The secret raises
-the bar from "print PASSED" to deliberate introspection; the security boundary is the
-process isolation above (no secrets in the child, no network, no writes outside its
-directory, hard limits), which holds whatever the code does inside the interpreter.
+Unit tests: the verdict is the app's (``assertion_plan.py``, ``harness.py``, ``verdict.py``)
+--------------------------------------------------------------------------------------
+The app rewrites the (trusted) test so that every assertion reports the values of the
+operands only the child can compute, as plain data, and keeps the literal operands
+itself; it then compares them and accepts only the exact stream of checks its plan
+predicts. Exiting early, killing the harness, patching it (frames, ``gc``,
+``sys.modules``, built-ins), writing fake reports, or returning objects whose ``__eq__``
+or ``__bool__`` lie earn nothing: a pass needs the right values. What remains is said
+in README.md: expected values that the test itself computes at run time live in the
+child and can be read by a solution written to look for them.
 """
 
 from .limits import Limits, SandboxResult

@@ -17,6 +17,9 @@ class Limits:
     processes: int = 16  # RLIMIT_NPROC, binding because the child runs under its own uid
     output_bytes: int = 64 * 2**10  # stdout and stderr are each kept up to this many bytes
     network: bool = False  # False: the child gets an empty network namespace
+    # The child's whole writable space (/tmp, its work directory, /dev/shm) is one tmpfs
+    # of this size: a check that fills it fails alone and the host's disk is untouched.
+    writable_bytes: int = 64 * 2**20
 
 
 DEFAULT_LIMITS = Limits()  # frozen, so one shared default is safe

@@ -17,6 +17,7 @@ process group and every process of the sandbox uid (back-stop).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import selectors
@@ -34,6 +35,7 @@ from .identity import kill_uid, sandbox_identity
 from .limits import DEFAULT_LIMITS, Limits, SandboxResult
 
 RUNNER = Path(__file__).with_name("runner.py")
+HARNESS = Path(__file__).with_name("harness.py")
 PYTHON_FLAGS = ["-I", "-S", "-B", "-X", "utf8"]
 STOP_GRACE_S = 2.0
 DRAIN_GRACE_S = 1.0
@@ -108,6 +110,22 @@ def _write_files(workdir: Path, files: dict[str, str | bytes]) -> list[Path]:
     return written
 
 
+def _filled_pipe(data: bytes, opened: list[int]) -> int:
+    """A pipe's read end already holding all of ``data`` (grown to fit; at most the
+    system's pipe-max-size, 1 MiB by default)."""
+    r, w = os.pipe()
+    opened += [r, w]
+    if len(data) > 60000:
+        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, len(data) + 4096)
+    view = memoryview(data)
+    os.set_blocking(w, False)
+    while view:
+        view = view[os.write(w, view) :]  # BlockingIOError: larger than the pipe could grow
+    os.close(w)
+    opened.remove(w)
+    return r
+
+
 def _remove(workdir: str) -> None:
     def retry(func, path, _exc):
         with contextlib.suppress(OSError):
@@ -178,7 +196,7 @@ def run(
     stdin: bytes = b"",
     files: dict[str, str | bytes] | None = None,
     args: dict | None = None,
-    secret: bytes | None = None,
+    program: bytes | None = None,
     want_report: bool = False,
     sys_path: list[str] | None = None,
     stall_timeout_s: float | None = None,
@@ -189,7 +207,8 @@ def run(
     ``mode`` "script": the file runs as ``__main__`` (``target`` may name a file in
     ``files``, relative to the work directory). ``mode`` "entry": a trusted script whose
     ``main(args)`` is called; ``args`` gets ``report_fd`` (a pipe back to the app,
-    returned as ``RawRun.report``) and ``secret_fd`` (a pipe holding ``secret``).
+    returned as ``RawRun.report``) and ``program_fd`` (a pipe holding ``program``, which
+    the entry script reads and closes before any untrusted code runs).
     ``stall_timeout_s``: stop the child when the report pipe has been silent that long
     (``first_stall_timeout_s`` for the first bytes); the wall clock still applies."""
     with _children:
@@ -205,7 +224,7 @@ def run(
                 stdin,
                 files or {},
                 dict(args or {}),
-                secret,
+                program,
                 want_report,
                 sys_path or [],
                 stall_timeout_s,
@@ -223,7 +242,7 @@ def _run(
     stdin,
     files,
     args,
-    secret,
+    program,
     want_report,
     sys_path,
     stall_timeout_s,
@@ -247,15 +266,11 @@ def _run(
                 pass_fds.append(report_w)
                 child_fds.append(report_w)
                 args["report_fd"] = report_w
-            if secret is not None:
-                secret_r, secret_w = os.pipe()
-                opened += [secret_r, secret_w]
-                os.write(secret_w, secret)
-                os.close(secret_w)
-                opened.remove(secret_w)
-                pass_fds.append(secret_r)
-                child_fds.append(secret_r)
-                args["secret_fd"] = secret_r
+            if program is not None:
+                program_r = _filled_pipe(program, opened)
+                pass_fds.append(program_r)
+                child_fds.append(program_r)
+                args["program_fd"] = program_r
             target_path = str(target if os.path.isabs(target) else Path(workdir) / target)
             config = {
                 "workdir": workdir,
@@ -267,6 +282,7 @@ def _run(
                     "fsize": int(limits.file_size_bytes),
                     "nofile": int(limits.open_files),
                     "nproc": int(limits.processes),
+                    "writable": max(1 << 20, int(limits.writable_bytes)),
                 },
                 "network": bool(limits.network),
                 "status_fd": status_w,

@@ -5,11 +5,15 @@ never imported by the app; nothing of the app is importable from here).
 It runs as the app's user (root on CI and build machines) and, in order:
 
 1. isolates: a new network namespace (no interfaces but a downed loopback) unless the
-   network is allowed, and a new mount namespace in which /tmp, /var/tmp, /dev/shm,
-   the app's home and every directory that hides the Python installation from the
-   sandbox user are covered by empty tmpfs, the Python installation (and the
-   site-packages a verifier needs) are bound back read-only, the private work
-   directory is bound back read-write, and everything else is made read-only.
+   network is allowed, and a new mount namespace with a root of its own
+   (``_setup_root``): read-only binds of the system libraries, the Python installation
+   (and the site-packages a verifier needs), a few /etc files and devices, its own
+   /proc, and one size-limited tmpfs of which only the work directory (the app's files
+   copied in) and /dev/shm are writable. Where ``pivot_root`` is refused, the older
+   view (``_setup_mounts``): /tmp, /var/tmp, /dev/shm, /run, the app's home and every
+   directory that hides the Python installation from the sandbox user covered by empty
+   tmpfs, the needed paths bound back read-only, the work directory read-write, and
+   everything else read-only.
    As root this is a plain ``unshare``; as another user it is done inside a new user
    namespace (unprivileged user namespaces), and capabilities are dropped after it.
    Where a step is refused by the platform it falls back (sockets refused inside
@@ -51,7 +55,14 @@ PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 36, 38
 SYS_MOUNT_SETATTR = 442  # same number on x86_64 and the generic table (arm64)
 AT_FDCWD, AT_RECURSIVE = -100, 0x8000
 MOUNT_ATTR_RDONLY = 0x1
-MASKED_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+MASKED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(os.uname().machine)
+# What a fresh root gets besides the Python installation: read-only binds of the system
+# libraries (extension modules load libssl, libffi...), a few /etc files and devices.
+SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/hosts")
+DEV_FILES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 # Imported before dropping privileges when the sandbox user cannot read the standard
 # library and no mount namespace could make it readable (weaker fallback).
 PREIMPORT = (
@@ -154,6 +165,122 @@ def _needed_paths(cfg):
     return kept
 
 
+def _snapshot(workdir):
+    """The work directory's files (small: what the app wrote for this check)."""
+    found: list[tuple[str, bytes | None]] = []
+    for dirpath, dirnames, filenames in os.walk(workdir):
+        rel = os.path.relpath(dirpath, workdir)
+        found.extend((os.path.normpath(os.path.join(rel, d)), None) for d in dirnames)
+        for name in filenames:
+            with open(os.path.join(dirpath, name), "rb") as f:
+                found.append((os.path.normpath(os.path.join(rel, name)), f.read()))
+    return found
+
+
+def _restore(files, target, cfg):
+    uid, gid = cfg.get("uid"), cfg.get("gid")
+    os.makedirs(target, mode=0o700, exist_ok=True)
+    paths = [target]
+    for rel, data in files:
+        path = os.path.join(target, rel)
+        if data is None:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+        else:
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+                f.write(data)
+        paths.append(path)
+    if uid is not None:
+        for path in paths:
+            os.chown(path, uid, gid, follow_symlinks=False)
+
+
+def _bind(src, dst, directory):
+    if directory:
+        os.makedirs(dst, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        os.close(os.open(dst, os.O_WRONLY | os.O_CREAT, 0o644))
+    _mount(src, dst, None, MS_BIND | MS_REC)
+
+
+def _setup_root(cfg, dropping_uid):
+    """A fresh, empty root: read-only binds of the Python installation, the system
+    libraries, a few /etc files and devices, /proc; one size-limited tmpfs on /tmp whose
+    only writable parts are the work directory and /dev/shm; /run and /var/tmp empty.
+    Nothing else of the host (no Unix socket, no other file) exists in it."""
+    if SYS_PIVOT_ROOT is None:
+        raise _Unchanged(0, f"pivot_root: unknown machine {os.uname().machine}")
+    workdir = cfg["workdir"]
+    files = _snapshot(workdir)
+    needed = _needed_paths(cfg)
+    try:
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    except OSError as exc:
+        raise _Unchanged(*exc.args) from None
+    root = workdir  # the new root is mounted over the (hidden) host work directory
+
+    def at(path):
+        return root + path
+
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
+    try:
+        bound = []
+        for d in SYSTEM_DIRS:
+            if os.path.islink(d):
+                os.symlink(os.readlink(d), at(d))
+            elif os.path.isdir(d):
+                _bind(d, at(d), True)
+                bound.append(d)
+        for p in needed:
+            if not any(_under(p, b) for b in bound):
+                _bind(p, at(p), True)
+                bound.append(p)
+        for f in ETC_FILES + DEV_FILES:
+            if os.path.exists(f):
+                _bind(f, at(f), False)
+        os.makedirs(at("/proc"))
+        try:  # a proc of its own that shows the sandbox user only its own processes
+            _mount("proc", at("/proc"), "proc", MS_NOSUID | MS_NODEV, "hidepid=invisible")
+        except OSError:
+            _mount("/proc", at("/proc"), None, MS_BIND | MS_REC)
+        os.makedirs(at("/tmp"))
+        size = int(cfg["limits"]["writable"])
+        _mount("tmpfs", at("/tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
+        # /tmp itself stays read-only; the work directory and /dev/shm are writable
+        # binds of parts of the same tmpfs, so their total is bounded by its size.
+        writable = [workdir, "/dev/shm"]
+        staged = at(workdir) if _under(workdir, "/tmp") else at("/tmp/.work")
+        _restore(files, staged, cfg)
+        _bind(staged, at(workdir), True)
+        os.makedirs(at("/tmp/.shm"))
+        os.chmod(at("/tmp/.shm"), 0o1777)
+        _bind(at("/tmp/.shm"), at("/dev/shm"), True)
+        for d in ("/run", "/var/tmp"):
+            os.makedirs(at(d), exist_ok=True)
+        os.symlink("/run", at("/var/run"))
+        os.chdir(root)
+        _check(_libc.syscall(ctypes.c_long(SYS_PIVOT_ROOT), b".", b"."), "pivot_root")
+    except BaseException:
+        os.chdir("/")
+        _libc.umount2(os.fsencode(root), MNT_DETACH)  # undo everything: the host's view again
+        raise
+    _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")
+    os.chdir("/")
+    try:
+        _mount_setattr("/", True, MOUNT_ATTR_RDONLY, 0)
+        for p in writable:
+            _mount_setattr(p, False, 0, MOUNT_ATTR_RDONLY)
+        read_only = "all"
+    except (OSError, AttributeError):
+        read_only = "binds"
+        for p in bound:
+            try:
+                _mount(None, p, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+            except OSError:
+                read_only = "none"
+    return {"root": "private", "bound": bound, "writable_bytes": size, "read_only": read_only}
+
+
 def _setup_mounts(cfg, dropping_uid):
     """Give the sandbox its own view of the file system (see the module docstring)."""
     workdir = cfg["workdir"]
@@ -245,7 +372,13 @@ def _isolate(cfg, dropping_uid):
             notes["net"] = "netns"
         if flags & CLONE_NEWNS:
             try:
-                notes["fs"] = _setup_mounts(cfg, dropping_uid)
+                notes["fs"] = _setup_root(cfg, dropping_uid)
+            except OSError as exc:  # the same namespace, unchanged: the older masking view
+                errors.append(f"private root refused: {exc}")
+                notes["errors"] = errors
+            try:
+                if notes["fs"] == "none":
+                    notes["fs"] = _setup_mounts(cfg, dropping_uid)
             except OSError as exc:
                 if original_ns is None and not isinstance(exc, _Unchanged):
                     raise  # a half-built view that cannot be undone: refuse to run

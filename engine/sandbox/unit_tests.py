@@ -1,19 +1,19 @@
-"""Run model-generated code under unit tests; a pass counts only when the trusted
-harness reports it with this check's secret (see ``harness.py`` for the protocol)."""
+"""Run model-generated code under unit tests. The app rewrites the test into checks
+(``assertion_plan.py``), the child computes the operands (``harness.py``) and the app decides
+every check from their values (``verdict.py``): no line the child writes can say "pass"."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
+import json
 from dataclasses import dataclass
-from pathlib import Path
 
+from .assertion_plan import MAX_PROGRAM_BYTES, Plan, PlanError, plan_tests
 from .limits import DEFAULT_LIMITS, Limits, SandboxResult
-from .process import RawRun, run
+from .process import HARNESS, RawRun, run
+from .verdict import Malformed, judge
 
-HARNESS = Path(__file__).with_name("harness.py")
 SOLUTION_FILE = "solution.py"
-TESTS_FILE = "tests.py"
+NO_TESTS = "no tests found (top-level assert, check(...), def test_* or a unittest.TestCase)"
 
 
 @dataclass
@@ -26,44 +26,6 @@ class TestOutcome:
     tests_passed: int
     tests_total: int
     reason: str
-
-
-@dataclass
-class _Report:
-    passed: int
-    total: int
-    error: str
-    failures: list[str]
-
-
-def _unhex(field: bytes) -> str:
-    if field == b"-":
-        return ""
-    try:
-        return bytes.fromhex(field.decode("ascii")).decode("utf-8", "replace")
-    except ValueError:
-        return "?"
-
-
-def parse_report(data: bytes, secret: bytes) -> tuple[_Report | None, str]:
-    """The signed report in ``data``, or None and why not. Exactly one line carrying
-    the secret is accepted; anything else on the pipe is ignored."""
-    count = data.count(secret)
-    if count == 0:
-        return None, "no harness report"
-    if count > 1:
-        return None, "more than one signed report (tampering)"
-    start = data.index(secret)
-    line = data[start:].split(b"\n", 1)[0]
-    parts = line.split(b" ")
-    if len(parts) != 5 or not hmac.compare_digest(parts[0], secret):
-        return None, "malformed harness report"
-    try:
-        passed, total = int(parts[1]), int(parts[2])
-    except ValueError:
-        return None, "malformed harness report"
-    failures = [_unhex(f) for f in parts[4].split(b",")] if parts[4] != b"-" else []
-    return _Report(passed, total, _unhex(parts[3]), failures), ""
 
 
 def _no_report_reason(result: SandboxResult, why: str, limits: Limits) -> str:
@@ -85,42 +47,64 @@ def _no_report_reason(result: SandboxResult, why: str, limits: Limits) -> str:
 def run_unit_tests(
     solution_code: str, test_code: str, limits: Limits = DEFAULT_LIMITS
 ) -> TestOutcome:
-    """Run ``test_code`` against ``solution_code`` in a sandbox child.
+    """Run ``test_code`` (trusted) against ``solution_code`` (untrusted) in a sandbox child.
 
-    The tests may use top-level ``assert`` statements, ``check(...)`` calls and
-    ``def test_*()`` functions, and the helper ``assert_equal(actual, expected)`` that
-    also demands identical types (defeats objects whose ``__eq__`` always returns
-    True; plain ``assert a == b`` is hardened the same way for non-built-in types)."""
+    The tests may use top-level ``assert`` statements, ``check(...)`` calls, ``def
+    test_*()`` functions, ``unittest.TestCase`` classes, ``pytest.approx`` and
+    ``pytest.raises``, and ``assert_equal(actual, expected)`` (identical types too). A
+    check passes only when the values the solution produced are plain data and compare
+    as the test says, judged by this process (see ``verdict.py``)."""
     return run_unit_tests_detailed(solution_code, test_code, limits)[0]
+
+
+def _not_run(reason: str, total: int = 0) -> tuple[TestOutcome, RawRun, bool]:
+    empty = SandboxResult(None, "", "", False, None, 0.0, False)
+    return TestOutcome(False, 0, total, reason), RawRun(empty), False
+
+
+def _program(plan: Plan) -> bytes:
+    return json.dumps({"steps": plan.steps}).encode("utf-8")
 
 
 def run_unit_tests_detailed(
     solution_code: str, test_code: str, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[TestOutcome, RawRun, bool]:
-    """``run_unit_tests`` plus the raw run and whether a signed report came back."""
-    secret = secrets.token_hex(32).encode("ascii")
+    """``run_unit_tests`` plus the raw run and whether a complete, well-formed report
+    came back (the harness reached its last line)."""
+    try:
+        plan = plan_tests(test_code)
+    except SyntaxError as exc:
+        return _not_run(f"the tests do not compile: {exc.msg} (line {exc.lineno})")
+    except PlanError as exc:
+        return _not_run(f"the tests cannot be checked: {exc}")
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return _not_run(f"the tests cannot be checked: {type(exc).__name__}")
+    if not plan.units:
+        return _not_run(NO_TESTS)
+    program = _program(plan)
+    total = len(plan.units)
+    if len(program) > MAX_PROGRAM_BYTES:
+        return _not_run(f"the tests are too large ({len(program) >> 10} KiB)", total)
     raw = run(
         HARNESS,
         mode="entry",
         limits=limits,
-        files={SOLUTION_FILE: solution_code, TESTS_FILE: test_code},
-        args={"solution": SOLUTION_FILE, "tests": TESTS_FILE},
-        secret=secret,
+        files={SOLUTION_FILE: solution_code},
+        args={"solution": SOLUTION_FILE},
+        program=program,
         want_report=True,
     )
-    report, why = parse_report(raw.report, secret)
-    if report is None:
-        return TestOutcome(False, 0, 0, _no_report_reason(raw.result, why, limits)), raw, False
-    ok = report.total > 0 and report.passed == report.total and not report.error
-    if ok:
-        outcome = TestOutcome(
-            True, report.passed, report.total, f"passed {report.passed}/{report.total} tests"
-        )
-        return outcome, raw, True
-    if report.error:
-        reason = report.error
-    else:
-        reason = f"failed {report.total - report.passed}/{report.total}: " + "; ".join(
-            report.failures[:2]
-        )
-    return TestOutcome(False, report.passed, report.total, reason[:300]), raw, True
+    try:
+        verdict = judge(plan, raw.report)
+    except Malformed as exc:
+        reason = f"the report stream was tampered with ({exc}); nothing counts"
+        return TestOutcome(False, 0, total, reason), raw, False
+    if not verdict.complete:
+        reason = _no_report_reason(raw.result, "no harness report", limits)
+        return TestOutcome(False, verdict.passed, total, reason), raw, False
+    if verdict.fatal:
+        return TestOutcome(False, verdict.passed, total, verdict.fatal[:300]), raw, True
+    if verdict.passed == total:
+        return TestOutcome(True, total, total, f"passed {total}/{total} tests"), raw, True
+    reason = f"failed {total - verdict.passed}/{total}: " + "; ".join(verdict.failures[:2])
+    return TestOutcome(False, verdict.passed, total, reason[:300]), raw, True

@@ -32,6 +32,8 @@ elif {mode!r} == "mounts-fail":
         return real_mount(source, target, fstype, flags, data)
 
     runner._mount = mount
+elif {mode!r} == "no-pivot-root":
+    runner.SYS_PIVOT_ROOT = None
 runner.main()
 """
 
@@ -78,3 +80,13 @@ def test_a_failed_file_system_setup_goes_back_to_the_host_view(wrapped_runner):
     # the host's /tmp is visible again (and, as root, the sandbox uid cannot read the
     # Python installation under /root, so only the pre-imported modules are there)
     assert raw.result.stdout.splitlines()[1] == "host /tmp"
+
+
+def test_without_pivot_root_the_masked_view_is_used(wrapped_runner):
+    wrapped_runner("no-pivot-root")
+    raw = run("main.py", mode="script", limits=Limits(), files={"main.py": PROBE})
+    isolation = raw.status["isolation"]
+    assert "private root refused" in " ".join(isolation["errors"])
+    assert "/run" in isolation["fs"]["hidden"] and isolation["net"] == "netns"
+    assert raw.result.stdout.splitlines() == ["socket importable", "private /tmp"]
+    assert run_unit_tests("def add(a, b):\n    return a + b\n", "assert add(1, 2) == 3\n").passed

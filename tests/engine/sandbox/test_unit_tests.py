@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-import secrets
+import pytest
 
 from engine.sandbox import Limits, TestOutcome, run_unit_tests
-from engine.sandbox.unit_tests import parse_report
+from engine.sandbox.assertion_plan import plan_tests
+from engine.sandbox.verdict import Malformed, judge
 
 ADD = "def add(a, b):\n    return a + b\n"
 TESTS = (
@@ -105,11 +106,22 @@ def test_solution_output_and_helper_imports_work():
     assert run_unit_tests(solution, "assert add(1, 2) == 3\n", Limits(wall_time_s=10)).passed
 
 
-def test_report_parser_accepts_exactly_one_signed_line():
-    secret = secrets.token_hex(32).encode()
-    line = b"\n" + secret + b" 2 3 - " + b"x failed".hex().encode() + b"\n"
-    report, why = parse_report(b"junk" + line, secret)
-    assert report is not None and (report.passed, report.total) == (2, 3)
-    assert report.failures == ["x failed"]
-    assert parse_report(b"\n" + b"0" * 64 + b" 1 1 - -\n", secret) == (None, "no harness report")
-    assert parse_report(line + line, secret)[0] is None
+def test_the_judge_accepts_exactly_the_planned_stream():
+    plan = plan_tests("assert add(1, 2) == 3\n")
+    good = b'["s",0]\n["c",0,["cmp",[["i","3"]]]]\n["u",0,null]\n["end"]\n'
+    verdict = judge(plan, good)
+    assert verdict.complete and (verdict.passed, verdict.total) == (1, 1)
+    wrong = judge(plan, good.replace(b'["i","3"]', b'["i","4"]'))
+    assert wrong.passed == 0 and "(got 4)" in wrong.failures[0]
+    assert not judge(plan, good[: good.index(b'["end"]')]).complete  # truncated: no verdict
+    missing_check = b'["s",0]\n["u",0,null]\n["end"]\n'
+    assert judge(plan, missing_check).passed == 0
+    assert "never reported" in judge(plan, missing_check).failures[0]
+    for forged in (
+        good + good,  # a second stream after the first
+        b"PASSED\n" + good,
+        b'["s",0]\n["c",7,["cmp",[["i",3]]]]\n["u",0,null]\n["end"]\n',  # unknown check
+        b'["end"]\n',  # the end before the unit
+    ):
+        with pytest.raises(Malformed):
+            judge(plan, forged)

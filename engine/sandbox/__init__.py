@@ -67,7 +67,7 @@ status record, ``RawRun.status["isolation"]``):
   cannot read the Python installation, common standard modules are imported before
   privileges are dropped and others fail to import.
 
-Unit tests: the verdict is the app's (``assertion_plan.py``, ``harness.py``, ``verdict.py``)
+Unit tests: the verdict is the app's (``assertion_plan/``, ``harness.py``, ``verdict.py``)
 --------------------------------------------------------------------------------------
 The app rewrites the (trusted) test so that every assertion reports the values of the
 operands only the child can compute, as plain data, and keeps the literal operands

@@ -2,7 +2,7 @@
 ``main(args)`` after the limits are set and privileges dropped). Stdlib only; never
 imported by the app.
 
-It decides nothing. The app rewrote the test (``assertion_plan.py``) and sends the rewritten
+It decides nothing. The app rewrote the test (``assertion_plan/``) and sends the rewritten
 steps through a pipe (``program_fd``) that is read and closed before the solution runs;
 the test file is never on the child's disk. The harness runs the solution, then the
 steps, and for every assertion writes the values of the operands it computed, as plain

@@ -1,5 +1,5 @@
 """Run model-generated code under unit tests. The app rewrites the test into checks
-(``assertion_plan.py``), the child computes the operands (``harness.py``) and the app decides
+(``assertion_plan/``), the child computes the operands (``harness.py``) and the app decides
 every check from their values (``verdict.py``): no line the child writes can say "pass"."""
 
 from __future__ import annotations

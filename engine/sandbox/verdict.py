@@ -4,7 +4,7 @@ The child (``harness.py``) writes one JSON list per line to the report pipe:
 
 * ``["s", UNIT]`` a unit starts; ``["u", UNIT, null | "Exc: message"]`` it ended;
 * ``["c", SITE, TRACE]`` an assertion ran: ``TRACE`` mirrors the site's tree from
-  ``assertion_plan.py`` and carries the values of the operands only the child could compute;
+  ``assertion_plan/`` and carries the values of the operands only the child could compute;
 * ``["x", MESSAGE]`` the solution or the tests' setup failed; ``["end"]`` the last line.
 
 Values are tagged plain data (``None``, ``true``/``false``, ``["i", "1f"]``, ``["f", "0.1"]``,

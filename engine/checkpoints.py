@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -20,11 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.disk_space import LOW_SPACE_MB, disk_full_error, is_disk_full, require_free
 from engine.errors import CheckpointError
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 _CHUNK = 1024 * 1024
+_CPP_LOCATION = re.compile(r"\[enforce fail at [^\]]*\]\s*\.?\s*")
 
 
 def sha256_file(path: Path) -> str:
@@ -57,14 +60,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_checkpoint(dest: Path, write: Callable[[Path], None], metadata: dict) -> dict:
+def write_checkpoint(
+    dest: Path, write: Callable[[Path], None], metadata: dict, need_mb: float = 0
+) -> dict:
     """Write a checkpoint folder at ``dest`` atomically and return its manifest.
 
     ``write(tmp)`` fills a temporary folder; then ``manifest.json`` is written with
     ``{"format_version", "created" (UTC ISO 8601), "metadata", "files": {relative posix
     path: {"sha256", "size"}}}``, every file and folder is fsynced, and the folder is
     renamed to ``dest``. An existing ``dest`` is refused; on any failure the temporary
-    folder is removed and CheckpointError raised (the original error chained).
+    folder is removed and CheckpointError raised (the original error chained), or
+    DiskFullError when the disk is full. With ``need_mb``, DiskFullError before writing
+    anything unless that much (plus a margin for the database) is free.
     """
     dest = Path(dest)
     if dest.exists():
@@ -72,6 +79,8 @@ def write_checkpoint(dest: Path, write: Callable[[Path], None], metadata: dict) 
             f"The checkpoint {dest} already exists.",
             "Choose another name; an existing checkpoint is never overwritten.",
         )
+    if need_mb:
+        require_free(dest.parent, need_mb + LOW_SPACE_MB)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{dest.name}-", dir=dest.parent))
@@ -123,13 +132,22 @@ def write_checkpoint(dest: Path, write: Callable[[Path], None], metadata: dict) 
         _fsync_dir(dest.parent)
         return manifest
     except BaseException as exc:
+        # Judged before the temporary folder goes: removing it frees the space it took.
+        full = isinstance(exc, Exception) and is_disk_full(exc, dest.parent)
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, CheckpointError) or not isinstance(exc, Exception):
             raise
+        if full:
+            raise disk_full_error(dest.parent) from exc
         raise CheckpointError(
-            f"Writing the checkpoint {dest} failed: {exc}",
+            f"Writing the checkpoint {dest} failed: {_plain(exc)}",
             "Nothing was saved; check the free disk space and try again.",
         ) from exc
+
+
+def _plain(exc: BaseException) -> str:
+    """The error without torch's C++ location ("[enforce fail at inline_container.cc:672] .")."""
+    return _CPP_LOCATION.sub("", str(exc)).strip() or type(exc).__name__
 
 
 def read_manifest(checkpoint_dir: Path) -> dict:

@@ -36,6 +36,10 @@ _NOT_LINEAR = ("embed", "wte", "wpe", "lm_head", "norm", "ln_", "score", "classi
 
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
 
+# The most logits the training loop holds at once (engine/training/logprobs.py applies the
+# output head to the completion positions in chunks of this many logits; float32: 64 MiB).
+LOGIT_CHUNK_ELEMENTS = 2**24
+
 
 @dataclass
 class FitEstimate:
@@ -200,13 +204,19 @@ def estimate_fit(
     seq_len: int = 512,
     training: bool = False,
     available_bytes: int | None = None,
+    quantization: str | None = None,
+    gradient_checkpointing: bool = False,
 ) -> FitEstimate:
     """Estimate the memory a model needs for generation (``training`` False) or for a
     training step (``training`` True; LoRA when ``lora_rank`` > 0, else full fine-tuning).
 
     ``seq_len`` is the whole sequence (prompt plus generated tokens) per row. ``fits`` is
     ``total_bytes <= available_bytes`` (None when ``available_bytes`` is None).
+    ``quantization`` "4bit" counts QLoRA's weights: the blocks' linear layers in NF4 with
+    double-quantized scales, the rest (embeddings, head, norms) in ``dtype``.
     """
+    if quantization not in (None, "4bit"):
+        raise ValueError(f"Unknown quantization {quantization!r}; choose None or '4bit'.")
     model_dir = Path(model_dir)
     config_path = model_dir / "config.json"
     config: dict = {}
@@ -241,6 +251,11 @@ def estimate_fit(
         num_params = _params_from_config(a)
         linears = _linear_shapes_from_config(a)
     weights = int(num_params * width)
+    if quantization == "4bit":
+        # NF4: 4 bits a weight, plus one 8-bit scale per 64 weights and one float32 scale
+        # per 256 scales (double quantization): about 4.127 bits a weight.
+        linear_params = sum(i * o for i, o in linears)
+        weights = int(linear_params * 4.127 / 8 + (num_params - linear_params) * width)
 
     # Adapter: LoRA adds A (r x in) and B (out x r) to every targeted linear layer:
     # r * (in + out) parameters each, on all linear layers of the blocks ("all-linear";
@@ -260,16 +275,27 @@ def estimate_fit(
         # dtype when fully fine-tuning.
         gradients = int(trainable * (4 if lora_rank > 0 else width))
 
-    # Activations. Training keeps, per layer, about k values per token per hidden unit
-    # for the backward pass: batch * seq * hidden * layers * k * bytes, k = 16 (attention
-    # inputs and outputs, q/k/v, MLP inputs and the wider MLP intermediates, norms; no
-    # gradient checkpointing, flash/SDPA attention so no seq^2 term). Generation keeps only
-    # the working set of one layer: batch * seq * (4 * hidden + 2 * intermediate) * bytes.
-    # Both add the float32 logits of the last step over the vocabulary (training: every
-    # position, twice for the log-softmax and its gradient).
+    # Activations. Training keeps, for the backward pass, per layer and token about
+    # 10 * hidden values (norm inputs and outputs, q/k/v, attention output, residuals, the
+    # LoRA inputs being those same tensors) + 4 * intermediate (gate, up, the activation and
+    # the product) + heads * seq_len attention probabilities (the CPU and MPS kernels keep
+    # them; flash-attention on CUDA does not, so this errs on the safe side); measured on
+    # Qwen2.5 shapes with tests/benchmarks/bench_memory.py. With gradient checkpointing
+    # only each layer's input is kept, plus one layer's worth while it is recomputed.
+    # Generation keeps only the working set of one layer:
+    # batch * seq * (4 * hidden + 2 * intermediate) * bytes.
+    # Both add float32 logits over the vocabulary: generation those of the last position;
+    # training one chunk of completion positions (LOGIT_CHUNK_ELEMENTS), twice for the
+    # log-softmax and its gradient, since the head never runs on the whole sequence.
     tokens = batch_size * seq_len
     if training:
-        activations = tokens * a.hidden * a.layers * 16 * width + tokens * a.vocab * 4 * 2
+        chunk = min(tokens * a.vocab, LOGIT_CHUNK_ELEMENTS)
+        per_layer = 10 * a.hidden + 4 * a.intermediate + a.heads * seq_len
+        kept_layers = tokens * per_layer * width
+        if gradient_checkpointing:
+            activations = tokens * a.hidden * a.layers * width + kept_layers + chunk * 4 * 2
+        else:
+            activations = kept_layers * a.layers + chunk * 4 * 2
     else:
         activations = (
             tokens * (4 * a.hidden + 2 * a.intermediate) * width + batch_size * a.vocab * 4

@@ -15,22 +15,13 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import EngineError, PromptTooLongError, SettingsError
 from engine.padding import cut_at_end, left_pad, pad_token_id
 from engine.seeding import seeded
+from engine.tokens import end_token_ids, has_chat_template, render_chat, user_turn
 
 if TYPE_CHECKING:
     from engine.loading import LoadedModel
 
 Prompt = str | list[dict]
 
-# End-of-turn tokens of common chat templates; generation also stops on them when the
-# tokenizer has them as special tokens (besides the model's own eos ids).
-_END_OF_TURN_TOKENS = (
-    "<|im_end|>",
-    "<|eot_id|>",
-    "<|end|>",
-    "<end_of_turn>",
-    "<|end_of_text|>",
-    "<|endoftext|>",
-)
 
 _MAX_SEED = 2**63 - 1
 
@@ -135,10 +126,6 @@ def max_positions(model: Any) -> int | None:
     return None
 
 
-def has_chat_template(tokenizer: Any) -> bool:
-    return bool(getattr(tokenizer, "chat_template", None))
-
-
 def _check_messages(index: int, messages: list) -> None:
     if not messages:
         raise EngineError(
@@ -165,11 +152,7 @@ def encode_prompts(tokenizer: Any, prompts: Sequence[Prompt]) -> list[list[int]]
     for index, prompt in enumerate(prompts):
         if isinstance(prompt, str):
             if chat:
-                text = tokenizer.apply_chat_template(
-                    [{"role": "user", "content": prompt}],
-                    tokenize=False,
-                    add_generation_prompt=True,
-                )
+                text = render_chat(tokenizer, user_turn(prompt), add_generation_prompt=True)
                 ids = tokenizer(text, add_special_tokens=False)["input_ids"]
             else:
                 ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
@@ -180,7 +163,7 @@ def encode_prompts(tokenizer: Any, prompts: Sequence[Prompt]) -> list[list[int]]
                     f"Prompt {index} is a chat conversation, but this model's tokenizer has no chat template.",
                     "Use a chat (instruct) model, or give the prompt as plain text.",
                 )
-            text = tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+            text = render_chat(tokenizer, prompt, add_generation_prompt=True)
             ids = tokenizer(text, add_special_tokens=False)["input_ids"]
         else:
             raise EngineError(
@@ -197,26 +180,11 @@ def encode_prompts(tokenizer: Any, prompts: Sequence[Prompt]) -> list[list[int]]
 
 
 def stop_token_ids(loaded: LoadedModel) -> list[int]:
-    """The model's eos ids (generation config and tokenizer) plus end-of-turn special
-    tokens the tokenizer has."""
-    ids: list[int] = []
-
-    def add(value):
-        if value is None:
-            return
-        for item in value if isinstance(value, (list, tuple, set)) else [value]:
-            if isinstance(item, int) and item not in ids:
-                ids.append(item)
-
+    """Every id generation stops at: the chat template's end of turn, the model's eos ids
+    (its generation config may list several) and the tokenizer's, and the end-of-turn
+    special tokens the tokenizer has (engine.tokens.end_token_ids)."""
     gen_config = getattr(loaded.model, "generation_config", None)
-    add(getattr(gen_config, "eos_token_id", None))
-    tokenizer = loaded.tokenizer
-    add(tokenizer.eos_token_id)
-    added = getattr(tokenizer, "added_tokens_decoder", None) or {}
-    for token_id, token in sorted(added.items()):
-        if getattr(token, "special", False) and str(token) in _END_OF_TURN_TOKENS:
-            add(int(token_id))
-    return ids
+    return end_token_ids(loaded.tokenizer, getattr(gen_config, "eos_token_id", None))
 
 
 def batch_seed(seed: int, batch_index: int) -> int:
@@ -225,7 +193,7 @@ def batch_seed(seed: int, batch_index: int) -> int:
     return int.from_bytes(digest[:8], "little") >> 1
 
 
-def _generation_config(settings: SamplingSettings, pad_id: int, eos_ids: list[int]):
+def generation_config(settings: SamplingSettings, pad_id: int, eos_ids: list[int]):
     from transformers import GenerationConfig
 
     # Every knob is set explicitly so that neither the model's own generation_config nor
@@ -252,6 +220,39 @@ def _generation_config(settings: SamplingSettings, pad_id: int, eos_ids: list[in
     )
 
 
+def _decode_lean(
+    model: Any,
+    prompt_of_row: list[int],
+    encoded: list[list[int]],
+    settings: SamplingSettings,
+    eos_ids: list[int],
+    pad_id: int,
+    device: Any,
+) -> list[list[int]]:
+    """One batch through the lean decode loop (``engine.decoding``): each distinct prompt
+    of the batch prefilled once for all its rows; the same tokens ``generate()`` draws."""
+    from engine.decoding.loop import decode
+    from engine.decoding.sampler import Sampling
+
+    distinct = sorted(set(prompt_of_row))  # rows are grouped by prompt, in prompt order
+    where = {p: i for i, p in enumerate(distinct)}
+    sampling = Sampling(
+        settings.greedy, float(settings.temperature), int(settings.top_k), float(settings.top_p)
+    )
+    out = decode(
+        model,
+        [encoded[p] for p in distinct],
+        [where[p] for p in prompt_of_row],
+        max_new_tokens=settings.max_new_tokens,
+        sampling=sampling,
+        stop_ids=eos_ids,
+        pad_id=pad_id,
+        device=device,
+        logprobs=False,
+    )
+    return out.tokens
+
+
 def generate(
     loaded: LoadedModel,
     prompts: list[Prompt],
@@ -264,7 +265,9 @@ def generate(
     """Generate ``n`` completions for each prompt; ``result[i]`` holds prompt i's.
 
     - Rows (each prompt repeated ``n`` times, in order) are run ``batch_size`` rows at a
-      time, left-padded with the attention mask, with the KV cache.
+      time, left-padded with the attention mask, with the KV cache. Models the lean
+      decode loop covers (``engine.decoding.support``) prefill each prompt of a batch once
+      and draw the same tokens as ``model.generate()``, which the others use.
     - Reproducible: batch b is sampled under the seed ``batch_seed(settings.seed, b)``
       (the global RNG state is restored afterwards), so the same (seed, prompts, n,
       batch_size) give the same texts on the same device and library versions.
@@ -301,8 +304,11 @@ def generate(
     pad_id = pad_token_id(tokenizer)
     eos_ids = stop_token_ids(loaded)
     eos_set = set(eos_ids)
-    gen_config = _generation_config(settings, pad_id, eos_ids)
+    gen_config = generation_config(settings, pad_id, eos_ids)
     device = torch.device(loaded.device)
+    from engine.decoding.support import lean_decoding_supported
+
+    lean = lean_decoding_supported(model, device)
 
     rows = [(p, j) for p in range(total) for j in range(n)]
     results: list[list[Generated]] = [[] for _ in range(total)]
@@ -314,17 +320,22 @@ def generate(
             if should_stop is not None and should_stop():
                 break
             batch = rows[start : start + batch_size]
-            input_ids, attention = left_pad([encoded[p] for p, _ in batch], pad_id)
             with (
                 seeded(batch_seed(settings.seed, batch_index), loaded.device),
                 torch.inference_mode(),
             ):
-                out = model.generate(
-                    input_ids=input_ids.to(device),
-                    attention_mask=attention.to(device),
-                    generation_config=gen_config,
-                )
-            new_tokens = out[:, input_ids.shape[1] :].tolist()
+                if lean:
+                    new_tokens = _decode_lean(
+                        model, [p for p, _ in batch], encoded, settings, eos_ids, pad_id, device
+                    )
+                else:
+                    input_ids, attention = left_pad([encoded[p] for p, _ in batch], pad_id)
+                    out = model.generate(
+                        input_ids=input_ids.to(device),
+                        attention_mask=attention.to(device),
+                        generation_config=gen_config,
+                    )
+                    new_tokens = out[:, input_ids.shape[1] :].tolist()
             for (p, _), tokens in zip(batch, new_tokens, strict=True):
                 kept, truncated = cut_at_end(tokens, eos_set, settings.max_new_tokens)
                 reason = "length" if truncated else "stop"

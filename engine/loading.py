@@ -13,7 +13,8 @@ from typing import Any
 
 from engine.device import pick_device, pick_dtype
 from engine.errors import EngineError, ModelLoadError
-from engine.model_source import ModelSpec, resolve
+from engine.export.adapter_folder import is_adapter_folder, resolve_adapter_base
+from engine.model_source import ModelSpec, resolve, snapshot_problem
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 # Files skipped when downloading from the Hub: other frameworks' weights, and pickle
@@ -119,16 +120,80 @@ def _wrap(folder: Path, what: str, exc: Exception) -> ModelLoadError:
     )
 
 
+def _reserved_pad(tokenizer) -> str | None:
+    """A special token the vocabulary reserves for padding (Llama 3.1's
+    ``<|finetune_right_pad_id|>``), which no text or end of turn ever uses."""
+    added = getattr(tokenizer, "added_tokens_decoder", None) or {}
+    for _, token in sorted(added.items()):
+        if getattr(token, "special", False) and "pad" in str(token).lower():
+            return str(token)
+    return None
+
+
 def _set_pad_token(tokenizer) -> None:
+    """Give a tokenizer without a pad token one. Padded positions are masked out of
+    attention and of every loss, so reusing eos is safe; a reserved pad token is preferred
+    where the vocabulary has one."""
     if tokenizer.pad_token is not None:
         return
-    if tokenizer.eos_token is not None:
+    reserved = _reserved_pad(tokenizer)
+    if reserved is not None:
+        tokenizer.pad_token = reserved
+    elif tokenizer.eos_token is not None:
         tokenizer.pad_token = tokenizer.eos_token
     elif tokenizer.unk_token is not None:
         tokenizer.pad_token = tokenizer.unk_token
     else:
         # Any id works: padded positions are masked out by the attention mask.
         tokenizer.pad_token = tokenizer.convert_ids_to_tokens(0)
+
+
+QUANTIZATIONS = (None, "4bit")
+
+
+def quantization_config(quantization: str | None, device: str) -> Any:
+    """transformers' BitsAndBytesConfig for QLoRA (``"4bit"``: NF4 weights with double-
+    quantized scales, bf16 compute), or None. Refused, with what to do, anywhere but on a
+    CUDA GPU with bitsandbytes installed: its 4-bit kernels exist only there."""
+    if quantization is None:
+        return None
+    if quantization not in QUANTIZATIONS:
+        raise EngineError(
+            f"Unknown quantization {quantization!r}.", "Use none or 4bit (QLoRA, CUDA only)."
+        )
+    if not device.startswith("cuda"):
+        raise EngineError(
+            f"4-bit (QLoRA) loading needs a CUDA GPU; this model would load on {device}.",
+            "Turn 4-bit loading off, or run on a machine with an NVIDIA GPU.",
+        )
+    import importlib.util
+
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise EngineError(
+            "4-bit (QLoRA) loading needs the bitsandbytes package, which is not installed.",
+            "Install it into the app's environment (`pip install bitsandbytes`), or turn "
+            "4-bit loading off.",
+        )
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16,
+    )
+
+
+def attention_implementation(device: str, dtype: str) -> str:
+    """flash-attention 2 on a CUDA GPU in half precision when it is installed, else
+    PyTorch's scaled-dot-product attention (both skip the seq x seq attention matrix)."""
+    import importlib.util
+
+    half = dtype in ("float16", "bfloat16")
+    if device.startswith("cuda") and half and importlib.util.find_spec("flash_attn") is not None:
+        return "flash_attention_2"
+    return "sdpa"
 
 
 def model_folder(
@@ -141,6 +206,10 @@ def model_folder(
     else:
         assert resolved.local_dir is not None
         folder = resolved.local_dir
+        if resolved.kind == "cache":
+            problem = snapshot_problem(folder, resolved.repo_id)
+            if problem is not None:  # never load half a model
+                raise ModelLoadError(problem, "Complete the download, then try again.")
     if not (folder / "config.json").is_file():
         raise ModelLoadError(
             f"{folder} has no config.json, so it is not a Hugging Face model folder.",
@@ -172,11 +241,18 @@ def load_model(
     offline: bool = True,
     *,
     cache_dir: Path | None = None,
+    quantization: str | None = None,
 ) -> LoadedModel:
     """Load ``spec`` in eval mode on ``device`` (see pick_device) in ``dtype`` (see
-    pick_dtype). Raises ModelLoadError (or EngineError for a bad device/dtype)."""
+    pick_dtype), with sdpa (or flash-attention) attention, and 4-bit NF4 weights when
+    ``quantization`` is "4bit" (CUDA only). Raises ModelLoadError (or EngineError for a
+    bad device, dtype or quantization)."""
+    adapter_dir = Path(spec.path).expanduser()
+    if is_adapter_folder(adapter_dir):
+        return _load_adapter_model(spec, adapter_dir, device, dtype, offline, cache_dir)
     device = pick_device(device)
     dtype = pick_dtype(device, dtype)
+    quantized = quantization_config(quantization, device)
     folder, name = model_folder(spec, offline, cache_dir=cache_dir)
     use_safetensors = _check_weights(folder, spec)
 
@@ -200,11 +276,21 @@ def load_model(
         "dtype": torch_dtype,
         "trust_remote_code": spec.trust_remote_code,
         "use_safetensors": use_safetensors,
+        "attn_implementation": attention_implementation(device, dtype),
     }
+    if quantized is not None:
+        kwargs["quantization_config"] = quantized
     if device != "cpu":
         kwargs["device_map"] = {"": device}
     try:
-        model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+        try:
+            model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+        except ValueError as exc:
+            if "attn" not in str(exc) and "sdpa" not in str(exc).lower():
+                raise
+            # An architecture without sdpa support: its own (eager) attention.
+            kwargs["attn_implementation"] = "eager"
+            model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
         if device == "cpu":
             # transformers wraps ``to`` with functools.wraps(torch.nn.Module.to), whose
             # stub signature keeps the unbound ``self``: mypy takes ``device`` for it.
@@ -222,4 +308,44 @@ def load_model(
         dtype=dtype,
         name=name,
         source_dir=folder,
+    )
+
+
+def _load_adapter_model(
+    spec: ModelSpec,
+    adapter_dir: Path,
+    device: str,
+    dtype: str,
+    offline: bool,
+    cache_dir: Path | None,
+) -> LoadedModel:
+    """An exported PEFT adapter used as a model: its base loaded as any model is, the
+    adapter merged in (so LoRA training on top starts from base + adapter), and the
+    adapter's own tokenizer when it saved one."""
+    from dataclasses import replace
+
+    base = load_model(
+        replace(spec, path=resolve_adapter_base(adapter_dir), revision=None),
+        device,
+        dtype,
+        offline,
+        cache_dir=cache_dir,
+    )
+    try:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(base.model, adapter_dir).merge_and_unload()
+    except Exception as exc:
+        raise _wrap(adapter_dir, "LoRA adapter", exc) from exc
+    model.eval()
+    tokenizer = base.tokenizer
+    if (adapter_dir / "tokenizer_config.json").is_file():
+        tokenizer = load_tokenizer(adapter_dir, spec.trust_remote_code)
+    return LoadedModel(
+        model=model,
+        tokenizer=tokenizer,
+        device=base.device,
+        dtype=base.dtype,
+        name=adapter_dir.name,
+        source_dir=adapter_dir,
     )

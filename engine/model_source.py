@@ -63,6 +63,8 @@ class CachedModel:
     revisions: list[str] = field(default_factory=list)  # commit hashes, newest first
     snapshot_dir: Path | None = None  # the "main" snapshot, else the newest one
     has_safetensors: bool = False
+    architecture: str | None = None  # config.json's "architectures"[0], else its model_type
+    problem: str | None = None  # why that snapshot cannot load (incomplete, gated), or None
 
 
 def default_cache_dir() -> Path:
@@ -162,6 +164,16 @@ def list_cached_models(cache_dir: Path | None = None) -> list[CachedModel]:
         return []
     models: list[CachedModel] = []
     for repo in info.repos:
+        if repo.repo_type == "model" and not repo.revisions:
+            # Refs or blobs without a snapshot: a download that never got a file in.
+            models.append(
+                CachedModel(
+                    repo_id=repo.repo_id,
+                    size_bytes=int(repo.size_on_disk),
+                    problem=_incomplete(repo.repo_id, "it has no snapshot yet"),
+                )
+            )
+            continue
         if repo.repo_type != "model" or not repo.revisions:
             continue
         revisions = sorted(repo.revisions, key=lambda r: r.last_modified, reverse=True)
@@ -173,7 +185,62 @@ def list_cached_models(cache_dir: Path | None = None) -> list[CachedModel]:
                 revisions=[r.commit_hash for r in revisions],
                 snapshot_dir=Path(main.snapshot_path),
                 has_safetensors=any(f.file_name.endswith(".safetensors") for f in main.files),
+                architecture=_architecture(Path(main.snapshot_path)),
+                problem=snapshot_problem(Path(main.snapshot_path), repo.repo_id),
             )
         )
     models.sort(key=lambda m: m.repo_id.lower())
     return models
+
+
+def _incomplete(repo_id: str, what: str) -> str:
+    return (
+        f"The cached {repo_id} is incomplete: {what}. A download was cut short, or the "
+        f"model is gated and its files were refused: accept its licence on the Hub, log in "
+        f"(`hf auth login`) and run `hf download {repo_id}` again."
+    )
+
+
+def _architecture(folder: Path) -> str | None:
+    import json
+
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    names = config.get("architectures") if isinstance(config, dict) else None
+    if isinstance(names, list) and names and isinstance(names[0], str):
+        return names[0]
+    kind = config.get("model_type") if isinstance(config, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def snapshot_problem(folder: Path, repo_id: str | None = None) -> str | None:
+    """Why a snapshot folder of the Hugging Face cache cannot load whole, or None: no
+    config.json, no weights, a shard its index names that is missing, a file whose blob
+    is gone, or a blob still being downloaded (``.incomplete``)."""
+    import json
+
+    name = repo_id or folder.name
+    if not (folder / "config.json").is_file():
+        return _incomplete(name, "it has no config.json")
+    broken = sorted(p.name for p in folder.iterdir() if p.is_symlink() and not p.exists())
+    if broken:
+        return _incomplete(name, f"{', '.join(broken[:3])} point(s) to missing data")
+    blobs = folder.parent.parent / "blobs"
+    if blobs.is_dir() and any(blobs.glob("*.incomplete")):
+        return _incomplete(name, "a file is still being downloaded")
+    index = folder / "model.safetensors.index.json"
+    if index.is_file():
+        try:
+            shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
+        except (OSError, ValueError, KeyError, AttributeError):
+            return _incomplete(name, "its model.safetensors.index.json is unreadable")
+        missing = sorted(s for s in shards if not (folder / s).is_file())
+        if missing:
+            return _incomplete(name, f"{len(missing)} weight shard(s) are missing ({missing[0]})")
+        return None
+    weights = [p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin", ".pt", ".pth")]
+    if not weights:
+        return _incomplete(name, "it has no weight files")
+    return None

@@ -1,12 +1,17 @@
 """Render every main view of the demo project to PNG, offscreen, at 1280x800.
 
-    python packaging/screenshots.py OUT_DIR [--project DIR]
+    python packaging/screenshots.py OUT_DIR [--project DIR] [--size 1280x720] [--views-only]
+
+--size renders at another window size (check 1280x720 and 1920x1080 as well as the
+default); --views-only renders each view as it opens, without the states that need the
+worker (sampling, training), which is enough to check layouts at several sizes quickly.
 
 Without --project a fresh demo project is built in a temporary folder, with rule-style
 labels added. The Model view is also rendered with a playground result, the Label view
 with candidates sampled by the demo model (pairs and ranking), the Rules view
 with a dry-run result, the Train view in the middle of a short DPO run and of a GRPO
-run, and the Compare view (the base model against a checkpoint of those runs), when a
+run, the Compare view (the base model against a checkpoint of those runs) and the Arena
+(votes by a scripted person and by the demo judge, the ladder and a matrix), when a
 worker can run (the demo model and torch are installed); otherwise those states are
 skipped and the reason printed.
 """
@@ -408,11 +413,92 @@ def shoot_compare(window, out: Path) -> None:
     save(window, out, "compare")
 
 
+ARENA_PROMPTS = 24
+ARENA_CHECKPOINTS = 3
+ARENA_VOTES = 40
+ARENA_JUDGE_BATTLES = 40
+
+
+def rule_vote(task) -> str:
+    """A scripted person: the answer that holds the reference wins; both: a tie."""
+    right = [task.reference is not None and task.reference in c.text for c in task.completions]
+    if all(right):
+        return "tie"
+    if not any(right):
+        return "both_bad"
+    return "a" if right[0] else "b"
+
+
+def shoot_arena(window, out: Path) -> None:
+    """The Arena on the base model and up to three checkpoints answering eval prompts
+    greedily: a blind pair with the ladder of the votes a scripted person cast (the answer
+    holding the reference wins), then, after the demo judge played, the win-fraction
+    matrix of all votes with the judge's agreement."""
+    view = window.show_view("Compare")
+    setup = view.setup
+    wait_for(lambda: bool(setup.options), 10)
+    checkpoints = [i for i, o in enumerate(setup.options) if o.choice.checkpoint_id is not None]
+    if not checkpoints:
+        print("skipped the Arena: the project has no checkpoint")
+        return
+    setup.pick(0, checkpoints[:ARENA_CHECKPOINTS])
+    setup.split.setCurrentIndex(max(setup.split.findData("eval"), 0))
+    setup.limit.setValue(ARENA_PROMPTS)
+    setup.compare()
+    wait_for(lambda: setup.running, 10)
+    wait_for(lambda: not setup.running, 300)
+    arena = window.show_view("Arena")
+    wait_for(lambda: arena.comparison.count() > 0, 10)
+    arena.comparison.setCurrentIndex(0)  # the newest: the one just made
+    for _ in range(ARENA_VOTES):
+        if not wait_for(lambda: arena.arena is not None and not arena.busy, 20):
+            break
+        arena.vote(rule_vote(arena.arena.task))
+    wait_for(lambda: arena.arena is not None and not arena.busy, 20)
+    if arena.arena is None:
+        print(f"skipped the Arena: nothing to vote on ({arena.status.text()})")
+        return
+    wait_for(lambda: arena.ratings.table.rowCount() > 1, 20)
+    arena.ratings.tabs.setCurrentWidget(arena.ratings.ladder)
+    save(window, out, "arena")
+    judge = arena.judge
+    if judge.judge.count():
+        judge.battles.setValue(ARENA_JUDGE_BATTLES)
+        judge.play()
+        wait_for(lambda: judge.job_id is not None, 20)
+        wait_for(lambda: judge.job_id is None, 600)
+    arena.ratings.source.setCurrentIndex(arena.ratings.source.findData("all"))
+    wait_for(lambda: "agreed" in arena.ratings.agreement.text(), 20)
+    arena.ratings.tabs.setCurrentWidget(arena.ratings.wins)
+    save(window, out, "arena-ratings")
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """ "1280x720" -> (1280, 720), for --size."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a size is WIDTHxHEIGHT, e.g. 1280x720, not {text!r}"
+        ) from None
+    if width < 640 or height < 480:
+        raise argparse.ArgumentTypeError(f"{text} is smaller than the 640x480 the window needs")
+    return width, height
+
+
 def main(argv: list[str] | None = None) -> int:
+    global SIZE  # the shooting functions size their windows by it
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--project", type=Path, help="a project folder (default: a fresh demo)")
+    parser.add_argument(
+        "--size", type=window_size, default=SIZE, help="window size WxH (default 1280x800)"
+    )
+    parser.add_argument(
+        "--views-only", action="store_true", help="only each view as it opens (no worker)"
+    )
     args = parser.parse_args(argv)
+    SIZE = args.size
     args.out_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="workbench-shots-"))
     # The user's own recent-projects list is neither read nor changed.
@@ -438,7 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     shoot_views(window, args.out_dir)
     from engine.demo import DEMO_MODEL_DIR
 
-    if DEMO_MODEL_DIR.is_dir() or args.project is not None:
+    if args.views_only:
+        print("--views-only: the states that need the worker were not rendered")
+    elif DEMO_MODEL_DIR.is_dir() or args.project is not None:
         shoot_playground(window, args.out_dir)
         shoot_label(window, args.out_dir)
         shoot_judge(window, args.out_dir)
@@ -446,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         shoot_train(window, args.out_dir)
         shoot_runs(window, args.out_dir, may_train=args.project is None)
         shoot_compare(window, args.out_dir)
+        shoot_arena(window, args.out_dir)
         shoot_train_grpo(window, args.out_dir)
     else:
         print(

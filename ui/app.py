@@ -9,12 +9,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from ui.main_window import APP_NAME, MainWindow
 from ui.recent import APPLICATION, ORGANIZATION, recent_projects
 from ui.style import apply_style
 from ui.wheel_guard import install_wheel_guard
+from workbench.desktop import APP_ID, ICON_PATH
 
 
 def choose_project(project_path: str | None) -> Path:
@@ -34,6 +36,10 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APP_NAME)
+    # The icon and desktop id that `workbench install-desktop` installs, so the window
+    # and the launcher match.
+    app.setWindowIcon(QIcon(str(ICON_PATH)))
+    app.setDesktopFileName(APP_ID)
     apply_style(app)
     install_wheel_guard(app)
     return app
@@ -44,7 +50,8 @@ def run_app(project_path: str | None = None, argv: list[str] | None = None) -> i
     path = choose_project(project_path)
     window = MainWindow()
     window.show()
-    app.aboutToQuit.connect(window.close)  # however the app ends, the worker is stopped
+    # However the app ends, the window asks what becomes of running jobs (ui/close_dialog.py).
+    app.aboutToQuit.connect(window.close)
     window.open_project(path)  # a folder that is no project gets a message and a way out
     return app.exec()
 

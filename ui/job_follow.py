@@ -49,6 +49,11 @@ class JobFollowing:
         self.status.setStyleSheet(f"color: {color};")
 
     def _show_waiting(self) -> None:
+        job = self.session.jobs.get(self.job_id) if self.job_id is not None else None
+        if job is not None and job.status == "queued" and job.message:
+            # Held back by the worker, e.g. "waits for run 3: both would need 19 GiB of 16".
+            self._say(f"Waiting: {job.message}", MUTED)
+            return
         text, problem = waiting_message(self.session.worker_status)
         self._say(text, BAD if problem else MUTED)
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui import close_dialog
 from ui.background import run_in_background
 from ui.log_dialog import WorkerLogDialog
 from ui.menus import build_menus
@@ -29,6 +30,7 @@ from ui.messages import Problem, show_error, show_info, show_problem
 from ui.recent import add_recent_project
 from ui.session import ProjectSession
 from ui.status_bar import StatusBar
+from ui.views.arena.view import ArenaView
 from ui.views.compare.view import CompareView
 from ui.views.data.view import DataView
 from ui.views.judge.view import JudgeView
@@ -53,19 +55,10 @@ VIEWS = (
     ("Train", TrainView),
     ("Runs", RunsView),
     ("Compare", CompareView),
+    ("Arena", ArenaView),
 )
-# A view keeps its shortcut when views are added before it (users learn them by heart).
-VIEW_SHORTCUTS = {
-    "Project": "Ctrl+1",
-    "Model": "Ctrl+2",
-    "Data": "Ctrl+3",
-    "Rules": "Ctrl+4",
-    "Train": "Ctrl+5",
-    "Runs": "Ctrl+6",
-    "Label": "Ctrl+7",
-    "Judge": "Ctrl+8",
-    "Compare": "Ctrl+9",
-}
+# Ctrl+1 ... Ctrl+9, Ctrl+0 in the sidebar's order, so the keys can be read off the sidebar.
+VIEW_SHORTCUTS = {name: f"Ctrl+{(i + 1) % 10}" for i, (name, _) in enumerate(VIEWS[:10])}
 
 
 def _project_name(project: Project) -> str:
@@ -91,6 +84,9 @@ class MainWindow(QMainWindow):
         self.views: dict[str, QWidget] = {}
         self._log_dialog: WorkerLogDialog | None = None
         self._problem_box: QMessageBox | None = None
+        # How closing treats running jobs when already decided (ui/close_dialog.py: keep or
+        # stop); None asks. Set by a script or a test that must not block on the dialog.
+        self.close_choice: str | None = None
 
         self.nav = QListWidget(objectName="nav")
         for name, _ in VIEWS:
@@ -221,7 +217,8 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(view)
             view.deleteLater()
         if self.session is not None:
-            self.session.close()
+            # Its workers are detached: their jobs go on, and reopening the project attaches.
+            self.session.close(keep_workers=True)
             self.session.deleteLater()
         self.banner.hide()
         self._log_dialog = None
@@ -252,19 +249,8 @@ class MainWindow(QMainWindow):
 
     def _confirm_leave(self) -> bool:
         session = self.session
-        if session is not None and not _may_leave(self.stack.currentWidget()):
-            return False
-        if session is None or not session.link.is_running():
-            return True
-        if not any(job.active for job in session.jobs.values()):
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Stop the running job?",
-            "The worker of this project is running a job. Opening another project stops "
-            "the worker and interrupts the job. Continue?",
-        )
-        return answer == QMessageBox.StandardButton.Yes
+        # Running jobs go on in the background (detached workers); only unsaved edits ask.
+        return session is None or _may_leave(self.stack.currentWidget())
 
     @Slot(str)
     def _open_requested(self, path: str) -> None:
@@ -335,7 +321,7 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         if self._log_dialog is None:
-            self._log_dialog = WorkerLogDialog(self.session.link, self)
+            self._log_dialog = WorkerLogDialog(self.session.log_link(), self)
         self._log_dialog.show()
         self._log_dialog.raise_()
 
@@ -352,7 +338,16 @@ class MainWindow(QMainWindow):
         if self.session is not None and not _may_leave(self.stack.currentWidget()):
             event.ignore()
             return
-        if self.session is not None:
-            self.hide()  # stopping the worker may take a few seconds; don't look frozen
-            self.session.close()
+        if self.session is not None and not self.session.closed:
+            active = self.session.active_jobs()
+            choice = close_dialog.STOP
+            if active:
+                choice = self.close_choice or close_dialog.ask_close_choice(self, active)
+            if choice == close_dialog.CANCEL:
+                event.ignore()
+                return
+            if active and choice == close_dialog.STOP:
+                self.session.stop_and_save_all()
+            self.hide()
+            self.session.close(keep_workers=choice == close_dialog.KEEP)
         super().closeEvent(event)

@@ -8,7 +8,10 @@ from collections.abc import Callable
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from ui.help_docs import fill_docs_menu
+from ui.help_shortcuts import add_shortcuts_action
 from ui.recent import recent_projects
+from ui.worker_settings import ask_idle_timeout
 
 
 def add_action(menu: QMenu, text: str, slot: Callable[[], object], shortcut=None) -> QAction:
@@ -61,7 +64,12 @@ def build_menus(
     add_action(menu, "&Start worker", lambda: window.session and window.session.ensure_worker())
     add_action(menu, "&Restart worker", window.restart_worker)
     add_action(menu, "S&top worker", lambda: window.session and window.session.link.stop())
+    add_action(menu, "Idle &timeout…", lambda: ask_idle_timeout(window, window.session))
 
     menu = window.menuBar().addMenu("&Help")
+    add_shortcuts_action(menu, window)
+    docs = menu.addMenu("&Documentation")
+    docs.aboutToShow.connect(lambda: fill_docs_menu(docs, window))
+    menu.addSeparator()
     add_action(menu, "&About Alignment Workbench", window.show_about)
     return view_actions, recent

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from engine.disk_space import is_disk_full
 from engine.errors import EngineError
 from workbench.db.connection import DatabaseLockedError
 from workbench.db.schema import SchemaTooNewError
@@ -35,6 +36,10 @@ def explain(exc: BaseException, doing: str = "") -> Problem:
     )
     if isinstance(exc, EngineError):
         return Problem(prefix + exc.message, exc.hint or "", details)
+    if is_disk_full(exc):  # SQLite's "database or disk is full", ENOSPC
+        return Problem(
+            f"{prefix}the disk is full ({exc})", "Free space on it, then retry or resume.", details
+        )
     if isinstance(exc, ProjectError | SchemaTooNewError):
         return Problem(prefix + str(exc), "", details)
     if isinstance(exc, DatabaseLockedError):

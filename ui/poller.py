@@ -16,10 +16,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from workbench.jobs.worker_registry import STALE_AFTER_S
+from workbench.jobs.worker_registry import STALE_AFTER_S, reap_dead_workers
 from workbench.project import Project
 
 POLL_INTERVAL_MS = 150
+REAP_S = 1.0
 # Finished jobs are reported for this long after they end, then dropped from the poll.
 RECENT_S = 30.0
 
@@ -51,6 +52,9 @@ class WorkerRow:
     loaded_model: str | None
     current_job_id: int | None
     alive: bool
+    lane: str = "any"
+    host: str = ""
+    log_path: str | None = None
 
 
 def _poll_jobs(project: Project, known: dict[int, JobState]) -> dict[int, JobState]:
@@ -80,11 +84,17 @@ def _poll_jobs(project: Project, known: dict[int, JobState]) -> dict[int, JobSta
 def _poll_workers(project: Project) -> list[WorkerRow]:
     now = time.time()
     rows = project.db.execute(
-        "SELECT id, pid, status, device, loaded_model, current_job_id, heartbeat FROM workers "
-        "ORDER BY heartbeat DESC LIMIT 8"
+        "SELECT id, pid, status, device, loaded_model, current_job_id, heartbeat, lane, host, "
+        "log_path FROM workers ORDER BY heartbeat DESC LIMIT 8"
     ).fetchall()
     return [
-        WorkerRow(*row[:6], alive=row[2] != "stopped" and now - row[6] < STALE_AFTER_S)
+        WorkerRow(
+            *row[:6],
+            alive=row[2] != "stopped" and now - row[6] < STALE_AFTER_S,
+            lane=row[7],
+            host=row[8],
+            log_path=row[9],
+        )
         for row in rows
     ]
 
@@ -104,6 +114,7 @@ class _PollLoop(QObject):
         self._jobs: dict[int, JobState] = {}
         self._workers: list[WorkerRow] | None = None
         self._failing = False
+        self._reaped = 0.0
 
     @Slot()
     def start(self) -> None:
@@ -118,6 +129,10 @@ class _PollLoop(QObject):
         try:
             if self._project is None:
                 self._project = Project.open(self._path)
+            if time.monotonic() - self._reaped > REAP_S:
+                # A worker killed outside this window: its jobs and runs show interrupted.
+                self._reaped = time.monotonic()
+                reap_dead_workers(self._project)
             jobs = _poll_jobs(self._project, self._jobs)
             workers = _poll_workers(self._project)
         except Exception as exc:  # reported once, retried next tick

@@ -9,6 +9,7 @@ from ui.poller import JobState
 from ui.session import ProjectSession
 from ui.style import BAD, OK, WARN
 from ui.worker_state import WorkerStatus
+from workbench.jobs import lanes
 
 STATE_COLORS = {"idle": OK, "busy": OK, "crashed": BAD, "not_responding": WARN}
 
@@ -30,12 +31,14 @@ class StatusBar(QStatusBar):
         self.bar.setFixedWidth(160)
         self.bar.setTextVisible(False)
         self.bar.hide()
+        self.session: ProjectSession | None = None
         self.addWidget(self.project)
         self.addWidget(self.worker)
         self.addPermanentWidget(self.job)
         self.addPermanentWidget(self.bar)
 
     def bind(self, session: ProjectSession) -> None:
+        self.session = session
         self.project.setText(f"Project: {session.name}")
         session.workerStatusChanged.connect(self.show_worker)
         session.jobsChanged.connect(self.show_jobs)
@@ -43,26 +46,53 @@ class StatusBar(QStatusBar):
         self.show_jobs(session.jobs)
 
     @Slot(object)
-    def show_worker(self, status: WorkerStatus) -> None:
+    def show_worker(self, _status: WorkerStatus) -> None:
+        status = self.session.overall if self.session is not None else _status
         self.worker.setText(f"Worker: {status.text}")
         color = STATE_COLORS.get(status.state)
         self.worker.setStyleSheet(f"color: {color};" if color else "")
 
     @Slot(object)
     def show_jobs(self, jobs: dict[int, JobState]) -> None:
-        job = current_job(jobs)
-        if job is None:
+        shown = lane_jobs(jobs)
+        if not shown:
             self.job.setText("")
             self.bar.hide()
             return
-        waiting = sum(1 for j in jobs.values() if j.status == "queued" and j.id != job.id)
-        more = f" (+{waiting} queued)" if waiting else ""
+        self.job.setText(" · ".join(job_text(job, jobs) for job in shown))
+        job = shown[0]  # the bar follows the training lane when it runs
         if job.status == "queued":
-            self.job.setText(f"Job {job.id} {job.kind}: waiting for the worker{more}")
             self.bar.setRange(0, 0)
         else:
-            done = f"{job.progress_done}/{job.progress_total}" if job.progress_total else "running"
-            self.job.setText(f"Job {job.id} {job.kind}: {done}{more}")
             self.bar.setRange(0, max(job.progress_total, 0))
             self.bar.setValue(job.progress_done)
         self.bar.show()
+
+
+def lane_jobs(jobs: dict[int, JobState]) -> list[JobState]:
+    """The current job of each lane, training first."""
+    found = []
+    for lane in (lanes.TRAINING, lanes.INTERACTIVE):
+        in_lane = {i: j for i, j in jobs.items() if lanes.lane_of(j.kind) == lane}
+        job = current_job(in_lane)
+        if job is not None:
+            found.append(job)
+    return found
+
+
+def job_text(job: JobState, jobs: dict[int, JobState]) -> str:
+    lane = lanes.lane_of(job.kind)
+    waiting = sum(
+        1
+        for j in jobs.values()
+        if j.status == "queued" and j.id != job.id and lanes.lane_of(j.kind) == lane
+    )
+    more = f" (+{waiting} queued)" if waiting else ""
+    if job.status == "queued":
+        reason = job.message or "waiting for the worker"
+        return f"{lane.capitalize()} lane: Job {job.id} {job.kind}: {reason}{more}"
+    if job.message == "paused":
+        done = "paused"
+    else:
+        done = f"{job.progress_done}/{job.progress_total}" if job.progress_total else "running"
+    return f"{lane.capitalize()} lane: Job {job.id} {job.kind}: {done}{more}"

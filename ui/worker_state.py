@@ -1,12 +1,13 @@
-"""One sentence about the engine worker, from two sources: the process this window started
-(if any) and the `workers` rows the poller reads (which also show a worker started from
-the command line)."""
+"""One sentence about each engine worker lane, from two sources: the process this window
+started or attached to (if any) and the `workers` rows the poller reads (which also show a
+worker started from the command line or by another window); and one for both lanes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ui.poller import WorkerRow
+from workbench.jobs.lanes import ANY
 from workbench.jobs.worker_registry import STALE_AFTER_S
 
 
@@ -61,3 +62,26 @@ def waiting_message(status: WorkerStatus) -> tuple[str, bool]:
     if status.state == "crashed":
         return "The worker crashed before it took the job: restart it from the banner.", True
     return f"Waiting for the worker ({status.text})…", False
+
+
+def lane_rows(rows: list[WorkerRow], lane: str) -> list[WorkerRow]:
+    """The worker rows that serve `lane`: its own, and workers started for any job."""
+    return [r for r in rows if r.lane in (lane, ANY)]
+
+
+def combine(training: WorkerStatus, interactive: WorkerStatus) -> WorkerStatus:
+    """The status bar's sentence: which lane runs what."""
+    if training.state == "not_started":
+        return interactive
+    if interactive.state == "not_started" and training.state != "crashed":
+        return replace(training, text=f"training {training.text}")
+    text = f"training {training.text} · interactive {interactive.text}"
+    state = next(
+        (
+            s
+            for s in ("crashed", "not_responding", "busy")
+            if s in (training.state, interactive.state)
+        ),
+        interactive.state,
+    )
+    return replace(interactive, state=state, text=text)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from engine.disk_space import as_disk_full
 from workbench.db.connection import DatabaseLockedError, connect
 from workbench.db.schema import migrate
 
@@ -56,6 +57,9 @@ class Project:
             db = connect(path / DB_NAME)
             migrate(db.conn)
         except sqlite3.OperationalError as exc:
+            full = as_disk_full(exc, path)
+            if full is not None:  # SQLite says "disk I/O error" when it cannot grow the WAL
+                raise full from exc
             if "locked" in str(exc) or "busy" in str(exc):
                 raise DatabaseLockedError(
                     f"{path / DB_NAME} is locked by another program; close it and try again."

@@ -49,7 +49,13 @@ SIMPO = AlgorithmSpec(
     needs_reference=False,
     default_beta=2.0,
     zero_beta_ok=False,
-    settings=(m.BETA, m.LABEL_SMOOTHING, m.SIMPO_GAMMA_BETA_RATIO, *sampling.EVAL_SAMPLES),
+    settings=(
+        m.BETA,
+        m.LABEL_SMOOTHING,
+        m.SIMPO_GAMMA_BETA_RATIO,
+        m.RPO_ALPHA,
+        *sampling.EVAL_SAMPLES,
+    ),
     implementation=f"{_OFFLINE}.simpo:SimPO",
 )
 ORPO = AlgorithmSpec(
@@ -127,6 +133,7 @@ GRPO = AlgorithmSpec(
         m.IMPORTANCE_SAMPLING_LEVEL,
         m.MASK_TRUNCATED_COMPLETIONS,
         *sampling.ROLLOUT,
+        sampling.DYNAMIC_SAMPLING,
         *_ONLINE_SAMPLES,
     ),
     implementation=f"{_ONLINE}.grpo:GRPO",
@@ -148,6 +155,7 @@ RLOO = AlgorithmSpec(
         m.MASK_TRUNCATED_COMPLETIONS,
         m.NORMALIZE_ADVANTAGES,
         *sampling.ROLLOUT,
+        sampling.DYNAMIC_SAMPLING,
         *_ONLINE_SAMPLES,
     ),
     implementation=f"{_ONLINE}.grpo:RLOO",

@@ -45,8 +45,9 @@ LABEL_SMOOTHING = Setting(
 RPO_ALPHA = Setting(
     "rpo_alpha",
     0.0,
-    "DPO/IPO: weight of an NLL term on the chosen completions (RPO, Pang "
-    "et al. 2024) that stops the chosen likelihood from falling; try 1.0.",
+    "DPO/IPO/SimPO: weight of an NLL term on the chosen completions (RPO, Pang "
+    "et al. 2024; with SimPO, CPO-SimPO: TRL's cpo_alpha) that stops the chosen "
+    "likelihood from falling; try 1.0.",
     "method",
     "float",
     low=0,

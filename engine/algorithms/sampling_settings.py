@@ -57,6 +57,16 @@ TOP_K = Setting(
     label="Top-k",
 )
 ROLLOUT = (NUM_GENERATIONS, MAX_COMPLETION_LENGTH, TEMPERATURE, TOP_P, TOP_K)
+DYNAMIC_SAMPLING = Setting(
+    "dynamic_sampling",
+    False,
+    "GRPO/RLOO: drop groups whose completions all got the same reward (they teach "
+    "nothing) and sample other prompts in their place, up to 3 extra rounds a step "
+    "(DAPO's dynamic sampling); the reward charts then show the groups trained on. Costs "
+    "generation; turn on when many groups are all right or all wrong.",
+    "rollout",
+    "bool",
+)
 
 # --- samples for the sample browser ---------------------------------------------------
 SAMPLES_PER_STEP = Setting(

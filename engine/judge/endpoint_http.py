@@ -15,6 +15,7 @@ import email.utils
 import math
 import random
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -62,6 +63,7 @@ class _Problem:
     hint: str
     retry_after: float | None = None
     fatal_when_exhausted: bool = False
+    rate_limited: bool = False  # HTTP 429: the server is busy, not broken
 
 
 class ChatClient:
@@ -84,6 +86,7 @@ class ChatClient:
         self._http = http
         self._logprobs = settings.logprobs
         self._fatal: RequestFailed | None = None
+        self._failures = _FailureStreak(settings.max_consecutive_failures)
 
     def complete(self, text: str) -> Any:
         """The parsed JSON reply to ``text``. Raises RequestFailed or Stopped."""
@@ -104,33 +107,68 @@ class ChatClient:
             attempt += 1
 
     def _attempt(self, text: str) -> Any:
-        """The parsed reply, or a _Problem worth retrying; raises for anything else."""
+        """The parsed reply, or a _Problem worth retrying; raises for anything else. Every
+        request that fails counts towards the streak that makes the judge give up."""
         while True:
             self._before_send()
             try:
-                response = self._http.post(
-                    self._url, json=self._payload(text), headers=self._headers
-                )
-            except httpx.TimeoutException:
-                return _Problem(
-                    f"No reply within {self._settings.timeout_s} s",
-                    "Raise timeout_s in the judge settings, or try again later.",
-                )
-            except httpx.TransportError as error:
-                return _Problem(
-                    f"Could not reach {self._url} ({type(error).__name__}: {error})",
-                    "Check the base URL and that the server is running.",
-                    fatal_when_exhausted=isinstance(error, httpx.ConnectError),
-                )
-            except httpx.HTTPError as error:
-                raise RequestFailed(
-                    f"The request to {self._url} failed ({error}).",
-                    "Check the base URL in the judge settings.",
-                ) from None
-            if response.status_code == 200:
-                return _json_body(response)
-            if not self._drop_logprobs(response):
-                return self._problem(response)
+                outcome = self._send(text)
+            except RequestFailed as error:
+                self._failed(error.message, error.hint)
+                raise
+            if isinstance(outcome, _Problem):
+                if not outcome.rate_limited:  # waiting out a rate limit is not failing
+                    self._failed(outcome.message, outcome.hint)
+                return outcome
+            if outcome is not _AGAIN:
+                self._failures.reset()
+                return outcome
+
+    def _failed(self, message: str, hint: str | None) -> None:
+        first = self._failures.add(message, hint)
+        if first is not None:
+            count = self._settings.max_consecutive_failures
+            self._fatal = RequestFailed(
+                f"Gave up after {count} requests in a row failed; the first: {first[0]}",
+                first[1] or "Check the endpoint, then run the judge again.",
+            )
+            raise self._fatal
+
+    def _send(self, text: str) -> Any:
+        """One request: the parsed reply, a _Problem, or _AGAIN (asked again without
+        logprobs); raises RequestFailed for a failure no retry can mend."""
+        deadline = time.monotonic() + self._settings.timeout_s
+        try:
+            with self._http.stream(
+                "POST", self._url, json=self._payload(text), headers=self._headers
+            ) as streamed:
+                response = _read_capped(streamed, self._settings.max_reply_bytes, deadline)
+        except _TooSlow:
+            return _Problem(
+                f"The reply did not finish within {self._settings.timeout_s} s",
+                "Raise timeout_s in the judge settings, or try again later.",
+            )
+        except httpx.TimeoutException:
+            return _Problem(
+                f"No reply within {self._settings.timeout_s} s",
+                "Raise timeout_s in the judge settings, or try again later.",
+            )
+        except httpx.TransportError as error:
+            return _Problem(
+                f"Could not reach {self._url} ({type(error).__name__}: {error})",
+                "Check the base URL and that the server is running.",
+                fatal_when_exhausted=isinstance(error, httpx.ConnectError),
+            )
+        except httpx.HTTPError as error:
+            raise RequestFailed(
+                f"The request to {self._url} failed ({error}).",
+                "Check the base URL in the judge settings.",
+            ) from None
+        if response.status_code == 200:
+            return _json_body(response)
+        if self._drop_logprobs(response):
+            return _AGAIN
+        return self._problem(response)
 
     def _before_send(self) -> None:
         if self._stop.is_set():
@@ -170,6 +208,7 @@ class ChatClient:
                 f"The endpoint answered HTTP {status} ({excerpt})",
                 hint,
                 retry_after=retry_after_s(response.headers),
+                rate_limited=status == 429,
             )
         if status in (401, 403):
             self._fatal = self._key_refused(status, excerpt)
@@ -208,6 +247,68 @@ class ChatClient:
         # concurrent workers hit by the same rate limit do not retry in lockstep.
         delay = min(cap, self._settings.backoff_s * 2**attempt)
         return delay / 2 + random.random() * delay / 2
+
+
+_AGAIN = object()  # _send's answer when the request is to be sent again at once
+
+
+class _TooSlow(Exception):
+    """The reply was still arriving at the request's deadline."""
+
+
+class _FailureStreak:
+    """Failed requests in a row, over every thread of one judge; the first one's message
+    is kept, since later ones are often only its consequence."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._count = 0
+        self._first: tuple[str, str | None] | None = None
+        self._lock = threading.Lock()
+
+    def add(self, message: str, hint: str | None) -> tuple[str, str | None] | None:
+        """Count one failure; the first failure's (message, hint) once the limit is hit."""
+        with self._lock:
+            if self._count == 0:
+                self._first = (message, hint)
+            self._count += 1
+            return self._first if self._count >= self._limit else None
+
+    def reset(self) -> None:
+        with self._lock:
+            self._count, self._first = 0, None
+
+
+_DECODED_AWAY = {"content-encoding", "content-length", "transfer-encoding"}
+
+
+def _read_capped(streamed: httpx.Response, cap: int, deadline: float) -> httpx.Response:
+    """The streamed reply read whole into a plain response, unless it is over ``cap``
+    bytes (decompressed: a small gzip bomb counts at its real size), which raises
+    RequestFailed without reading further, or still arriving at ``deadline`` (_TooSlow)."""
+    declared = _finite(streamed.headers.get("content-length"))
+    if declared is not None and declared > cap:
+        raise _too_big(cap)
+    chunks, size = [], 0
+    for chunk in streamed.iter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _too_big(cap)
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise _TooSlow
+    headers = [(k, v) for k, v in streamed.headers.items() if k.lower() not in _DECODED_AWAY]
+    return httpx.Response(
+        streamed.status_code, headers=headers, content=b"".join(chunks), request=streamed.request
+    )
+
+
+def _too_big(cap: int) -> RequestFailed:
+    return RequestFailed(
+        f"The endpoint's reply is over max_reply_bytes ({cap:,} bytes); it was not read further.",
+        "A judge's answer is a few tokens: check max_tokens and the base URL, or raise "
+        "max_reply_bytes in the judge settings.",
+    )
 
 
 def retry_after_s(headers: httpx.Headers | dict) -> float | None:

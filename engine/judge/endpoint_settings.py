@@ -32,6 +32,11 @@ class EndpointSettings:
     ``max_requests`` caps every HTTP request this judge sends (retries included) so a
     mistake cannot run up a bill; ``backoff_s`` is the first retry's delay, doubling on
     each further retry up to ``max_backoff_s`` (which also caps a server's Retry-After).
+    ``timeout_s`` bounds each request from sending to the reply's last byte, and a reply
+    is read no further than ``max_reply_bytes``; after ``max_consecutive_failures``
+    requests in a row fail, the judge gives up on every remaining item with the first
+    error; a run whose share of failed items is over ``max_failure_share`` (or where every
+    item failed) fails.
     """
 
     base_url: str
@@ -51,6 +56,9 @@ class EndpointSettings:
     top_logprobs: int = 10
     backoff_s: float = 1.0
     max_backoff_s: float = 60.0
+    max_reply_bytes: int = 1024 * 1024
+    max_consecutive_failures: int = 5
+    max_failure_share: float = 0.5
 
     @property
     def chat_url(self) -> str:
@@ -75,6 +83,9 @@ class EndpointSettings:
         _check_float("temperature", self.temperature, 0, 2)
         _check_float("backoff_s", self.backoff_s, 0, 600)
         _check_float("max_backoff_s", self.max_backoff_s, 0, 3600)
+        _check_int("max_reply_bytes", self.max_reply_bytes, 1024, 2**30)
+        _check_int("max_consecutive_failures", self.max_consecutive_failures, 1, 10**6)
+        _check_float("max_failure_share", self.max_failure_share, 0, 1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,6 +1,7 @@
 """Token ids for training examples: the prompt exactly as generation encodes it (chat
-template with the generation prompt when the model has one), then the completion and
-the end-of-sequence token, so the model learns to stop where generation stops.
+template with the generation prompt when the model has one), then the completion as the
+template writes the assistant's turn, up to and including its end-of-turn token (the
+eos token without a template), so the model learns to stop where generation stops.
 
 Examples longer than the limit are returned separately, never truncated: a pair cut
 short could keep the prompt and lose the very tokens that made one completion better.
@@ -12,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import EngineError
 from engine.generation import encode_prompts
+from engine.tokens import completion_token_ids, end_token_ids
 from engine.training.examples import DemonstrationExample, PairExample, UnpairedExample
 
 
@@ -48,31 +49,22 @@ class TooLong:
     limit: int
 
 
-def eos_id(tokenizer: Any) -> int:
-    if tokenizer.eos_token_id is None:
-        raise EngineError(
-            "The tokenizer has no end-of-sequence token, so completions cannot end.",
-            "Use a model whose tokenizer defines eos_token.",
-        )
-    return int(tokenizer.eos_token_id)
-
-
-def completion_ids(tokenizer: Any, text: str) -> list[int]:
-    ids = list(tokenizer(text, add_special_tokens=False)["input_ids"])
-    end = eos_id(tokenizer)
-    if not ids or ids[-1] != end:
-        ids.append(end)
-    return ids
+def completion_ids(
+    tokenizer: Any, text: str, prompt: str | list[dict] = "", ends: list[int] | None = None
+) -> list[int]:
+    """``text``'s ids as the answer to ``prompt`` (see engine.tokens.completion_token_ids)."""
+    return completion_token_ids(tokenizer, prompt, text, ends)
 
 
 def encode_pairs(
     tokenizer: Any, examples: list[PairExample], max_length: int
 ) -> tuple[list[EncodedPair], list[TooLong]]:
     prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
+    ends = end_token_ids(tokenizer)
     kept, too_long = [], []
     for example, prompt_ids in zip(examples, prompts, strict=True):
-        chosen = completion_ids(tokenizer, example.chosen)
-        rejected = completion_ids(tokenizer, example.rejected)
+        chosen = completion_ids(tokenizer, example.chosen, example.prompt, ends)
+        rejected = completion_ids(tokenizer, example.rejected, example.prompt, ends)
         tokens = len(prompt_ids) + max(len(chosen), len(rejected))
         if tokens > max_length:
             too_long.append(TooLong(example.key, tokens, max_length))
@@ -109,9 +101,10 @@ def _encode_single(tokenizer: Any, examples: list, max_length: int, make: Callab
     """Examples of one completion each: (``make(example, prompt ids, completion ids)`` of
     those that fit ``max_length``, the too-long ones)."""
     prompts = encode_prompts(tokenizer, [e.prompt for e in examples])
+    ends = end_token_ids(tokenizer)
     kept, too_long = [], []
     for example, prompt_ids in zip(examples, prompts, strict=True):
-        completion = completion_ids(tokenizer, example.completion)
+        completion = completion_ids(tokenizer, example.completion, example.prompt, ends)
         tokens = len(prompt_ids) + len(completion)
         if tokens > max_length:
             too_long.append(TooLong(example.key, tokens, max_length))

@@ -52,8 +52,8 @@ class TrainHooks:
     """Called on the main process only, except ``poll`` whose answer all processes share.
 
     ``poll()`` returns pending commands: "stop" (save a checkpoint and end), "cancel"
-    (end without saving) and "checkpoint" (save one now and go on).
-    """
+    (end without saving), "checkpoint" (save one after the next step and go on) and "save"
+    (save the current step now, take no step, and poll again: a paused run's checkpoint)."""
 
     checkpoint_dir: Callable[[int], Path]
     on_metrics: Callable[[int, dict[str, float]], None] = _noop

@@ -24,6 +24,7 @@ from engine.training.prepared import (
     check_trainable,
     counts,
     encode_split,
+    offline_algorithm,
     split_objective,
 )
 from engine.training.reference import prepare_reference
@@ -48,6 +49,8 @@ def train_offline(
     prepared = counts(train_split, eval_split)
     if accelerator.is_main_process:
         hooks.on_prepared(prepared)
+        for note in offline_algorithm(settings).data_notes(train_split):
+            hooks.on_log(note)
     context: contextlib.AbstractContextManager[Any]
     if settings.spec.policy == "sequence_scorer":
         model = reward_policy(

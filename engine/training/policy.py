@@ -42,6 +42,18 @@ def load_reward_base(source_dir: Path, dtype: str, device: str, pad_token_id: in
     return model.to(device)
 
 
+def _checkpoint_activations(model) -> None:
+    """Recompute each block's activations in the backward pass instead of keeping them.
+
+    With LoRA the embeddings are frozen, so the blocks' inputs do not require grad; a
+    checkpointed block then gives its LoRA weights no gradient under the reentrant
+    implementation (PEFT/TRL #2486). The non-reentrant one does not need it, and the
+    embeddings' output is made to require grad as well, so that both give the gradients
+    the run without checkpointing gives."""
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    model.enable_input_require_grads()
+
+
 @contextmanager
 def trainable_policy(base_model, settings: TrainSettings, init_adapter: Path | None):
     """Yield the PeftModel to train on ``base_model``; afterwards the base has no adapter.
@@ -58,13 +70,14 @@ def trainable_policy(base_model, settings: TrainSettings, init_adapter: Path | N
         for name, param in model.named_parameters():
             param.requires_grad_(".default." in name and "lora_" in name)
     if settings.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        _checkpoint_activations(model)
     model.train()
     try:
         yield model
     finally:
         if settings.gradient_checkpointing:
             model.base_model.model.gradient_checkpointing_disable()
+            model.base_model.model.disable_input_require_grads()
         strip_adapters(base_model)
         for param in base_model.parameters():
             param.requires_grad_(False)
@@ -76,5 +89,7 @@ def reward_policy(
 ) -> Any:
     base = load_reward_base(source_dir, dtype, device, pad_token_id, settings.seed)
     model = _seeded_attach(base, settings, task_type="SEQ_CLS")
+    if settings.gradient_checkpointing:  # a fresh model of its own: nothing to undo after
+        _checkpoint_activations(model)
     model.train()
     return model

@@ -7,6 +7,7 @@ training step, and one evaluation."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 import warnings
@@ -30,6 +31,7 @@ from engine.training.state import (
     save_training_checkpoint,
     set_rng_state,
 )
+from engine.training.system_metrics import SystemMeter
 
 
 class TrainingRun(ABC):
@@ -118,6 +120,7 @@ class TrainingRun(ABC):
             self.load_extra_state(resume_from, state)
             optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
+            self._apply_changed_settings(optimizer)
             set_rng_state(state["rng"])
             self.start_step = self.saved_step = int(state["step"])
             self.last_checkpoint = Path(resume_from)
@@ -134,6 +137,26 @@ class TrainingRun(ABC):
             self.accelerator.num_processes,
             s.seed,
         )
+
+    def _apply_changed_settings(self, optimizer: torch.optim.Optimizer) -> None:
+        """A run continued with new settings (after a NaN: a lower learning rate) keeps the
+        checkpoint's moments and step but not its learning rate or weight decay, which the
+        loaded states carry. With unchanged settings nothing is touched, so an exact resume
+        stays bit-identical."""
+        s = self.settings
+        sched = self.scheduler
+        same_lr = all(base == s.learning_rate for base in sched.base_lrs)
+        same_decay = all(g["weight_decay"] == s.weight_decay for g in optimizer.param_groups)
+        if same_lr and same_decay:
+            return
+        sched.base_lrs = [s.learning_rate for _ in sched.base_lrs]
+        lambdas = getattr(sched, "lr_lambdas", [None] * len(sched.base_lrs))
+        for group, fn in zip(optimizer.param_groups, lambdas, strict=True):
+            group["initial_lr"] = s.learning_rate
+            group["weight_decay"] = s.weight_decay
+            factor = fn(sched.last_epoch) if fn is not None else 1.0
+            group["lr"] = s.learning_rate * factor
+        sched._last_lr = [g["lr"] for g in optimizer.param_groups]
 
     # --- the step loop -----------------------------------------------------------------
     def loop(self, prepared: dict, reference: dict, started: float) -> TrainResult:
@@ -159,6 +182,10 @@ class TrainingRun(ABC):
             if "stop" in commands:
                 status = "stopped"
                 break
+            if "save" in commands:  # checkpoint now while paused: save, take no step
+                if self.saved_step != step and step > 0:
+                    self.save(step)
+                continue
             train_metrics = self.train_step(step)
             step += 1
             self._after_step(step, train_metrics, "checkpoint" in commands)
@@ -202,9 +229,29 @@ class TrainingRun(ABC):
         raise NonFiniteError(
             f"At step {step + 1} the {what} became NaN or infinite, so the run stopped before "
             "applying it; no checkpoint was written from this step.",
-            "Lower the learning rate, use fp32 or bf16 instead of fp16, or check "
-            f"{self.nonfinite_suspect}; resume from the last checkpoint.",
+            self._nonfinite_advice(),
         )
+
+    def _nonfinite_advice(self) -> str:
+        """What to change, with the values this run used, and where to continue from."""
+        s = self.settings
+        changes = [f"lower learning_rate (now {s.learning_rate:g}; try {s.learning_rate / 4:g})"]
+        if not s.max_grad_norm:
+            changes.append("set max_grad_norm to clip the gradient (e.g. 1.0)")
+        elif s.max_grad_norm > 0.5:
+            changes.append(f"clip harder with a lower max_grad_norm (now {s.max_grad_norm:g})")
+        if s.method.get("beta") is not None or self.settings.spec.default_beta:
+            changes.append(
+                f"raise beta (now {s.resolved_beta():g}) to keep closer to the reference"
+            )
+        if s.precision == "fp16":
+            changes.append("use bf16 or fp32 instead of fp16")
+        where = (
+            f"Continue from the last checkpoint ({self.last_checkpoint.name}) with the changes"
+            if self.last_checkpoint is not None
+            else "No checkpoint was written before this step, so start the run again with them"
+        )
+        return f"Change: {'; '.join(changes)}; or check {self.nonfinite_suspect}. {where}."
 
     def _clip(self) -> float:
         if self.scaler:
@@ -243,6 +290,10 @@ class TrainingRun(ABC):
                 self.totals[name] = self.totals.get(name, 0.0) + value
         return dict(self.totals)
 
+    @functools.cached_property
+    def _system(self) -> SystemMeter:
+        return SystemMeter()
+
     def step_metrics(self, step: int, grad_norm: float, seconds: float) -> dict[str, float]:
         """The metrics of every step, whatever the algorithm."""
         s = self.settings
@@ -254,6 +305,7 @@ class TrainingRun(ABC):
             "train/step_seconds": seconds,
             "train/examples_per_second": examples / max(seconds, 1e-9),
             "memory/peak_gb": memory_gb(self.device),
+            **self._system.read(self.device),
         }
 
     def _after_step(self, step: int, metrics: dict[str, float], checkpoint_now: bool) -> None:
@@ -290,11 +342,18 @@ class TrainingRun(ABC):
                 step,
                 state,
                 extra=self.write_extra_state,
+                need_mb=self.checkpoint_mb(),
             )
             self.hooks.on_checkpoint(step, dest, manifest)
             self._log(f"checkpoint at step {step}: {dest}")
         self.accelerator.wait_for_everyone()
         self.last_checkpoint, self.saved_step = dest, step
+
+    def checkpoint_mb(self) -> float:
+        """About what one checkpoint takes: the trainable weights and AdamW's two moments
+        of each (the free-space check before writing it)."""
+        params = self.trainable_parameters()
+        return 3 * sum(p.numel() * p.element_size() for p in params) / 2**20
 
     def result(
         self,

@@ -40,9 +40,11 @@ def save_training_checkpoint(
     step: int,
     trainer_state: dict[str, Any],
     extra=None,
+    need_mb: float = 0,
 ) -> dict:
     """Write the checkpoint at ``dest``; returns its manifest. ``extra(folder)`` adds
-    files of its own (inside the atomic write, so they are in the manifest too)."""
+    files of its own (inside the atomic write, so they are in the manifest too).
+    ``need_mb``: the free space to find first (DiskFullError otherwise)."""
 
     def write(tmp: Path) -> None:
         save_adapter(peft_model, tmp)
@@ -61,7 +63,7 @@ def save_training_checkpoint(
             json.dumps({"step": step, **trainer_state}, indent=2, allow_nan=False)
         )
 
-    return write_checkpoint(dest, write, {"step": step, "kind": "training"})
+    return write_checkpoint(dest, write, {"step": step, "kind": "training"}, need_mb=need_mb)
 
 
 def load_training_state(checkpoint_dir: Path) -> dict[str, Any]:

@@ -15,6 +15,8 @@ ours is (per step), so both sides draw the same completions while their weights 
 Rows, each in a fresh subprocess so that peak memory and threads do not leak between them:
   1. ours: engine.training.train with algorithm "grpo"
   2. TRL GRPOTrainer
+  3. ours with DAPO's dynamic sampling (groups without reward variance replaced): the
+     same settings otherwise; it samples more per step, so its curve is not TRL's
 
 Both are evaluated the same way every ``--eval-every`` steps: greedy answers to the first
 ``--eval-prompts`` eval prompts, scored by the same rules (our ``evaluate_online``; for TRL
@@ -55,6 +57,7 @@ from tests.benchmarks.bench_dpo import (  # noqa: E402
 ROWS = (
     ("ours", "ours (engine.training.train, grpo)"),
     ("trl", "TRL GRPOTrainer"),
+    ("ours-dynamic", "ours + dynamic sampling (DAPO)"),
 )
 QUICK = {"steps": 3, "eval_every": 2, "eval_prompts": 16}
 QUICK_TEXT = ", ".join(f"--{key.replace('_', '-')} {value}" for key, value in QUICK.items())
@@ -83,7 +86,7 @@ def demo_rewards():
     return [rules_source(DEMO_RULES)]
 
 
-def our_settings(cfg: dict):
+def our_settings(cfg: dict, dynamic_sampling: bool = False):
     from engine.lora import LoraSettings
     from engine.training.config import TrainSettings
 
@@ -100,6 +103,7 @@ def our_settings(cfg: dict):
             max_grad_norm=cfg["max_grad_norm"],
             beta=0.0,
             num_generations=cfg["generations"],
+            dynamic_sampling=dynamic_sampling,
             max_completion_length=cfg["max_completion_length"],
             temperature=cfg["temperature"],
             top_p=1.0,
@@ -205,7 +209,7 @@ def run_base(cfg: dict) -> dict:
     }
 
 
-def run_ours(cfg: dict) -> dict:
+def run_ours(cfg: dict, dynamic_sampling: bool = False) -> dict:
     import torch
 
     from engine.training import train
@@ -213,9 +217,10 @@ def run_ours(cfg: dict) -> dict:
 
     loaded = _load(cfg)
     data = prompt_data()
-    settings = our_settings(cfg)
+    settings = our_settings(cfg, dynamic_sampling)
     sources = demo_rewards()
     marks: dict = {"steps": [], "evals": [], "gen_s": [], "losses": [], "rewards": []}
+    dropped: list[float] = []
     meter = Meter(loaded.device)
 
     def on_log(text: str) -> None:
@@ -231,6 +236,7 @@ def run_ours(cfg: dict) -> dict:
             marks["gen_s"].append(metrics["train/generation_seconds"])
             marks["losses"].append(metrics["loss"])
             marks["rewards"].append(metrics["reward"])
+            dropped.append(metrics.get("dynamic_sampling/dropped_groups", 0.0))
         elif "eval_rewards/answer/mean" in metrics:  # evaluation, run right after the mark
             marks["evals"].append(
                 (step, metrics["eval_rewards/answer/mean"], meter.now() - marks["steps"][step - 1])
@@ -247,6 +253,7 @@ def run_ours(cfg: dict) -> dict:
     out = meter.finish()
     if result.status != "done":
         raise RuntimeError(f"our run ended {result.status}")
+    out["dropped_groups"] = sum(dropped)
     return _summary(marks, cfg, out)
 
 
@@ -423,7 +430,13 @@ def child_main(cfg: dict, row: str, result_path: Path) -> None:
     import torch
 
     torch.set_num_threads(cfg["threads"])
-    out = {"base": run_base, "ours": run_ours, "trl": run_trl}[row](cfg)
+    rows = {
+        "base": run_base,
+        "ours": run_ours,
+        "trl": run_trl,
+        "ours-dynamic": lambda c: run_ours(c, dynamic_sampling=True),
+    }
+    out = rows[row](cfg)
     out["threads_at_end"] = torch.get_num_threads()
     result_path.write_text(json.dumps(out))
 
@@ -504,6 +517,11 @@ def _notes(cfg: dict, results: dict, base: dict) -> list[str]:
         notes.append(
             f"mean reward over all steps: ours {sum(a['rewards']) / n:.4f}, "
             f"TRL {sum(b['rewards'][:n]) / n:.4f}"
+        )
+    if "ours-dynamic" in ok:
+        notes.append(
+            f"ours-dynamic: {ok['ours-dynamic']['dropped_groups']:.0f} groups without reward "
+            "variance dropped and replaced over the run (their sampling is in its train time)"
         )
     if "trl" in ok:
         r = ok["trl"]

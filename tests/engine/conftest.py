@@ -151,3 +151,21 @@ def model_dir_files(folder: Path) -> dict[str, bytes]:
 
 def config_dict(folder: Path) -> dict:
     return json.loads((Path(folder) / "config.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def family_model_dir(tmp_path_factory):
+    """``family_model_dir(name)``: the folder of a tiny random model of that family
+    (tests/engine/architecture_families.py), its tokenizer trained once per session."""
+    from tests.engine.architecture_families import BY_NAME, build_family_model, train_tokenizer
+
+    root = tmp_path_factory.mktemp("families")
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            family = BY_NAME[name]
+            built[name] = build_family_model(family, root / name, train_tokenizer(family))
+        return built[name]
+
+    return get

@@ -111,6 +111,33 @@ def test_kv_cache_and_activations_scale(model_and_dir):
     assert b.activations_bytes > a.activations_bytes
 
 
+def test_training_activations_never_hold_the_whole_sequences_logits(model_and_dir):
+    _, folder = model_and_dir
+    kwargs = dict(lora_rank=8, training=True, batch_size=4, seq_len=512)
+    plain = estimate_fit(folder, **kwargs)
+    checkpointed = estimate_fit(folder, gradient_checkpointing=True, **kwargs)
+    # 2 layers: checkpointing keeps each layer's input and one layer's working set.
+    assert checkpointed.activations_bytes < plain.activations_bytes
+
+
+def test_training_logits_are_one_chunk_whatever_the_vocabulary(tmp_path):
+    from engine.fit import LOGIT_CHUNK_ELEMENTS
+
+    sizes = {}
+    for vocab in (32_000, 256_000):
+        folder = tmp_path / str(vocab)
+        folder.mkdir()
+        config = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2}
+        config.update(num_attention_heads=2, intermediate_size=128, vocab_size=vocab)
+        (folder / "config.json").write_text(json.dumps(config))
+        estimate = estimate_fit(folder, lora_rank=8, training=True, batch_size=4, seq_len=512)
+        sizes[vocab] = estimate.activations_bytes
+    # 4 x 512 positions x 256k float32 logits would be 2 GiB (twice with the gradient);
+    # the head runs on one chunk of positions at a time.
+    assert sizes[256_000] == sizes[32_000]
+    assert sizes[256_000] < 2 * LOGIT_CHUNK_ELEMENTS * 4 + 4 * 512 * 2 * 10**4 * 4
+
+
 def test_fits_flag_and_summary(model_and_dir):
     _, folder = model_and_dir
     unknown = estimate_fit(folder)

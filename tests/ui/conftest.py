@@ -76,6 +76,9 @@ def open_window(qtbot):
 
         apply_style(QApplication.instance())
         window = MainWindow()
+        # Closing with jobs running stops them, as it did before the close dialog: a test
+        # never blocks on the dialog (pytest-qt closes the window before this fixture does).
+        window.close_choice = "stop"
         qtbot.addWidget(window)
         window.show()
         with qtbot.waitSignal(window.projectOpened, timeout=15000):

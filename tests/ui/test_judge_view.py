@@ -391,7 +391,8 @@ def test_the_review_queue_orders_and_takes_confirm_and_overrides(open_window, tm
     second = review.table.current().comparison_id
     press(qtbot, view, Key.Key_Up)
     first = review.table.current().comparison_id
-    press(qtbot, view, Key.Key_2)  # B better
+    assert "Right better  (2 or →)" in review.answer_buttons[1].text()  # as in the Label view
+    press(qtbot, view, Key.Key_Right)  # right (shown second) better
     qtbot.waitUntil(lambda: len(review.table.rows) == 3)
     assert review.table.current().comparison_id == second  # the next one moved up
     press(qtbot, view, Key.Key_T)

@@ -115,11 +115,15 @@ def test_tie_both_bad_skip_and_undo_by_key(open_window, tmp_path, qtbot):
     assert [c[1] for c in comparisons(path)] == ["tie", "both_bad"]
     assert view.task == last_shown  # the undone task comes back, sides as they were
     assert view.pair.left.text.toPlainText() == last_shown.completions[0].text
+    press(qtbot, view, Key.Key_U)  # undoes the skip: its task is back, no label is deleted
+    assert [c[1] for c in comparisons(path)] == ["tie", "both_bad"]
+    assert view.task.prompt_id == skipped and "skipped task is back" in view.status.text()
     press(qtbot, view, Key.Key_U)
     assert [c[1] for c in comparisons(path)] == ["tie"]
     assert view.task.prompt_id == 2 and "Undone" in view.status.text()
-    press(qtbot, view, Key.Key_S)  # skip prompt 2, then 4: only skipped prompts remain
-    press(qtbot, view, Key.Key_S)
+    # Skip the three unlabelled prompts (the undone skip made its prompt servable again).
+    for _ in range(3):
+        press(qtbot, view, Key.Key_S)
     assert view.stack.currentWidget() is view.empty
     assert view.empty.title.text() == "Only skipped prompts are left"
     qtbot.mouseClick(view.empty.unskip_button, Qt.MouseButton.LeftButton)
@@ -389,3 +393,26 @@ def stream_metrics(path: Path, stop: threading.Event) -> None:
             )
         stop.wait(0.005)
     project.close()
+
+
+def test_all_bad_in_rank_mode_by_key(open_window, tmp_path, qtbot):
+    path = pair_project(tmp_path / "p", prompts=1, texts=("w", "x", "y"))
+    _, view = open_label_view(open_window, qtbot, path)
+    view.toolbar.size_spin.setValue(3)
+    view.toolbar.mode_combo.setCurrentIndex(view.toolbar.mode_combo.findData("rank"))
+    qtbot.waitUntil(lambda: view.task is not None and view.task.mode == "rank" and not view.busy)
+    assert "All bad  (B)" in view.rank.all_bad_button.text()
+    press(qtbot, view, Key.Key_B)
+    ((ids, outcome, _, _, ranking),) = comparisons(path)
+    assert outcome == "both_bad" and ranking is None and len(json.loads(ids)) == 3
+    project = Project.open(path)
+    dataset = build_dataset(project)
+    project.close()
+    assert dataset.pairs == [] and dataset.counts["both_bad"] == 1
+    assert sorted(u.completion for u in dataset.unpaired if not u.desirable) == [
+        "w 0",
+        "x 0",
+        "y 0",
+    ]
+    press(qtbot, view, Key.Key_U)
+    assert comparisons(path) == []

@@ -34,6 +34,7 @@ def test_window_shows_the_working_views(open_window, project_path, qtbot):
         "Train",
         "Runs",
         "Compare",
+        "Arena",
     ]
     assert isinstance(window.show_view("Project"), ProjectView)
     assert isinstance(window.show_view("Model"), ModelView)
@@ -52,36 +53,27 @@ def test_view_shortcuts_and_menus(open_window, project_path, qtbot):
     window.view_actions[2].trigger()
     assert window.stack.currentWidget() is window.views["Data"]
     shortcuts = [a.shortcut().toString() for a in window.view_actions]
-    # Label and Judge came later: they took the next free keys, the others kept theirs
-    assert shortcuts == [
-        "Ctrl+1",
-        "Ctrl+2",
-        "Ctrl+3",
-        "Ctrl+7",
-        "Ctrl+8",
-        "Ctrl+4",
-        "Ctrl+5",
-        "Ctrl+6",
-        "Ctrl+9",
-    ]
+    # In the sidebar's order, so the keys can be read off it.
+    assert shortcuts == [f"Ctrl+{(i + 1) % 10}" for i in range(10)]
+    assert [window.nav.item(i).text() for i in range(10)] == [a.text() for a in window.view_actions]
 
 
-def test_ctrl_4_shows_the_rules_view(open_window, project_path, qtbot):
+def test_ctrl_6_shows_the_rules_view(open_window, project_path, qtbot):
     window = open_window(project_path)
     window.activateWindow()
     window.nav.setFocus()
-    qtbot.keyClick(window.nav, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.nav, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.stack.currentWidget(), RulesView)
     assert window.nav.currentItem().text() == "Rules" and window.view_actions[5].isChecked()
 
 
-def test_ctrl_5_shows_the_train_view(open_window, project_path, qtbot):
+def test_ctrl_7_shows_the_train_view(open_window, project_path, qtbot):
     from ui.views.train.view import TrainView
 
     window = open_window(project_path)
     window.activateWindow()
     window.nav.setFocus()
-    qtbot.keyClick(window.nav, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.nav, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
     assert isinstance(window.stack.currentWidget(), TrainView)
     assert window.nav.currentItem().text() == "Train"
 
@@ -137,7 +129,7 @@ def test_showing_the_window_does_not_import_torch(tmp_path):
         window.show()
         while window.session is None:
             app.processEvents()
-        for name in ("Project", "Model", "Data", "Label", "Judge", "Rules", "Compare"):
+        for name in ("Project", "Model", "Data", "Label", "Judge", "Rules", "Compare", "Arena"):
             window.show_view(name)
             app.processEvents()
         print("torch" in sys.modules, "transformers" in sys.modules)

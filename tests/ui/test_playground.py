@@ -91,3 +91,42 @@ def test_an_empty_prompt_is_refused(setup, qtbot):
     playground.prompt.setPlainText("   ")
     playground.generate()
     assert playground.job_id is None and "Type a prompt" in playground.status.text()
+
+
+def test_two_writers_side_by_side_with_the_same_settings_and_seed(setup, qtbot):
+    from workbench.training.runs import add_checkpoint, create_run
+
+    window, playground, project, worker_id = setup
+    run_id = create_run(
+        project,
+        algorithm="dpo",
+        config={},
+        dataset={},
+        dataset_hash="x",
+        model_id=playground.model.id,
+        parent_checkpoint_id=None,
+        job_id=None,
+        name="round one",
+        max_steps=4,
+    )
+    checkpoint = add_checkpoint(project, run_id, 4, project.path / "runs" / "r1", {})
+    playground.refresh_writers()
+    picker = playground.picker
+    qtbot.waitUntil(lambda: picker.second.findData(checkpoint) >= 0)
+    picker.second.setCurrentIndex(picker.second.findData(checkpoint))
+    playground.seed.setValue(11)
+    first = submit(playground, project, worker_id, qtbot)
+    assert first.params["model_id"] == playground.model.id and "checkpoint_id" not in first.params
+    jobs.finish(project, first.id, {"completions": [COMPLETION], "count": 1})
+    qtbot.waitUntil(lambda: playground.job_id not in (None, first.id))
+    second = jobs.claim_next(project, worker_id)
+    assert second.id == playground.job_id and second.params["checkpoint_id"] == checkpoint
+    assert second.params["model_id"] == playground.model.id
+    assert second.params["sampling"] == first.params["sampling"]  # the same seed too
+    answer = {**COMPLETION, "text": "Hello from the checkpoint."}
+    jobs.finish(project, second.id, {"completions": [answer], "count": 1})
+    qtbot.waitUntil(lambda: len(playground.second_completions) == 1)
+    assert "Hello there." in playground.results.toPlainText()
+    assert "round one · step 4" in playground.second_results.toPlainText()
+    assert "Hello from the checkpoint." in playground.second_results.toPlainText()
+    assert "Both answered" in playground.status.text()

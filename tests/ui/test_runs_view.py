@@ -195,3 +195,26 @@ def test_a_run_started_in_a_terminal_appears_and_streams(open_view, runs_project
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_metric_cells_say_how_many_examples_and_a_tiny_eval_set_is_greyed(open_view, runs_project):
+    from PySide6.QtCore import Qt
+
+    from ui.style import MUTED
+
+    view = open_view(runs_project)
+    model = view.model
+    row = model.position(2)
+    column = COLUMNS.index("Eval acc.")
+    tip = model.data(model.index(row, column), Qt.ItemDataRole.ToolTipRole)
+    count = model.row_of(2)["eval_examples"]
+    assert f"over {count:,} eval examples" in tip
+    colour = model.data(model.index(row, column), Qt.ItemDataRole.ForegroundRole)
+    if count < 20:
+        assert "fewer than 20" in tip and colour.name() == MUTED
+    else:
+        assert colour is None
+    train_tip = model.data(
+        model.index(row, COLUMNS.index("Train loss")), Qt.ItemDataRole.ToolTipRole
+    )
+    assert "training examples" in train_tip

@@ -265,3 +265,17 @@ def test_a_run_can_start_from_a_checkpoint_chosen_in_the_view(open_window, tmp_p
     view.start.checkpoint.setCurrentIndex(view.start.checkpoint.findData(checkpoint_id))
     config = view.validate()
     assert config is not None and config.init_checkpoint == checkpoint_id
+
+
+def test_small_data_for_the_steps_asked_is_warned_not_blocked(open_window, tmp_path, qtbot):
+    labelled_demo(tmp_path / "demo", prompts=8, eval_prompts=3).close()
+    _, view = train_view(open_window, tmp_path / "demo")
+    view.tabs.setCurrentIndex(1)
+    counts = view.counts
+    qtbot.waitUntil(lambda: counts.counts is not None, timeout=10000)
+    qtbot.waitUntil(lambda: counts.warnings.isVisibleTo(view), timeout=10000)
+    text = counts.warnings.text()
+    assert "passes over the data" in text and "The eval set has" in text
+    assert view.launch_button.isEnabled()  # a warning, not a block
+    view.form.editors["max_steps"].set_value(2)
+    qtbot.waitUntil(lambda: "passes over the data" not in counts.warnings.text(), timeout=10000)

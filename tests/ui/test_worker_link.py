@@ -64,7 +64,7 @@ def test_a_worker_ignoring_sigterm_is_killed(link, monkeypatch, qtbot):
     assert "killing it" in worker.log_text()
 
 
-def test_jobs_of_a_dead_worker_are_marked_failed(project_path):
+def test_jobs_of_a_dead_worker_are_marked_interrupted(project_path):
     project = Project.open(project_path)
     try:
         now = time.time()
@@ -78,8 +78,8 @@ def test_jobs_of_a_dead_worker_are_marked_failed(project_path):
             "UPDATE jobs SET status='running', worker_id=? WHERE id=?", [worker_id, running]
         )
         assert mark_dead(project, 4242) == [running]  # at once, not after 15 s
-        assert jobs.get(project, running).status == "failed"
-        assert "crashed or was killed" in jobs.get(project, running).error
+        assert jobs.get(project, running).status == "interrupted"
+        assert "the worker stopped unexpectedly" in jobs.get(project, running).error
         assert jobs.get(project, queued).status == "queued"  # a new worker may take it
     finally:
         project.close()

@@ -66,7 +66,7 @@ def test_unknown_control_command_is_refused(tmp_path):
         raise AssertionError("an unknown command was accepted")
 
 
-def test_jobs_of_a_dead_worker_are_failed_with_an_explanation(tmp_path):
+def test_jobs_of_a_dead_worker_are_interrupted_with_an_explanation(tmp_path):
     project = Project.create(tmp_path / "p")
     dead = worker_registry.register(project, status="busy")
     alive = worker_registry.register(project, status="busy")
@@ -74,8 +74,8 @@ def test_jobs_of_a_dead_worker_are_failed_with_an_explanation(tmp_path):
     project.db.execute("UPDATE workers SET heartbeat = ? WHERE id = ?", [stale, dead])
     orphan = jobs.submit_claimed(project, "generate", {}, dead)
     healthy = jobs.submit_claimed(project, "generate", {}, alive)
-    assert worker_registry.fail_orphaned_jobs(project) == [orphan]
-    assert jobs.get(project, orphan).status == "failed"
+    assert worker_registry.interrupt_orphaned_jobs(project) == [orphan]
+    assert jobs.get(project, orphan).status == "interrupted"
     assert "stopped responding" in jobs.get(project, orphan).error
     assert jobs.get(project, healthy).status == "running"
     assert [w["id"] for w in worker_registry.live_workers(project)] == [alive]

@@ -177,9 +177,9 @@ def test_undo_deletes_this_sittings_labels_last_first(tiny):
     for _ in range(2):
         tasks.append(serve(tiny.project, session, ALL).task)
         record_pair(tiny.project, session, tasks[-1], "b", 1.0)
-    assert undo(tiny.project, session) == tasks[1]
+    assert undo(tiny.project, session).task == tasks[1]
     assert serve(tiny.project, session, ALL).task.prompt_id == tasks[1].prompt_id
-    assert undo(tiny.project, session) == tasks[0]
+    assert undo(tiny.project, session).task == tasks[0]
     with pytest.raises(NothingToUndo):
         undo(tiny.project, session)
     ids = [r[0] for r in tiny.project.db.execute("SELECT id FROM comparisons")]
@@ -322,3 +322,20 @@ def test_a_version_3_database_gets_the_consistency_table(tmp_path):
     assert "consistency_checks" in project.db.table_names()
     assert project.db.execute("SELECT text FROM prompts").fetchall() == [("q",)]
     project.close()
+
+
+def test_undo_right_after_a_skip_brings_the_skipped_task_back_and_deletes_nothing(tiny):
+    three_prompts(tiny)
+    session = LabelSession(seed=0)
+    first = serve(tiny.project, session, ALL).task
+    record_pair(tiny.project, session, first, "a", 1.0)
+    shown = serve(tiny.project, session, ALL).task
+    skip(tiny.project, session, shown)
+    assert shown.prompt_id in session.skipped
+    undone = undo(tiny.project, session)
+    assert undone.kind == "skip" and undone.task == shown
+    assert shown.prompt_id not in session.skipped  # it can be served again
+    count = tiny.project.db.execute("SELECT COUNT(*) FROM comparisons").fetchone()[0]
+    assert count == 1  # the label before the skip is kept
+    assert session.label_seconds() == [1.0]  # a skip is no label in the timings
+    assert undo(tiny.project, session).task == first  # the next Undo deletes that label

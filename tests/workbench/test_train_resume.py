@@ -104,7 +104,7 @@ def test_killed_worker_resumes_to_the_same_final_adapter(tmp_path):
 
     out = resume(project.path, 2)
     assert out["ok"] and out["run_id"] == 2 and out["step"] == 60
-    assert jobs.get(project, job_id).status == "failed"  # the killed job, not the run
+    assert jobs.get(project, job_id).status == "interrupted"  # the killed job, not the run
     assert get_run(project, 2).status == "done"
     a, b = adapter(project, 1, 60), adapter(project, 2, 60)
     assert a.keys() == b.keys()

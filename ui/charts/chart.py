@@ -6,8 +6,14 @@ which is smooth enough for dashes to read). Eval metrics are drawn with markers 
 train counterpart's colour. The title, the y axis's quantity and unit, and the legend sit
 above the plot, so the legend stays in sight with the chart's top.
 Each series has a faint raw curve and the EMA on top (the raw one alone, in full colour,
-when smoothing is off). Curves use 1-pixel pens, no antialiasing, peak downsampling and
-clip-to-view, and gaps at NaN (``connect="finite"``).
+when smoothing is off). Curves use 1-pixel pens and no antialiasing. A series of more than
+``RAW_LIMIT`` points is drawn through its min/max envelope (``envelope.py``: ~4,096 points that
+keep every peak, kept up to date incrementally) with pyqtgraph's own downsampling and
+clip-to-view off, since those rescan the whole series on every setData; zoomed into less than
+half of a series, the visible part is enveloped afresh from the raw values, so detail
+appears. Shorter series are handed over whole, with pyqtgraph's peak downsampling and
+clip-to-view. Gaps at NaN use ``connect="finite"``, only when the series has any: that
+path paints several times slower than ``connect="all"``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
 
 from ui.charts.context import ChartContext
+from ui.charts.envelope import RAW_LIMIT, window_indices
 from ui.charts.groups import base_name, is_eval, y_axis_label
 from ui.charts.series import Series
 from ui.style import MUTED
@@ -86,6 +93,8 @@ class Curve:
     raw: pg.PlotDataItem
     smooth: pg.PlotDataItem | None  # None for eval metrics (sparse points, markers only)
     drawn: tuple = field(default=())  # (series version, context version, t0) last drawn
+    window: tuple[int, int] | None = None  # index range drawn when zoomed in; None: all
+    drawn_points: int = 0  # points of the series the drawn curve stands for
 
 
 def _new_item(**kwargs) -> pg.PlotDataItem:
@@ -168,6 +177,7 @@ class MetricChart(QFrame):
         self.cursor.setZValue(50)
         self.cursor.hide()
         plot.addItem(self.cursor, ignoreBounds=True)
+        plot.vb.sigXRangeChanged.connect(self._x_range_changed)
         self.readout = QLabel(self.plot_widget)
         self.readout.setObjectName("chartReadout")
         self.readout.setTextFormat(Qt.TextFormat.RichText)
@@ -283,24 +293,73 @@ class MetricChart(QFrame):
 
     def refresh(self) -> int:
         """setData on the curves whose series changed; returns how many were redrawn."""
-        mode = self.context.x_mode
-        smoothing = self.context.smoothed
         redrawn = 0
         for curve in self.curves.values():
             state = self._state(curve)
             if state == curve.drawn:
                 continue
-            s = curve.series
-            x = s.x(mode, self.context.t0(curve.run_id))
-            curve.raw.setData(x, s.values[: s.n], connect="finite")
-            if curve.smooth is not None:
-                if smoothing:
-                    curve.smooth.setData(x, s.smoothed[: s.n], connect="finite")
-                else:
-                    curve.smooth.setData([], [])
+            self._draw(curve)
             curve.drawn = state
             redrawn += 1
         return redrawn
+
+    def _draw(self, curve: Curve) -> None:
+        s = curve.series
+        mode, t0 = self.context.x_mode, self.context.t0(curve.run_id)
+        window = self._window(s, mode, t0)
+        self._set_data(curve.raw, s, "values", window, mode, t0)
+        if curve.smooth is not None:
+            if self.context.smoothed:
+                self._set_data(curve.smooth, s, "smoothed", window, mode, t0)
+            else:
+                curve.smooth.setData([], [])
+        curve.window = window
+        curve.drawn_points = s.n
+
+    @staticmethod
+    def _set_data(
+        item: pg.PlotDataItem,
+        s: Series,
+        which: str,
+        window: tuple[int, int] | None,
+        mode: str,
+        t0: float,
+    ) -> None:
+        y = getattr(s, which)
+        idx = window_indices(y, *window) if window else s.draw_indices(which)
+        own = idx is None  # pyqtgraph's downsampling only for the whole of a short series
+        if item.opts["autoDownsample"] != own:
+            item.setDownsampling(auto=own, method="peak")
+            item.setClipToView(own)
+        connect = "finite" if s.has_gaps else "all"
+        if idx is None:
+            item.setData(s.x(mode, t0), y[: s.n], connect=connect)
+        else:
+            item.setData(s.x_at(idx, mode, t0), y[idx], connect=connect)
+
+    def _window(self, s: Series, mode: str, t0: float) -> tuple[int, int] | None:
+        """The index range in view (one point beyond each edge) when the view shows less
+        than half of a long series with sorted x; else None (the whole series)."""
+        vb = self.getPlotItem().vb
+        if s.n <= RAW_LIMIT or vb.autoRangeEnabled()[0]:
+            return None
+        if not (s.steps_sorted if mode == "step" else s.times_sorted):
+            return None
+        x0, x1 = vb.viewRange()[0]
+        # searched in the buffer itself: time mode's x (times - t0) is not built for this
+        x, shift = (s.steps, 0.0) if mode == "step" else (s.times, t0)
+        a = max(0, int(np.searchsorted(x[: s.n], x0 + shift, "left")) - 1)
+        b = min(s.n, int(np.searchsorted(x[: s.n], x1 + shift, "right")) + 1)
+        return (a, b) if 2 * (b - a) < s.n else None
+
+    def _x_range_changed(self, *_) -> None:
+        """Zoomed in or out: redraw the curves whose visible window changed."""
+        for curve in self.curves.values():
+            if curve.drawn != self._state(curve):
+                continue  # the next refresh draws it
+            window = self._window(curve.series, self.context.x_mode, self.context.t0(curve.run_id))
+            if window != curve.window:
+                self._draw(curve)
 
     def set_x_label(self, mode: str) -> None:
         label = "step" if mode == "step" else "time since the run's first point (s)"

@@ -3,7 +3,8 @@
 No Qt here: the buffers are preallocated and double when full, so appending a point is
 amortised O(1) and a redraw hands pyqtgraph views (``buf[:n]``) without copying. The EMA is
 TensorBoard's debiased one: non-finite values are stored (drawn as gaps) and skipped by the
-smoothing, which goes on from the last finite value.
+smoothing, which goes on from the last finite value. Each buffer keeps a min/max envelope
+(``envelope.py``), brought up to date when a chart asks for the points to draw.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ui.charts.envelope import RAW_LIMIT, Envelope
 
 INITIAL_CAPACITY = 256
 _EXP_LIMIT = 600.0  # keep w**-j below e**600 inside one vectorised chunk (float64 max ~e**709)
@@ -90,6 +93,8 @@ class Series:
         "version",
         "_lo",
         "_hi",
+        "has_gaps",
+        "_envelopes",
     )
 
     def __init__(self, weight: float = 0.0, capacity: int = INITIAL_CAPACITY):
@@ -103,6 +108,8 @@ class Series:
         self.weight = weight
         self.steps_sorted = self.times_sorted = True
         self.version = 0  # bumped on every change; a chart redraws a curve whose version moved
+        self.has_gaps = False  # any non-finite value (drawn as a gap)
+        self._envelopes = {"values": Envelope(), "smoothed": Envelope()}
 
     @property
     def capacity(self) -> int:
@@ -142,6 +149,7 @@ class Series:
                     setattr(self, flag, False)
         self.values[a:b] = values
         finite = values[np.isfinite(values)]
+        self.has_gaps = self.has_gaps or finite.size < m
         if finite.size:
             self._lo = min(self._lo, float(finite.min()))
             self._hi = max(self._hi, float(finite.max()))
@@ -157,6 +165,7 @@ class Series:
         if weight == self.weight:
             return
         self.weight = weight
+        self._envelopes["smoothed"].clear()
         self.smoothed[: self.n], self._last, self._count = ema(self.values[: self.n], weight)
         self._clamp(0, self.n)
         self.version += 1
@@ -167,8 +176,22 @@ class Series:
         if self._lo <= self._hi:
             np.clip(self.smoothed[a:b], self._lo, self._hi, out=self.smoothed[a:b])
 
+    def draw_indices(self, which: str = "values") -> np.ndarray | None:
+        """Indices of the points to draw of ``values`` or ``smoothed``: each envelope
+        bucket's min and max in index order; None when the series is short enough to draw
+        every point."""
+        if self.n <= RAW_LIMIT:
+            return None
+        envelope = self._envelopes[which]
+        envelope.update(getattr(self, which), self.n)
+        return envelope.indices()
+
     def x(self, mode: str, t0: float = 0.0) -> np.ndarray:
         return self.steps[: self.n] if mode == "step" else self.times[: self.n] - t0
+
+    def x_at(self, idx: np.ndarray, mode: str, t0: float = 0.0) -> np.ndarray:
+        """x of the points at ``idx`` (what ``x`` would give there, without building it)."""
+        return self.steps[idx] if mode == "step" else self.times[idx] - t0
 
     def nearest(self, x_value: float, mode: str, t0: float = 0.0) -> int | None:
         """Index of the point whose x is nearest ``x_value`` (None when empty)."""

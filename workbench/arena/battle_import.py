@@ -15,6 +15,8 @@ from pathlib import Path
 from workbench.arena.battles import add_battles, check_battle, entrants
 from workbench.arena.ratings import WINNERS
 from workbench.data.prompt_io.errors import ImportFailed, LineError
+from workbench.data.prompt_io.readers import loads_strict
+from workbench.data.prompt_io.values import value_problem
 from workbench.project import Project
 
 REQUIRED = ("model_a", "model_b", "winner")
@@ -31,14 +33,19 @@ class BattleImportReport:
 def parse_line(text: str) -> tuple[str, str, str]:
     """One line -> (model_a, model_b, winner); ValueError says what is wrong with it."""
     try:
-        record = json.loads(text)
+        record = loads_strict(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("invalid JSON: nested too deeply") from None
     if not isinstance(record, dict):
         raise ValueError(f"expected a JSON object, found {type(record).__name__}")
     missing = [key for key in REQUIRED if key not in record]
     if missing:
         raise ValueError(f"missing {', '.join(repr(key) for key in missing)}")
+    problem = value_problem({key: record[key] for key in REQUIRED})
+    if problem:
+        raise ValueError(problem)
     model_a, model_b, winner = (record[key] for key in REQUIRED)
     check_battle(model_a, model_b, winner, "import")
     return model_a, model_b, winner

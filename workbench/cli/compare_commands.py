@@ -72,6 +72,11 @@ def print_comparison(result: dict[str, Any]) -> None:
             f"          mean reward {_number(model['mean_reward'])}   "
             f"mean length {_number(model['mean_length_tokens'], 1)} tokens"
         )
+        if model.get("win_rate_vs_baseline") is not None:
+            print(
+                f"          judge win rate vs baseline {_percent(model['win_rate_vs_baseline'])}"
+                f" over {model['judged_vs_baseline']} answer(s)"
+            )
     for row in result.get("rows", []):
         print(f"[{row['prompt_id']}] {row['prompt']}  (reference {row['reference']})")
         for cell in row["entrants"]:
@@ -82,18 +87,38 @@ def print_comparison(result: dict[str, Any]) -> None:
             )
 
 
+def _check_judge(project: Project, name: str) -> None:
+    """Refuse a judge that cannot run before anything is stored or generated."""
+    from workbench.judging.runtime import resolve_judge_config
+
+    try:
+        config = resolve_judge_config(project, {"judge": name})
+    except (KeyError, ValueError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise ComparisonError(f"The judge {name!r} cannot compare: {message}") from None
+    if config.mode == "pointwise":
+        raise ComparisonError(
+            f"The judge {name!r} scores single answers (pointwise); comparing with the "
+            "baseline needs a pairwise judge."
+        )
+
+
 def cmd_compare(args) -> int:
     from workbench.comparing.figures import figures
     from workbench.comparing.store import find_or_create
     from workbench.jobs.worker import run_inline
 
     project = Project.open(args.project)
+    if args.judge:
+        _check_judge(project, args.judge)
     comparison, created = find_or_create(
         project, parse_models(args.models), _prompt_set(args), _decoding(args), name=args.name
     )
     bar = ProgressBar(f"comparison {comparison.id}", enabled=not args.quiet)
     try:
         params = {"comparison_id": comparison.id, "batch_size": args.batch_size}
+        if args.judge:
+            params["judge"] = args.judge
         job = run_inline(project, "compare", params, on_progress=bar)
     finally:
         bar.close()
@@ -136,6 +161,12 @@ def add_commands(sub) -> None:
         help="sampling temperature (the project's default); samples instead of greedy",
     )
     p.add_argument("--name", help="name of a new comparison (default: from the models)")
+    p.add_argument(
+        "--judge",
+        metavar="NAME",
+        help="a stored judge compares each model's answers with the baseline's (both "
+        "orders); adds win_rate_vs_baseline",
+    )
     p.add_argument("--batch-size", type=int, default=16, help="prompts per generate call (16)")
     p.add_argument("--rows", action="store_true", help="also each prompt's answers and verdicts")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr")

@@ -101,7 +101,10 @@ def cmd_worker(args) -> int:
 
 
 def cmd_jobs(args) -> int:
+    from workbench.jobs.worker_registry import reap_dead_workers
+
     project = Project.open(args.project)
+    reap_dead_workers(project)  # a job whose worker died shows interrupted, not running
     listed = jobs.list_jobs(project, limit=args.limit)
     if args.json:
         emit_json(
@@ -111,7 +114,7 @@ def cmd_jobs(args) -> int:
                     {
                         "id": j.id,
                         "kind": j.kind,
-                        "status": j.status,
+                        "status": jobs.shown_status(j),
                         "progress": [j.progress_done, j.progress_total],
                         "message": j.message,
                         "error": j.error,
@@ -124,7 +127,8 @@ def cmd_jobs(args) -> int:
     for j in listed:
         progress = f"{j.progress_done}/{j.progress_total}" if j.progress_total else ""
         print(
-            f"{j.id:>5}  {j.kind:<10} {j.status:<10} {progress:>11}  {j.error or j.message or ''}"
+            f"{j.id:>5}  {j.kind:<10} {jobs.shown_status(j):<11} {progress:>11}  "
+            f"{j.error or j.message or ''}"
         )
     return 0
 

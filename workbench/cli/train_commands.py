@@ -12,10 +12,13 @@ from workbench.project import Project
 
 def train_params(args, project: Project) -> dict:
     if args.resume is not None:
-        if args.config or args.set:
+        if args.config:
             raise ValueError(
-                "--resume continues a run with its own config; leave out --config and --set."
+                "--resume continues a run with its own config; leave out --config "
+                "(--set key=value continues it with changed settings, as a new run)."
             )
+        if args.set:  # a new run from the last checkpoint (workbench/training/continuation.py)
+            return {"continue_run_id": args.resume, "set": list(args.set)}
         return {"resume_run_id": args.resume}
     from workbench.training.config import load_config, project_defaults
 
@@ -67,21 +70,20 @@ def cmd_train(args) -> int:
 def _train_other_rank(project: Project, params: dict) -> int:
     """Ranks above 0 train in step with rank 0 and write nothing to the project."""
     from engine.session import ModelSession
-    from workbench.training.config import RunConfig
-    from workbench.training.execution import execute, plan_new, plan_resume
+    from workbench.jobs.handlers.train import plan_for
+    from workbench.training.execution import execute
 
-    if "resume_run_id" in params:
-        plan = plan_resume(project, params["resume_run_id"])
-    else:
-        plan = plan_new(project, RunConfig.from_dict(params["config"]))
-    execute(project, ModelSession(), plan)
+    execute(project, ModelSession(), plan_for(project, params))
     return 0
 
 
 def cmd_runs(args) -> int:
+    from workbench.jobs.worker_registry import reap_dead_workers
     from workbench.training.runs import list_runs
 
-    listed = list_runs(Project.open(args.project), limit=args.limit)
+    project = Project.open(args.project)
+    reap_dead_workers(project)  # a run whose worker died shows interrupted, not running
+    listed = list_runs(project, limit=args.limit)
     if args.json:
         emit_json(
             {
@@ -126,7 +128,9 @@ def add_commands(sub) -> None:
         "--resume",
         type=int,
         metavar="RUN_ID",
-        help="continue a stopped, failed or killed run from its last checkpoint",
+        help="continue a stopped, failed or killed run from its last checkpoint; with --set "
+        "key=value, as a new run with those settings changed (after a NaN: a lower "
+        "learning_rate)",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train)

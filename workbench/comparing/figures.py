@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.rules.spec import RuleSpec
+from workbench.comparing.judged import win_rates
 from workbench.comparing.matching import find_completions, scored_completions
 from workbench.comparing.store import Comparison, Entry
 from workbench.data.models import default_model
@@ -223,6 +224,9 @@ def figures(project: Project, comparison: Comparison, rows: bool = False) -> dic
             for answers in collected
         ],
     }
+    for position, judged in win_rates(project, comparison).items():
+        result["models"][position]["win_rate_vs_baseline"] = judged["win_rate"]
+        result["models"][position]["judged_vs_baseline"] = judged["judged"]
     if rows:
         result["rows"] = prompt_rows(project, comparison, collected)
     return result

@@ -277,6 +277,28 @@ MIGRATIONS: list[list[str]] = [
             UNIQUE (comparison_set_id, position)
         )""",
     ],
+    # 7: worker lanes (training beside interactive jobs), the log file of a detached worker
+    # and why it ended, so a window opened later can attach to it and explain its death.
+    [
+        # lane: any | training | interactive (workbench/jobs/lanes.py)
+        "ALTER TABLE workers ADD COLUMN lane TEXT NOT NULL DEFAULT 'any'",
+        "ALTER TABLE workers ADD COLUMN log_path TEXT",
+        "ALTER TABLE workers ADD COLUMN exit_reason TEXT",
+    ],
+    # 8: sweeps, a grid over one or two settings queued as ordinary runs; each run of one
+    # keeps its sweep and the point of the grid it trains (workbench/training/sweeps.py).
+    [
+        """CREATE TABLE sweeps (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            base_config TEXT NOT NULL,       -- JSON: the run config every point starts from
+            grid TEXT NOT NULL,              -- JSON: {setting: [values]}, in the order given
+            created_at REAL NOT NULL
+        )""",
+        "ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id)",
+        "ALTER TABLE runs ADD COLUMN sweep_point TEXT",  # JSON: {setting: value} of this run
+        "CREATE INDEX runs_sweep ON runs(sweep_id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -34,6 +34,9 @@ class JobContext:
         self.on_progress = on_progress
         self.stop_requested = False
         self.cancel_requested = False
+        self.paused = False
+        self.saves_while_paused = False
+        self.on_pause_change: Callable[[bool], None] | None = None
         self._last_progress_write = 0.0
 
     def progress(self, done: int, total: int, message: str = "") -> None:
@@ -55,23 +58,27 @@ class JobContext:
         """Apply pause / resume / stop / cancel; return the other commands for the handler.
 
         Called between steps. While paused it blocks here, so a paused job holds its
-        model and state and continues exactly where it was.
+        model and state and continues exactly where it was. A job that can save while
+        paused (`saves_while_paused`, a training run) gets "checkpoint" back at once and
+        stays paused at its next call.
         """
         others: list[str] = []
-        paused = False
         while True:
+            was_paused = self.paused
             for command in control.take_pending(self.project, self.job.id):
                 if command == "pause":
-                    paused = True
+                    self.paused = True
                 elif command == "resume":
-                    paused = False
+                    self.paused = False
                 elif command == "stop":
-                    self.stop_requested, paused = True, False
+                    self.stop_requested, self.paused = True, False
                 elif command == "cancel":
-                    self.cancel_requested, self.stop_requested, paused = True, True, False
+                    self.cancel_requested, self.stop_requested, self.paused = True, True, False
                 else:
                     others.append(command)
-            if not paused:
+            if self.paused != was_paused and self.on_pause_change is not None:
+                self.on_pause_change(self.paused)
+            if not self.paused or (self.saves_while_paused and "checkpoint" in others):
                 return others
             jobs.report_progress(
                 self.project, self.job.id, self.job.progress_done, self.job.progress_total, "paused"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.db.inserted import inserted_pk
+from workbench.jobs import lanes
 from workbench.project import Project
 
 ACTIVE = ("queued", "running")
-FINISHED = ("done", "failed", "cancelled")
+# interrupted: its worker died mid-job (killed, crashed); a training run of it can resume.
+FINISHED = ("done", "failed", "cancelled", "interrupted")
 
 
 @dataclass
@@ -60,21 +63,69 @@ def get(project: Project, job_id: int) -> Job:
     return Job.from_row(rows[0])
 
 
-def claim_next(project: Project, worker_id: int) -> Job | None:
-    """Atomically move the oldest highest-priority queued job to running for this worker."""
+def claim_next(
+    project: Project,
+    worker_id: int,
+    lane: str = lanes.ANY,
+    admit: Callable[[str, dict[str, Any]], str | None] | None = None,
+) -> Job | None:
+    """Atomically move the oldest highest-priority queued job of this worker's lane to
+    running. `admit(kind, params)` may hold a job back with a reason (a GPU too small for
+    it beside a training run); a training job waits while another trains on this machine,
+    unless the project allows parallel training. A held-back job shows its reason."""
+    where, args = lanes.kinds_sql(lane)
+    candidates = project.db.execute(
+        f"SELECT id, kind, params, message FROM jobs WHERE status = 'queued' AND {where} "
+        "ORDER BY priority DESC, id LIMIT 20",
+        args,
+    ).fetchall()
+    parallel = bool(project.setting(lanes.PARALLEL_TRAINING_SETTING, False))
+    for job_id, kind, params, message in candidates:
+        reason = admit(kind, json.loads(params or "{}")) if admit is not None else None
+        if reason is None and _claim(project, job_id, kind, worker_id, parallel):
+            return get(project, job_id)
+        if reason is None and kind in lanes.TRAINING_KINDS:
+            reason = _training_wait_reason(project, worker_id)
+        if reason and reason != message:
+            project.db.execute(
+                "UPDATE jobs SET message = ? WHERE id = ? AND status = 'queued'", [reason, job_id]
+            )
+    return None
+
+
+# A training job on this machine, run by a live worker: a second one waits for it.
+_TRAINING_HERE = (
+    "SELECT j.id, r.id FROM jobs j JOIN workers w ON w.id = j.worker_id "
+    "LEFT JOIN runs r ON r.job_id = j.id WHERE j.kind IN ({kinds}) AND j.status = 'running' "
+    "AND w.status != 'stopped' AND w.host = (SELECT host FROM workers WHERE id = ?) LIMIT 1"
+).format(kinds=",".join(f"'{k}'" for k in sorted(lanes.TRAINING_KINDS)))
+
+
+def _claim(project: Project, job_id: int, kind: str, worker_id: int, parallel: bool) -> bool:
     now = time.time()
     with project.transaction() as conn:
-        row = conn.execute(
-            "SELECT id FROM jobs WHERE status = 'queued' ORDER BY priority DESC, id LIMIT 1"
-        ).fetchone()
-        if row is None:
-            return None
-        conn.execute(
-            "UPDATE jobs SET status = 'running', worker_id = ?, started_at = ?, heartbeat = ? "
-            "WHERE id = ?",
-            [worker_id, now, now, row[0]],
+        if kind in lanes.TRAINING_KINDS and not parallel:
+            if conn.execute(_TRAINING_HERE, [worker_id]).fetchone() is not None:
+                return False
+        return (
+            conn.execute(
+                "UPDATE jobs SET status = 'running', worker_id = ?, started_at = ?, "
+                "heartbeat = ?, message = NULL WHERE id = ? AND status = 'queued'",
+                [worker_id, now, now, job_id],
+            ).rowcount
+            == 1
         )
-    return get(project, row[0])
+
+
+def _training_wait_reason(project: Project, worker_id: int) -> str | None:
+    row = project.db.execute(_TRAINING_HERE, [worker_id]).fetchone()
+    if row is None:
+        return None
+    what = f"run {row[1]}" if row[1] is not None else f"job {row[0]}"
+    return (
+        f"waits for {what}: one training run at a time on this machine "
+        f"(the project setting {lanes.PARALLEL_TRAINING_SETTING} allows two)"
+    )
 
 
 def report_progress(
@@ -112,6 +163,11 @@ def cancel(project: Project, job_id: int) -> None:
         ).rowcount
     if not updated:
         control.request(project, job_id, "cancel")
+
+
+def shown_status(job: Job) -> str:
+    """The status a person reads: a running job held between steps is paused."""
+    return "paused" if job.status == "running" and job.message == "paused" else job.status
 
 
 def list_jobs(project: Project, limit: int = 200) -> list[Job]:

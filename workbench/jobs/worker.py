@@ -17,13 +17,15 @@ import traceback
 from collections.abc import Callable
 
 from workbench.errors import user_message
+from workbench.jobs import lanes, worker_registry
 from workbench.jobs import queue as jobs
-from workbench.jobs import worker_registry
 from workbench.jobs.context import JobCancelled, JobContext
 from workbench.jobs.handlers import handler_for
 from workbench.project import Project
 
 IDLE_POLL_S = 0.25
+REAP_EVERY_S = 5.0
+LOG_ENV = "WORKBENCH_WORKER_LOG"
 
 
 def _loaded_fields(session) -> dict:
@@ -32,9 +34,18 @@ def _loaded_fields(session) -> dict:
     return {"loaded_model": described.get("name"), "device": described.get("device")}
 
 
+def _log_path() -> str | None:
+    """logs/worker-<pid>.log when a launcher sent the output there (workbench/jobs/launcher.py)."""
+    template = os.environ.get(LOG_ENV)
+    return template.format(pid=os.getpid()) if template else None
+
+
 class Worker:
-    def __init__(self, project: Project, session=None):
+    def __init__(self, project: Project, session=None, lane: str = lanes.ANY):
+        if lane not in lanes.LANES:
+            raise ValueError(f"unknown worker lane {lane!r}; expected one of {lanes.LANES}")
         self.project = project
+        self.lane = lane
         if session is None:
             from huggingface_hub import constants
 
@@ -44,7 +55,9 @@ class Worker:
             # machine offline (HF_HUB_OFFLINE=1), as every Hugging Face tool does.
             session = ModelSession(offline=constants.HF_HUB_OFFLINE)
         self.session = session
-        self.worker_id = worker_registry.register(project)
+        # The window that starts a detached worker names its log file (relative to the project).
+        self.worker_id = worker_registry.register(project, lane=lane, log_path=_log_path())
+        self._device: str | None = None
         self.current: JobContext | None = None
         self.stopping = threading.Event()
         self._beat = threading.Thread(target=self._heartbeat_loop, daemon=True)
@@ -74,7 +87,9 @@ class Worker:
         except JobCancelled as exc:
             jobs.finish(self.project, job.id, {"message": str(exc)}, status="cancelled")
         except Exception as exc:  # a failing job must never stop the worker
-            jobs.fail(self.project, job.id, user_message(exc), traceback.format_exc())
+            jobs.fail(
+                self.project, job.id, user_message(exc, self.project.path), traceback.format_exc()
+            )
         finally:
             self.current = None
             worker_registry.update(
@@ -88,18 +103,36 @@ class Worker:
 
     def run(self, once: bool = False, idle_exit_s: float | None = None) -> int:
         """Claim and run jobs until asked to stop; returns how many jobs ran."""
-        worker_registry.fail_orphaned_jobs(self.project)
-        ran, idle_since = 0, time.monotonic()
+        worker_registry.reap_dead_workers(self.project)
+        ran, idle_since, reaped = 0, time.monotonic(), time.monotonic()
+        admit = self._admit if self.lane == lanes.INTERACTIVE else None
         while not self.stopping.is_set():
-            job = jobs.claim_next(self.project, self.worker_id)
+            job = jobs.claim_next(self.project, self.worker_id, self.lane, admit)
             if job is None:
                 if once or (idle_exit_s and time.monotonic() - idle_since > idle_exit_s):
                     break
+                if time.monotonic() - reaped > REAP_EVERY_S:  # a dead trainer frees the device
+                    worker_registry.reap_dead_workers(self.project)
+                    reaped = time.monotonic()
                 self.stopping.wait(IDLE_POLL_S)
                 continue
             self.execute(job)
             ran, idle_since = ran + 1, time.monotonic()
         return ran
+
+    def _admit(self, _kind: str, params: dict) -> str | None:
+        """An interactive job shares a GPU with a training run only when both fit."""
+        from workbench.jobs.device_share import share_verdict
+
+        if self._device is None:
+            from engine.device import pick_device
+
+            self._device = pick_device("auto")
+        try:
+            return share_verdict(self.project, params, params.get("device") or self._device)
+        except Exception as exc:  # an estimate that cannot be made must not stop the worker
+            print(f"memory estimate skipped for a job: {user_message(exc)}", file=sys.stderr)
+            return None
 
     def request_stop(self, *_args) -> None:
         """SIGTERM / SIGINT: let the current job stop at its next step, then exit."""
@@ -140,13 +173,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="exit after this long with no job",
     )
+    parser.add_argument(
+        "--lane",
+        choices=lanes.LANES,
+        default=lanes.ANY,
+        help="training: train jobs only; interactive: every other kind; any: both (default)",
+    )
     args = parser.parse_args(argv)
     project = Project.open(args.project)
-    worker = Worker(project)
+    worker = Worker(project, lane=args.lane)
     signal.signal(signal.SIGTERM, worker.request_stop)
     signal.signal(signal.SIGINT, worker.request_stop)
     print(
-        f"worker {worker.worker_id} (pid {os.getpid()}) on {project.path}",
+        f"worker {worker.worker_id} (pid {os.getpid()}, {args.lane} lane) on {project.path}",
         file=sys.stderr,
         flush=True,
     )

@@ -32,6 +32,7 @@ class ReviewRow:
     human: str | None  # the latest human label of the pair, in this row's order (a/b/tie)
     rule: str | None
     disagrees_with: list[str]
+    reference: str | None = None  # the prompt's reference answer, when it has one
 
 
 def in_row_order(said: str | None, pair: Pair, first_id: int) -> str | None:
@@ -62,13 +63,16 @@ def review_rows(
     texts = _texts(project, ids) if ids else {}
     others = {source: latest_outcomes(project, source) for source in ("human", "rule")}
     prompts: dict[int, str] = {}
+    references: dict[int, str | None] = {}
     rows = []
     for item in items:
         c = item.comparison
         first, second = c.completion_ids
         pair = (min(first, second), max(first, second))
         if c.prompt_id not in prompts:
-            prompts[c.prompt_id] = get_prompt(project, c.prompt_id).display_text
+            prompt = get_prompt(project, c.prompt_id)
+            prompts[c.prompt_id] = prompt.display_text
+            references[c.prompt_id] = prompt.reference
         rows.append(
             ReviewRow(
                 c.id,
@@ -81,6 +85,7 @@ def review_rows(
                 in_row_order(others["human"].get(pair), pair, first),
                 in_row_order(others["rule"].get(pair), pair, first),
                 item.disagrees_with,
+                references[c.prompt_id],
             )
         )
     return rows

@@ -43,6 +43,9 @@ class JudgeConfig:
     max_retries: int = 4
     timeout_s: float = 30.0
     max_requests: int = 1000
+    max_reply_bytes: int = 1024 * 1024  # endpoint: a reply is read no further
+    max_consecutive_failures: int = 5  # endpoint: requests failing in a row before giving up
+    max_failure_share: float = 0.5  # a judge run with more failed pairs than this fails
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -84,6 +87,9 @@ class JudgeConfig:
             raise ValueError(
                 f"A judge's batch size is a whole number of at least 1, not {self.batch_size!r}."
             )
+        share = self.max_failure_share
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+            raise ValueError(f"max_failure_share is a share from 0 to 1, not {share!r}.")
         (self._validate_local if self.kind == "local" else self._validate_endpoint)(project)
 
     def _validate_local(self, project: Project | None) -> None:
@@ -134,6 +140,9 @@ def endpoint_settings(config: JudgeConfig) -> EndpointSettings:
         max_retries=config.max_retries,
         timeout_s=config.timeout_s,
         max_requests=config.max_requests,
+        max_reply_bytes=config.max_reply_bytes,
+        max_consecutive_failures=config.max_consecutive_failures,
+        max_failure_share=config.max_failure_share,
     )
 
 

@@ -41,8 +41,8 @@ def _validate(completion_ids: list[int], outcome: str, source: str, ranking) -> 
         raise ValueError("a comparison needs at least two different completions")
     if outcome == "ranking" and sorted(ranking or []) != sorted(completion_ids):
         raise ValueError("a ranking must order exactly the completions shown")
-    if outcome != "ranking" and len(completion_ids) != 2:
-        raise ValueError("only a ranking compares more than two completions")
+    if outcome not in ("ranking", "both_bad") and len(completion_ids) != 2:
+        raise ValueError("only a ranking (or all bad) compares more than two completions")
 
 
 def add_comparison(

@@ -58,7 +58,7 @@ class Task:
 
 @dataclass
 class Made:
-    kind: str  # comparison | check
+    kind: str  # comparison | check | skip (row_id: the skipped prompt)
     row_id: int
     task: Task
     seconds: float
@@ -67,7 +67,7 @@ class Made:
 @dataclass
 class LabelSession:
     seed: int | None = None
-    made: list[Made] = field(default_factory=list)  # the undo stack
+    made: list[Made] = field(default_factory=list)  # the undo stack (labels and skips)
     skipped: set[int] = field(default_factory=set)  # prompt ids
     rechecked: set[int] = field(default_factory=set)  # comparison ids re-shown
     first_shown: float | None = None
@@ -76,7 +76,7 @@ class LabelSession:
         self.rng = random.Random(self.seed)
 
     def label_seconds(self) -> list[float]:
-        return [m.seconds for m in self.made]
+        return [m.seconds for m in self.made if m.kind != "skip"]
 
 
 @dataclass(frozen=True)
@@ -117,13 +117,13 @@ def _next(
         return None
     rng = session.rng
     if mode == "rank":
-        return _task(project, state.prompt_id, _ranked(state, rng, size), "rank")
+        return task_of(project, state.prompt_id, _ranked(state, rng, size), "rank")
     recheck = _recheck(project, session, scope)
     if recheck is not None:
         return recheck
     pair = list(rng.choice(state.open_pairs()))
     rng.shuffle(pair)
-    return _task(project, state.prompt_id, pair, "pair")
+    return task_of(project, state.prompt_id, pair, "pair")
 
 
 def _ranked(state: PromptState, rng: random.Random, size: int) -> list[int]:
@@ -147,10 +147,10 @@ def _recheck(project: Project, session: LabelSession, scope: Scope) -> Task | No
     comparison = get_comparison(project, session.rng.choice(ids))
     session.rechecked.add(comparison.id)
     swapped = comparison.completion_ids[::-1]
-    return _task(project, comparison.prompt_id, swapped, "pair", recheck_of=comparison.id)
+    return task_of(project, comparison.prompt_id, swapped, "pair", recheck_of=comparison.id)
 
 
-def _task(
+def task_of(
     project: Project, prompt_id: int, ids: list[int], mode: str, recheck_of: int | None = None
 ) -> Task:
     from workbench.data.prompts import get_prompt
@@ -226,6 +226,19 @@ def record_ranking(
     return _made(session, "comparison", row_id, task, seconds)
 
 
+def record_all_bad(
+    project: Project, session: LabelSession, task: Task, seconds: float, note: str = ""
+) -> Made:
+    """None of a ranking task's completions is acceptable: no order is learnt from them,
+    and each is an undesirable example (as both bad is for a pair)."""
+    if task.mode != "rank":
+        raise ValueError("this task is a pair; label it both bad")
+    row_id = add_comparison(
+        project, task.prompt_id, task.ids, "both_bad", "human", seconds=seconds, note=note or None
+    )
+    return _made(session, "comparison", row_id, task, seconds)
+
+
 def _made(session: LabelSession, kind: str, row_id: int, task: Task, seconds: float) -> Made:
     if session.first_shown is None:
         session.first_shown = time.time() - seconds
@@ -235,28 +248,34 @@ def _made(session: LabelSession, kind: str, row_id: int, task: Task, seconds: fl
 
 
 def skip(_project: Project, session: LabelSession, task: Task) -> None:
-    """Not now: the prompt is not served again in this sitting (until `unskip`)."""
+    """Not now: the prompt is not served again in this sitting (until `unskip`). A skip
+    is on the undo stack, so Undo right after it brings this task back and deletes nothing."""
     if task.recheck_of is None:
         session.skipped.add(task.prompt_id)
+    session.made.append(Made("skip", task.prompt_id, task, 0.0))
 
 
 def unskip(_project: Project, session: LabelSession) -> None:
     session.skipped.clear()
 
 
-def undo(project: Project, session: LabelSession) -> Task:
-    """Delete this sitting's last label and return its task, to be shown again."""
+def undo(project: Project, session: LabelSession) -> Made:
+    """Undo this sitting's last action: a label is deleted, a skip forgotten; returns what
+    was undone, whose task is shown again."""
     if not session.made:
         raise NothingToUndo(
             "Nothing to undo: no label was made since the Label view opened this project. "
             "Labels from earlier sittings are kept."
         )
     made = session.made.pop()
-    if made.kind == "check":
+    if made.kind == "skip":
+        if not any(m.kind == "skip" and m.row_id == made.row_id for m in session.made):
+            session.skipped.discard(made.row_id)
+    elif made.kind == "check":
         consistency.delete_check(project, made.row_id)
     else:
         _delete_label(project, made.row_id)
-    return made.task
+    return made
 
 
 def _delete_label(project: Project, comparison_id: int) -> None:

@@ -23,6 +23,11 @@ RUN_KEYS: dict[str, tuple[Any, str]] = {
     "init_checkpoint": (None, "Checkpoint id to continue from; its adapter is also the reference."),
     "sources": (list(SOURCES), "Which labels to train on: any of human, ai, rule."),
     "min_confidence": (None, "Leave out AI and rule labels below this confidence (0-1)."),
+    "labels_since": (
+        None,
+        "Train only on labels made at or after this Unix time (iterative DPO: the labels "
+        "gathered since the run it continues).",
+    ),
     "eval_fraction": (
         0.1,
         "Share of labelled prompts held out for evaluation when no labels are "
@@ -70,6 +75,7 @@ class RunConfig:
     init_checkpoint: int | None = None
     sources: list[str] = field(default_factory=lambda: list(SOURCES))
     min_confidence: float | None = None
+    labels_since: float | None = None
     eval_fraction: float = 0.1
     prompt_split: str = "train"
     reward_rules: bool | list[str] = True
@@ -99,6 +105,9 @@ class RunConfig:
             raise SettingsError(
                 f"min_confidence must be between 0 and 1, not {self.min_confidence!r}."
             )
+        since = self.labels_since
+        if since is not None and (isinstance(since, bool) or not isinstance(since, (int, float))):
+            raise SettingsError(f"labels_since must be a Unix time (a number), not {since!r}.")
         if not 0 <= float(self.eval_fraction) < 1:
             raise SettingsError(
                 f"eval_fraction must be at least 0 and below 1, not {self.eval_fraction!r}."
@@ -171,6 +180,11 @@ def load_config(
 
     ``base`` holds the project's own defaults (the demo project's are tuned for its tiny
     model); the file's keys win over them, and ``--set`` wins over both."""
+    return RunConfig.from_dict(with_defaults(read_given(path, overrides), base or {}))
+
+
+def read_given(path: Path | str | None, overrides: list[str] | None) -> dict[str, Any]:
+    """The keys a user gave: the TOML file's, then the ``key=value`` overrides over them."""
     given: dict[str, Any] = {}
     if path is not None:
         try:
@@ -184,7 +198,7 @@ def load_config(
             ) from exc
     for assignment in overrides or []:
         apply_override(given, assignment)
-    return RunConfig.from_dict(with_defaults(given, base or {}))
+    return given
 
 
 def with_defaults(given: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:

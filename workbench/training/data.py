@@ -38,13 +38,17 @@ def split_labels(
     min_confidence: float | None = None,
     eval_fraction: float = 0.1,
     seed: int = 0,
+    since: float | None = None,
 ) -> tuple[LabelDataset, LabelDataset, bool]:
     """(train, eval, held_out): eval is the labels on eval-split prompts, or, when there
-    are none, ``eval_fraction`` of the labelled prompts held out (whole prompts)."""
+    are none, ``eval_fraction`` of the labelled prompts held out (whole prompts).
+    ``since`` (a Unix time) keeps only the labels made from then on."""
     sources = tuple(sources)
-    train = build_dataset(project, split="train", sources=sources, min_confidence=min_confidence)
+    train = build_dataset(
+        project, split="train", sources=sources, min_confidence=min_confidence, since=since
+    )
     evaluation = build_dataset(
-        project, split="eval", sources=sources, min_confidence=min_confidence
+        project, split="eval", sources=sources, min_confidence=min_confidence, since=since
     )
     if evaluation.pairs or evaluation.unpaired or not 0 < eval_fraction < 1:
         return train, evaluation, False
@@ -59,12 +63,13 @@ def dataset_counts(
     eval_fraction: float = 0.1,
     seed: int = 0,
     demonstrations: str | None = None,
+    since: float | None = None,
 ) -> dict[str, Any]:
     """{"train": counts, "eval": counts, "held_out": bool}, split as a run splits it.
     ``demonstrations``: the sft_source of a run that trains on demonstrations, whose
     number each part's counts then give as "demonstrations"."""
     train, evaluation, held_out = split_labels(
-        project, sources, min_confidence, eval_fraction, seed
+        project, sources, min_confidence, eval_fraction, seed, since
     )
     parts = {"train": dict(train.counts), "eval": dict(evaluation.counts)}
     if demonstrations is not None:
@@ -84,7 +89,12 @@ def build_train_data(project, config: RunConfig) -> tuple[TrainData, dict[str, A
     if config.train.spec.data == "demonstrations":
         return build_demonstration_data(project, config)
     train, evaluation, held_out = split_labels(
-        project, config.sources, config.min_confidence, config.eval_fraction, config.train.seed
+        project,
+        config.sources,
+        config.min_confidence,
+        config.eval_fraction,
+        config.train.seed,
+        config.labels_since,
     )
     data = TrainData(
         train.pairs,
@@ -114,7 +124,12 @@ def build_demonstration_data(project, config: RunConfig) -> tuple[TrainData, dic
 
     def labels() -> tuple[LabelDataset, LabelDataset, bool]:
         return split_labels(
-            project, config.sources, config.min_confidence, config.eval_fraction, config.train.seed
+            project,
+            config.sources,
+            config.min_confidence,
+            config.eval_fraction,
+            config.train.seed,
+            config.labels_since,
         )
 
     found: Demonstrations = build_demonstrations(

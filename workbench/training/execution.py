@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.training.hooks import NonFiniteError
 from workbench.data.models import checkpoint_adapter, resolve_model
 from workbench.errors import user_message
 from workbench.training import runs
 from workbench.training.config import RunConfig
+from workbench.training.continue_hint import continue_hint
 from workbench.training.data import build_train_data, load_snapshot, save_snapshot
 from workbench.training.recorder import RunRecorder, quiet_hooks
 
@@ -35,6 +37,9 @@ class Plan:
     run_id: int | None
     resume_from: Path | None
     resume_step: int = 0
+    # A new run that continues another's checkpoint with changed settings
+    # (workbench/training/continuation.py): that checkpoint is its parent in the lineage.
+    continues_checkpoint: int | None = None
 
 
 def run_folder(project, run_id: int) -> Path:
@@ -47,11 +52,11 @@ def plan_new(project, config: RunConfig) -> Plan:
 
 
 def plan_resume(project, run_id: int) -> Plan:
-    from workbench.jobs.worker_registry import reap_dead_local_workers
+    from workbench.jobs.worker_registry import reap_dead_workers
 
-    reap_dead_local_workers(project)  # a killed worker's run is resumable at once
+    reap_dead_workers(project)  # a killed worker's run is resumable at once
     run = runs.get_run(project, run_id)
-    if run.status == "running" and run.job_id is not None:
+    if run.status in runs.LIVE and run.job_id is not None:
         job = project.db.execute("SELECT status FROM jobs WHERE id = ?", [run.job_id]).fetchone()
         if job and job[0] in ("queued", "running"):
             raise ValueError(
@@ -119,7 +124,7 @@ def execute(
             **rewards,
         )
         return {"status": result.status, "step": result.step, "rank": rank}
-    run_id = _open_run(project, plan, model.id, parent_id, job_id)
+    run_id = _open_run(project, plan, model.id, plan.continues_checkpoint or parent_id, job_id)
     recorder = RunRecorder(project, run_id, ctx, on_progress)
     hooks = recorder.hooks(
         run_folder(project, run_id) / "checkpoints", project.path / REFERENCE_CACHE
@@ -137,8 +142,10 @@ def execute(
             **rewards,
         )
     except BaseException as exc:
-        runs.end_run(project, run_id, "failed", error=user_message(exc))
-        raise
+        if isinstance(exc, NonFiniteError):
+            exc = continue_hint(exc, project, run_id)
+        runs.end_run(project, run_id, "failed", error=user_message(exc, project.path))
+        raise exc
     summary = _summary(project, run_id, plan, result, recorder)
     runs.end_run(project, run_id, result.status, summary=summary)
     return summary
@@ -191,7 +198,11 @@ def _open_run(project, plan: Plan, model_id: int, parent_id: int | None, job_id:
         name=name,
         max_steps=config.train.max_steps,
     )
-    save_snapshot(run_folder(project, run_id), plan.data)
+    try:
+        save_snapshot(run_folder(project, run_id), plan.data)
+    except Exception as exc:  # a full disk, say: the new run must not stay "running"
+        runs.end_run(project, run_id, "failed", error=user_message(exc, project.path))
+        raise
     return run_id
 
 

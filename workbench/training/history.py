@@ -10,6 +10,8 @@ from typing import Any
 from workbench.data.prompts import PromptRecord
 from workbench.project import Project
 from workbench.training import runs
+from workbench.training.checkpoint_names import checkpoint_label
+from workbench.training.health import WARNING_PREFIX, warnings_in_log
 
 METRIC_BATCH = 20000  # rows per call; a longer history comes in several calls
 LABELS_SHOWN = 200
@@ -18,7 +20,7 @@ PROMPT_CHARS = 80
 OVERVIEW_SQL = """
 SELECT r.id, r.name, r.status, r.algorithm, r.model_id, m.name AS model_name, r.step,
        r.max_steps, r.created_at, r.started_at, r.ended_at, r.heartbeat, r.error, r.summary,
-       r.parent_checkpoint_id, r.dataset_hash
+       r.parent_checkpoint_id, r.dataset_hash, r.sweep_id
 FROM runs r LEFT JOIN models m ON m.id = r.model_id
 ORDER BY r.id DESC LIMIT ?"""
 
@@ -26,16 +28,22 @@ LAST_LOSS_SQL = """
 SELECT run_id, value FROM metrics WHERE id IN (
     SELECT MAX(id) FROM metrics WHERE name = 'loss' AND value IS NOT NULL GROUP BY run_id)"""
 
+WARNINGS_SQL = "SELECT run_id, message FROM run_logs WHERE message LIKE ? ORDER BY id"
+
 
 def runs_overview(project: Project, limit: int = 500) -> list[dict[str, Any]]:
     """One dict per run, newest first: status, algorithm, base model, times, step and the
     key results (from the summary once it ended; the last logged loss while it runs)."""
     last_loss = dict(project.db.execute(LAST_LOSS_SQL).fetchall())
+    warnings: dict[int, list[str]] = {}
+    for run_id, message in project.db.execute(WARNINGS_SQL, [WARNING_PREFIX + "%"]):
+        warnings.setdefault(run_id, []).extend(warnings_in_log([message]))
     rows = []
     for row in project.db.query(OVERVIEW_SQL, [limit]):
         summary = json.loads(row.pop("summary") or "{}")
         row["duration"] = _duration(row)
         row.update(key_results(summary, last_loss.get(row["id"])))
+        row["warnings"] = warnings.get(row["id"], [])  # run health (training/health.py)
         rows.append(row)
     return rows
 
@@ -50,11 +58,15 @@ def key_results(summary: dict[str, Any], last_loss: float | None = None) -> dict
     train = summary.get("train") or {}
     evaluation = summary.get("eval") or {}
     accuracy = evaluation.get("eval_rewards/accuracies", evaluation.get("eval_accuracy"))
+    prepared = summary.get("prepared") or {}
     return {
         "train_loss": train.get("loss", last_loss),
         "eval_loss": evaluation.get("eval_loss"),
         "eval_accuracy": accuracy,
         "checkpoint_id": summary.get("checkpoint_id"),
+        # How many examples the figures come from (offline: examples; online: prompts).
+        "train_examples": prepared.get("train_examples", prepared.get("train_prompts")),
+        "eval_examples": prepared.get("eval_examples", prepared.get("eval_prompts")),
     }
 
 
@@ -113,11 +125,53 @@ def lineage(project: Project, run_id: int, limit: int = LABELS_SHOWN) -> dict[st
         },
         "labels": _comparisons(project, comparison_ids[:limit]),
         "labels_total": len(comparison_ids),
+        "answers_from": answers_from(project, comparison_ids),
         "unpaired_labels": _completion_labels(project, label_ids[:limit]),
         "unpaired_total": len(label_ids),
         "checkpoints": _checkpoints(project, run_id),
         "parent_checkpoint": _parent(project, run.parent_checkpoint_id),
+        "changed_settings": changed_settings(project, run),
     }
+
+
+def changed_settings(project: Project, run: runs.Run) -> list[tuple[str, Any, Any]]:
+    """(key, parent run's value, this run's value) for a run that continues another run's
+    checkpoint with changed settings (workbench/training/continuation.py); else []."""
+    parent = _parent(project, run.parent_checkpoint_id)
+    if parent is None or parent["run_id"] is None or parent["run_id"] == run.id:
+        return []
+    if run.config.get("init_checkpoint") == run.parent_checkpoint_id:
+        return []  # a new run from a checkpoint's adapter, not a continuation
+    return [d for d in config_diff(project, parent["run_id"], run.id) if d[0] != "name"]
+
+
+def answers_from(project: Project, comparison_ids: list[int]) -> list[dict[str, Any]]:
+    """Whose answers the run learned from: per writer of the compared completions (a
+    checkpoint, a base model, or neither for imported text), how many, most first."""
+    if not comparison_ids:
+        return []
+    rows = project.db.execute(
+        "SELECT c.checkpoint_id, c.model_id, k.step, r.id, r.name, m.name, count(*) "
+        "FROM comparisons l JOIN json_each(l.completion_ids) j "
+        "JOIN completions c ON c.id = j.value "
+        "LEFT JOIN checkpoints k ON k.id = c.checkpoint_id LEFT JOIN runs r ON r.id = k.run_id "
+        "LEFT JOIN models m ON m.id = c.model_id "
+        "WHERE l.id IN (SELECT value FROM json_each(?)) "
+        "GROUP BY c.checkpoint_id, c.model_id ORDER BY count(*) DESC, c.checkpoint_id",
+        [json.dumps(comparison_ids)],
+    ).fetchall()
+    out = []
+    for checkpoint_id, model_id, step, run_id, run_name, model_name, n in rows:
+        if checkpoint_id is not None:
+            label = checkpoint_label(checkpoint_id, step, run_id, run_name)
+        elif model_id is not None:
+            label = f"base model {model_name}"
+        else:
+            label = "imported or typed-in answers"
+        out.append(
+            {"checkpoint_id": checkpoint_id, "model_id": model_id, "label": label, "answers": n}
+        )
+    return out
 
 
 def _unique(ids) -> list[int]:

@@ -47,6 +47,7 @@ def run_progress(project: Project, run_id: int) -> dict[str, Any]:
         "algorithm",
     )
     progress = dict(zip(keys, row, strict=True))
+    progress["run_id"] = run_id
     job = (
         project.db.execute(
             "SELECT status, message FROM jobs WHERE id = ?", [progress["job_id"]]

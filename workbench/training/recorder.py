@@ -13,6 +13,8 @@ from engine.training.hooks import TrainHooks
 from workbench.rules.scoring import score_rows
 from workbench.rules.store import rule_specs
 from workbench.training import runs
+from workbench.training.health import HealthMonitor, context_for
+from workbench.training.sweeps import link_run
 
 
 class RunRecorder:
@@ -22,13 +24,14 @@ class RunRecorder:
         self.checkpoint_ids: dict[int, int] = {}
         self._references: dict[str, str | None] = {}
         self._specs: list[RuleSpec] | None = None  # the enabled rules, read at the first sample
+        self._monitor: HealthMonitor | None = None  # read the run's config at the first metrics
+        if ctx is not None:
+            link_run(project, run_id, ctx.job.params)  # a sweep's run joins its sweep
 
     def hooks(self, checkpoint_root: Path, cache_dir: Path | None) -> TrainHooks:
         return TrainHooks(
             checkpoint_dir=lambda step: checkpoint_root / f"step-{step}",
-            on_metrics=lambda step, metrics: runs.record_metrics(
-                self.project, self.run_id, step, metrics
-            ),
+            on_metrics=self._metrics,
             on_checkpoint=self._checkpoint,
             on_samples=self._samples,
             on_progress=self._progress,
@@ -37,6 +40,23 @@ class RunRecorder:
             poll=self._poll,
             reference_cache_dir=cache_dir,
         )
+
+    def _metrics(self, step: int, metrics: dict[str, float]) -> None:
+        runs.record_metrics(self.project, self.run_id, step, metrics)
+        self._health().add(step, metrics)
+        self._say_health()
+
+    def _health(self) -> HealthMonitor:
+        if self._monitor is None:
+            run = runs.get_run(self.project, self.run_id)
+            self._monitor = HealthMonitor(context_for(run.algorithm, run.config or {}))
+        return self._monitor
+
+    def _say_health(self) -> None:
+        """Each new warning once in the run's log, never blocking: the run goes on
+        (docs/architecture.md, "Run health and sweeps")."""
+        for warning in self._health().new_warnings():
+            runs.log(self.project, self.run_id, warning.line())
 
     def _checkpoint(self, step: int, path: Path, manifest: dict[str, Any]) -> None:
         self.checkpoint_ids[step] = runs.add_checkpoint(
@@ -53,13 +73,22 @@ class RunRecorder:
     def _poll(self) -> set[str]:
         if self.ctx is None:
             return set()
+        if self.ctx.on_pause_change is None:
+            self.ctx.saves_while_paused = True
+            self.ctx.on_pause_change = self._paused
         others = self.ctx.poll_control()
+        if self.ctx.paused and "checkpoint" in others:
+            return {"save"}  # checkpoint now while paused: save this step, take no other
         commands = {c for c in others if c == "checkpoint"}
         if self.ctx.cancel_requested:
             commands.add("cancel")
         elif self.ctx.stop_requested:
             commands.add("stop")
         return commands
+
+    def _paused(self, paused: bool) -> None:
+        runs.update_run(self.project, self.run_id, status="paused" if paused else "running")
+        runs.log(self.project, self.run_id, "paused" if paused else "resumed")
 
     def _samples(self, step: int, samples: list[dict[str, Any]]) -> None:
         if samples and all("rewards" in s for s in samples):  # online: scored by the run's reward
@@ -93,6 +122,8 @@ class RunRecorder:
         if self._specs and rows:
             batch = score_rows(self._specs, rows)
             per_rule, totals = batch.per_rule, batch.total
+            self._health().add_samples(step, per_rule, totals)
+            self._say_health()
         stored = [
             {
                 "prompt": row["prompt"],

@@ -14,7 +14,11 @@ from typing import Any
 from workbench.db.inserted import inserted_pk
 from workbench.project import Project
 
-STATUSES = ("queued", "running", "done", "stopped", "cancelled", "failed")
+# paused: held between two steps with its model loaded; interrupted: its worker died (killed,
+# crashed, out of memory), and it resumes from its last checkpoint.
+STATUSES = ("queued", "running", "paused", "done", "stopped", "cancelled", "failed", "interrupted")
+LIVE = ("running", "paused")
+RESUMABLE = ("stopped", "failed", "interrupted")
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 
 from workbench.data.models import default_model, list_models
 from workbench.project import Project
+from workbench.training.checkpoint_names import checkpoint_label
 
 CHECKPOINTS_LISTED = 200
 
@@ -22,7 +23,7 @@ def start_choices(project: Project) -> dict[str, Any]:
         [CHECKPOINTS_LISTED],
     ).fetchall()
     checkpoints = [
-        (cid, f"#{cid}: run {rid} {name or algorithm}, step {step}")
+        (cid, checkpoint_label(cid, step, rid, name, algorithm))
         for cid, step, rid, name, algorithm in rows
     ]
     return {"models": models, "default_model": default, "checkpoints": checkpoints}

@@ -39,6 +39,11 @@ class OfflineAlgorithm:
             seqs += [(ex.prompt_ids, ex.chosen_ids), (ex.prompt_ids, ex.rejected_ids)]
         return seqs
 
+    def data_notes(self, split: Split) -> list[str]:
+        """Lines for the run's log about the train split (a warning with what to try), before
+        training starts; none by default."""
+        return []
+
     def objective(
         self,
         model: Any,

@@ -17,9 +17,47 @@ from engine.training.objectives import Objective, UnpairedReference
 from engine.training.offline.base import GatherMean, OfflineAlgorithm, Sequence
 from engine.training.split import Split
 
+# Ethayarajh et al. 2024, section 4.2 (and TRL's KTOTrainer check): the weighted share of
+# desirable examples, w_d n_d / (w_u n_u), should lie in [1, 4/3].
+BALANCE_RANGE = (1.0, 4 / 3)
+
+
+def balance_advice(
+    n_desirable: int, n_undesirable: int, desirable_weight: float, undesirable_weight: float
+) -> str | None:
+    """A warning with the desirable_weight that brings the weighted ratio into
+    ``BALANCE_RANGE``, or None when it is there (or one kind is missing).
+
+    Unpairing labels makes the undesirable examples the majority: a right answer that beats
+    four wrong ones is one desirable example and four undesirable ones. Unweighted, the loss
+    then mostly pushes answers down, the right ones with them."""
+    if n_desirable == 0 or n_undesirable == 0:
+        return None
+    ratio = desirable_weight * n_desirable / (undesirable_weight * n_undesirable)
+    low, high = BALANCE_RANGE
+    if low <= ratio <= high:
+        return None
+    base = undesirable_weight * n_undesirable / n_desirable
+    return (
+        f"warning: KTO has {n_desirable} desirable and {n_undesirable} undesirable examples; "
+        f"weighted, desirable_weight x desirable / (undesirable_weight x undesirable) = "
+        f"{ratio:.2f}, outside [1, 1.33] (Ethayarajh et al. 2024). "
+        f"Try desirable_weight between {base * low:.2f} and {base * high:.2f}."
+    )
+
 
 class KTO(OfflineAlgorithm):
     what = "desirable/undesirable examples"
+
+    def data_notes(self, split: Split) -> list[str]:
+        desirable = sum(1 for ex in split.examples if ex.desirable)
+        advice = balance_advice(
+            desirable,
+            len(split.examples) - desirable,
+            self.s.method.desirable_weight,
+            self.s.method.undesirable_weight,
+        )
+        return [advice] if advice else []
 
     def encode(self, tokenizer: Any, examples: list[UnpairedExample]) -> tuple[list, list[TooLong]]:
         return encode_unpaired(tokenizer, examples, self.s.max_length)

@@ -1,5 +1,6 @@
 """SimPO (Meng et al. 2024, arXiv 2405.14734): a length-normalised margin with no
-reference model. The loss is ``engine.losses.preference.simpo_loss``."""
+reference model, with CPO-SimPO's optional NLL term (``rpo_alpha``, TRL's ``cpo_alpha``).
+The loss is ``engine.losses.preference.simpo_loss``."""
 
 from __future__ import annotations
 
@@ -33,7 +34,13 @@ class SimPO(OfflineAlgorithm):
             gamma_beta_ratio=self.s.method.simpo_gamma_beta_ratio,
             label_smoothing=self.s.method.label_smoothing,
         )
-        return Objective(
-            losses.mean(),
-            {"loss": losses.detach(), **paired_stats(cr, rr, chosen.means, rejected.means)},
-        )
+        stats = {"loss": losses.detach(), **paired_stats(cr, rr, chosen.means, rejected.means)}
+        loss = losses.mean()
+        if self.s.method.rpo_alpha:
+            # CPO-SimPO (TRL's CPOTrainer with loss_type "simpo" and cpo_alpha > 0; Xu et al.
+            # 2024, arXiv 2401.08417): the chosen completions' NLL, a token mean, keeps the
+            # reference-free margin from lowering the right answers along with the wrong ones.
+            nll = -chosen.sums.sum() / chosen.counts.sum().clamp_min(1)
+            loss = loss + self.s.method.rpo_alpha * nll
+            stats["nll_loss"] = (-chosen.means).detach()
+        return Objective(loss, stats)

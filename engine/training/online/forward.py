@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.training.batching import SequenceBatch, pad_sequences
+from engine.training.logprobs import completion_tokens
 
 
 @dataclass
@@ -30,23 +31,10 @@ def token_outputs(
     model, batch: SequenceBatch, *, entropy: bool = False, value_head=None, temperature: float = 1.0
 ) -> TokenOutputs:
     """Log-probs (at the sampling temperature, as TRL's GRPO scores them) and optional
-    entropy and values, computed row by row over the vocabulary to bound memory."""
-    out = model(
-        input_ids=batch.input_ids,
-        attention_mask=batch.attention_mask,
-        output_hidden_states=value_head is not None,
-    )
-    logits = out.logits[:, :-1]  # (N, T-1, V)
-    labels = batch.input_ids[:, 1:]  # (N, T-1)
-    logps, entropies = [], []
-    for row_logits, row_labels in zip(logits, labels, strict=True):
-        row = row_logits.float() / temperature  # (T-1, V)
-        norm = torch.logsumexp(row, dim=-1)  # (T-1,)
-        logps.append(row.gather(-1, row_labels.unsqueeze(-1)).squeeze(-1) - norm)
-        if entropy:
-            probs = torch.softmax(row, dim=-1)
-            entropies.append(norm - (probs * row).sum(-1))
+    entropy and values. The head runs on the completion positions only, in chunks
+    (engine.training.logprobs.completion_tokens): 0 elsewhere."""
+    out = completion_tokens(model, batch, temperature=temperature, entropy=entropy)
     values = None
     if value_head is not None:
-        values = value_head(out.hidden_states[-1][:, :-1]).squeeze(-1).float()  # (N, T-1)
-    return TokenOutputs(torch.stack(logps), torch.stack(entropies) if entropy else None, values)
+        values = value_head(out.hidden[:, :-1]).squeeze(-1).float()  # (N, T-1)
+    return TokenOutputs(out.logps, out.entropy, values)

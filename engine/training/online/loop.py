@@ -24,10 +24,10 @@ from engine.training.config import TrainSettings
 from engine.training.examples import PromptExample
 from engine.training.hooks import TrainData, TrainHooks, TrainResult
 from engine.training.metrics import reduce_stats
-from engine.training.online import algorithms, rollout
+from engine.training.online import algorithms, dynamic_sampling, rollout
 from engine.training.online.evaluation import evaluate_online
 from engine.training.online.metrics import completion_metrics, reward_metrics
-from engine.training.online.rewards import RewardSource, combine
+from engine.training.online.rewards import Rewards, RewardSource, combine
 from engine.training.policy import trainable_policy
 from engine.training.protocols import EncodedPrompt
 from engine.training.run import TrainingRun
@@ -154,25 +154,39 @@ class OnlineRun(TrainingRun):
     # --- one step ----------------------------------------------------------------------
     def sample(self, step: int, micro: int) -> rollout.Rollouts:
         rank = self.accelerator.process_index
-        chosen = [self.train_prompts[i] for i in self.schedule.indices(step, micro, rank)]
+        return self.sample_prompts(
+            self.schedule.indices(step, micro, rank),
+            rollout.rollout_seed(self.settings.seed, step, micro, rank),
+        )
+
+    def sample_prompts(self, indices: list[int], seed: int) -> rollout.Rollouts:
+        chosen = [self.train_prompts[i] for i in indices]
         return rollout.sample(
             self.policy(),
             self.loaded.tokenizer,
             [e for e, _ in chosen],
             [ids for _, ids in chosen],
             self.settings,
-            seed=rollout.rollout_seed(self.settings.seed, step, micro, rank),
+            seed=seed,
             eos_ids=self.eos_ids,
             device=self.device,
         )
+
+    def reward(self, rollouts: rollout.Rollouts) -> Rewards:
+        return combine(self.sources, rollouts.prompts, rollouts.texts, rollouts.references)
 
     def train_step(self, step: int) -> dict[str, float]:
         s, tick = self.settings, time.monotonic()
         micro_batches = range(s.gradient_accumulation_steps)
         rollouts = [self.sample(step, m) for m in micro_batches]
         generated = time.monotonic()
-        scored = [combine(self.sources, r.prompts, r.texts, r.references) for r in rollouts]
+        scored = [self.reward(r) for r in rollouts]
         rewarded = time.monotonic()
+        dynamic: dict[str, float] = {}
+        if getattr(s.method, "dynamic_sampling", False):
+            rollouts, scored, dynamic = self._refill(step, rollouts, scored)
+            generated += time.monotonic() - rewarded  # the extra rounds count as sampling
+            rewarded = time.monotonic()
         batches = [self.algorithm.prepare(r, w) for r, w in zip(rollouts, scored, strict=True)]
         self.algorithm.finalize(batches)
         stats: list[dict] = []
@@ -182,6 +196,7 @@ class OnlineRun(TrainingRun):
         metrics = reduce_stats(self.accelerator, stats)
         metrics.update(self.add_totals(totals))
         metrics.update(self._rollout_metrics(rollouts, scored))
+        metrics.update(dynamic)
         metrics.update(self.algorithm.step_metrics(batches, metrics))
         metrics.update(self.step_metrics(step + 1, self._grad_norm, time.monotonic() - tick))
         metrics["train/generation_seconds"] = generated - tick
@@ -196,6 +211,30 @@ class OnlineRun(TrainingRun):
                 ),
             )
         return metrics
+
+    def _refill(self, step: int, rollouts: list, scored: list) -> tuple[list, list, dict]:
+        rank = self.accelerator.process_index
+        counts = {"dropped_groups": 0.0, "extra_rounds": 0.0, "unfilled_groups": 0.0}
+        out_rollouts, out_scored = [], []
+        for micro, (r, w) in enumerate(zip(rollouts, scored, strict=True)):
+            done = dynamic_sampling.refill(
+                self,
+                r,
+                w,
+                num_prompts=len(self.train_prompts),
+                seed=self.settings.seed,
+                step=step,
+                micro=micro,
+                rank=rank,
+            )
+            out_rollouts.append(done.rollouts)
+            out_scored.append(done.rewards)
+            counts["dropped_groups"] += done.dropped
+            counts["extra_rounds"] += done.extra_rounds
+            counts["unfilled_groups"] += done.unfilled
+        every = dist.gather_lists(self.accelerator, [counts])
+        merged = {f"dynamic_sampling/{k}": sum(c[k] for c in every) for k in counts}
+        return out_rollouts, out_scored, merged
 
     def _update(self, step: int, batches, totals: list[dict]) -> list[dict]:
         stats, losses = [], []

@@ -36,7 +36,9 @@ def reward_model_source(
     @torch.no_grad()
     def score(prompts, completions, references) -> SourceScores:
         prompt_ids = encode_prompts(tokenizer, list(prompts))
-        comp_ids = [completion_ids(tokenizer, c) for c in completions]
+        comp_ids = [
+            completion_ids(tokenizer, c, p) for p, c in zip(prompts, completions, strict=True)
+        ]
         values: list[float | None] = []
         for start in range(0, len(comp_ids), batch_size):
             batch = pad_sequences(

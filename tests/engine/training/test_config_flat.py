@@ -18,8 +18,14 @@ from engine.training.config import TrainSettings
 from workbench.training.config import RunConfig, load_config
 
 FLAT = json.loads((Path(__file__).parent / "fixtures" / "flat_train_config.json").read_text())
-# Settings of the algorithms added since (SFT, best-of-N): an old config has none of them.
-ADDED_SINCE = {"sft_source", "completion_template", "best_of_n_top_k", "best_of_n_min_reward"}
+# Settings added since (SFT, best-of-N, dynamic sampling): an old config has none of them.
+ADDED_SINCE = {
+    "sft_source",
+    "completion_template",
+    "best_of_n_top_k",
+    "best_of_n_min_reward",
+    "dynamic_sampling",
+}
 
 
 def test_the_fixture_is_the_old_full_flat_config():

@@ -7,6 +7,7 @@ import pytest
 
 from engine.errors import EngineError
 from engine.generation import encode_prompts
+from engine.tokens import end_token_ids, template_end_id
 from engine.training.encode import TooLong, completion_ids, encode_pairs, encode_unpaired
 from engine.training.examples import PairExample, UnpairedExample
 from tests.engine.conftest import build_tokenizer
@@ -55,15 +56,18 @@ def test_chat_message_prompts_use_the_template(demo_tokenizer):
 
 
 def test_completions_end_with_eos_exactly_once(tokenizer):
-    eos = tokenizer.eos_token_id
+    # The turn's end: the chat template's own end-of-turn token (the tiny chat template
+    # closes turns with <|end|>, not with the tokenizer's </s>), else eos.
+    eos = template_end_id(tokenizer) or tokenizer.eos_token_id
+    ends = set(end_token_ids(tokenizer))
     for plain, text in (
         ("The answer is 12.", "The answer is 12."),
         ("The answer is 12.", "The answer is 12." + tokenizer.eos_token),
         ("x", "x"),
     ):
         ids = completion_ids(tokenizer, text)
-        assert ids[-1] == eos
-        assert ids.count(eos) == 1, text
+        assert ids[-1] in ends
+        assert sum(i in ends for i in ids) == 1, text
         assert ids[:-1] == tokenizer(plain, add_special_tokens=False)["input_ids"]
     pair = PairExample("k", "What is 1 + 1?", "The answer is 2.", "The answer is 3.")
     kept, _ = encode_pairs(tokenizer, [pair], max_length=1000)
@@ -76,7 +80,8 @@ def test_completions_end_with_eos_exactly_once(tokenizer):
 
 
 def test_no_eos_token_is_an_error():
-    tokenizer = build_tokenizer()
+    # Without a chat template there is no end-of-turn token to fall back on.
+    tokenizer = build_tokenizer(chat_template=False)
     tokenizer.eos_token = None
     with pytest.raises(EngineError, match="end-of-sequence"):
         completion_ids(tokenizer, "abc")

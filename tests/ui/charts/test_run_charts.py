@@ -31,10 +31,11 @@ def rows_for(metrics, steps, t0=1_000.0, dt=0.5, value=lambda m, s: float(s)):
 
 
 def drawn_length(charts, title, run_id, metric, smooth=False):
+    """Points of the series the drawn curve stands for (a long one is drawn as its envelope)."""
     curve = charts.chart(title).curves[(run_id, metric)]
     item = curve.smooth if smooth else curve.raw
     x, _ = item.getOriginalDataset()
-    return 0 if x is None else len(x)
+    return 0 if x is None else curve.drawn_points
 
 
 def test_metric_groups():

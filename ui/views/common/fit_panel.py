@@ -3,8 +3,6 @@ settings a user is about to choose, before anything loads."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,10 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from engine.fit import format_bytes
+from engine.lora import LoraSettings
 from ui.messages import explain
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
 from ui.widgets import spin
+from workbench.data.model_folders import model_dir
 from workbench.data.models import ModelRecord
 from workbench.project import Project
 
@@ -41,20 +41,6 @@ PARTS = (
     ("Activations", "activations_bytes"),
     ("KV cache", "kv_cache_bytes"),
 )
-
-
-def model_dir(model: ModelRecord) -> Path:
-    """The folder holding the model's config and weights, without downloading anything."""
-    from engine.errors import ModelLoadError
-    from engine.model_source import ModelSpec, resolve
-
-    resolved = resolve(ModelSpec.from_dict(model.load_spec()), offline=True)
-    if resolved.local_dir is None:
-        raise ModelLoadError(
-            f"{model.path} is not downloaded yet, so its size is unknown.",
-            "Generate once with it (the worker downloads it), then the estimate appears.",
-        )
-    return resolved.local_dir
 
 
 def compute_fit(_project: Project, model: ModelRecord, settings: dict, device: str | None):
@@ -88,7 +74,8 @@ class FitPanel(QGroupBox):
         self.dtype = QComboBox()
         for label, value in DTYPES:
             self.dtype.addItem(label, value)
-        self.rank = spin(0, 1024, 16, special="no LoRA")
+        # The rank a run uses unless told otherwise, so the estimate matches the Train form.
+        self.rank = spin(0, 1024, LoraSettings().r, special="no LoRA")
         self.batch = spin(1, 4096, 1)
         self.seq_len = spin(16, 262144, 512, step=128)
         self.training = QCheckBox("Training (gradients, optimizer)")
@@ -128,7 +115,7 @@ class FitPanel(QGroupBox):
         )
         header_height = self.table.horizontalHeader().sizeHint().height()
         # Tall enough for every row when there is room; scrolls on a short window.
-        self.table.setMinimumHeight(header_height + 22 * 3)
+        self.table.setMinimumHeight(header_height + 22 * 5)
         self.table.setMaximumHeight(header_height + 22 * (len(PARTS) + 1) + 4)
         self.verdict = QLabel("Select a model to estimate its memory.", objectName="fitVerdict")
         self.verdict.setWordWrap(True)

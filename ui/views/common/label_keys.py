@@ -31,10 +31,14 @@ def key_label(keys: tuple[str, ...]) -> str:
     return " or ".join(KEY_NAMES.get(k, k) for k in keys)
 
 
-def add_shortcuts(owner: QWidget, keys: tuple[str, ...], slot: Callable[[], None]) -> None:
+def add_shortcuts(
+    owner: QWidget, keys: tuple[str, ...], slot: Callable[[], None], description: str = ""
+) -> None:
+    """`description` is what Help › Keyboard shortcuts lists the keys as."""
     for key in keys:
         shortcut = QShortcut(QKeySequence(key), owner)
         shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.setWhatsThis(description)
         shortcut.activated.connect(slot)
 
 
@@ -50,5 +54,5 @@ def key_button(
     button = QPushButton(f"{text}  ({key_label(shown_keys or keys)})")
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     button.clicked.connect(lambda _checked=False: slot())
-    add_shortcuts(owner, keys, slot)
+    add_shortcuts(owner, keys, slot, text)
     return button

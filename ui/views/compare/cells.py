@@ -70,8 +70,8 @@ def percent(value: float | None) -> str:
 
 def header_text(model: dict[str, Any], rules: list[str], baseline: bool) -> str:
     """A column's header: the entrant, each rule's pass rate with its 95% Wilson interval,
-    mean reward and length, and how many prompts it improved or regressed (or that it is
-    the baseline)."""
+    mean reward and length, how many prompts it improved or regressed (or that it is the
+    baseline), and the judge's win rate against the baseline when a judge compared them."""
     lines = [model["label"]]
     for rule in rules:
         low, high = model["pass_rate_ci"][rule]
@@ -84,6 +84,8 @@ def header_text(model: dict[str, Any], rules: list[str], baseline: bool) -> str:
         lines.append("the baseline")
     else:
         lines.append(f"▲ {verdicts['improved']} improved  ▼ {verdicts['regressed']} regressed")
+    if model.get("win_rate_vs_baseline") is not None:
+        lines.append(f"judge: wins {percent(model['win_rate_vs_baseline'])} vs baseline")
     return "\n".join(lines)
 
 

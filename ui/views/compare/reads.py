@@ -14,7 +14,9 @@ from workbench.comparing.fill import plan
 from workbench.comparing.store import find_or_create, list_comparisons, load
 from workbench.data.models import default_model, list_models
 from workbench.data.prompts import split_counts
+from workbench.judging.store import list_judges
 from workbench.project import Project
+from workbench.training.sweeps import best_of_sweeps, describe
 
 CHECKPOINTS_OFFERED = 500
 
@@ -41,6 +43,15 @@ def entrant_options(project: Project) -> list[EntrantOption]:
         )
         for m in sorted(models, key=lambda m: m.id != default_id)
     ]
+    options += [  # each sweep's best run, one click from its checkpoint (training/sweeps.py)
+        EntrantOption(
+            f"best of sweep {b.sweep_id}: {describe(b.point)}",
+            EntrantChoice(checkpoint_id=b.checkpoint_id),
+            f"checkpoint {b.checkpoint_id} of run {b.run_id}, the best of sweep "
+            f"{b.sweep_id} ({b.sweep_name}) on {b.rule!r}: {b.pass_rate:.1%}",
+        )
+        for b in best_of_sweeps(project)
+    ]
     rows = project.db.execute(
         "SELECT c.id, c.step, r.id, r.name, r.algorithm FROM checkpoints c "
         "JOIN runs r ON r.id = c.run_id ORDER BY r.id DESC, c.step DESC LIMIT ?",
@@ -58,13 +69,15 @@ def entrant_options(project: Project) -> list[EntrantOption]:
 
 
 def compare_choices(project: Project) -> dict[str, Any]:
-    """What the setup panel offers: entrants, splits with their prompt counts, and the
-    project's sampling temperature (the default of sampled decoding)."""
+    """What the setup panel offers: entrants, splits with their prompt counts, the
+    project's sampling temperature (the default of sampled decoding) and its pairwise
+    judges."""
     sampling = project.setting("default_sampling", {}) or {}
     return {
         "entrants": entrant_options(project),
         "splits": split_counts(project),
         "temperature": sampling.get("temperature"),
+        "judges": [j.name for j in list_judges(project) if j.mode != "pointwise"],
     }
 
 

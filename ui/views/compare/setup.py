@@ -74,6 +74,11 @@ class CompareSetup(JobFollowing, QWidget):
         self.seeds = spin(1, MAX_SEEDS, 4)
         self.seeds.setToolTip("Sampled completions per prompt and model (seeds 0..K-1)")
         self.temperature = double_spin(0.05, 2.0, DEFAULT_TEMPERATURE, 0.05)
+        self.judge = QComboBox(minimumContentsLength=8, sizeAdjustPolicy=SHRINK)
+        self.judge.setToolTip(
+            "A pairwise judge compares each model's answers with the baseline's, both "
+            "orders; the column headers then give its win rate against the baseline"
+        )
         self.compare_button = QPushButton("Compare")
         set_primary(self.compare_button)
         self.cancel_button = QPushButton("Cancel")
@@ -89,6 +94,7 @@ class CompareSetup(JobFollowing, QWidget):
         form.addRow("Decoding", self.decoding)
         form.addRow("Seeds", self.seeds)
         form.addRow("Temperature", self.temperature)
+        form.addRow("Judge", self.judge)
         row = QHBoxLayout()
         row.addWidget(self.compare_button)
         row.addWidget(self.cancel_button)
@@ -144,6 +150,12 @@ class CompareSetup(JobFollowing, QWidget):
         self.split.setCurrentIndex(max(self.split.findData(current or "eval"), 0))
         if choices["temperature"]:
             self.temperature.setValue(float(choices["temperature"]))
+        judge = self.judge.currentData()
+        self.judge.clear()
+        self.judge.addItem("none", None)
+        for name in choices.get("judges", []):
+            self.judge.addItem(name, name)
+        self.judge.setCurrentIndex(max(self.judge.findData(judge), 0))
         self._update_button()
 
     def picked_others(self) -> list[EntrantOption]:
@@ -237,7 +249,8 @@ class CompareSetup(JobFollowing, QWidget):
 
     def _prepared(self, info: dict[str, Any]) -> None:
         self.comparison_id = info["comparison_id"]
-        if info["missing"] == 0:
+        judge = self.judge.currentData()
+        if info["missing"] == 0 and judge is None:
             self._set_running(False)
             self._say(
                 f"Comparison #{self.comparison_id} is stored complete: shown without generating.",
@@ -245,7 +258,10 @@ class CompareSetup(JobFollowing, QWidget):
             )
             self.ready.emit(self.comparison_id)
             return
-        self._submit("compare", {"comparison_id": self.comparison_id})
+        params: dict[str, Any] = {"comparison_id": self.comparison_id}
+        if judge is not None:
+            params["judge"] = judge
+        self._submit("compare", params)
 
     def _prepare_failed(self, error) -> None:
         self._set_running(False)
@@ -267,9 +283,16 @@ class CompareSetup(JobFollowing, QWidget):
         seconds = time.monotonic() - self._started
         result = job.result or {}
         if job.status == "done":
+            judged = result.get("judge")
+            by_judge = (
+                f" The judge compared {judged['judged']} pair(s) with the baseline"
+                + (f"; {judged['errors']} judgement(s) failed." if judged["errors"] else ".")
+                if judged
+                else ""
+            )
             self._say(
                 f"Done in {seconds:.0f} s: {result.get('generated', 0)} completion(s) "
-                f"generated, {result.get('scored', 0)} scored.",
+                f"generated, {result.get('scored', 0)} scored.{by_judge}",
                 OK,
             )
         elif job.status == "cancelled":

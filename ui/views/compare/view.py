@@ -12,13 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, Slot
+from PySide6.QtCore import QItemSelection, QPoint, Qt, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
     QLabel,
+    QMenu,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -26,14 +28,18 @@ from PySide6.QtWidgets import (
 from ui.messages import explain
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
+from ui.views.compare.curve_panel import CurvePanel
 from ui.views.compare.detail import DetailPane
 from ui.views.compare.filters import FilterBar
 from ui.views.compare.grid import CompareGrid, CompareGridModel, RowFilter
+from ui.views.compare.preference_bar import PreferenceBar
 from ui.views.compare.reads import compare_choices, comparison_table, stored_comparisons
 from ui.views.compare.setup import CompareSetup
 from ui.views.compare.stored import StoredComparisons
 from ui.widgets import view_header
 from workbench.comparing.export import export_rows
+from workbench.comparing.learning_curve import pass_rate_by_step
+from workbench.comparing.preferences import record_grid_preference
 
 EXPORT_FILTERS = "CSV (*.csv);;JSON Lines (*.jsonl)"
 LEFT_WIDTH = 340  # the setup panel; the grid takes the rest
@@ -57,6 +63,8 @@ class CompareView(QWidget):
         self.proxy = RowFilter(self)
         self.grid = CompareGrid(self.model, self.proxy)
         self.detail = DetailPane()
+        self.preference = PreferenceBar()
+        self.curves = CurvePanel()
         self.title = QLabel("Pick models and prompts, then Compare; or open a stored comparison.")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.status = QLabel("", wordWrap=True)
@@ -67,6 +75,11 @@ class CompareView(QWidget):
         self.filters.changed.connect(self._filter)
         self.filters.exportRequested.connect(self.ask_export)
         self.grid.selectionModel().selectionChanged.connect(self._selected)
+        self.preference.preferred.connect(self.store_preference)
+        self.curves.exportRequested.connect(self.ask_export_chart)
+        header = self.grid.horizontalHeader()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
         self.proxy.modelReset.connect(self._count)
         self.proxy.rowsInserted.connect(self._count)
         self.proxy.rowsRemoved.connect(self._count)
@@ -85,7 +98,15 @@ class CompareView(QWidget):
         scroll.setMinimumWidth(LEFT_WIDTH)
         table_split = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
         table_split.addWidget(self.grid)
-        table_split.addWidget(self.detail)
+        detail = QWidget()
+        detail_layout = QVBoxLayout(detail)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.detail, 1)
+        detail_layout.addWidget(self.preference)
+        self.below = QTabWidget()
+        self.below.addTab(detail, "Answer")
+        self.below.addTab(self.curves, "Pass rate by step")
+        table_split.addWidget(self.below)
         table_split.setSizes([430, 170])
         table_split.setStretchFactor(0, 1)
         right = QWidget()
@@ -140,6 +161,9 @@ class CompareView(QWidget):
         )
         self._say("", MUTED)
         self._count()
+        prompt_set = result["prompt_set"]
+        split = None if "prompt_ids" in prompt_set else prompt_set.get("split")
+        self._call(pass_rate_by_step, split, result["prompts"], on_done=self.curves.set_curves)
 
     @Slot()
     def _filter(self) -> None:
@@ -161,11 +185,30 @@ class CompareView(QWidget):
         indexes = self.grid.selectionModel().selectedIndexes()
         if not indexes or self.result is None:
             self.detail.clear_detail()
+            self.preference.set_cell(None, None)
             return
         source = self.proxy.mapToSource(indexes[0])
         column = source.column()
         row = self.model.rows[source.row()]
         self.detail.show_cell(row, None if column == 0 else column - 1, self.model.rules)
+        self.preference.set_cell(row, None if column == 0 else column - 1)
+
+    @Slot(int, int, str)
+    def store_preference(self, baseline_id: int, other_id: int, preferred: str) -> None:
+        """A preference between the selected answer and the baseline's, stored as a label."""
+        said = {"other": "this one better", "baseline": "the baseline better"}
+        self.session.runner.call(
+            record_grid_preference,
+            baseline_id,
+            other_id,
+            preferred,
+            on_done=lambda label_id: self._say(
+                f"Stored label #{label_id}: {said.get(preferred, preferred.replace('_', ' '))}. "
+                "The next DPO run trains on it.",
+                OK,
+            ),
+            on_error=self._failed,
+        )
 
     # Export ------------------------------------------------------------------------------
     @Slot()
@@ -178,6 +221,44 @@ class CompareView(QWidget):
             if not Path(path).suffix:
                 path += ".jsonl" if "jsonl" in chosen else ".csv"
             self.export_to(Path(path))
+
+    def column_checkpoint(self, column: int) -> int | None:
+        """The checkpoint of a grid column (column 0 is the prompt), if it is one."""
+        if self.result is None or not 1 <= column <= len(self.result["models"]):
+            return None
+        return self.result["models"][column - 1]["checkpoint_id"]
+
+    @Slot(QPoint)
+    def _header_menu(self, point: QPoint) -> None:
+        checkpoint_id = self.column_checkpoint(self.grid.horizontalHeader().logicalIndexAt(point))
+        if checkpoint_id is None:
+            return
+        menu = QMenu(self)
+        menu.addAction("Export model…", lambda: self.export_model(checkpoint_id))
+        menu.exec(self.grid.horizontalHeader().mapToGlobal(point))
+
+    def export_model(self, checkpoint_id: int):
+        """The export dialog of a checkpoint column: adapter, merged, GGUF or Ollama."""
+        from ui.views.common.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.session, checkpoint_id, self.window())
+        dialog.open()
+        return dialog
+
+    @Slot()
+    def ask_export_chart(self) -> None:
+        default = str(self.session.path / "pass-rate-by-step.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export chart", default, "PNG (*.png)")
+        if path:
+            self.export_chart_to(Path(path if Path(path).suffix else path + ".png"))
+
+    def export_chart_to(self, path: Path) -> None:
+        try:
+            self.curves.export_png(path)
+        except OSError as error:
+            self._say(f"Chart not exported: {error}", BAD)
+            return
+        self._say(f"Exported the chart to {path}.", OK)
 
     def export_to(self, path: Path) -> None:
         """Write the rows shown (the filters applied) to `path`, .csv or .jsonl."""

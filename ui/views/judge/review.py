@@ -24,13 +24,14 @@ from ui.views.judge.review_table import ReviewTable
 from workbench.judging.review import ReviewRow
 
 ORDERS = (("Least confident first", "confidence"), ("Disagreements first", "disagreement"))
+# Left and right as in the Label view: the left pane holds what the judge was shown first.
 ANSWERS = (
-    ("A better", ("1",), "a"),
-    ("B better", ("2",), "b"),
+    ("Left better", ("1", "Left"), "a"),
+    ("Right better", ("2", "Right"), "b"),
     ("Tie", ("T",), "tie"),
     ("Both bad", ("B",), "both_bad"),
 )
-SAID = {"a": "A", "b": "B", "tie": "a tie"}
+SAID = {"a": "left", "b": "right", "tie": "a tie"}
 COMPACT = "padding: 5px 8px;"  # five key buttons in one row beside the left column
 EMPTY = (
     "No AI labels to review. Run the judge on the left; its labels appear here, the "
@@ -77,10 +78,17 @@ class ReviewPanel(QWidget):
         self.prompt.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.verdict = QLabel("", wordWrap=True)
         self.verdict.setTextFormat(Qt.TextFormat.PlainText)
-        self.panes = (ReviewPane("A: shown first"), ReviewPane("B: shown second"))
+        self.reference = QLabel("", wordWrap=True)
+        self.reference.setTextFormat(Qt.TextFormat.PlainText)
+        self.reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_muted(self.reference)
+        self.panes = (
+            ReviewPane("Left: the judge saw it first"),
+            ReviewPane("Right: the judge saw it second"),
+        )
         self._layout()
-        add_shortcuts(self, ("Up",), lambda: self.table.move(-1))
-        add_shortcuts(self, ("Down",), lambda: self.table.move(1))
+        add_shortcuts(self, ("Up",), lambda: self.table.move(-1), "Previous verdict")
+        add_shortcuts(self, ("Down",), lambda: self.table.move(1), "Next verdict")
         self._show_row(None)
 
     def _layout(self) -> None:
@@ -106,6 +114,7 @@ class ReviewPanel(QWidget):
         detail_layout = QVBoxLayout(detail)
         detail_layout.setContentsMargins(0, 4, 0, 0)
         detail_layout.addWidget(self.prompt)
+        detail_layout.addWidget(self.reference)
         detail_layout.addLayout(sides, 1)
         detail_layout.addWidget(self.verdict)
         detail_layout.addLayout(buttons)
@@ -138,11 +147,14 @@ class ReviewPanel(QWidget):
             button.setEnabled(row is not None)
         if row is None:
             self.prompt.setText("")
+            self.reference.setText("")
             self.verdict.setText("")
             for pane in self.panes:
                 pane.show_completion("", [], False)
             return
         self.prompt.setText(f"Prompt: {row.prompt}")
+        self.reference.setText(f"Reference answer: {row.reference}" if row.reference else "")
+        self.reference.setVisible(bool(row.reference))
         for pane, side, text in zip(self.panes, ("a", "b"), (row.first, row.second), strict=True):
             pane.show_completion(text, picks(row, side), row.outcome == side)
         sure = "unknown" if row.confidence is None else f"{row.confidence:.2f}"

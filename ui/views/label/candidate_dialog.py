@@ -47,7 +47,7 @@ def source_items(choices: dict[str, Any]) -> list[tuple[str, str]]:
         (f"{name} (base)", source_key("model", model_id)) for model_id, name in choices["models"]
     ]
     items += [
-        (f"Checkpoint {label}", source_key("checkpoint", checkpoint_id))
+        (label, source_key("checkpoint", checkpoint_id))
         for checkpoint_id, label in choices["checkpoints"]
     ]
     return items

@@ -21,7 +21,8 @@ class NoteField(QLineEdit):
         self.returnPressed.connect(panel.setFocus)
         escape = QShortcut(QKeySequence("Escape"), self, panel.setFocus)
         escape.setContext(Qt.ShortcutContext.WidgetShortcut)
-        add_shortcuts(panel, ("N",), self.setFocus)
+        escape.setWhatsThis("Leave the note field")
+        add_shortcuts(panel, ("N",), self.setFocus, "Write a note on the label")
 
     def take(self) -> str:
         """The note for the label being stored; the field is emptied for the next one."""

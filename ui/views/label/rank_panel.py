@@ -36,6 +36,7 @@ HINT = (
 
 class LabelRankPanel(QWidget):
     ranked = Signal(list)  # completion ids, best first
+    allBad = Signal()
     skipped = Signal()
     undoRequested = Signal()
 
@@ -60,6 +61,7 @@ class LabelRankPanel(QWidget):
             self, "Store ranking", ("Return", "Enter"), self.submit, shown_keys=("Return",)
         )
         set_primary(self.submit_button)
+        self.all_bad_button = key_button(self, "All bad", ("B",), self._all_bad)
         self.skip_button = key_button(self, "Skip", SKIP_KEYS, self.skipped.emit)
         # Undo's keys belong to the whole view: a label can be undone from the empty state too.
         self.undo_button = key_button(self, "Undo", (), self.undoRequested.emit, UNDO_KEYS)
@@ -67,7 +69,7 @@ class LabelRankPanel(QWidget):
 
     def _layout(self) -> None:
         row = QHBoxLayout()
-        for button in (self.submit_button, self.up_button, self.down_button):
+        for button in (self.submit_button, self.up_button, self.down_button, self.all_bad_button):
             row.addWidget(button)
         row.addStretch(1)
         row.addWidget(self.skip_button)
@@ -113,6 +115,10 @@ class LabelRankPanel(QWidget):
             return
         if self.task is not None:
             self.ranked.emit(self.ranking())
+
+    def _all_bad(self) -> None:
+        if self.task is not None and not self.note.hasFocus():
+            self.allBad.emit()
 
     def _renumber(self, *_args) -> None:
         for row in range(self.list.count()):

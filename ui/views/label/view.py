@@ -94,6 +94,7 @@ class LabelView(QWidget):
         self.toolbar.autoLabelRequested.connect(self.ask_auto_label)
         self.pair.answered.connect(self.answer)
         self.rank.ranked.connect(self.submit_ranking)
+        self.rank.allBad.connect(self.submit_all_bad)
         for panel in (self.pair, self.rank):
             panel.skipped.connect(self.skip)
             panel.undoRequested.connect(self.undo)
@@ -101,7 +102,7 @@ class LabelView(QWidget):
         self.empty.unskipRequested.connect(self.unskip)
         self.empty.dataRequested.connect(lambda: self.viewRequested.emit("Data"))
         self.empty.undoRequested.connect(self.undo)
-        add_shortcuts(self, UNDO_KEYS, self.undo)
+        add_shortcuts(self, UNDO_KEYS, self.undo, "Undo the last label")
         self.consistency.shareChanged.connect(self.set_share)
         self.job.finished.connect(self._generated)
         self.auto_job.finished.connect(self._generated)
@@ -202,6 +203,21 @@ class LabelView(QWidget):
             on_error=functools.partial(self._not_stored, self.rank.note, note),
         )
 
+    def submit_all_bad(self) -> None:
+        if not self._ready() or self.task.mode != "rank":
+            return
+        self.busy = True
+        note = self.rank.note.take()
+        self.session.runner.call(
+            label_queue.record_all_bad,
+            self.labels,
+            self.task,
+            self._seconds(),
+            note,
+            on_done=functools.partial(self._stored, "all bad"),
+            on_error=functools.partial(self._not_stored, self.rank.note, note),
+        )
+
     def _stored(self, what: str, made: Made) -> None:  # then the next task
         self._say(f"Stored: {what} ({made.seconds:.1f} s). Undo with Ctrl+Z or U.", MUTED)
         self.reload()
@@ -232,9 +248,13 @@ class LabelView(QWidget):
         self.busy = True
         self._call(label_queue.undo, self.labels, on_done=self._undone)
 
-    def _undone(self, task: Task) -> None:
+    def _undone(self, made: Made) -> None:
         self.busy = False
-        self._say("Undone: that label is deleted. Label it again, or skip it.", MUTED)
+        task = made.task
+        if made.kind == "skip":
+            self._say("Undone: the skipped task is back.", MUTED)
+        else:
+            self._say("Undone: that label is deleted. Label it again, or skip it.", MUTED)
         self.toolbar.show_mode(task.mode)
         self._show_task(task)
         self._call(

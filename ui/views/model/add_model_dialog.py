@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from engine.fit import format_bytes
 from ui.background import run_in_background
 from ui.style import BAD, WARN, set_muted, set_primary
+from workbench.data.model_folders import folder_problem
 
 LOCAL, CACHE, HUB = range(3)
 
@@ -34,22 +35,6 @@ def _cached_models(_control):
     from engine.model_source import list_cached_models
 
     return list_cached_models()
-
-
-def folder_problem(folder: Path, allow_pickle: bool) -> str | None:
-    """Why this folder cannot be a model, or None. Weights other than safetensors load
-    only with explicit permission, since unpickling them can run code."""
-    if not folder.is_dir():
-        return f"{folder} is not a folder."
-    if not (folder / "config.json").is_file():
-        return f"{folder} has no config.json; pick the folder that holds the model's files."
-    has_safetensors = any(folder.glob("*.safetensors"))
-    if not has_safetensors and not allow_pickle:
-        return (
-            "This folder has no .safetensors weights. Tick “Allow pickle weights” to load "
-            ".bin/.pt files, but only for a model you trust."
-        )
-    return None
 
 
 class AddModelDialog(QDialog):
@@ -99,7 +84,9 @@ class AddModelDialog(QDialog):
         row.addWidget(browse)
         note = QLabel(
             "The folder a model was saved to with save_pretrained, or downloaded into: it "
-            "holds config.json, the tokenizer files and the weights (*.safetensors).",
+            "holds config.json, the tokenizer files and the weights (*.safetensors). An "
+            "exported LoRA adapter folder (adapter_config.json) also works: it loads on "
+            "the base model it names.",
             wordWrap=True,
         )
         set_muted(note)
@@ -159,6 +146,10 @@ class AddModelDialog(QDialog):
         )
         for model in models:
             flag = "" if model.has_safetensors else "  · no safetensors"
+            if model.problem:
+                flag = "  · incomplete"
+            elif model.architecture:
+                flag += f"  · {model.architecture}"
             item = QListWidgetItem(f"{model.repo_id}   ({format_bytes(model.size_bytes)}{flag})")
             item.setData(Qt.ItemDataRole.UserRole, model)
             self.cache_list.addItem(item)
@@ -193,6 +184,8 @@ class AddModelDialog(QDialog):
             if item is None:
                 raise ValueError("Pick a model from the list.")
             model = item.data(Qt.ItemDataRole.UserRole)
+            if model.problem:  # never a record of half a model
+                raise ValueError(model.problem)
             fields = {"source": "cache", "path": model.repo_id}
         else:
             from engine.model_source import looks_like_repo_id

@@ -64,7 +64,7 @@ class ModelsPanel(QGroupBox):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setShowGrid(False)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(72)
+        self.table.setMinimumHeight(128)  # a few models in sight, even on a 720-pixel screen
         self.table.horizontalHeader().setDefaultAlignment(LEFT)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 

@@ -1,4 +1,5 @@
-"""The playground: type a prompt, pick sampling settings, and see what the model says.
+"""The playground: type a prompt, pick sampling settings, and see what the model says;
+or what a checkpoint says, or two of them side by side with the same settings and seed.
 
 Generate queues a `generate` job; the worker (started on demand) runs it; the poller's
 job updates drive the progress bar and, at the end, the completions shown here.
@@ -29,6 +30,7 @@ from ui.job_follow import JobFollowing
 from ui.poller import JobState
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, set_muted, set_primary
+from ui.views.model.writer_picker import WriterPicker, checkpoint_writers
 from ui.widgets import double_spin, spin
 from workbench.data.models import ModelRecord
 from workbench.project import Project
@@ -50,7 +52,13 @@ class Playground(JobFollowing, QGroupBox):
         self.model: ModelRecord | None = None
         self.job_id: int | None = None
         self.completions: list[dict] = []
+        self.second_completions: list[dict] = []
+        self._pending: list[dict] = []  # the side-by-side job, queued after the first
+        self._titles: list[str] = []
+        self._answering = 0  # which of the chosen writers the running job is for
+        self._began = 0.0
         self._started = 0.0
+        self.picker = WriterPicker()
 
         self.model_label = QLabel("No model selected.")
         set_muted(self.model_label)
@@ -72,7 +80,7 @@ class Playground(JobFollowing, QGroupBox):
                 self,
                 self.generate,
                 context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
-            )
+            ).setWhatsThis("Generate in the playground")
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.progress.hide()
@@ -80,9 +88,12 @@ class Playground(JobFollowing, QGroupBox):
         self.status.setWordWrap(True)
         self.results = QTextBrowser(objectName="playgroundResults")
         self.results.setPlaceholderText("Completions appear here.")
+        self.second_results = QTextBrowser(objectName="playgroundResultsSecond")
+        self.second_results.hide()
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_label)
+        layout.addWidget(self.picker)
         layout.addWidget(self.prompt)
         layout.addLayout(self._settings())
         row = QHBoxLayout()
@@ -92,10 +103,22 @@ class Playground(JobFollowing, QGroupBox):
         row.addStretch(0)  # keeps the buttons at their own width while the bar is hidden
         layout.addLayout(row)
         layout.addWidget(self.status)
-        layout.addWidget(self.results, 1)
+        answers = QHBoxLayout()
+        answers.addWidget(self.results, 1)
+        answers.addWidget(self.second_results, 1)
+        layout.addLayout(answers, 1)
         session.jobsChanged.connect(self._on_jobs)
         session.workerStatusChanged.connect(self._on_worker)
         session.runner.call(default_sampling, on_done=self.set_sampling)
+        self.refresh_writers()
+
+    def refresh_writers(self) -> None:
+        """The checkpoints offered (a run may have written some since)."""
+        self.session.runner.call(checkpoint_writers, on_done=self.picker.set_writers)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh_writers()
 
     def _settings(self) -> QGridLayout:
         self.max_tokens = spin(1, 8192, 64)
@@ -166,14 +189,22 @@ class Playground(JobFollowing, QGroupBox):
         if self.model is None:
             self._say("Add or select a model first.", BAD)
             return
-        params = {
-            "model_id": self.model.id,
-            "texts": [text],
-            "n": self.n.value(),
-            "sampling": self.sampling(),
-            "store": False,
-        }
-        self._submit("generate", params)
+        common = {"texts": [text], "n": self.n.value(), "sampling": self.sampling(), "store": False}
+        requests, self._titles = [], []
+        for writer in self.picker.chosen():
+            if writer is None:
+                requests.append({"model_id": self.model.id, **common})
+                self._titles.append(self.model.name)
+            else:
+                base = {} if writer.model_id is None else {"model_id": writer.model_id}
+                requests.append({**base, "checkpoint_id": writer.checkpoint_id, **common})
+                self._titles.append(writer.label)
+        self.second_results.setVisible(len(requests) > 1)
+        self.second_completions = []
+        self._pending = requests[1:]
+        self._answering = 0
+        self._began = time.monotonic()
+        self._submit("generate", requests[0])
 
     def _set_running(self, running: bool) -> None:
         self.generate_button.setEnabled(not running)
@@ -186,18 +217,39 @@ class Playground(JobFollowing, QGroupBox):
         self.job_id = None
         self._set_running(False)
         seconds = time.monotonic() - self._started
+        pane = self.second_results if self._answering == 1 else self.results
+        title = self._titles[self._answering] if self._titles else ""
         if job.status == "done":
-            self.completions = (job.result or {}).get("completions", [])
-            self.results.setHtml(completions_html(self.completions))
-            self._say(f"{len(self.completions)} completion(s) in {seconds:.1f} s.", MUTED)
+            found = (job.result or {}).get("completions", [])
+            if self._answering == 1:
+                self.second_completions = found
+            else:
+                self.completions = found
+            shown = completions_html(found)
+            pane.setHtml(titled(title, shown) if title else shown)
+            if self._pending:  # the first of two: now the second, same settings and seed
+                self._answering += 1
+                self._submit("generate", self._pending.pop(0))
+                return
+            if self._answering:
+                both = time.monotonic() - self._began
+                self._say(f"Both answered, same settings and seed, in {both:.1f} s.", MUTED)
+            else:
+                self._say(f"{len(found)} completion(s) in {seconds:.1f} s.", MUTED)
         elif job.status == "cancelled":
+            self._pending = []
             self._say("Cancelled.", MUTED)
         else:
-            self.results.setHtml(
+            self._pending = []
+            pane.setHtml(
                 f"<p style='color:{BAD}'><b>Generation failed.</b><br>"
                 f"{html.escape(job.error or 'No reason was recorded.')}</p>"
             )
             self._say("Generation failed; see the message below and the worker log.", BAD)
+
+
+def titled(title: str, body: str) -> str:
+    return f"<p><b>{html.escape(title)}</b></p>{body}"
 
 
 def completions_html(completions: list[dict]) -> str:

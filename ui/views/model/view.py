@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -82,8 +83,15 @@ class ModelView(QWidget):
         right_layout.setContentsMargins(6, 0, 0, 0)
         right_layout.addWidget(self.worker)
         right_layout.addWidget(self.playground, 1)
+        # On a short window (1280x720) the left column scrolls rather than squeezing the
+        # models list to one row and the memory table to half its parts.
+        left_scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setWidget(left)
+        bar = left_scroll.verticalScrollBar().sizeHint().width()
+        left_scroll.setMinimumWidth(left.minimumSizeHint().width() + bar)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(left_scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 5)

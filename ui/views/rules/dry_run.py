@@ -27,6 +27,7 @@ from ui.widgets import spin
 from workbench.data.models import list_models
 from workbench.data.prompts import split_counts
 from workbench.project import Project
+from workbench.training.checkpoint_names import checkpoint_label
 
 INTRO = (
     "A dry run samples a few completions per prompt with the chosen model and scores them "
@@ -38,7 +39,8 @@ INTRO = (
 
 def load_choices(project: Project) -> dict:
     checkpoints = project.db.execute(
-        "SELECT c.id, c.step, r.name FROM checkpoints c LEFT JOIN runs r ON r.id = c.run_id "
+        "SELECT c.id, c.step, r.id, r.name, r.algorithm FROM checkpoints c "
+        "LEFT JOIN runs r ON r.id = c.run_id "
         "ORDER BY c.id DESC LIMIT 50"
     ).fetchall()
     return {
@@ -133,9 +135,9 @@ class DryRunPanel(JobFollowing, QWidget):
         for model in choices["models"]:
             default = "  (default)" if model.id == choices["default_model_id"] else ""
             self.model.addItem(model.name + default, {"model_id": model.id})
-        for checkpoint_id, step, run in choices["checkpoints"]:
+        for checkpoint_id, step, run_id, name, algorithm in choices["checkpoints"]:
             self.model.addItem(
-                f"checkpoint {checkpoint_id}: {run or 'run'} step {step}",
+                checkpoint_label(checkpoint_id, step, run_id, name, algorithm),
                 {"checkpoint_id": checkpoint_id},
             )
         default = {"model_id": choices["default_model_id"]}

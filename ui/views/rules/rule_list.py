@@ -65,7 +65,7 @@ class RuleList(QWidget):
             self.table,
             self.deleteRequested.emit,
             context=Qt.ShortcutContext.WidgetShortcut,
-        )
+        ).setWhatsThis("Delete the selected rule")
 
         self.add_button = QPushButton("Add rule…")
         self.add_button.setToolTip("Ctrl+N")

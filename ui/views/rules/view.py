@@ -118,11 +118,15 @@ class RulesView(QWidget):
         edit_layout = QVBoxLayout(self.edit_box)
         edit_layout.addWidget(self._form_stack(), 1)
         edit_layout.addLayout(self._footer())
-        left = QWidget()
-        layout = QVBoxLayout(left)
-        layout.setContentsMargins(0, 0, 6, 0)
-        layout.addWidget(rules_box, 0)
-        layout.addWidget(self.edit_box, 1)
+        # A splitter: the form gets the height (a short window left it a small scroll box),
+        # and the user can give the list more when a project has many rules.
+        left = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
+        left.addWidget(rules_box)
+        left.addWidget(self.edit_box)
+        left.setStretchFactor(0, 0)
+        left.setStretchFactor(1, 1)
+        left.setSizes([rules_box.minimumSizeHint().height(), 10_000])
+        left.setContentsMargins(0, 0, 6, 0)
         left.setMinimumWidth(440)
         return left
 

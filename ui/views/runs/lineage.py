@@ -28,6 +28,7 @@ from workbench.training.history import lineage
 HINT = "Select a run to see the labels it was trained on and the checkpoints it wrote."
 LABEL_COLUMNS = ("ID", "Prompt", "Outcome", "Source", "Judge", "Confidence")
 CHECKPOINT_COLUMNS = ("ID", "Step", "Path", "Saved")
+MAX_WRITERS = 6  # the writers of the most answers; the rest are few
 
 
 def make_table(columns: tuple[str, ...], stretch: int) -> QTableWidget:
@@ -174,12 +175,19 @@ def summary_html(found: dict[str, Any]) -> str:
             f"checkpoint #{parent['id']} (step {parent['step']} of run "
             f"#{parent['run_id']} {html.escape(parent.get('run_name') or '')})"
         )
+    changed = ", ".join(f"{k} {a} → {b}" for k, a, b in found.get("changed_settings") or [])
+    if changed:  # a continuation with new settings (workbench/training/continuation.py)
+        start += f" with {html.escape(changed)}"
     sources = ", ".join(dataset.get("filters", {}).get("sources") or []) or "–"
     muted = f'style="color:{MUTED}"'
+    writers = "; ".join(
+        f"{a['label']}: {a['answers']}" for a in found.get("answers_from", [])[:MAX_WRITERS]
+    )
     return (
         f"<b>Run #{run['id']} {html.escape(run.get('name') or '')}</b> "
         f"<span {muted}>({html.escape(run['algorithm'])}, {html.escape(run['status'])})</span>"
         f"<br>Labels → dataset <code>{html.escape(digest[:16])}</code>: "
         f"{html.escape(counts_text(dataset))}; sources {html.escape(sources)}"
         f"<br>Started from {start} → {len(found['checkpoints'])} checkpoint(s)"
+        + (f"<br>Learned from the answers of {html.escape(writers)}" if writers else "")
     )

@@ -23,6 +23,7 @@ COLUMNS = (
     "Eval loss",
     "Eval acc.",
     "Ckpt.",
+    "Health",
 )
 HEADER_TIPS = {
     "Duration": "From the start to the end of the run (to its last sign of life while running)",
@@ -31,9 +32,14 @@ HEADER_TIPS = {
     "Eval acc.": "The final evaluation accuracy: preference accuracy (share of pairs whose "
     "chosen completion gets the higher implicit reward), or the reward model's",
     "Ckpt.": "The run's final checkpoint (the Lineage tab lists them all)",
+    "Health": "Warnings about the run's learning (chosen log-prob falling, eval reward "
+    "falling, a KL stuck at 0, rewards without variance, a rule collapsing, a flat loss), "
+    "each with what to try; hover the cell to read them. The run goes on regardless.",
 }
 STATUS_COLORS = {
     "running": ACCENT,
+    "paused": WARN,
+    "interrupted": BAD,
     "done": OK,
     "failed": BAD,
     "stopped": WARN,
@@ -100,7 +106,40 @@ def display(row: dict[str, Any], column: int) -> str:
         "Eval loss": format_number(row.get("eval_loss")),
         "Eval acc.": format_number(row.get("eval_accuracy")),
         "Ckpt.": f"#{checkpoint}" if checkpoint is not None else "–",
+        "Health": health_text(row),
     }[name]
+
+
+EVAL_COLUMNS = ("Eval loss", "Eval acc.")
+METRIC_COLUMNS = ("Train loss", *EVAL_COLUMNS)
+FEW_EVAL = 20  # below this, one example moves an accuracy by 5 points or more
+
+
+def few_eval_examples(row: dict[str, Any]) -> bool:
+    count = row.get("eval_examples")
+    return isinstance(count, int) and count < FEW_EVAL
+
+
+def sample_count_text(row: dict[str, Any], column: str) -> str | None:
+    """How many examples a metric cell's figure comes from."""
+    key = "eval_examples" if column in EVAL_COLUMNS else "train_examples"
+    count = row.get(key)
+    if count is None:
+        return None
+    where = "eval" if column in EVAL_COLUMNS else "training"
+    text = f"{display_value(row, column)} over {count:,} {where} examples"
+    if column in EVAL_COLUMNS and few_eval_examples(row):
+        text += f": fewer than {FEW_EVAL}, so one example moves it a lot"
+    return text
+
+
+def display_value(row: dict[str, Any], column: str) -> str:
+    return display(row, COLUMNS.index(column))
+
+
+def health_text(row: dict[str, Any]) -> str:
+    count = len(row.get("warnings") or [])
+    return "" if not count else f"⚠ {count} warning{'s' if count > 1 else ''}"
 
 
 def sort_key(row: dict[str, Any], column: int) -> Any:
@@ -163,6 +202,11 @@ class RunsTableModel(QAbstractTableModel):
             return row["id"]
         if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[column] == "Status":
             return QColor(STATUS_COLORS.get(shown_status(row), MUTED))
+        if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[column] == "Health":
+            return QColor(WARN)
+        if role == Qt.ItemDataRole.ForegroundRole and COLUMNS[column] in EVAL_COLUMNS:
+            if few_eval_examples(row):
+                return QColor(MUTED)  # a figure from a handful of examples says little
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             return self.colors.get(row["id"])
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -181,6 +225,10 @@ class RunsTableModel(QAbstractTableModel):
             )
         if COLUMNS[column] in ("ID", "Duration"):
             return f"Started {_started(row)}"
+        if COLUMNS[column] == "Health" and row.get("warnings"):
+            return "\n\n".join(row["warnings"])
+        if COLUMNS[column] in METRIC_COLUMNS:
+            return sample_count_text(row, COLUMNS[column])
         return display(row, column) if COLUMNS[column] in ("Name", "Base model") else None
 
     def position(self, run_id: int) -> int | None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -36,10 +37,14 @@ from ui.messages import explain
 from ui.session import ProjectSession
 from ui.style import ACCENT, BAD, MUTED, set_muted
 from ui.views.runs.config_diff import ConfigDiffPanel
+from ui.views.runs.continue_button import ContinueButton
 from ui.views.runs.curves import RunCurveLoader
+from ui.views.runs.export_button import CheckpointExportMenu, RunExportButton
 from ui.views.runs.lineage import LineagePanel
+from ui.views.runs.sweeps import SweepsPanel
 from ui.views.runs.table import COLUMNS, RUN_ID_ROLE, SORT_ROLE, RunsTableModel
 from ui.widgets import view_header
+from workbench.training.runs import RESUMABLE
 
 HEADER_PADDING = 30  # px around a header's title (its padding plus a sort arrow's room)
 SQUEEZED_WIDTH = 110  # px: Name and Base model are narrowed to this, no further
@@ -73,11 +78,12 @@ class RunsView(QWidget):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.charts = RunCharts(max_columns=3)
+        self.charts = RunCharts(max_columns=3, group_by="metric")  # never a loose family
         self.curves = RunCurveLoader(session.feed, self.charts, self)
         self.curves.pause()  # until shown
         self.diff = ConfigDiffPanel(session.runner)
         self.lineage = LineagePanel(session.runner)
+        self.checkpoint_menu = CheckpointExportMenu(self.lineage.checkpoints, session)
 
         header, _, _ = view_header(
             "Runs",
@@ -117,6 +123,17 @@ class RunsView(QWidget):
         set_muted(self.status)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
+        self.resume = QPushButton("Resume run", objectName="resumeRun", enabled=False)
+        self.resume.setToolTip(
+            "Continue the selected interrupted, stopped or failed run from its last intact "
+            "checkpoint (the same as workbench train --resume)"
+        )
+        self.resume.clicked.connect(self.resume_selected)
+        row.addWidget(self.resume)
+        self.continue_run = ContinueButton(self.session, self)
+        row.addWidget(self.continue_run)
+        self.export = RunExportButton(self.session, self)
+        row.addWidget(self.export)
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 6)
@@ -134,6 +151,12 @@ class RunsView(QWidget):
         self.tabs.addTab(charts_page, "Charts")
         self.tabs.addTab(self.diff, "Compare configs")
         self.tabs.addTab(self.lineage, "Lineage")
+        self.sweeps = SweepsPanel(self.session.runner)
+        self.sweeps.selectRuns.connect(self.select_runs)
+        self.tabs.addTab(self.sweeps, "Sweeps")
+        self.tabs.currentChanged.connect(
+            lambda _i: self.tabs.currentWidget() is self.sweeps and self.sweeps.refresh()
+        )
         return self.tabs
 
     # Reading the runs ----------------------------------------------------------------
@@ -149,6 +172,11 @@ class RunsView(QWidget):
         if first and rows and not self.order:
             self.select_runs([rows[0]["id"]])  # the newest run, so the charts show something
         self.curves.update(self.selected_rows())
+        self.resume.setEnabled(self.resumable_run() is not None)
+        self.continue_run.show_run(self.resumable_run())
+        ended = any(before.get(r["id"], ("",))[0] != r["status"] for r in rows)
+        if ended and self.tabs.currentWidget() is self.sweeps:
+            self.sweeps.refresh()  # a sweep's run started or ended: its table changes
         current = self.lineage.run_id
         if current is not None and before.get(current) != self._state(current):
             self.lineage.show_run(current, refresh=True)  # new checkpoints, status
@@ -226,8 +254,23 @@ class RunsView(QWidget):
         self.order = [i for i in self.order if i in ids] + [i for i in ids if i not in self.order]
         self._apply_selection()
 
+    def resumable_run(self) -> int | None:
+        rows = self.selected_rows()
+        if len(rows) == 1 and rows[0]["status"] in RESUMABLE:
+            return rows[0]["id"]
+        return None
+
+    def resume_selected(self) -> None:
+        run_id = self.resumable_run()
+        if run_id is not None:
+            self.resume.setEnabled(False)
+            self.session.submit_job("train", {"resume_run_id": run_id})
+
     def _apply_selection(self) -> None:
         selected = self.selected_rows()
+        self.resume.setEnabled(self.resumable_run() is not None)
+        self.continue_run.show_run(self.resumable_run())
+        self.export.show_runs(selected)
         self.curves.show_runs(selected)
         self.model.set_colors(
             {r["id"]: run_color(self.charts.color_index(r["id"])) for r in selected}
@@ -244,6 +287,7 @@ class RunsView(QWidget):
         super().showEvent(event)
         self.session.feed.watch_runs(self._on_overview, self._on_error)
         self.curves.resume()
+        self.sweeps.refresh()
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)

@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
 from engine.rules import ParamInfo
 from ui.messages import explain
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED
+from ui.style import BAD, MUTED, WARN
 from ui.views.common.param_editors import make_editor
 from workbench.labels.comparisons import SOURCES
 from workbench.training.config import RUN_KEYS
 from workbench.training.data import dataset_counts
+from workbench.training.launch_warnings import launch_warnings
 
 ROWS = (
     ("demonstrations", "Demonstrations (SFT)"),  # shown only for a run that trains on them
@@ -134,15 +135,26 @@ class DatasetCounts(QGroupBox):
                 grid.addWidget(cell, row, col)
         self.note = QLabel(wordWrap=True)
         self.note.setStyleSheet(f"color: {MUTED};")
+        self.warnings = QLabel(wordWrap=True)
+        self.warnings.setStyleSheet(f"color: {WARN};")
+        self.warnings.hide()
+        self.run: dict[str, Any] = {}
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
         layout.addWidget(self.note)
+        layout.addWidget(self.warnings)
 
     def refresh(
-        self, selection: dict[str, Any], seed: int = 0, demonstrations: str | None = None
+        self,
+        selection: dict[str, Any],
+        seed: int = 0,
+        demonstrations: str | None = None,
+        run: dict[str, Any] | None = None,
     ) -> None:
-        """``demonstrations``: the sft_source of a run that trains on demonstrations."""
+        """``demonstrations``: the sft_source of a run that trains on demonstrations;
+        ``run``: the run's settings, for the warnings about data too small for them."""
         self._selection = {**selection, "seed": seed, "demonstrations": demonstrations}
+        self.run = run or {}
         self._timer.start()
 
     @Slot()
@@ -184,6 +196,7 @@ class DatasetCounts(QGroupBox):
             f"{held.capitalize()}. Examples longer than max_length are left out and counted "
             "when the run starts (in its log)."
         )
+        self._show_warnings(counts, demonstrations)
         if demonstrations and not counts["train"]["demonstrations"]:
             self._say(
                 "No demonstrations: give train-split prompts reference answers (import a "
@@ -194,6 +207,14 @@ class DatasetCounts(QGroupBox):
             self._say("No labels match: label pairs, or run the judge or the rules first.", BAD)
         else:
             self._say(text, MUTED)
+
+    def _show_warnings(self, counts: dict[str, Any], demonstrations: bool) -> None:
+        keys = ("demonstrations",) if demonstrations else ("pairs", "unpaired")
+        train, held = (sum(counts[split].get(k, 0) for k in keys) for split in ("train", "eval"))
+        unit = "demonstrations" if demonstrations else "examples"
+        found = launch_warnings(self.run, train, held, unit=unit) if self.run else []
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in found))
+        self.warnings.setVisible(bool(found))
 
     def _failed(self, error) -> None:
         self.counts = None

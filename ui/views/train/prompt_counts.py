@@ -6,7 +6,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from ui.style import BAD, MUTED
+from ui.style import BAD, MUTED, WARN
+from workbench.training.launch_warnings import launch_warnings
 
 
 class PromptCounts(QGroupBox):
@@ -15,15 +16,22 @@ class PromptCounts(QGroupBox):
         self.train = QLabel("–", wordWrap=True)
         self.eval = QLabel("–", wordWrap=True)
         self.note = QLabel(wordWrap=True)
+        self.warnings = QLabel(wordWrap=True)
+        self.warnings.setStyleSheet(f"color: {WARN};")
+        self.warnings.hide()
         form = QFormLayout()
         form.addRow("Train prompts", self.train)
         form.addRow("Eval prompts", self.eval)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.note)
+        layout.addWidget(self.warnings)
 
-    def show_counts(self, counts: dict[str, Any] | None, eval_prompts: Any) -> None:
-        """`counts` from RewardSelection.prompt_counts; `eval_prompts` the setting (0: all)."""
+    def show_counts(
+        self, counts: dict[str, Any] | None, eval_prompts: Any, run: dict[str, Any] | None = None
+    ) -> None:
+        """`counts` from RewardSelection.prompt_counts; `eval_prompts` the setting (0: all);
+        `run` the run's settings, for the warnings about data too small for them."""
         if counts is None:
             return
         self.train.setText(f"{counts['train']} (split “{counts['split']}”)")
@@ -35,6 +43,9 @@ class PromptCounts(QGroupBox):
             if counts["eval"]
             else "0"
         )
+        found = launch_warnings(run, counts["train"], answered, unit="prompts") if run else []
+        self.warnings.setText("\n".join(f"⚠ {w}" for w in found))
+        self.warnings.setVisible(bool(found))
         if not counts["train"]:
             self._say(
                 f"The split “{counts['split']}” has no prompts: import some in the Data "

@@ -11,12 +11,22 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
 from workbench.jobs import control
+from workbench.training.runs import LIVE, RESUMABLE
 
 BUTTONS = (
     ("pause", "Pause", "Hold the run between two steps; the model stays loaded."),
-    ("resume", "Resume", "Continue a paused run from where it stopped."),
+    (
+        "resume",
+        "Resume",
+        "Continue a paused run from where it stopped, or an interrupted, stopped or failed "
+        "run from its last intact checkpoint (the same as workbench train --resume).",
+    ),
     ("stop", "Stop and save", "End the run after the current step and save a checkpoint."),
-    ("checkpoint", "Checkpoint now", "Save a checkpoint after the current step; training goes on."),
+    (
+        "checkpoint",
+        "Checkpoint now",
+        "Save a checkpoint after the current step (at once while paused); training goes on.",
+    ),
 )
 REQUESTED = {
     "pause": "Pause requested…",
@@ -28,12 +38,14 @@ REQUESTED = {
 
 def acknowledged(command: str, progress: dict[str, Any], checkpoints_before: int) -> bool:
     """Whether the run's state shows the worker acted on `command`."""
-    running = progress["status"] == "running"
-    paused = progress.get("job_message") == "paused"
+    running = progress["status"] in LIVE
+    paused = progress["status"] == "paused" or progress.get("job_message") == "paused"
     if command == "pause":
         return paused or not running
     if command == "resume":
         return not paused or not running
+    if command == "restart":
+        return running
     if command == "stop":
         return not running
     return progress["checkpoints"] > checkpoints_before or not running
@@ -58,6 +70,9 @@ class RunControls(QWidget):
         layout.addWidget(self.status, 1)
 
     def request(self, command: str) -> None:
+        if command == "resume" and self.progress and self.progress["status"] in RESUMABLE:
+            self.resume_run()
+            return
         job_id = self.progress and self.progress.get("job_id")
         if not job_id:
             return
@@ -65,6 +80,15 @@ class RunControls(QWidget):
         self._checkpoints_before = self.progress["checkpoints"]
         self._say(REQUESTED[command], MUTED)
         self.session.runner.call(control.request, job_id, command, on_error=self._failed)
+        self._update_buttons()
+
+    def resume_run(self) -> None:
+        """An interrupted, stopped or failed run continues from its last intact checkpoint
+        in a new train job, exactly as `workbench train --resume` does."""
+        run_id = self.progress["run_id"]
+        self.pending = "restart"
+        self._say(f"Resuming run {run_id} from its last checkpoint…", MUTED)
+        self.session.submit_job("train", {"resume_run_id": run_id}, on_error=self._failed)
         self._update_buttons()
 
     def _failed(self, error) -> None:
@@ -93,7 +117,9 @@ class RunControls(QWidget):
     @staticmethod
     def _done_text(command: str, progress: dict[str, Any]) -> str:
         step, status = progress["step"], progress["status"]
-        if status != "running" and command != "stop":
+        if command == "restart":
+            return f"Resumed from step {step}."
+        if status not in LIVE and command != "stop":
             return f"The run ended ({status})."
         return {
             "pause": f"Paused at step {step}.",
@@ -104,13 +130,14 @@ class RunControls(QWidget):
 
     def _update_buttons(self) -> None:
         progress = self.progress or {}
-        live = progress.get("status") == "running" and progress.get("job_status") == "running"
-        paused = progress.get("job_message") == "paused"
+        live = progress.get("status") in LIVE and progress.get("job_status") == "running"
+        paused = progress.get("status") == "paused" or progress.get("job_message") == "paused"
+        resumable = progress.get("status") in RESUMABLE
         idle = self.pending is None
         self.buttons["pause"].setEnabled(live and idle and not paused)
-        self.buttons["resume"].setEnabled(live and idle and paused)
+        self.buttons["resume"].setEnabled(idle and ((live and paused) or resumable))
         self.buttons["stop"].setEnabled(live and self.pending != "stop")
-        self.buttons["checkpoint"].setEnabled(live and idle and not paused)
+        self.buttons["checkpoint"].setEnabled(live and idle)
 
     def _say(self, text: str, color: str) -> None:
         self.status.setText(text)

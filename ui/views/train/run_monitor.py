@@ -26,9 +26,10 @@ from engine.training.config import ONLINE_ALGORITHMS
 from ui.charts.run_charts import RunCharts
 from ui.run_feed import RunUpdate
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED, OK
+from ui.style import BAD, MUTED, OK, WARN
 from ui.views.train.run_controls import RunControls
 from ui.views.train.sample_browser import SampleBrowser
+from workbench.training.health import warnings_in_log
 from workbench.training.progress import recent_runs
 
 FOLLOW_NEWEST = "Newest (live)"
@@ -45,7 +46,11 @@ def duration_text(seconds: float) -> str:
 
 def progress_text(p: dict[str, Any]) -> str:
     parts = [f"Step {p['step']} / {p['max_steps'] or '?'}"]
-    if p["status"] == "running":
+    if p["status"] == "paused":
+        parts.append("paused")
+    elif p["status"] == "interrupted":
+        parts.append(p.get("error") or "interrupted")
+    elif p["status"] == "running":
         if p.get("job_message") == "paused":
             parts.append("paused")
         elif p.get("rate"):
@@ -85,6 +90,10 @@ class RunMonitor(QWidget):
         self.state = QLabel(objectName="runState")
         self.bar = QProgressBar(textVisible=False)
         self.eta = QLabel(objectName="runEta")
+        # Run health warnings (workbench/training/health.py): shown, never blocking.
+        self.health = QLabel(objectName="runHealth", wordWrap=True, visible=False)
+        self.health.setStyleSheet(f"color: {WARN};")
+        self.warnings: list[str] = []
         self.controls = RunControls(self.session)
         self.charts = RunCharts(max_columns=2)  # beside the form, three columns are too narrow
         self.samples = SampleBrowser(self.session)
@@ -109,6 +118,7 @@ class RunMonitor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addLayout(bar)
+        layout.addWidget(self.health)
         layout.addWidget(self.controls)
         layout.addWidget(splitter, 1)
 
@@ -171,6 +181,8 @@ class RunMonitor(QWidget):
         self.run_id = run_id
         self.charts.clear()
         self.log.clear()
+        self.warnings = []
+        self.health.hide()
         self.samples.clear(run_id)
         self.controls.reset()
         self.progress = None
@@ -208,9 +220,20 @@ class RunMonitor(QWidget):
             self.log.appendPlainText(
                 f"{time.strftime('%H:%M:%S', time.localtime(when))}  {message}"
             )
+        self._show_health(warnings_in_log([message for _, message in update.logs]))
         self.samples.set_online(progress["algorithm"] in ONLINE_ALGORITHMS)
         self.samples.set_steps(update.sample_steps, update.sample_rows)
         self._show_progress(progress)
+
+    def _show_health(self, new: list[str]) -> None:
+        if not new:
+            return
+        self.warnings += new
+        count = len(self.warnings)
+        head = f"⚠ {count} warning{'s' if count > 1 else ''}: " if count > 1 else "⚠ "
+        self.health.setText(head + self.warnings[-1])
+        self.health.setToolTip("\n\n".join(self.warnings))
+        self.health.show()
 
     def _show_progress(self, progress: dict[str, Any]) -> None:
         first = self.progress is None
@@ -225,6 +248,8 @@ class RunMonitor(QWidget):
         status = progress["status"]
         if status == "failed":
             self._say_state(f"{name} failed: {progress['error'] or 'see the log'}", BAD)
+        elif status == "interrupted":
+            self._say_state(f"{name}: {progress['error'] or 'interrupted'}", BAD)
         else:
             color = OK if status == "done" else MUTED
             self._say_state(f"{name} · {progress['algorithm']} · {status}", color)

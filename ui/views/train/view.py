@@ -34,9 +34,11 @@ from ui.views.train.queue import TrainQueue
 from ui.views.train.reward_selection import RewardSelection
 from ui.views.train.run_monitor import RunMonitor
 from ui.views.train.start_point import StartPoint
+from ui.views.train.sweep_dialog import SweepDialog
 from ui.widgets import view_header
 from workbench.data.models import default_model
 from workbench.training.config import RunConfig, project_defaults, with_defaults
+from workbench.training.sweeps import queue_sweep
 
 PRECISION_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
@@ -68,6 +70,12 @@ class TrainView(QWidget):
         self.launch_button = QPushButton("Launch run")
         set_primary(self.launch_button)
         self.launch_button.clicked.connect(self.launch)
+        self.sweep_button = QPushButton("Sweep…", objectName="sweepButton")
+        self.sweep_button.setToolTip(
+            "Queue a grid of runs over one or two settings (e.g. beta × learning rate, or "
+            "seeds) as one sweep; the Runs view's Sweeps tab compares them"
+        )
+        self.sweep_button.clicked.connect(self.open_sweep)
         self.problem = QLabel(objectName="launchProblem", wordWrap=True)
         self._changed_timer = QTimer(self, singleShot=True, interval=150)
         self._changed_timer.timeout.connect(self._refresh_dependents)
@@ -108,6 +116,7 @@ class TrainView(QWidget):
         self.tabs.addTab(scrolled(memory_page), "Memory")
         launch = QHBoxLayout()
         launch.addWidget(self.problem, 1)
+        launch.addWidget(self.sweep_button)
         launch.addWidget(self.launch_button)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -193,13 +202,14 @@ class TrainView(QWidget):
         config = self.config()
         prompts = self.reward.prompt_counts()
         if self.online():
-            self.prompt_counts.show_counts(prompts, config.get("eval_prompts"))
+            self.prompt_counts.show_counts(prompts, config.get("eval_prompts"), run=config)
         else:
             trains_on = spec(config["algorithm"]).data
             self.counts.refresh(
                 self.data.values(),
                 seed=config.get("seed", 0),
                 demonstrations=config.get("sft_source") if trains_on == "demonstrations" else None,
+                run=config,
             )
         fit = self.fit
         batch, seq_len, line = fit_shape(config, prompts and prompts["longest"])
@@ -226,6 +236,29 @@ class TrainView(QWidget):
         self.session.submit_job(
             "train", {"config": config.to_dict()}, self._launched, self._launch_failed
         )
+
+    def open_sweep(self) -> None:
+        config = self.validate()
+        if config is None:
+            return
+        dialog = SweepDialog(config.to_dict(), self)
+        if dialog.exec() != SweepDialog.DialogCode.Accepted:
+            return
+        self._say("Queuing the sweep…", MUTED)
+        self.session.runner.call(
+            queue_sweep,
+            config.to_dict(),
+            dialog.grid(),
+            {},
+            on_done=self._sweep_queued,
+            on_error=self._launch_failed,
+        )
+
+    def _sweep_queued(self, queued: tuple[int, list[int]]) -> None:
+        sweep_id, job_ids = queued
+        self._say(f"Sweep {sweep_id}: {len(job_ids)} runs queued.", OK)
+        self.queue.reload()
+        self.monitor.follow(None)
 
     def _launched(self, job_id: int) -> None:
         self.job_id = job_id

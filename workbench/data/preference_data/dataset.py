@@ -44,11 +44,13 @@ class LabelDataset:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which labels a dataset takes: by source, by confidence, by the prompt's split."""
+    """Which labels a dataset takes: by source, by confidence, by the prompt's split, and
+    by when they were made (`since`, a Unix time: the labels gathered since a run)."""
 
     sources: tuple[str, ...] = SOURCES
     min_confidence: float | None = None
     split: str | None = None
+    since: float | None = None
 
     def __post_init__(self):
         unknown = [s for s in self.sources if s not in SOURCES]
@@ -59,9 +61,11 @@ class Selection:
         if self.split not in SPLITS:
             raise ValueError(f"split must be 'train', 'eval' or None, not {self.split!r}")
 
-    def admits(self, source: str, confidence: float | None) -> bool:
+    def admits(self, source: str, confidence: float | None, made: float | None = None) -> bool:
         # A label without a confidence (a human's) always passes the threshold.
         if source not in self.sources:
+            return False
+        if self.since is not None and (made is None or made < self.since):
             return False
         return (
             self.min_confidence is None or confidence is None or confidence >= self.min_confidence
@@ -94,14 +98,16 @@ def build_dataset(
     sources: Iterable[str] = SOURCES,
     min_confidence: float | None = None,
     split: str | None = None,
+    since: float | None = None,
 ) -> LabelDataset:
     """The dataset of the project's active labels that pass the filters (see module doc).
 
     `split="train"` keeps examples whose prompt is not in the "eval" split, `"eval"`
-    those whose prompt is; None keeps all. Raises ValueError for an unknown source or split.
+    those whose prompt is; None keeps all. `since` (a Unix time) keeps only the labels
+    made from then on. Raises ValueError for an unknown source or split.
     """
     sources = (sources,) if isinstance(sources, str) else tuple(dict.fromkeys(sources))
-    selection = Selection(sources, min_confidence, split)
+    selection = Selection(sources, min_confidence, split, since)
     walk = _walk(load_label_rows(project), selection)
     pairs = clean_pairs(walk.pairs)
     unpaired = clean_unpaired(_unpaired_candidates(walk, pairs.usable))
@@ -125,6 +131,7 @@ def build_dataset(
         "sources": list(selection.sources),
         "min_confidence": min_confidence,
         "split": split,
+        "since": since,
         "counts": dict(counts),
     }
     return LabelDataset(
@@ -140,26 +147,33 @@ def _walk(rows: LabelRows, selection: Selection) -> _Walk:
     walk = _Walk()
     for comparison in rows.comparisons:
         prompt = rows.prompts[comparison.prompt_id]
-        if _take(walk, selection, prompt.split, comparison.source, comparison.confidence):
+        made = rows.comparison_times.get(comparison.id)
+        if _take(walk, selection, prompt.split, comparison.source, comparison.confidence, made):
             walk.comparison_ids.append(comparison.id)
             _add_comparison(walk, comparison, prompt.value, rows)
     for label in rows.labels:
         completion = rows.completions[label.completion_id]
         prompt = rows.prompts[completion.prompt_id]
-        if _take(walk, selection, prompt.split, label.source, label.confidence):
+        made = rows.label_times.get(label.id)
+        if _take(walk, selection, prompt.split, label.source, label.confidence, made):
             walk.label_ids.append(label.id)
             walk.labelled.append(UnpairedCandidate(prompt.value, completion.text, label.desirable))
     return walk
 
 
 def _take(
-    walk: _Walk, selection: Selection, split: str, source: str, confidence: float | None
+    walk: _Walk,
+    selection: Selection,
+    split: str,
+    source: str,
+    confidence: float | None,
+    made: float | None,
 ) -> bool:
     """Whether a label is used, counting it by source or as filtered out. Labels of the
     other split are not counted: they belong to the other dataset, not filtered away."""
     if not selection.admits_split(split):
         return False
-    if not selection.admits(source, confidence):
+    if not selection.admits(source, confidence, made):
         walk.counts["filtered_out"] += 1
         return False
     walk.by_source[source] += 1

@@ -4,7 +4,7 @@ completion labels, and the texts of the completions and prompts they refer to.""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.training.examples import Prompt
 from workbench.labels.comparisons import Comparison, active_comparisons
@@ -30,6 +30,9 @@ class LabelRows:
     labels: list[CompletionLabel]
     completions: dict[int, CompletionRow]
     prompts: dict[int, PromptRow]
+    # When each label was made: a run can train on the labels gathered since a time.
+    comparison_times: dict[int, float] = field(default_factory=dict)
+    label_times: dict[int, float] = field(default_factory=dict)
 
 
 def prompt_value(text: str | None, messages: str | None) -> Prompt:
@@ -62,4 +65,12 @@ def load_label_rows(project: Project) -> LabelRows:
             [json.dumps(sorted(prompt_ids))],
         )
     }
-    return LabelRows(comparisons, labels, completions, prompts)
+    comparison_times = dict(
+        project.db.execute("SELECT id, created_at FROM comparisons WHERE superseded_by IS NULL")
+    )
+    label_times = dict(
+        project.db.execute(
+            "SELECT id, created_at FROM completion_labels WHERE superseded_by IS NULL"
+        )
+    )
+    return LabelRows(comparisons, labels, completions, prompts, comparison_times, label_times)

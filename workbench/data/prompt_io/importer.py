@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,6 +126,10 @@ def _oversized(record: prompts.PromptRecord, limit: int) -> str | None:
             "prompt" if record.text is not None else "messages": record.text or record.messages,
             "reference": record.reference,
             "completion": answer if isinstance(answer, str) else None,
+            # the other fields together, so a huge extra column cannot slip in as metadata
+            "the other fields": json.dumps(
+                {k: v for k, v in record.metadata.items() if k != "completion"}, ensure_ascii=False
+            ),
         },
         limit,
     )

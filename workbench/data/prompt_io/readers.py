@@ -10,6 +10,7 @@ import datetime
 import decimal
 import io
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.data.prompt_io.errors import ImportFailed, LineError
+from workbench.data.prompt_io.values import value_problem
 from workbench.data.prompts import type_name
 
 # Parquet key-value metadata that names the columns the exporter stored as JSON text
@@ -36,10 +38,20 @@ class Source:
 
 def open_source(path: Path, fmt: str) -> Source:
     if fmt == "jsonl":
-        return _jsonl(path)
-    if fmt == "csv":
-        return _csv(path)
-    return _parquet(path)
+        source = _jsonl(path)
+    elif fmt == "csv":
+        source = _csv(path)
+    else:
+        source = _parquet(path)
+    source.items = _storable(source.items)
+    return source
+
+
+def _storable(items: Iterator[tuple[int, dict | str]]) -> Iterator[tuple[int, dict | str]]:
+    """Every format's records checked once for values no importer may store."""
+    for where, item in items:
+        problem = value_problem(item) if isinstance(item, dict) else None
+        yield where, problem or item
 
 
 def _fail(path: Path, message: str) -> ImportFailed:
@@ -84,9 +96,39 @@ def _refuse_constant(name: str) -> Any:
     raise _NotJSON(f"invalid JSON: {name} is not a JSON number (write null or a number)")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 overflows to inf without any NaN or Infinity
+        raise _NotJSON(f"invalid JSON: {text[:20]} is too large for a number")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # over Python's 4300-digit limit for int()
+        raise _NotJSON(f"invalid JSON: a number of {len(text):,} digits") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in record:
+            raise _NotJSON(f"invalid JSON: the field '{key}' appears twice in one object")
+        record[key] = value
+    return record
+
+
 def loads_strict(text: str) -> Any:
-    """json.loads that refuses NaN and the infinities (raises ValueError)."""
-    return json.loads(text, parse_constant=_refuse_constant)
+    """json.loads that refuses NaN, the infinities, numbers too large to hold and a field
+    named twice (json would keep the last silently), raising ValueError."""
+    return json.loads(
+        text,
+        parse_constant=_refuse_constant,
+        parse_float=_finite_float,
+        parse_int=_bounded_int,
+        object_pairs_hook=_unique_keys,
+    )
 
 
 def _jsonl(path: Path) -> Source:
@@ -128,8 +170,8 @@ def parse_tags_cell(cell: str) -> Any:
     """A CSV tags cell: `a; b; c`, or a JSON list (used when a tag holds a `;`)."""
     if cell.lstrip().startswith("["):
         try:
-            return json.loads(cell)
-        except (json.JSONDecodeError, RecursionError):
+            return loads_strict(cell)
+        except (ValueError, RecursionError):
             pass
     return [tag.strip() for tag in cell.split(";") if tag.strip()]
 
@@ -141,8 +183,8 @@ def _csv_cell(name: str, cell: str) -> Any:
         return parse_tags_cell(cell)
     if name in ("messages", "prompt") and cell.lstrip().startswith("["):
         try:
-            value = json.loads(cell)
-        except (json.JSONDecodeError, RecursionError):
+            value = loads_strict(cell)
+        except (ValueError, RecursionError):
             return cell
         # A prompt cell is a chat only when it is a list of objects: "[1, 2] sorted is"
         # stays text. A messages cell that is any other JSON is reported by validation.

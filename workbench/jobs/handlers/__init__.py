@@ -10,9 +10,11 @@ import importlib
 from collections.abc import Callable
 
 _HANDLERS = {
+    "arena_judge": "workbench.jobs.handlers.arena_judge:run_arena_judge",
     "compare": "workbench.jobs.handlers.compare:run_compare",
     "generate": "workbench.jobs.handlers.generate:run_generate",
     "evaluate": "workbench.jobs.handlers.evaluate:run_evaluate",
+    "export_model": "workbench.jobs.handlers.export_model:run_export_model",
     "label_judge": "workbench.jobs.handlers.label_judge:run_label_judge",
     "label_rules": "workbench.jobs.handlers.label_rules:run_label_rules",
     "rules_dry_run": "workbench.jobs.handlers.rules_dry_run:run_rules_dry_run",

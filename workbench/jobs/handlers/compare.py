@@ -1,5 +1,7 @@
 """The compare job: fill a stored comparison (generate and score what it lacks) and
-return each entrant's figures; a cancelled job keeps every finished batch."""
+return each entrant's figures; a cancelled job keeps every finished batch. With
+``judge`` (a stored judge's name), that judge then compares each model's answers with
+the baseline's (workbench/comparing/judged.py), and the figures carry its win rates."""
 
 from __future__ import annotations
 
@@ -14,6 +16,10 @@ from workbench.jobs.context import JobContext
 def run_compare(ctx: JobContext) -> dict[str, Any]:
     params = ctx.job.params
     comparison_id = int(params["comparison_id"])
+    if params.get("judge"):  # a judge that cannot run is refused before anything is generated
+        from workbench.judging.runtime import resolve_judge_config
+
+        resolve_judge_config(ctx.project, {"judge": str(params["judge"])})
     outcome = fill(
         ctx.project,
         comparison_id,
@@ -23,4 +29,29 @@ def run_compare(ctx: JobContext) -> dict[str, Any]:
         batch_size=int(params.get("batch_size", BATCH_SIZE)),
         job_id=ctx.job.id,
     )
-    return {**outcome.to_dict(), **figures(ctx.project, load(ctx.project, comparison_id))}
+    judged = None
+    if params.get("judge") and not outcome.stopped:
+        judged = _judge(ctx, comparison_id, str(params["judge"]))
+    result = {**outcome.to_dict(), **figures(ctx.project, load(ctx.project, comparison_id))}
+    return result if judged is None else {**result, "judge": judged}
+
+
+def _judge(ctx: JobContext, comparison_id: int, name: str) -> dict[str, Any]:
+    """Each model's answers against the baseline's, by the named judge, both orders."""
+    from workbench.comparing.judged import judge_against_baseline
+    from workbench.judging.runtime import build_pair_judge, resolve_judge_config
+    from workbench.judging.setup import suggested_tie_margin
+
+    config = resolve_judge_config(ctx.project, {"judge": name})
+    judge = build_pair_judge(
+        ctx.session, ctx.project, config, on_status=lambda message: ctx.progress(0, 1, message)
+    )
+    tally = judge_against_baseline(
+        ctx.project,
+        load(ctx.project, comparison_id),
+        judge,
+        suggested_tie_margin(ctx.project, config),
+        ctx.progress,
+        ctx.should_stop,
+    )
+    return {"name": name, "identity": judge.identity, **tally.to_dict()}

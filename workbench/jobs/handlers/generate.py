@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.disk_space import LOW_SPACE_MB, require_free
 from workbench.data.models import ModelRecord, checkpoint_adapter, resolve_model
 from workbench.data.prompts import get_prompt, list_prompts
 from workbench.jobs.context import JobCancelled, JobContext
@@ -82,6 +83,7 @@ def generate_completions(
     }
     settings = SamplingSettings.from_dict(merged)
     adapter, checkpoint_id = _adapter(project, params)
+    require_free(project.path, LOW_SPACE_MB)
     ctx.progress(0, len(prompts), f"loading {model.name}")
     loaded = ctx.session.get(ModelSpec(**model.load_spec()), label=model.name)
     with ctx.session.with_adapter(adapter) as active:
@@ -91,7 +93,7 @@ def generate_completions(
             settings,
             n=int(params.get("n", 1)),
             batch_size=int(params.get("batch_size", 16)),
-            progress=lambda done, total: ctx.progress(done, total, "generating"),
+            progress=_progress_while_space(ctx),
             should_stop=ctx.should_stop,
         )
     if ctx.cancel_requested:
@@ -106,6 +108,17 @@ def generate_completions(
         len(outputs),
         token_counter(loaded.tokenizer),
     )
+
+
+def _progress_while_space(ctx: JobContext) -> Callable[[int, int], None]:
+    """Progress after each batch, and a stop before the next one when the project's disk
+    is nearly full: the completions are stored at the end, while rows still fit."""
+
+    def report(done: int, total: int) -> None:
+        require_free(ctx.project.path, LOW_SPACE_MB)
+        ctx.progress(done, total, "generating")
+
+    return report
 
 
 def run_generate(ctx: JobContext) -> dict[str, Any]:

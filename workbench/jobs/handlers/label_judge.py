@@ -131,6 +131,27 @@ def _judge_and_store(
             break
 
 
+class JudgeRunFailed(ValueError):
+    """Every judgement, or more than the allowed share of them, failed; the labels of
+    those that did not are kept."""
+
+
+def refuse_failed_run(added: int, errors: int, examples: list[str], max_share: float) -> None:
+    """JudgeRunFailed (the job fails, the command exits non-zero) when every judged pair
+    failed or the failed share is over ``max_share``, with the first error."""
+    judged = added + errors
+    if not errors or (added and errors / judged <= max_share):
+        return
+    first = examples[0] if examples else "no reason was given"
+    if not added:
+        raise JudgeRunFailed(f"All {errors:,} judgements failed; the first error: {first}")
+    raise JudgeRunFailed(
+        f"{errors:,} of {judged:,} judgements failed ({errors / judged:.0%}, over the "
+        f"{max_share:.0%} the judge's max_failure_share allows; the {added:,} labels made "
+        f"are kept); the first error: {first}"
+    )
+
+
 def run_label_judge(ctx: JobContext) -> dict[str, Any]:
     project, params = ctx.project, ctx.job.params
     config = resolve_judge_config(project, params)
@@ -153,6 +174,7 @@ def run_label_judge(ctx: JobContext) -> dict[str, Any]:
     candidates, prompts, skipped = candidate_pairs(project, params, skip, rng)
     tally = _Tally()
     _judge_and_store(ctx, judge, candidates, tie_margin, tally)
+    refuse_failed_run(tally.added, tally.errors, tally.examples, config.max_failure_share)
     confidences = tally.confidences
     return {
         "judge": config.name,

@@ -19,6 +19,7 @@ from engine.training.batching import SequenceBatch
 from engine.training.objectives import Objective
 from engine.training.online.algorithms.base import Algorithm
 from engine.training.online.forward import TokenOutputs, token_outputs
+from engine.training.online.rollout import sampled_logps
 
 
 @dataclass
@@ -43,7 +44,13 @@ class _GroupAlgorithm(Algorithm):
             truncated = torch.tensor(rollouts.truncated, device=mask.device)
             mask = mask_truncated_completions(mask, truncated)
         beta = self.s.resolved_beta()
-        old = self.score(batch).logps if self._needs_old(beta) else None
+        old = None
+        if self._needs_old(beta):
+            # The policy that sampled, at the same temperature and in eval mode: the lean
+            # decode loop's log-probs are exactly that, so a second forward pass is saved.
+            old = sampled_logps(rollouts, batch.input_ids.shape[1], mask.device)
+            if old is None:
+                old = self.score(batch).logps
         ref = self.score(batch, reference=True).logps if beta != 0 else None
         values = torch.tensor(rewards.total, dtype=torch.float32, device=mask.device)
         return GroupBatch(batch, mask, values, old, ref)

@@ -356,7 +356,7 @@ def test_labelling_stays_responsive_while_a_run_streams(open_window, tmp_path, q
         train = window.show_view("Train")
         qtbot.waitUntil(lambda: train.monitor.charts.point_count(1, "loss") > 20, timeout=15000)
         window.nav.setFocus()
-        qtbot.keyClick(window.nav, Key.Key_7, CTRL)
+        qtbot.keyClick(window.nav, Key.Key_4, CTRL)  # Label, fourth in the sidebar
         view = window.stack.currentWidget()
         assert view is window.views["Label"]
         qtbot.waitUntil(lambda: view.task is not None and not view.busy)

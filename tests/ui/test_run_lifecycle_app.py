@@ -118,6 +118,11 @@ def test_a_killed_worker_shows_interrupted_and_resume_ends_at_the_same_adapter(
     pid = window.session.training_link.pid
     os.killpg(pid, signal.SIGKILL)  # a power cut: the worker and everything it started
     qtbot.waitUntil(lambda: run_status(project, 2) == "interrupted", timeout=30_000)
+    # The poller may see the dead pid first ("stopped unexpectedly"); the window that
+    # started the worker then refines it with the exit status it saw.
+    qtbot.waitUntil(
+        lambda: "killed by SIGKILL" in (get_run(project, 2).error or ""), timeout=10_000
+    )
     killed_at = get_run(project, 2)
     assert 0 < killed_at.step < 30, "the kill must land mid-run"
     assert "killed by SIGKILL" in killed_at.error and "memory" not in killed_at.error

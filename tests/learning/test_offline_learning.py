@@ -19,4 +19,3 @@ def test_offline_algorithm_learns_from_rule_labels(algorithm, rule_labelled, bas
     rates = pass_rates(project, out["checkpoint_id"])
     assert rates["format"] >= FORMAT_FLOOR, rates
     assert rates["answer"] >= base_rates["answer"] + GAIN, (base_rates, rates)
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from ui.poller import JobState
-from ui.style import BAD, MUTED
+from ui.style import BAD, MUTED, say
 from ui.worker_state import WorkerStatus, waiting_message
 
 
@@ -45,8 +45,7 @@ class JobFollowing:
             self._say("Cancelling…", MUTED)
 
     def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+        say(self.status, text, color)
 
     def _show_waiting(self) -> None:
         job = self.session.jobs.get(self.job_id) if self.job_id is not None else None

@@ -96,6 +96,12 @@ def set_primary(button) -> None:
     button.style().polish(button)
 
 
+def say(label, text: str, color: str) -> None:
+    """A status line's text in a colour (MUTED, OK, WARN, BAD)."""
+    label.setText(text)
+    label.setStyleSheet(f"color: {color};")
+
+
 def set_muted(label) -> None:
     """Grey secondary text (paths, hints)."""
     label.setProperty("muted", True)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.labels.auto_label import AutoLabelRequest
+from workbench.labels.auto_label import candidate_sampling as sampling_of
+
 JUDGE_ONLY = ("judge", "endpoint", "model", "api_key_env", "template", "criteria", "tie_margin")
 
 
@@ -46,14 +49,27 @@ def _read_template(path: str) -> str:
 
 def candidate_sampling(args) -> dict | None:
     """The sampling settings the label options give to --generate, None when default."""
-    sampling = {"seed": args.seed, "temperature": args.temperature}
-    return {k: v for k, v in sampling.items() if v is not None} or None
+    return sampling_of(args.seed, args.temperature)
+
+
+def label_request(args, by: str, **only_for_by) -> AutoLabelRequest:
+    """The options `label --by rules|judge` shares with the Label view's dialog."""
+    return AutoLabelRequest(
+        by=by,
+        split=args.split,
+        limit=args.limit,
+        generate=args.generate,
+        temperature=args.temperature,
+        seed=args.seed,
+        max_pairs_per_prompt=args.max_pairs,
+        **only_for_by,
+    )
 
 
 def label_judge_params(args) -> dict:
-    params: dict = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate}
-    if args.tie_margin is not None:  # else the judge's own suggestion (judge.json), or 0
-        params["tie_margin"] = args.tie_margin
+    # A tie margin not given: the judge's own suggestion (judge.json), or 0.
+    request = label_request(args, "judge", judge=args.judge, tie_margin=args.tie_margin)
+    params = request.params()
     if args.endpoint:
         config = {
             "name": f"endpoint {args.model}",
@@ -65,13 +81,8 @@ def label_judge_params(args) -> dict:
             config["api_key_env"] = args.api_key_env
         params["judge_config"] = config
     optional = {
-        "judge": args.judge,
-        "split": args.split,
-        "limit": args.limit,
         "criteria": args.criteria,
         "template": _read_template(args.template) if args.template else None,
-        "seed": args.seed,
-        "sampling": candidate_sampling(args),
     }
     params.update({k: v for k, v in optional.items() if v is not None})
     return params

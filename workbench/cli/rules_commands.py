@@ -5,9 +5,9 @@ from __future__ import annotations
 from workbench.cli import rules_manage, score_commands
 from workbench.cli.job_commands import report_job
 from workbench.cli.judge_commands import (
-    candidate_sampling,
     check_label_options,
     label_judge_params,
+    label_request,
     print_judge_labels,
 )
 from workbench.cli.output import ProgressBar
@@ -79,15 +79,8 @@ def cmd_label(args) -> int:
     if args.by == "judge":
         job = _run(args.project, "label_judge", label_judge_params(args), "labelling by judge")
         return report_job(job, args.json, print_judge_labels)
-    params = {"max_pairs_per_prompt": args.max_pairs, "generate": args.generate}
-    optional = {
-        "split": args.split,
-        "limit": args.limit,
-        "rule_ids": args.rule,
-        "sampling": candidate_sampling(args),
-    }
-    params.update({k: v for k, v in optional.items() if v is not None})
-    job = _run(args.project, "label_rules", params, "labelling by rules")
+    request = label_request(args, "rules", rule_ids=tuple(args.rule) if args.rule else None)
+    job = _run(args.project, "label_rules", request.params(), "labelling by rules")
     return report_job(job, args.json, print_labels)
 
 

@@ -1,5 +1,5 @@
-"""Labelling by rules or by an AI judge from the window: the request the Label view's
-dialog builds, with the same job parameters `workbench label --by rules|judge` sends, the
+"""Labelling by rules or by an AI judge: the request the Label view's dialog and
+`workbench label --by rules|judge` both build (one source of the job's parameters), the
 choices the dialog offers, and the one-line summary of the finished job."""
 
 from __future__ import annotations
@@ -51,18 +51,24 @@ class AutoLabelRequest:
             "max_pairs_per_prompt": self.max_pairs_per_prompt,
             "generate": self.generate,
         }
-        sampling = {"seed": self.seed, "temperature": self.temperature}
-        sampling = {k: v for k, v in sampling.items() if v is not None}
         optional = {
             "split": self.split,
             "limit": self.limit,
-            "sampling": sampling or None,
+            "sampling": candidate_sampling(self.seed, self.temperature),
             "rule_ids": list(self.rule_ids) if self.rule_ids is not None else None,
             "judge": self.judge,
             "tie_margin": self.tie_margin,
+            # A judge draws the order it is shown each pair in from this seed too.
+            "seed": self.seed if self.by == "judge" else None,
         }
         params.update({k: v for k, v in optional.items() if v is not None})
         return params
+
+
+def candidate_sampling(seed: int | None, temperature: float | None) -> dict[str, Any] | None:
+    """The sampling settings of the candidates a labelling job generates, None when default."""
+    sampling = {"seed": seed, "temperature": temperature}
+    return {k: v for k, v in sampling.items() if v is not None} or None
 
 
 def auto_label_choices(project: Project) -> dict[str, Any]:

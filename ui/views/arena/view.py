@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from ui.messages import explain
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED, OK
+from ui.style import BAD, MUTED, OK, say
 from ui.views.arena.judge_play import JudgePlay
 from ui.views.arena.next_round_panel import NextRoundPanel
 from ui.views.arena.ratings_panel import RatingsPanel
@@ -293,5 +293,4 @@ class ArenaView(QWidget):
             self._say(explain(error).what, BAD)
 
     def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+        say(self.status, text, color)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from ui.messages import explain
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED, OK
+from ui.style import BAD, MUTED, OK, say
 from ui.views.compare.curve_panel import CurvePanel
 from ui.views.compare.detail import DetailPane
 from ui.views.compare.filters import FilterBar
@@ -278,5 +278,4 @@ class CompareView(QWidget):
         self._say(explain(error).what, BAD)
 
     def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+        say(self.status, text, color)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 from engine.judge.endpoint_key import store_api_key
 from ui.background import run_in_background
 from ui.messages import explain
-from ui.style import BAD, MUTED, OK
+from ui.style import BAD, MUTED, OK, say
 
 
 class KeyStore(QWidget):
@@ -69,6 +69,5 @@ class KeyStore(QWidget):
         self._say(f"{problem.what} {problem.todo}".strip(), BAD)
 
     def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+        say(self.status, text, color)
         self.status.setVisible(bool(text))

@@ -27,7 +27,7 @@ from engine.judge.templates import DEFAULT_CRITERIA, DEFAULT_PAIR_TEMPLATE
 from ui.messages import explain
 from ui.poller import JobState
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED, OK
+from ui.style import BAD, MUTED, OK, say
 from ui.views.judge.agreement import AgreementPanel
 from ui.views.judge.form import JudgeForm
 from ui.views.judge.picker import JudgePicker
@@ -368,5 +368,4 @@ class JudgeView(QWidget):
         self._say(explain(error).what, BAD)
 
     def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+        say(self.status, text, color)

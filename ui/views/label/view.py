@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, 
 from ui.messages import explain
 from ui.poller import JobState
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED
+from ui.style import BAD, MUTED, say
 from ui.views.common.label_keys import add_shortcuts
 from ui.views.label.auto_label_dialog import AutoLabelDialog
 from ui.views.label.auto_label_job import AutoLabelJob
@@ -330,5 +330,4 @@ class LabelView(QWidget):
             self.loading.setText("Could not load the next task; see the message below.")
 
     def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+        say(self.status, text, color)

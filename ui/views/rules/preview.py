@@ -26,7 +26,7 @@ from engine.rules import Item, RewardBatch, RuleSpec
 from ui.messages import explain
 from ui.poller import JobState
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED, set_muted
+from ui.style import BAD, MUTED, say, set_muted
 from ui.views.common.param_editors import monospace_font
 from ui.views.rules.score_table import ScoreTable, row_html
 from ui.views.rules.scoring import LatestOnly, score_items
@@ -233,8 +233,7 @@ class RulePreview(QWidget):
         self.details.setHtml(row_html(self.items[row], self.batch, row))
 
     def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+        say(self.status, text, color)
 
     # Sampling completions when there are none ----------------------------------------
     @Slot()

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from engine.rules import RuleSpec, rule_class
 from ui.messages import explain, show_error
 from ui.session import ProjectSession
-from ui.style import ACCENT, BAD, MUTED, OK, set_muted, set_primary
+from ui.style import ACCENT, BAD, MUTED, OK, say, set_muted, set_primary
 from ui.views.rules.dry_run import DryRunPanel
 from ui.views.rules.form import RuleForm, caption
 from ui.views.rules.preview import RulePreview
@@ -292,8 +292,7 @@ class RulesView(QWidget):
             self._say("", MUTED)
 
     def _say(self, text: str, color: str) -> None:
-        self.form_status.setText(text)
-        self.form_status.setStyleSheet(f"color: {color};")
+        say(self.form_status, text, color)
 
     # Unsaved edits -------------------------------------------------------------------
     def _resolved(self, action: Callable[[], None]) -> None:

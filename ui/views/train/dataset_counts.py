@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from engine.rules import ParamInfo
 from ui.messages import explain
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED, WARN
+from ui.style import BAD, MUTED, WARN, say
 from ui.views.common.param_editors import make_editor
 from workbench.labels.comparisons import SOURCES
 from workbench.training.config import RUN_KEYS
@@ -221,5 +221,4 @@ class DatasetCounts(QGroupBox):
         self._say(explain(error).what, BAD)
 
     def _say(self, text: str, color: str) -> None:
-        self.note.setText(text)
-        self.note.setStyleSheet(f"color: {color};")
+        say(self.note, text, color)

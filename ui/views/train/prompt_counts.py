@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from ui.style import BAD, MUTED, WARN
+from ui.style import BAD, MUTED, WARN, say
 from workbench.training.launch_warnings import launch_warnings
 
 
@@ -60,5 +60,4 @@ class PromptCounts(QGroupBox):
             )
 
     def _say(self, text: str, color: str) -> None:
-        self.note.setText(text)
-        self.note.setStyleSheet(f"color: {color};")
+        say(self.note, text, color)

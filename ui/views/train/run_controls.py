@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ui.session import ProjectSession
-from ui.style import BAD, MUTED, OK
+from ui.style import BAD, MUTED, OK, say
 from workbench.jobs import control
 from workbench.training.runs import LIVE, RESUMABLE
 
@@ -140,5 +140,4 @@ class RunControls(QWidget):
         self.buttons["checkpoint"].setEnabled(live and idle)
 
     def _say(self, text: str, color: str) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color};")
+        say(self.status, text, color)

@@ -6,8 +6,10 @@ threads spin against it at every parallel region and a step can take 20 times lo
 A passive wait policy makes waiting threads sleep at once, so other load costs about
 its share of the machine instead. libgomp reads the policy once, when torch loads it,
 so it must be in the environment before the first `import torch`: `engine/__init__.py`
-sets it, and a value the user set is kept. WORKBENCH_THREADS (or
-`configure_cpu_threads`) overrides the thread count.
+sets it, and a value the user set is kept. The thread count is the cores left free by
+other load at start (``free_cores``): under load, a thread that shares a core stalls the
+others at every barrier, so the count matters as much as the wait. WORKBENCH_THREADS (or
+`configure_cpu_threads`) overrides it, and so does an OMP_NUM_THREADS of the user's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from collections.abc import MutableMapping
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 THREADS_ENV = "WORKBENCH_THREADS"
 NUM_THREADS_ENV = "OMP_NUM_THREADS"
+# Any of these set by the user means they chose how OpenMP waits (libgomp's spin count,
+# Intel OpenMP's block time): the engine then sets nothing.
+USER_WAIT_ENVS = (WAIT_POLICY_ENV, "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+# The OMP_NUM_THREADS the engine chose from the free cores (so a child process re-measures).
+AUTO_MARK_ENV = "WORKBENCH_AUTO_THREADS"
 
 
 def _parse_threads(text: str) -> int:
@@ -35,10 +42,28 @@ def prepare_openmp_environment(environ: MutableMapping[str, str] | None = None) 
     pass WORKBENCH_THREADS on as OMP_NUM_THREADS, which torch reads when it loads (so no
     command has to import torch just to set its threads)."""
     target = os.environ if environ is None else environ
-    target.setdefault(WAIT_POLICY_ENV, "PASSIVE")
+    if not any(name in target for name in USER_WAIT_ENVS):  # the user's choice is kept
+        target[WAIT_POLICY_ENV] = "PASSIVE"
     threads = target.get(THREADS_ENV, "").strip()
     if threads and NUM_THREADS_ENV not in target:
         target[NUM_THREADS_ENV] = str(_parse_threads(threads))
+    elif not threads and target.get(NUM_THREADS_ENV) in (None, target.get(AUTO_MARK_ENV)):
+        # Not the user's: chosen here, or by the process this one was started from (the
+        # window, the CLI), whose measure of the load is stale by now.
+        target[NUM_THREADS_ENV] = target[AUTO_MARK_ENV] = str(free_cores())
+
+
+def free_cores() -> int:
+    """The cores other work leaves free, by the 1-minute load average: torch's threads
+    meet at a barrier after every operation, so a thread that shares its core with other
+    work stalls all of them for a scheduler time slice (passive waiting avoids the spin,
+    not the stall), and fewer threads than cores beat more."""
+    cores = available_cores()
+    try:
+        others = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not Unix
+        return cores
+    return max(1, min(cores, round(cores - others)))
 
 
 def available_cores() -> int:

@@ -106,11 +106,12 @@ def attach_lora(model: Any, settings: LoraSettings, *, task_type: str | None = N
         ) from exc
 
 
-def save_adapter(peft_model: Any, out_dir: Path) -> None:
+def save_adapter(peft_model: Any, out_dir: Path, state_dict: dict | None = None) -> None:
     """Save the active adapter in PEFT format (adapter_config.json, adapter_model.safetensors).
 
     Only the active one: a run that continues from an adapter also holds a frozen copy of
-    it as its reference, which belongs to no checkpoint."""
+    it as its reference, which belongs to no checkpoint. ``state_dict``: the weights to
+    save instead of the model's own (an FSDP run's, gathered whole)."""
     out_dir = Path(out_dir)
     active = getattr(peft_model, "active_adapter", "default")
     try:
@@ -119,6 +120,7 @@ def save_adapter(peft_model: Any, out_dir: Path) -> None:
             str(out_dir),
             safe_serialization=True,
             selected_adapters=[active] if isinstance(active, str) else None,
+            state_dict=state_dict,
         )
     except Exception as exc:
         raise CheckpointError(

@@ -28,7 +28,7 @@ class ModelSession:
         self.offline = offline
         self.cache_dir = cache_dir
         self._loaded: LoadedModel | None = None
-        self._key: tuple[ModelSpec, str, str] | None = None
+        self._key: tuple[ModelSpec, str, str, str | None] | None = None
         self._in_adapter = False
 
     @property
@@ -36,12 +36,18 @@ class ModelSession:
         return self._loaded
 
     def get(
-        self, spec: ModelSpec, device: str = "auto", dtype: str = "auto", label: str | None = None
+        self,
+        spec: ModelSpec,
+        device: str = "auto",
+        dtype: str = "auto",
+        label: str | None = None,
+        quantization: str | None = None,
     ) -> LoadedModel:
         """The loaded model for ``spec`` on ``device`` in ``dtype``: the same object as
-        last time when the spec and the resolved device and dtype are equal; otherwise the
-        old model is freed and the new one loaded. ``label`` names it for people (a
-        folder called "model" says little); by default the folder or repo name."""
+        last time when the spec, the resolved device and dtype and the quantization
+        (engine.loading) are equal; otherwise the old model is freed and the new one
+        loaded. ``label`` names it for people (a folder called "model" says little); by
+        default the folder or repo name."""
         if self._in_adapter:
             raise EngineError(
                 "The model cannot change while an adapter is applied.",
@@ -49,12 +55,17 @@ class ModelSession:
             )
         resolved_device = pick_device(device)
         resolved_dtype = pick_dtype(resolved_device, dtype)
-        key = (dataclasses.replace(spec), resolved_device, resolved_dtype)
+        key = (dataclasses.replace(spec), resolved_device, resolved_dtype, quantization)
         if self._loaded is not None and self._key == key:
             return self._loaded
         self.unload()
         self._loaded = load_model(
-            spec, resolved_device, resolved_dtype, offline=self.offline, cache_dir=self.cache_dir
+            spec,
+            resolved_device,
+            resolved_dtype,
+            offline=self.offline,
+            cache_dir=self.cache_dir,
+            quantization=quantization,
         )
         if label:
             self._loaded = dataclasses.replace(self._loaded, name=label)

@@ -3,8 +3,9 @@
     python packaging/screenshots.py OUT_DIR [--project DIR] [--size 1280x720] [--views-only]
 
 --size renders at another window size (check 1280x720 and 1920x1080 as well as the
-default); --views-only renders each view as it opens, without the states that need the
-worker (sampling, training), which is enough to check layouts at several sizes quickly.
+default); --views-only renders every view as it opens, without the states that need the
+worker (sampling, training), which is enough to check layouts at several sizes quickly
+(with --project, on that project's runs, labels and comparisons).
 
 Without --project a fresh demo project is built in a temporary folder, with rule-style
 labels added. The Model view is also rendered with a playground result, the Label view
@@ -94,6 +95,30 @@ def shoot_views(window, out: Path) -> None:
     train = window.show_view("Train")
     wait_for(lambda: train.counts.counts is not None, 10)
     save(window, out, "train-configure")
+
+
+# The views that --views-only shows as they open too (their worker states are skipped).
+OTHER_VIEWS = ("Label", "Judge", "Runs", "Compare", "Arena")
+
+
+def shoot_other_views(window, out: Path) -> None:
+    """Each remaining view as it opens, once its database reads are done."""
+    for name in OTHER_VIEWS:
+        view = window.show_view(name)
+        wait_for(lambda: window.session.runner.pending() == 0, 10)
+        if name == "Runs":  # the newest run's charts, drawn a few per tick
+            wait_for(lambda v=view: v.loaded, 10)
+            wait_for(lambda v=view: not v.rows or v.charts.point_count(v.rows[0]["id"], "loss"), 10)
+        save(window, out, name.lower())
+        if name == "Judge":  # its review queue too, on the project's AI labels
+            view.tabs.setCurrentWidget(view.review)
+            wait_for(lambda: window.session.runner.pending() == 0, 10)
+            save(window, out, "judge-review")
+            view.tabs.setCurrentIndex(0)
+    train = window.show_view("Train")
+    train.tabs.setCurrentIndex(1)  # Data: the counts of each split, the reward
+    save(window, out, "train-data")
+    train.tabs.setCurrentIndex(0)
 
 
 def shoot_dry_run(window, out: Path) -> None:
@@ -525,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     from engine.demo import DEMO_MODEL_DIR
 
     if args.views_only:
+        shoot_other_views(window, args.out_dir)
         print("--views-only: the states that need the worker were not rendered")
     elif DEMO_MODEL_DIR.is_dir() or args.project is not None:
         shoot_playground(window, args.out_dir)

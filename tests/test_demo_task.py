@@ -10,6 +10,7 @@ from engine.demo.task import (
     VERIFY_NO,
     VERIFY_YES,
     Problem,
+    all_problems,
     demo_splits,
     format_answer,
     is_correct,
@@ -122,6 +123,19 @@ def test_splits_sizes_disjoint_and_fixed():
     assert len(set(splits["eval"])) == 200
     assert not set(splits["train"]) & set(splits["eval"])
     assert demo_splits() == splits
+
+
+def test_heldout_is_the_rest_of_the_distribution_in_neither_split():
+    splits = demo_splits()
+    heldout = splits["heldout"]
+    assert len(heldout) == len(set(heldout)) == 294
+    assert not set(heldout) & (set(splits["train"]) | set(splits["eval"]))
+    support = set(all_problems())
+    rng = random.Random(7)
+    # Every problem the distribution draws is in one of the three splits, and no other.
+    assert all(sample_problem(rng) in support for _ in range(20_000))
+    assert set(heldout) | set(splits["train"]) | set(splits["eval"]) == support
+    assert heldout != sorted(heldout, key=lambda p: (p.op, p.a, p.b))  # shuffled, seeded
 
 
 def test_splits_are_the_same_in_a_fresh_interpreter():

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from ui.main_window import APP_NAME, MainWindow
 from ui.recent import APPLICATION, ORGANIZATION, recent_projects
 from ui.style import apply_style
+from ui.text_overflow import install_text_overflow
 from ui.wheel_guard import install_wheel_guard
 from workbench.desktop import APP_ID, ICON_PATH
 
@@ -42,6 +43,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setDesktopFileName(APP_ID)
     apply_style(app)
     install_wheel_guard(app)
+    install_text_overflow(app)  # elided text readable and copyable, tooltips wrapped
     return app
 
 

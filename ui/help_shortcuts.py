@@ -72,7 +72,12 @@ def _widget_rows(window: QMainWindow) -> list[ShortcutRow]:
 
 
 def collect_shortcuts(window: QMainWindow) -> list[ShortcutRow]:
-    """Every shortcut: the menus' first, then each view's keys."""
+    """Every shortcut: the menus' first, then each view's keys. A view's keys exist once
+    it is built, and views are built on their first visit (ui/lazy_views.py): the ones
+    not shown yet are built now."""
+    views = getattr(window, "views", {})
+    for name in views:
+        views[name]
     menus = _menu_rows(window)
     seen = {(row.what, row.keys) for row in menus}
     return menus + [row for row in _widget_rows(window) if (row.what, row.keys) not in seen]

@@ -4,6 +4,7 @@ and the switch from one project to another."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
@@ -24,38 +25,30 @@ from PySide6.QtWidgets import (
 
 from ui import close_dialog
 from ui.background import run_in_background
+from ui.lazy_views import LazyViews
 from ui.log_dialog import WorkerLogDialog
 from ui.menus import build_menus
 from ui.messages import Problem, show_error, show_info, show_problem
 from ui.recent import add_recent_project
 from ui.session import ProjectSession
 from ui.status_bar import StatusBar
-from ui.views.arena.view import ArenaView
-from ui.views.compare.view import CompareView
-from ui.views.data.view import DataView
-from ui.views.judge.view import JudgeView
-from ui.views.label.view import LabelView
-from ui.views.model.view import ModelView
-from ui.views.project.view import ProjectView
-from ui.views.rules.view import RulesView
-from ui.views.runs.view import RunsView
-from ui.views.train.view import TrainView
 from ui.wheel_guard import install_wheel_guard
 from ui.widgets import Banner
 from workbench.project import DB_NAME, Project
 
 APP_NAME = "Alignment Workbench"
+# Named, not imported: a view's module loads when the view is first shown (ui/lazy_views.py).
 VIEWS = (
-    ("Project", ProjectView),
-    ("Model", ModelView),
-    ("Data", DataView),
-    ("Label", LabelView),
-    ("Judge", JudgeView),
-    ("Rules", RulesView),
-    ("Train", TrainView),
-    ("Runs", RunsView),
-    ("Compare", CompareView),
-    ("Arena", ArenaView),
+    ("Project", "ui.views.project.view:ProjectView"),
+    ("Model", "ui.views.model.view:ModelView"),
+    ("Data", "ui.views.data.view:DataView"),
+    ("Label", "ui.views.label.view:LabelView"),
+    ("Judge", "ui.views.judge.view:JudgeView"),
+    ("Rules", "ui.views.rules.view:RulesView"),
+    ("Train", "ui.views.train.view:TrainView"),
+    ("Runs", "ui.views.runs.view:RunsView"),
+    ("Compare", "ui.views.compare.view:CompareView"),
+    ("Arena", "ui.views.arena.view:ArenaView"),
 )
 # Ctrl+1 ... Ctrl+9, Ctrl+0 in the sidebar's order, so the keys can be read off the sidebar.
 VIEW_SHORTCUTS = {name: f"Ctrl+{(i + 1) % 10}" for i, (name, _) in enumerate(VIEWS[:10])}
@@ -81,7 +74,8 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.setMinimumSize(960, 600)
         self.session: ProjectSession | None = None
-        self.views: dict[str, QWidget] = {}
+        # Built on first access (ui/lazy_views.py); empty while no project is open.
+        self.views: Mapping[str, QWidget] = {}
         self._log_dialog: WorkerLogDialog | None = None
         self._problem_box: QMessageBox | None = None
         # How closing treats running jobs when already decided (ui/close_dialog.py: keep or
@@ -167,7 +161,7 @@ class MainWindow(QMainWindow):
             self.nav.blockSignals(True)
             self.nav.setCurrentRow(row)
             self.nav.blockSignals(False)
-        self.stack.setCurrentIndex(row)
+        self.stack.setCurrentWidget(self.views[VIEWS[row][0]])  # built on its first visit
         self.view_actions[row].setChecked(True)
 
     def show_view(self, name: str) -> QWidget | None:
@@ -229,16 +223,8 @@ class MainWindow(QMainWindow):
         session.poller.pollFailed.connect(self._on_poll_failed)
         session.workerDied.connect(self._on_worker_died)
         add_recent_project(session.path)  # before the Project view lists the recent ones
-        self.views = {view_name: cls(session) for view_name, cls in VIEWS}
-        for view in self.views.values():
-            self.stack.addWidget(view)
-        project_view = self.views["Project"]
-        project_view.newRequested.connect(self.new_project)
-        project_view.openRequested.connect(self._open_requested)
-        project_view.demoRequested.connect(self.open_demo_project)
-        for view in self.views.values():
-            if hasattr(view, "viewRequested"):  # views that point to another one
-                view.viewRequested.connect(self.show_view)
+        # Only the view shown is built now; each other one on its first visit.
+        self.views = LazyViews(self.stack, VIEWS, lambda cls: cls(session), self._connect_view)
         self.status.bind(session)
         session.start()
         self.nav.setCurrentRow(-1)
@@ -246,6 +232,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name} — {APP_NAME}")
         self.status.clearMessage()
         self.projectOpened.emit(str(session.path))
+
+    def _connect_view(self, name: str, view: QWidget) -> None:
+        if name == "Project":
+            view.newRequested.connect(self.new_project)
+            view.openRequested.connect(self._open_requested)
+            view.demoRequested.connect(self.open_demo_project)
+        if hasattr(view, "viewRequested"):  # views that point to another one
+            view.viewRequested.connect(self.show_view)
 
     def _confirm_leave(self) -> bool:
         session = self.session

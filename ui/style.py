@@ -6,6 +6,7 @@ on a bare machine (offscreen rendering has only DejaVu, so the stack falls back 
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
@@ -97,9 +98,14 @@ def set_primary(button) -> None:
 
 
 def say(label, text: str, color: str) -> None:
-    """A status line's text in a colour (MUTED, OK, WARN, BAD)."""
+    """A status line's text in a colour (MUTED, OK, WARN, BAD), selectable so that a reason
+    can be copied; cut off by its width, it shows the whole text as its tooltip
+    (ui/text_overflow.py)."""
     label.setText(text)
     label.setStyleSheet(f"color: {color};")
+    label.setTextInteractionFlags(
+        label.textInteractionFlags() | Qt.TextInteractionFlag.TextSelectableByMouse
+    )
 
 
 def set_muted(label) -> None:

@@ -56,7 +56,18 @@ TOP_K = Setting(
     low=0,
     label="Top-k",
 )
-ROLLOUT = (NUM_GENERATIONS, MAX_COMPLETION_LENGTH, TEMPERATURE, TOP_P, TOP_K)
+ROLLOUT_ENGINE = Setting(
+    "rollout_engine",
+    "auto",
+    "Online: what samples the rollouts: auto (the built-in decode loop, generate() for "
+    "other models) or vllm (the optional vLLM extra, colocated on a CUDA GPU with the "
+    "adapter synced every step).",
+    "rollout",
+    "str",
+    choices=("auto", "vllm"),
+    label="Rollout engine",
+)
+ROLLOUT = (NUM_GENERATIONS, MAX_COMPLETION_LENGTH, TEMPERATURE, TOP_P, TOP_K, ROLLOUT_ENGINE)
 DYNAMIC_SAMPLING = Setting(
     "dynamic_sampling",
     False,

@@ -30,6 +30,7 @@ _MAX_CONSECUTIVE_REPEATS = 10_000
 
 EVAL_SEED = 20240601
 TRAIN_SEED = 20240602
+HELDOUT_SEED = 20240603
 EVAL_SIZE = 200
 TRAIN_SIZE = 500
 
@@ -101,17 +102,40 @@ def make_problems(n: int, seed: int, exclude: frozenset[Problem] = frozenset()) 
     return list(chosen)
 
 
+def all_problems() -> list[Problem]:
+    """Every problem ``sample_problem`` can draw, in a fixed order (994 of them)."""
+    add_sub = [
+        Problem(a, op, b)
+        for op in ("+", "-")
+        for a in range(_ADD_SUB_RANGE[0], _ADD_SUB_RANGE[1] + 1)
+        for b in range(_ADD_SUB_RANGE[0], _ADD_SUB_RANGE[1] + 1)
+    ]
+    times: dict[Problem, None] = {}  # 2..9 by 2..12 in both orders overlap on 2..9 by 2..9
+    for small in range(_MUL_SMALL_RANGE[0], _MUL_SMALL_RANGE[1] + 1):
+        for large in range(_MUL_LARGE_RANGE[0], _MUL_LARGE_RANGE[1] + 1):
+            times[Problem(small, "*", large)] = None
+            times[Problem(large, "*", small)] = None
+    return add_sub + list(times)
+
+
 @cache
-def _splits() -> tuple[tuple[Problem, ...], tuple[Problem, ...]]:
+def _splits() -> tuple[tuple[Problem, ...], tuple[Problem, ...], tuple[Problem, ...]]:
     eval_split = make_problems(EVAL_SIZE, EVAL_SEED)
     train_split = make_problems(TRAIN_SIZE, TRAIN_SEED, exclude=frozenset(eval_split))
-    return tuple(train_split), tuple(eval_split)
+    # Held out: the rest of the distribution (294 problems), so a gain measured there is
+    # a gain on problems no run trained or was selected on; shuffled so a prefix
+    # (``--limit``) mixes the operations as the other splits do.
+    seen = frozenset(train_split) | frozenset(eval_split)
+    heldout = [p for p in all_problems() if p not in seen]
+    random.Random(HELDOUT_SEED).shuffle(heldout)
+    return tuple(train_split), tuple(eval_split), tuple(heldout)
 
 
 def demo_splits() -> dict[str, list[Problem]]:
-    """The fixed, disjoint demo splits: 500 training and 200 evaluation problems."""
-    train_split, eval_split = _splits()
-    return {"train": list(train_split), "eval": list(eval_split)}
+    """The fixed, disjoint demo splits: 500 training and 200 evaluation problems, and the
+    294 others of the distribution held out of both (``heldout``)."""
+    train_split, eval_split, heldout = _splits()
+    return {"train": list(train_split), "eval": list(eval_split), "heldout": list(heldout)}
 
 
 def format_answer(value: int) -> str:

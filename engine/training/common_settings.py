@@ -9,6 +9,7 @@ from engine.algorithms.settings import Setting
 
 SCHEDULERS = ("cosine", "linear", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+OPTIMIZERS = ("adamw_torch", "paged_adamw_8bit")
 
 COMMON_SETTINGS = (
     Setting(
@@ -115,6 +116,25 @@ COMMON_SETTINGS = (
         "Recompute activations in the backward pass: less memory, about 30% slower.",
         "hardware",
         "bool",
+    ),
+    Setting(
+        "load_in_4bit",
+        False,
+        "QLoRA: load the base model's weights in 4-bit NF4 (double quantization, bf16 "
+        "compute) with bitsandbytes, about a quarter of bf16's memory. CUDA GPUs only.",
+        "hardware",
+        "bool",
+        label="Load in 4-bit (QLoRA)",
+    ),
+    Setting(
+        "optim",
+        "adamw_torch",
+        "Optimizer of the LoRA weights: adamw_torch, or paged_adamw_8bit (bitsandbytes' "
+        "8-bit AdamW, its states paged to CPU memory under pressure; CUDA GPUs only).",
+        "optimization",
+        "str",
+        choices=OPTIMIZERS,
+        label="Optimizer",
     ),
     Setting(
         "seed",

@@ -47,6 +47,8 @@ class TrainSettings:
     max_length: int = _common("max_length")
     precision: str = _common("precision")
     gradient_checkpointing: bool = _common("gradient_checkpointing")
+    load_in_4bit: bool = _common("load_in_4bit")
+    optim: str = _common("optim")
     seed: int = _common("seed")
     eval_every: int = _common("eval_every")
     eval_batches: int = _common("eval_batches")

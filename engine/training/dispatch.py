@@ -5,6 +5,7 @@ loops (which import torch) are imported only when a run starts."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +37,12 @@ def train(
     ``online.rewards.RewardSource``); Online DPO may rank its pairs with ``preference``.
     """
     settings.validate()
+    from engine.training.qlora import check_options, wanted
+    from engine.training.sharding import refuse_unsupported
+
+    if wanted(settings):  # QLoRA's options, where the model loaded
+        check_options(settings, loaded.device)
+    refuse_unsupported(settings.online, int(os.environ.get("WORLD_SIZE", "1")))
     if settings.online:
         from engine.training.online.loop import train_online
 

@@ -7,11 +7,20 @@ import torch
 
 
 def make_accelerator(device: str):
+    import os
+
     from accelerate import Accelerator
 
     # Mixed precision is done by the loop's own autocast: accelerate's setting is a
     # process-wide singleton that cannot change between runs in one worker.
-    return Accelerator(cpu=device == "cpu")
+    # Under an FSDP config the loop shards the blocks itself (engine/training/sharding.py):
+    # accelerate is kept to its collectives, so that prepare() never wraps the model twice.
+    fsdp = os.environ.pop("ACCELERATE_USE_FSDP", None)
+    try:
+        return Accelerator(cpu=device == "cpu")
+    finally:
+        if fsdp is not None:
+            os.environ["ACCELERATE_USE_FSDP"] = fsdp
 
 
 def broadcast(accelerator, value):
@@ -51,9 +60,15 @@ def any_process(accelerator, flag: bool) -> bool:
 
 def replicas_in_sync(accelerator, model) -> bool:
     """Every process holds the same trainable weights (DDP keeps them so; this checks it)."""
-    params = [p.detach().double().flatten() for p in model.parameters() if p.requires_grad]
+    # Sharded (FSDP) weights are compared whole, as rank 0 saves them.
+    params = [whole(p.detach()).double().flatten() for p in model.parameters() if p.requires_grad]
     flat = torch.cat(params)
     weights = torch.arange(1, flat.numel() + 1, dtype=torch.float64, device=flat.device)
     digest = torch.stack([flat.sum(), (flat * weights).sum(), (flat * flat).sum()]).cpu().tolist()
     digests = gather_lists(accelerator, [digest])
     return all(d == digests[0] for d in digests)
+
+
+def whole(tensor: torch.Tensor) -> torch.Tensor:
+    full = getattr(tensor, "full_tensor", None)  # a DTensor shard of an FSDP block
+    return full() if full is not None else tensor

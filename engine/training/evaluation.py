@@ -10,6 +10,7 @@ import torch
 
 from engine.generation import SamplingSettings, generate
 from engine.training.metrics import reduce_stats
+from engine.training.phases import EVALUATING
 from engine.training.prepared import split_objective
 
 if TYPE_CHECKING:
@@ -34,7 +35,10 @@ def evaluate(run: OfflineEvalRun, step: int) -> dict[str, float]:
     try:
         with torch.no_grad(), run.autocast():
             for b, indices in enumerate(batches):
-                if b % world == rank:
+                run.phase(EVALUATING, b, len(batches))  # batches evaluated so far
+                # Sharded (FSDP) blocks need every process in each forward pass: each
+                # evaluates every batch (the mean of the copies is the mean of one).
+                if b % world == rank or run.sharded:
                     stats.append(
                         split_objective(
                             model,

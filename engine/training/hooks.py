@@ -60,6 +60,8 @@ class TrainHooks:
     on_checkpoint: Callable[[int, Path, dict[str, Any]], None] = _noop
     on_samples: Callable[[int, list[dict[str, Any]]], None] = _noop
     on_progress: Callable[[int, int, str], None] = _noop
+    # (phase, done, total): what the run is doing now, one of engine.training.phases.
+    on_phase: Callable[[str, int, int], None] = _noop
     on_prepared: Callable[[dict[str, Any]], None] = _noop
     on_log: Callable[[str], None] = _noop
     poll: Callable[[], set[str]] = lambda: set()

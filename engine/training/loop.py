@@ -14,6 +14,7 @@ import torch
 from engine.device import pick_device
 from engine.loading import LoadedModel
 from engine.training import distributed as dist
+from engine.training import sharding
 from engine.training.config import TrainSettings
 from engine.training.evaluation import evaluate, generate_samples
 from engine.training.hooks import TrainData, TrainHooks, TrainResult
@@ -129,5 +130,12 @@ class OfflineRun(TrainingRun):
             if self.main:
                 self.hooks.on_metrics(step, metrics)
         generates = self.settings.spec.policy == "language_model"
-        if self.main and self.data.sample_prompts and generates:
+        if not (self.data.sample_prompts and generates):
+            return
+        if self.sharded:  # every process gathers the blocks and decodes; rank 0 reports
+            with sharding.whole_weights(self.model):
+                samples = generate_samples(self, step)
+            if self.main:
+                self.hooks.on_samples(step, samples)
+        elif self.main:
             self.hooks.on_samples(step, generate_samples(self, step))

@@ -12,6 +12,7 @@ import torch
 from engine.errors import ModelLoadError
 from engine.lora import attach_lora, load_adapter, strip_adapters
 from engine.training.config import TrainSettings
+from engine.training.qlora import prepare_quantized
 
 
 def _seeded_attach(model, settings: TrainSettings, task_type: str | None = None):
@@ -61,6 +62,7 @@ def trainable_policy(base_model, settings: TrainSettings, init_adapter: Path | N
     With ``init_adapter`` the run continues from that adapter (its LoRA settings win), and
     a frozen copy of it, named "reference", is the reference model.
     """
+    base_model = prepare_quantized(base_model, settings)  # QLoRA's 4-bit base
     if init_adapter is None:
         model = _seeded_attach(base_model, settings)
     else:

@@ -58,6 +58,10 @@ class _Evaluates(_OnProcesses, Protocol):
     @property
     def loaded(self) -> LoadedModel: ...
 
+    def phase(self, name: str, done: int = 0, total: int = 0) -> None:
+        """Report what the run is doing (engine.training.phases), on the main process."""
+        ...
+
 
 class AlgorithmRun(_Forwards, Protocol):
     """What an online algorithm (``engine.training.online.algorithms``) takes from its run."""
@@ -82,6 +86,10 @@ class OfflineEvalRun(_Forwards, _Evaluates, Protocol):
 
     @property
     def eval_split(self) -> Split: ...
+
+    @property
+    def sharded(self) -> bool:
+        """FSDP: the policy's blocks are sharded over the processes."""
 
 
 class OnlineEvalRun(_Evaluates, Protocol):

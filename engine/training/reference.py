@@ -143,6 +143,7 @@ def prepare_reference(run, init_adapter: Path | None) -> dict | None:
     it has them); returns what was done, or None when the user stopped it."""
     import time
 
+    from engine.training.phases import REFERENCE
     from engine.training.prepared import offline_algorithm
     from engine.training.split import attach_reference
 
@@ -156,12 +157,23 @@ def prepare_reference(run, init_adapter: Path | None) -> dict | None:
         run.loaded.source_dir, init_adapter, run.loaded.dtype, str(run.device)
     )
     cache = ReferenceCache(run.hooks.reference_cache_dir, namespace)
-    hits = sum(sequence_key(p, c) in cache.values for p, c in train_seqs + eval_seqs)
+    if run.accelerator.num_processes > 1:
+        from engine.training import distributed as dist
+
+        # Only rank 0 reads the project's cache: every process must agree on what is
+        # missing, or they would run different numbers of batches (and collectives).
+        cache.values = dist.broadcast(run.accelerator, cache.values)
+    keys = [sequence_key(p, c) for p, c in train_seqs + eval_seqs]
+    hits = sum(k in cache.values for k in keys)
     world = run.accelerator.num_processes
+    batch_size = 2 * run.settings.batch_size
+    missing = len(set(keys) - cache.values.keys())
+    run.phase(REFERENCE, 0, -(-missing // batch_size))  # batches, as progress counts them
 
     def progress(done: int, total: int) -> None:
         if run.main:
             run.hooks.on_progress(done, total, "reference log-probs")
+        run.phase(REFERENCE, done, total)
 
     def should_stop() -> bool:
         return bool(run.hooks.poll() & {"stop", "cancel"})
@@ -173,7 +185,7 @@ def prepare_reference(run, init_adapter: Path | None) -> dict | None:
         train_seqs + eval_seqs,
         cache,
         pad_id=run.pad_id,
-        batch_size=2 * run.settings.batch_size,
+        batch_size=batch_size,
         device=run.device,
         rank=run.accelerator.process_index,
         world_size=world,

@@ -19,10 +19,12 @@ import torch
 
 from engine.loading import LoadedModel
 from engine.training import distributed as dist
+from engine.training import qlora, sharding
 from engine.training.batching import StepSchedule
 from engine.training.config import TrainSettings
 from engine.training.hooks import NonFiniteError, TrainData, TrainHooks, TrainResult
 from engine.training.metrics import memory_gb
+from engine.training.phases import CHECKPOINTING, EVALUATING, TRAINING
 from engine.training.precision import autocast_and_scaler
 from engine.training.state import (
     load_adapter_weights,
@@ -41,6 +43,8 @@ class TrainingRun(ABC):
     schedule_unit = "examples"
     # Where a NaN loss most likely comes from, in the NaN guard's advice.
     nonfinite_suspect = "the labels for empty or extreme completions"
+    # The phase a step starts in (an online step samples first).
+    step_phase = TRAINING
 
     def __init__(
         self,
@@ -96,6 +100,11 @@ class TrainingRun(ABC):
         return {}
 
     # --- setup -------------------------------------------------------------------------
+    @functools.cached_property
+    def sharded(self) -> bool:
+        """FSDP: launched from an FSDP accelerate config on more than one process."""
+        return sharding.fsdp_requested() and self.accelerator.num_processes > 1
+
     def policy(self) -> Any:
         """The trained model without its multi-process wrapper."""
         return self.accelerator.unwrap_model(self.ddp_model)
@@ -104,9 +113,11 @@ class TrainingRun(ABC):
         from transformers import get_scheduler
 
         s = self.settings
-        optimizer = torch.optim.AdamW(
-            self.trainable_parameters(), lr=s.learning_rate, weight_decay=s.weight_decay
-        )
+        if self.sharded and resume_from is not None:
+            load_adapter_weights(self.model, resume_from)  # whole, before it is sharded
+        if self.sharded:
+            sharding.shard(self.model, self.device)
+        optimizer = qlora.make_optimizer(self.trainable_parameters(), s, str(self.device))
         updates = s.max_steps * self.updates_per_step()
         self.scheduler = get_scheduler(
             s.lr_scheduler,
@@ -116,9 +127,12 @@ class TrainingRun(ABC):
         )
         if resume_from is not None:
             state = load_training_state(resume_from)
-            load_adapter_weights(self.model, resume_from)
             self.load_extra_state(resume_from, state)
-            optimizer.load_state_dict(state["optimizer"])
+            if self.sharded:
+                sharding.load_full_optimizer_state(self.model, optimizer, state["optimizer"])
+            else:
+                load_adapter_weights(self.model, resume_from)
+                optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
             self._apply_changed_settings(optimizer)
             set_rng_state(state["rng"])
@@ -129,7 +143,10 @@ class TrainingRun(ABC):
             # LoRA dropout draws from the global generator: seed it, so that the same
             # settings give the same run (a resumed run restores the saved state instead).
             torch.manual_seed(s.seed)
-        self.ddp_model, self.optimizer = self.accelerator.prepare(self.model, optimizer)
+        if self.sharded:  # FSDP's own hooks exchange the gradients: no DDP wrapper
+            self.ddp_model, self.optimizer = self.model, optimizer
+        else:
+            self.ddp_model, self.optimizer = self.accelerator.prepare(self.model, optimizer)
         self.schedule = StepSchedule(
             self.schedule_size(),
             s.batch_size,
@@ -166,6 +183,7 @@ class TrainingRun(ABC):
             f"training {s.algorithm} from step {step} to {s.max_steps} on "
             f"{self.schedule_size()} {self.schedule_unit}, "
             f"{self.accelerator.num_processes} process(es)"
+            + (f", {sharding.describe(self.model)}" if self.sharded else "")
         )
         while step < s.max_steps:
             commands = dist.broadcast(self.accelerator, self.hooks.poll() if self.main else None)
@@ -186,11 +204,12 @@ class TrainingRun(ABC):
                 if self.saved_step != step and step > 0:
                     self.save(step)
                 continue
+            self.phase(self.step_phase, step + 1, s.max_steps)
             train_metrics = self.train_step(step)
             step += 1
             self._after_step(step, train_metrics, "checkpoint" in commands)
         if status == "done" and self.last_eval_step != step:
-            self.evaluate_at(step)
+            self.evaluate(step)
         if self.saved_step != step and step > 0:  # stopped before any step: nothing to save
             self.save(step)
         return self.result(
@@ -258,7 +277,7 @@ class TrainingRun(ABC):
             self.scaler.unscale_(self.optimizer)
         params = [p for group in self.optimizer.param_groups for p in group["params"]]
         limit = self.settings.max_grad_norm or float("inf")
-        return float(torch.nn.utils.clip_grad_norm_(params, limit))
+        return float(dist.whole(torch.nn.utils.clip_grad_norm_(params, limit)))
 
     def _optimizer_step(self) -> None:
         if self.scaler:
@@ -317,15 +336,29 @@ class TrainingRun(ABC):
                 step, s.max_steps, f"step {step}/{s.max_steps}  loss {metrics['loss']:.4f}"
             )
         if s.eval_every and step % s.eval_every == 0 and step < s.max_steps:
-            self.evaluate_at(step)
+            self.evaluate(step)
         if checkpoint_now or (
             s.checkpoint_every and step % s.checkpoint_every == 0 and step < s.max_steps
         ):
             self.save(step)
 
+    def evaluate(self, step: int) -> None:
+        self.phase(EVALUATING)  # evaluate_at reports its count as it goes
+        self.evaluate_at(step)
+
+    def phase(self, name: str, done: int = 0, total: int = 0) -> None:
+        """What the run is doing now (engine.training.phases), for its progress display."""
+        if self.main:
+            self.hooks.on_phase(name, done, total)
+
     # --- checkpoints and the result ------------------------------------------------------
     def save(self, step: int) -> None:
         dest = Path(self.hooks.checkpoint_dir(step))
+        self.phase(CHECKPOINTING, step, self.settings.max_steps)
+        whole: dict[str, Any] = {}
+        if self.sharded:  # collectives: every process gathers, rank 0 writes
+            whole["adapter_state"] = sharding.full_trainable_state(self.model)
+            whole["optimizer_state"] = sharding.full_optimizer_state(self.model, self.optimizer)
         if self.main:
             state = {
                 "algorithm": self.settings.algorithm,
@@ -343,6 +376,7 @@ class TrainingRun(ABC):
                 state,
                 extra=self.write_extra_state,
                 need_mb=self.checkpoint_mb(),
+                **whole,
             )
             self.hooks.on_checkpoint(step, dest, manifest)
             self._log(f"checkpoint at step {step}: {dest}")

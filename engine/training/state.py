@@ -41,18 +41,22 @@ def save_training_checkpoint(
     trainer_state: dict[str, Any],
     extra=None,
     need_mb: float = 0,
+    adapter_state: dict[str, torch.Tensor] | None = None,
+    optimizer_state: dict[str, Any] | None = None,
 ) -> dict:
     """Write the checkpoint at ``dest``; returns its manifest. ``extra(folder)`` adds
     files of its own (inside the atomic write, so they are in the manifest too).
-    ``need_mb``: the free space to find first (DiskFullError otherwise)."""
+    ``need_mb``: the free space to find first (DiskFullError otherwise).
+    ``adapter_state`` and ``optimizer_state``: an FSDP run's weights and moments gathered
+    whole (the model's own hold only this process's shards)."""
 
     def write(tmp: Path) -> None:
-        save_adapter(peft_model, tmp)
+        save_adapter(peft_model, tmp, state_dict=adapter_state)
         if extra is not None:
             extra(tmp)
         torch.save(
             {
-                "optimizer": optimizer.state_dict(),
+                "optimizer": optimizer.state_dict() if optimizer_state is None else optimizer_state,
                 "scheduler": scheduler.state_dict(),
                 "rng": rng_state(),
                 "step": step,

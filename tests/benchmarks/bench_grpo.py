@@ -155,6 +155,9 @@ class EvalRun:
     def policy(self):
         return self.model
 
+    def phase(self, name: str, done: int = 0, total: int = 0) -> None:
+        """Progress display of a run: the benchmark shows none."""
+
     def pass_rate(self, step: int) -> float:
         from engine.training.online.evaluation import evaluate_online
 

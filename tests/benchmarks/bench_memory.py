@@ -11,7 +11,12 @@ Every row runs in a fresh subprocess, which reports its peak resident memory
 the training steps (set-up, the model load and, for ours, the reference pass excluded; TRL's
 DPO computes the reference inside its step). Sequences: ``--length`` tokens (half prompt,
 half completion; GRPO samples the completion half), batch 2 (DPO: 2 pairs; GRPO: 1 prompt,
-2 completions), LoRA r 16 on all linear layers, fp32, no gradient checkpointing.
+2 completions), LoRA r 16 on all linear layers, the model in float32. TRL runs as its
+users get it by default (DPOConfig/GRPOConfig defaults: gradient checkpointing on, bf16
+autocast on, also on the CPU); ours with our defaults (fp32, no gradient checkpointing) and,
+in the ``-gc`` rows, with gradient checkpointing on. Each row also reports its peak RSS
+(VmHWM) after the model load, after the set-up (our offline reference pass) and after the
+step, which says where the peak is.
 """
 
 from __future__ import annotations
@@ -50,13 +55,21 @@ FIT_SHAPES = {
     "qwen-12L": {**QWEN25_05B, "num_hidden_layers": 12},
     "qwen2.5-0.5B": QWEN25_05B,
 }
-ROWS = ("ours-dpo", "trl-dpo", "ours-grpo", "trl-grpo")
+# "-gc": ours with gradient checkpointing on (TRL's default; ours is off by default).
+ROWS = ("trl-dpo", "ours-dpo-gc", "trl-grpo", "ours-grpo-gc", "ours-dpo", "ours-grpo")
 LORA = {"r": 16, "alpha": 32, "dropout": 0.0}
 
 
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _hwm_bytes() -> int:
+    """The peak RSS so far (VmHWM), read at each phase to find where the peak is."""
+    with open("/proc/self/status") as handle:
+        line = next(x for x in handle if x.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
 
 
 def _peak_bytes() -> int:
@@ -127,7 +140,7 @@ def pairs(length: int) -> list[dict]:
 
 # The device a child row runs on, and 4-bit weights or not (set from its command line;
 # tests/gpu/gpu_check.py runs the same rows on a CUDA GPU in bf16, with QLoRA for 7B).
-TARGET = {"device": "cpu", "quantization": None}
+TARGET: dict = {"device": "cpu", "quantization": None, "ours": {}, "base_dtype": None}
 
 
 def _cuda() -> bool:
@@ -138,7 +151,7 @@ def _loaded(folder: Path):
     from engine.loading import load_model
     from engine.model_source import ModelSpec
 
-    dtype = "bfloat16" if _cuda() else "float32"
+    dtype = TARGET["base_dtype"] or ("bfloat16" if _cuda() else "float32")
     spec = ModelSpec(str(folder))
     return load_model(spec, str(TARGET["device"]), dtype, quantization=TARGET["quantization"])
 
@@ -161,6 +174,7 @@ def _our_settings(algorithm: str, length: int):
         device=str(TARGET["device"]),
         gradient_checkpointing=TARGET["quantization"] is not None,
     )
+    common.update(TARGET["ours"])
     if algorithm == "dpo":
         return TrainSettings.from_dict({**common, "batch_size": 2})
     return TrainSettings.from_dict(
@@ -186,13 +200,17 @@ def run_ours(folder: Path, algorithm: str, length: int, work: Path) -> dict:
     steps: list[float] = []
     started: dict[str, float] = {}
 
+    phases = {"load": _hwm_bytes()}
+
     def on_log(text: str) -> None:
         if text.startswith("training "):
             started["t"] = time.perf_counter()
+            phases["set-up"] = _hwm_bytes()  # reference pass included (offline)
 
     def on_progress(done: int, total: int, text: str) -> None:
         if text.startswith("step "):
             steps.append(time.perf_counter())
+            phases["step"] = _hwm_bytes()
 
     run_dir = Path(tempfile.mkdtemp(prefix=f"ours-{algorithm}-", dir=work))
     hooks = TrainHooks(
@@ -218,7 +236,7 @@ def run_ours(folder: Path, algorithm: str, length: int, work: Path) -> dict:
         result = train(loaded, data, _our_settings("grpo", length), hooks, rewards=[lengths])
     if result.status != "done":
         raise RuntimeError(f"our {algorithm} run ended {result.status}")
-    return {"after_load": after_load, "step_s": steps[-1] - started["t"]}
+    return {"after_load": after_load, "step_s": steps[-1] - started["t"], "phases": phases}
 
 
 def _trl_common(work: Path) -> dict:
@@ -226,9 +244,9 @@ def _trl_common(work: Path) -> dict:
         output_dir=tempfile.mkdtemp(prefix="trl-", dir=work),
         max_steps=1,
         learning_rate=1e-5,
-        gradient_checkpointing=TARGET["quantization"] is not None,
+        # TRL's defaults otherwise: gradient checkpointing and bf16 autocast on (also on
+        # the CPU), the model in float32 as TRL loads a model id.
         use_cpu=not _cuda(),
-        bf16=_cuda(),
         report_to="none",
         logging_steps=1,
         save_strategy="no",
@@ -310,8 +328,11 @@ def child(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     TARGET.update(device=args.device, quantization=args.quantization)
+    TARGET.update(ours=json.loads(args.ours_set), base_dtype=args.base_dtype)
     folder, work = Path(args.folder), Path(args.work)
-    algorithm = "dpo" if args.row.endswith("dpo") else "grpo"
+    algorithm = "dpo" if "-dpo" in args.row else "grpo"
+    if args.row.endswith("-gc"):  # ours with gradient checkpointing, as TRL's default
+        TARGET["ours"] = {**TARGET["ours"], "gradient_checkpointing": True}
     run = run_ours if args.row.startswith("ours") else run_trl
     out = run(folder, algorithm, args.length, work)
     out["peak"] = _peak_bytes()
@@ -370,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
     parser.add_argument("--quantization", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--ours-set", default="{}", help="JSON of our settings to override")
+    parser.add_argument("--base-dtype", default=None, help="the dtype the rows load the model in")
     args = parser.parse_args(argv)
     if args.child:
         args.row = args.child
@@ -379,7 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-memory-"))
     work.mkdir(parents=True, exist_ok=True)
     print(f"load at start: {Path('/proc/loadavg').read_text().strip()}")
-    print(f"threads {args.threads}, length {args.length}, batch 2, LoRA r {LORA['r']}, fp32")
+    print(
+        f"threads {args.threads}, length {args.length}, batch 2, LoRA r {LORA['r']}, fp32 weights"
+    )
     main_folder = build_model(work / "qwen2.5-0.5B", QWEN25_05B)
     results = {
         row: _spawn(row, main_folder, args.length, args.threads, work)
@@ -395,13 +420,17 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {row} | {_gib(r['peak'])} | {_gib(r['after_load'])} | {_gib(growth)} | {r['step_s']:.1f} |"
         )
-    for algorithm in ("dpo", "grpo"):
-        ours, theirs = results.get(f"ours-{algorithm}"), results.get(f"trl-{algorithm}")
-        if ours and theirs and "error" not in ours and "error" not in theirs:
+    for row, ours in results.items():
+        theirs = results.get("trl-" + row.split("-")[1])
+        if row.startswith("ours") and theirs and "error" not in ours and "error" not in theirs:
             print(
-                f"{algorithm}: peak {ours['peak'] / theirs['peak']:.2f}x TRL's, "
+                f"{row}: peak {ours['peak'] / theirs['peak']:.2f}x TRL's, "
                 f"time {ours['step_s'] / theirs['step_s']:.2f}x TRL's"
             )
+    for row, r in results.items():
+        if "phases" in r:  # where the peak is: VmHWM after each phase
+            marks = ", ".join(f"{k} {_gib(v)}" for k, v in r["phases"].items())
+            print(f"{row} peak after: {marks} GiB")
     if not args.no_fit:
         print("\nFit estimate against our DPO step's measured peak growth over the process")
         print("before the model loads (peak RSS - RSS of the interpreter with torch imported):")

@@ -2,36 +2,47 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_ui_charts.py
     QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_ui_charts.py --seconds 10
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/benchmarks/bench_ui_charts.py --anchor HEAD~3
 
 1. Event-loop stalls while RunCharts receives ``--rate`` metric rows per second (default 20:
    2 steps/s x 10 metrics, an eval point every 20 steps), delivered in batches at the 7 Hz
    of the poller, for ``--seconds`` (default 60). A 1 ms precise QTimer records the gap
    between its ticks; the table gives the largest and the 99th percentile gap (the ideal is
-   1 ms). Twice: a fresh run, and a run that already has ``--history`` points per series
-   (a long run followed live, where every redraw hands pyqtgraph the whole series).
+   1 ms), and the most CPU time the main thread spent inside one gap: on a loaded machine a
+   gap also holds the time other processes had the core, the CPU time only our own work.
+   Twice: a fresh run, and a run that already has ``--history`` points per series (a long
+   run followed live, where every redraw hands pyqtgraph the whole series).
 2. Redraw time of 5 curves of 1,000,000 points each (5 runs' loss overlaid in one chart,
    1200 x 800 widget): the first frame after the data is in (setData, auto-range, paint),
    a repaint of unchanged data (``grab()``), and a live tick (one new point per curve, the
    timer's setData, then ``grab()``), averaged over ``--frames`` frames; with smoothing on
    (raw + EMA curve per series: 10 plot items) and off (5).
 
-Prints the machine, versions, load before and after, and a Markdown table.
+Prints the machine, versions, load before and after, and a Markdown table. ``--anchor REF``
+checks REF out in a temporary git worktree and runs the same measurements on its
+``ui/charts`` (in a child process per tree, this tree first), printing both side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The tree whose ui/charts is measured: this one, or an anchor's worktree (--tree, set by
+# --anchor for its child), read before `ui` is imported.
+TREE = Path(sys.argv[sys.argv.index("--tree") + 1]) if "--tree" in sys.argv else ROOT
+if str(TREE) not in sys.path:
+    sys.path.insert(0, str(TREE))
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -57,7 +68,7 @@ METRICS = (
     "memory/peak_gb",
 )
 POLL_HZ = 7
-WARMUP_S = 2.0  # the first batch makes every chart at once; the max after it is shown apart
+WARMUP_S = 2.0  # the first batch makes the charts (one a tick, well within it); shown apart
 
 
 def load() -> str:
@@ -115,12 +126,17 @@ def stall_run(app: QApplication, seconds: float, rate: float, history: int) -> d
     last = [clock.nsecsElapsed()]
 
     ends: list[float] = []  # when each gap ended (s since the start)
+    cpu: list[float] = []  # the main thread's CPU time within each gap (ms)
+    last_cpu = [time.thread_time()]
 
     def tick() -> None:
         now = clock.nsecsElapsed()
+        now_cpu = time.thread_time()
         gaps.append((now - last[0]) / 1e6)
+        cpu.append((now_cpu - last_cpu[0]) * 1e3)
         ends.append(now / 1e9)
         last[0] = now
+        last_cpu[0] = now_cpu
 
     delivered = {"steps": 0, "rows": 0, "batches": 0}
     began = time.monotonic()
@@ -153,6 +169,7 @@ def stall_run(app: QApplication, seconds: float, rate: float, history: int) -> d
     ticker.start()
     poller.start()
     last[0] = clock.nsecsElapsed()
+    last_cpu[0] = time.thread_time()
     loop.exec()
     ticker.stop()
     poller.stop()
@@ -160,6 +177,10 @@ def stall_run(app: QApplication, seconds: float, rate: float, history: int) -> d
     result = {
         "max": max(gaps),
         "max_later": max(later) if later else float("nan"),
+        "max_cpu": max(cpu),
+        "max_cpu_later": max(
+            (c for c, e in zip(cpu, ends, strict=True) if e > WARMUP_S), default=0.0
+        ),
         "p99": float(np.percentile(gaps, 99)),
         "median": statistics.median(gaps),
         "ticks": len(gaps),
@@ -237,7 +258,7 @@ def redraw_run(app: QApplication, points: int, curves: int, frames: int, smoothi
     }
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each stall run")
     parser.add_argument("--rate", type=float, default=20.0, help="metric rows per second")
@@ -250,23 +271,15 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000, help="points per curve (redraw)")
     parser.add_argument("--curves", type=int, default=5, help="curves (redraw)")
     parser.add_argument("--frames", type=int, default=5, help="frames averaged (redraw)")
-    args = parser.parse_args()
+    parser.add_argument("--anchor", help="a git ref to measure beside this tree")
+    parser.add_argument("--tree", help=argparse.SUPPRESS)  # the child's tree (see TREE)
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    return parser.parse_args()
 
+
+def measure(args: argparse.Namespace) -> dict:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_style(app)
-    print(
-        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, PySide6 {pyside_version}, pyqtgraph "
-        f"{pg.__version__}, numpy {np.__version__}, QPA {app.platformName()}"
-    )
-    print(f"load average at start: {load()}")
-    print(
-        f"settings: {args.rate:g} rows/s in {POLL_HZ} Hz batches, {len(METRICS)} metrics, "
-        f"{args.seconds:g} s per stall run; redraw: {args.curves} x {args.points:,} points, "
-        f"{args.frames} frames, 1200x800"
-    )
-    print()
-
     stalls = [("fresh run", stall_run(app, args.seconds, args.rate, 0))]
     if args.history:
         stalls.append(
@@ -276,34 +289,119 @@ def main() -> None:
             )
         )
     redraws = [(w, redraw_run(app, args.points, args.curves, args.frames, w)) for w in (0.6, 0.0)]
+    return {"stalls": stalls, "redraws": redraws, "qpa": app.platformName()}
 
-    print("| measure | case | value |")
-    print("|---|---|---|")
-    for name, r in stalls:
-        print(f"| event-loop stall, max gap (ms) | {name} | {r['max']:.1f} |")
-        print(
-            f"| event-loop stall, max gap after the first {WARMUP_S:g} s (ms) | {name} | "
-            f"{r['max_later']:.1f} |"
-        )
-        print(f"| event-loop stall, p99 gap (ms) | {name} | {r['p99']:.2f} |")
-    for w, r in redraws:
+
+def table_rows(result: dict, args: argparse.Namespace) -> list[tuple[str, str, str]]:
+    rows = []
+    for name, r in result["stalls"]:
+        rows += [
+            ("event-loop stall, max gap (ms)", name, f"{r['max']:.1f}"),
+            (
+                f"event-loop stall, max gap after the first {WARMUP_S:g} s (ms)",
+                name,
+                f"{r['max_later']:.1f}",
+            ),
+            ("event-loop stall, most main-thread CPU in one gap (ms)", name, f"{r['max_cpu']:.1f}"),
+            (
+                f"event-loop stall, most main-thread CPU in one gap after the first {WARMUP_S:g} s (ms)",
+                name,
+                f"{r['max_cpu_later']:.1f}",
+            ),
+            ("event-loop stall, p99 gap (ms)", name, f"{r['p99']:.2f}"),
+        ]
+    for w, r in result["redraws"]:
         case = f"{args.curves} x {args.points:,} pts, smoothing {w:g} ({r['items']} plot items)"
-        print(f"| first frame after the data is in (ms) | {case} | {r['first']:.0f} |")
-        print(f"| repaint, unchanged data: grab() (ms) | {case} | {r['repaint']:.0f} |")
-        print(f"| live tick: +1 point/curve, redraw + grab() (ms) | {case} | {r['live']:.0f} |")
-    print()
-    for name, r in stalls:
-        print(
+        rows += [
+            ("first frame after the data is in (ms)", case, f"{r['first']:.0f}"),
+            ("repaint, unchanged data: grab() (ms)", case, f"{r['repaint']:.0f}"),
+            ("live tick: +1 point/curve, redraw + grab() (ms)", case, f"{r['live']:.0f}"),
+        ]
+    return rows
+
+
+def details(result: dict, args: argparse.Namespace) -> list[str]:
+    lines = []
+    for name, r in result["stalls"]:
+        lines.append(
             f"stall run '{name}': {r['ticks']} ticks of the 1 ms timer (median gap "
-            f"{r['median']:.2f} ms, {r['over50']} gaps over 50 ms), {r['rows']} rows in {r['batches']} batches, "
-            f"{r['redraws']} redraws (median {r['redraw_median']:.1f} ms, longest "
-            f"{r['redraw_max']:.1f} ms, paint excluded), {r['points']} loss points at the end, {r['charts']} charts"
+            f"{r['median']:.2f} ms, {r['over50']} gaps over 50 ms), {r['rows']} rows in "
+            f"{r['batches']} batches, {r['redraws']} redraws (median {r['redraw_median']:.1f} "
+            f"ms, longest {r['redraw_max']:.1f} ms, paint excluded), {r['points']} loss points "
+            f"at the end, {r['charts']} charts"
         )
-    for w, r in redraws:
-        print(
+    for w, r in result["redraws"]:
+        lines.append(
             f"redraw smoothing {w:g}: appending {args.curves} x {args.points:,} rows (as "
             f"Python tuples) took {r['append_s']:.1f} s"
         )
+    return lines
+
+
+def in_child(tree: Path, args: argparse.Namespace) -> dict:
+    """This benchmark run on ``tree``'s ui/charts in a fresh process."""
+    forwarded = [
+        f"--{name}={getattr(args, name)}"
+        for name in ("seconds", "rate", "history", "points", "curves", "frames")
+    ]
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--tree", str(tree), "--json", *forwarded],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the benchmark failed on {tree}:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(args: argparse.Namespace) -> dict[str, dict]:
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="bench-charts-") as tmp:
+        anchor = Path(tmp) / "anchor"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(anchor), args.anchor],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        try:
+            for name, tree in (("this tree", ROOT), (f"anchor {args.anchor}", anchor)):
+                results[name] = in_child(tree, args)
+                print(f"{name} done; load average: {load()}", flush=True)
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(anchor)], cwd=ROOT)
+    return results
+
+
+def main() -> None:
+    args = parse_args()
+    if args.json:
+        print(json.dumps(measure(args)))
+        return
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, PySide6 {pyside_version}, pyqtgraph "
+        f"{pg.__version__}, numpy {np.__version__}"
+    )
+    print(f"load average at start: {load()}")
+    print(
+        f"settings: {args.rate:g} rows/s in {POLL_HZ} Hz batches, {len(METRICS)} metrics, "
+        f"{args.seconds:g} s per stall run; redraw: {args.curves} x {args.points:,} points, "
+        f"{args.frames} frames, 1200x800"
+    )
+    results = side_by_side(args) if args.anchor else {"this tree": measure(args)}
+    names = list(results)
+    print()
+    print("| measure | case | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    columns = [table_rows(results[name], args) for name in names]
+    for cells in zip(*columns, strict=True):
+        measure_name, case, _ = cells[0]
+        print(f"| {measure_name} | {case} | " + " | ".join(c[2] for c in cells) + " |")
+    for name in names:
+        print(f"\n{name} (QPA {results[name]['qpa']}):")
+        print("\n".join(details(results[name], args)))
     print(f"load average at end: {load()}")
 
 

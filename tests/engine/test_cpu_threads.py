@@ -59,3 +59,31 @@ def test_auto_threads_share_the_cores(monkeypatch):
     assert resolve_threads(None, share=2) == 4
     assert resolve_threads(None, share=16) == 1
     assert resolve_threads(5, share=2) == 5
+
+
+def test_a_spin_count_or_block_time_the_user_chose_is_a_choice_of_wait_policy_too():
+    for name in ("GOMP_SPINCOUNT", "KMP_BLOCKTIME"):
+        environ = {name: "10000"}
+        prepare_openmp_environment(environ)
+        assert "OMP_WAIT_POLICY" not in environ  # no PASSIVE overriding the user's spin
+        assert environ[name] == "10000"
+
+
+def test_without_a_setting_the_threads_are_the_cores_other_load_leaves_free(monkeypatch):
+    monkeypatch.setattr("engine.cpu_threads.available_cores", lambda: 8)
+    for load, threads in ((0.2, "8"), (3.4, "5"), (7.9, "1"), (30.0, "1")):
+        monkeypatch.setattr("engine.cpu_threads.os.getloadavg", lambda load=load: (load, 0, 0))
+        environ: dict[str, str] = {}
+        prepare_openmp_environment(environ)
+        assert environ["OMP_NUM_THREADS"] == threads, load
+
+
+def test_a_child_measures_again_but_keeps_a_users_thread_count(monkeypatch):
+    monkeypatch.setattr("engine.cpu_threads.available_cores", lambda: 4)
+    monkeypatch.setattr("engine.cpu_threads.os.getloadavg", lambda: (1.0, 0, 0))
+    inherited = {"OMP_NUM_THREADS": "4", "WORKBENCH_AUTO_THREADS": "4"}  # the window's choice
+    prepare_openmp_environment(inherited)
+    assert inherited["OMP_NUM_THREADS"] == "3"
+    users = {"OMP_NUM_THREADS": "4"}
+    prepare_openmp_environment(users)
+    assert users["OMP_NUM_THREADS"] == "4" and "WORKBENCH_AUTO_THREADS" not in users

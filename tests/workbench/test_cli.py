@@ -15,7 +15,7 @@ def run_json(capsys, argv):
 
 def test_demo_then_greedy_eval_generation_matches_the_stated_accuracy(tmp_path, capsys):
     code, built = run_json(capsys, ["demo", str(tmp_path / "d"), "--json"])
-    assert code == 0 and built["prompts"] == {"train": 500, "eval": 200}
+    assert code == 0 and built["prompts"] == {"train": 500, "eval": 200, "heldout": 294}
     code, out = run_json(
         capsys, ["generate", str(tmp_path / "d"), "--split", "eval", "--n", "1", "--json"]
     )

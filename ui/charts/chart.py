@@ -24,12 +24,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QLabel
 
+from ui.charts.card import (
+    PLOT_MIN_SIZE,
+    PLOT_SIZE_HINT,
+    TEXT,
+    card_layout,
+    frame_style,
+    header_label,
+    legend_label,
+)
 from ui.charts.context import ChartContext
-from ui.charts.envelope import RAW_LIMIT, window_indices
+from ui.charts.envelope import MAX_BUCKETS, RAW_LIMIT, window_indices
 from ui.charts.groups import base_name, is_eval, y_axis_label
 from ui.charts.series import Series
 from ui.style import MUTED
@@ -58,7 +67,6 @@ DASHES: tuple[tuple[float, ...] | None, ...] = (
 )
 RAW_ALPHA = 70
 AXIS_PEN = "#9aa1ab"
-TEXT = "#3a404a"
 HOVER_RATE = 30  # mouse moves handled per second at most
 EVAL_SYMBOL_SIZE = 5
 
@@ -95,6 +103,7 @@ class Curve:
     drawn: tuple = field(default=())  # (series version, context version, t0) last drawn
     window: tuple[int, int] | None = None  # index range drawn when zoomed in; None: all
     drawn_points: int = 0  # points of the series the drawn curve stands for
+    buckets: int = 0  # the envelope's bucket budget it was drawn with (the plot's width)
 
 
 def _new_item(**kwargs) -> pg.PlotDataItem:
@@ -112,12 +121,26 @@ class _Plot(pg.PlotWidget):
     """The plot area; hides the hover read-out when the mouse leaves it."""
 
     def __init__(self, chart: MetricChart):
-        super().__init__(None, background="w")
+        # No context menu, so none is built: pyqtgraph's menus are a third of a chart's
+        # construction, and a run's first batch makes a dozen charts.
+        super().__init__(None, background="w", enableMenu=False)
         self.chart = chart
+        self.setMinimumSize(*PLOT_MIN_SIZE)
+
+    def sizeHint(self) -> QSize:
+        # What a chart's placeholder asks for (card.py): a chart that replaces its
+        # placeholder then moves none of its neighbours in the grid.
+        return QSize(*PLOT_SIZE_HINT)
 
     def leaveEvent(self, event) -> None:
         self.chart.hide_readout()
         super().leaveEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        chart = self.__dict__.get("chart")  # None while pyqtgraph builds the widget
+        if chart is not None:
+            chart.plot_resized()
 
 
 class MetricChart(QFrame):
@@ -127,37 +150,14 @@ class MetricChart(QFrame):
         super().__init__()
         self.context = context
         self.title = title
-        self.setObjectName("metricChart")
-        self.setStyleSheet(
-            "QFrame#metricChart { background: white; border: 1px solid #dfe2e8;"
-            " border-radius: 6px; }"
-        )
+        frame_style(self)
         self.curves: dict[tuple[int, str], Curve] = {}
         self.metric_order: list[str] = []  # base names in arrival order: the dash index
         self.plot_widget = _Plot(self)
         self.plot_widget.setAntialiasing(False)
-        self.plot_widget.setMenuEnabled(False)
-        self.plot_widget.setMinimumSize(240, 170)
-        self.header = QLabel(f"<b>{html.escape(title)}</b>")
-        self.header.setObjectName("chartHeader")
-        self.header.setStyleSheet(
-            f"QLabel#chartHeader {{ color: {TEXT}; font-size: 9pt;"
-            " border: none; background: transparent; }"
-        )
-        self.legend = QLabel()
-        self.legend.setObjectName("chartLegend")
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setWordWrap(True)
-        self.legend.setStyleSheet(
-            f"QLabel#chartLegend {{ color: {TEXT}; font-size: 8pt;"
-            " border: none; background: transparent; }"
-        )
-        box = QVBoxLayout(self)
-        box.setContentsMargins(4, 4, 4, 4)
-        box.setSpacing(0)
-        box.addWidget(self.header)
-        box.addWidget(self.legend)
-        box.addWidget(self.plot_widget, 1)
+        self.header = header_label(title)
+        self.legend = legend_label()
+        card_layout(self, self.header, self.legend, self.plot_widget)
         plot = self.getPlotItem()
         # No grid: pyqtgraph draws grid lines inside the axis picture, clipped to the whole
         # plot, which made each repaint about 4x slower (offscreen: ~12 ms vs ~3 ms a chart).
@@ -307,14 +307,16 @@ class MetricChart(QFrame):
         s = curve.series
         mode, t0 = self.context.x_mode, self.context.t0(curve.run_id)
         window = self._window(s, mode, t0)
-        self._set_data(curve.raw, s, "values", window, mode, t0)
+        buckets = self.bucket_budget()
+        self._set_data(curve.raw, s, "values", window, mode, t0, buckets)
         if curve.smooth is not None:
             if self.context.smoothed:
-                self._set_data(curve.smooth, s, "smoothed", window, mode, t0)
+                self._set_data(curve.smooth, s, "smoothed", window, mode, t0, buckets)
             else:
                 curve.smooth.setData([], [])
         curve.window = window
         curve.drawn_points = s.n
+        curve.buckets = self.bucket_budget()
 
     @staticmethod
     def _set_data(
@@ -324,9 +326,10 @@ class MetricChart(QFrame):
         window: tuple[int, int] | None,
         mode: str,
         t0: float,
+        buckets: int,
     ) -> None:
         y = getattr(s, which)
-        idx = window_indices(y, *window) if window else s.draw_indices(which)
+        idx = window_indices(y, *window, buckets) if window else s.draw_indices(which, buckets)
         own = idx is None  # pyqtgraph's downsampling only for the whole of a short series
         if item.opts["autoDownsample"] != own:
             item.setDownsampling(auto=own, method="peak")
@@ -351,6 +354,25 @@ class MetricChart(QFrame):
         a = max(0, int(np.searchsorted(x[: s.n], x0 + shift, "left")) - 1)
         b = min(s.n, int(np.searchsorted(x[: s.n], x1 + shift, "right")) + 1)
         return (a, b) if 2 * (b - a) < s.n else None
+
+    def bucket_budget(self) -> int:
+        """The most envelope buckets for a long series: a power of two (so that resizing
+        by a little draws nothing anew) at or above twice the plot's width in pixels, so
+        that the envelope, merged by powers of two to within it, keeps at least one bucket
+        per pixel column."""
+        width = int(self.getPlotItem().vb.width())
+        return min(MAX_BUCKETS, 1 << (max(64, 2 * width) - 1).bit_length())
+
+    def plot_resized(self) -> None:
+        """Redraw the long curves drawn for another width (e.g. before the grid had
+        laid the chart out)."""
+        if not self.curves:  # also while the plot is being built
+            return
+        budget = self.bucket_budget()
+        for curve in self.curves.values():
+            if curve.drawn_points > RAW_LIMIT and curve.buckets != budget:
+                if curve.drawn == self._state(curve):  # else the next refresh draws it
+                    self._draw(curve)
 
     def _x_range_changed(self, *_) -> None:
         """Zoomed in or out: redraw the curves whose visible window changed."""

@@ -6,6 +6,9 @@ finite value, so a curve drawn through those points, in index order, keeps every
 while pyqtgraph handles ~4,096 points instead of millions. Appending recomputes only the
 last bucket; when the buckets overflow, pairs merge into buckets twice as large. A bucket
 with no finite value keeps its first index with a non-finite value, so a gap stays a gap.
+A chart asks for fewer buckets when its plot is narrow (``indices(max_buckets)`` merges
+runs of adjacent buckets on the way out, keeping at least one per pixel column): more
+points than that draw nothing more, and cost paint time on every live tick.
 """
 
 from __future__ import annotations
@@ -49,11 +52,36 @@ def draw_order(lo_idx: np.ndarray, hi_idx: np.ndarray) -> np.ndarray:
     return np.stack([np.minimum(lo_idx, hi_idx), np.maximum(lo_idx, hi_idx)], axis=1).ravel()
 
 
-def window_indices(values: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Indices to draw of ``values[start:stop]``: every point when few, else its envelope."""
-    if stop - start <= RAW_LIMIT:
+def merge_buckets(
+    lo_idx: np.ndarray, lo_val: np.ndarray, hi_idx: np.ndarray, hi_val: np.ndarray, factor: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(min index, max index) of each run of ``factor`` adjacent buckets; ties keep the
+    earlier index, and a run of empty buckets keeps its first one's index (a gap)."""
+    count = -(-lo_idx.size // factor)
+    pad = count * factor - lo_idx.size
+
+    def runs(idx: np.ndarray, val: np.ndarray, empty: float) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.concatenate([idx, np.full(pad, idx[-1])]).reshape(count, factor)
+        val = np.concatenate([val, np.full(pad, empty)]).reshape(count, factor)
+        return idx, val
+
+    rows = np.arange(count)
+    idx, val = runs(lo_idx, lo_val, np.inf)
+    lo = idx[rows, val.argmin(axis=1)]
+    idx, val = runs(hi_idx, hi_val, -np.inf)
+    hi = idx[rows, val.argmax(axis=1)]
+    return lo, hi
+
+
+def window_indices(
+    values: np.ndarray, start: int, stop: int, max_buckets: int = MAX_BUCKETS
+) -> np.ndarray:
+    """Indices to draw of ``values[start:stop]``: every point when few, else its envelope
+    in at most ``max_buckets`` buckets."""
+    if stop - start <= 2 * max_buckets:
         return np.arange(start, stop)
-    lo_idx, _, hi_idx, _ = bucket_extremes(values, start, stop, bucket_size(stop - start))
+    size = bucket_size(stop - start, max_buckets)
+    lo_idx, _, hi_idx, _ = bucket_extremes(values, start, stop, size)
     return draw_order(lo_idx, hi_idx)
 
 
@@ -109,6 +137,12 @@ class Envelope:
         self.hi_val = np.where(take_b, self.hi_val[b], self.hi_val[a])
         self.size *= 2
 
-    def indices(self) -> np.ndarray:
-        """The points to draw: each bucket's min and max, in index order."""
-        return draw_order(self.lo_idx, self.hi_idx)
+    def indices(self, max_buckets: int | None = None) -> np.ndarray:
+        """The points to draw: each bucket's min and max, in index order; runs of adjacent
+        buckets merged (a power of two of them) when there are more than ``max_buckets``."""
+        if max_buckets is None or self.buckets <= max_buckets:
+            return draw_order(self.lo_idx, self.hi_idx)
+        factor = bucket_size(self.buckets, max_buckets)
+        return draw_order(
+            *merge_buckets(self.lo_idx, self.lo_val, self.hi_idx, self.hi_val, factor)
+        )

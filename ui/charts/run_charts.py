@@ -9,6 +9,7 @@ shown. See docs/architecture.md, "Views and charts".
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from collections import defaultdict
 from pathlib import Path
@@ -30,16 +31,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.charts.card import ChartSlot
 from ui.charts.chart import MetricChart
 from ui.charts.context import X_MODES, ChartContext
 from ui.charts.groups import base_name, chart_sort_key, chart_title
 from ui.charts.series import Series
 
 REDRAW_MS = 66  # ~15 Hz
-CHARTS_PER_TICK = 4  # charts updated (and so repainted) per timer tick
-# Making a chart costs ~15 ms (plot widget, axes, legend): a run's first batch names a
-# dozen metric groups, so charts are made a few per tick rather than all in one stall.
-CHARTS_MADE_PER_TICK = 2
+# Charts updated (and so repainted, ~10 ms each) per timer tick: with 2, a run's ten charts
+# still update about four times a second, in stalls half as long as with 4.
+CHARTS_PER_TICK = 2
+# Making a chart costs ~15 ms (plot widget, axes, legend) and painting it ~10 ms: a run's
+# first batch names a dozen metric groups, so charts are made one per tick, each in the
+# place its slot kept (card.py), rather than all in one stall.
+CHARTS_MADE_PER_TICK = 1
 MAX_SMOOTHING = 0.99
 DEFAULT_SMOOTHING = 0.6
 Row = tuple[int, float, str, "float | None"]
@@ -68,6 +73,7 @@ class RunCharts(QWidget):
         # Series whose chart is not made yet, by chart title (made by the timer, a few a
         # tick, or at once when asked for by name).
         self._pending: dict[str, list[tuple[int, str, Series]]] = {}
+        self._slots: dict[str, ChartSlot] = {}  # the grid place of each pending chart
         self._log = False
         self.redraw_count = 0  # timer redraws done (tests, benchmark)
         self._ticks = 0  # chart updates so far: a chart's last one orders who goes next
@@ -195,6 +201,7 @@ class RunCharts(QWidget):
             chart.deleteLater()
         self._charts.clear()
         self._pending.clear()
+        self._drop_slots(list(self._slots))
         self._series.clear()
         self.context.clear()
         self._timer.stop()
@@ -219,12 +226,15 @@ class RunCharts(QWidget):
                 self._pending[title] = kept
             else:
                 del self._pending[title]
+                self._drop_slots([title])
         for title in list(self._charts):
             chart = self._charts[title]
             chart.remove_run(run_id)
             if chart.curves:
                 chart.rebuild_legend()
             else:  # a chart with no curve left goes
+                if title in self._slots:  # made, not placed yet
+                    self._drop_slots([title])
                 self._grid.removeWidget(chart)
                 chart.hide()
                 chart.deleteLater()
@@ -245,12 +255,15 @@ class RunCharts(QWidget):
         first = min((t for _, t, _, _ in rows if t is not None), default=None)
         if first is not None:
             self.context.note_first_time(run_id, first)
+        new_chart = False
         for metric, (steps, times, values) in grouped.items():
             series = run.get(metric)
             if series is None:
                 series = run[metric] = Series(self.context.smoothing)
-                self._attach(run_id, metric, series)
+                new_chart |= self._attach(run_id, metric, series)
             series.extend(steps, times, values)
+        if new_chart:
+            self._relayout()  # slots for the new charts: the grid takes its final shape now
         if not self._timer.isActive():
             self._timer.start()
         self.pointsAdded.emit()
@@ -339,10 +352,13 @@ class RunCharts(QWidget):
     # ------------------------------------------------------------------ drawing
 
     def chart(self, title: str) -> MetricChart:
-        """The chart widget of that title (views and tests); made now if still pending."""
+        """The chart widget of that title (views and tests); made now if still pending,
+        and drawn too unless hidden (a hidden chart draws when shown)."""
         if title in self._pending:
             self._make_chart(title)
-            self._relayout()
+            if self.isVisible():
+                self._charts[title].refresh()
+        self._place(title)  # in the grid now, if it was waiting for its turn
         return self._charts[title]
 
     def redraw(self, force: bool = False) -> int:
@@ -357,6 +373,8 @@ class RunCharts(QWidget):
             return 0  # drawn when shown
         self._make_pending(None if force else CHARTS_MADE_PER_TICK)
         if force:
+            for title in [t for t in self._slots if t in self._charts]:
+                self._place(title)  # made in an earlier tick, its place still to take
             self.context.redraw_all()
         stale = [c for c in self._charts.values() if c.stale()]
         if not force:
@@ -382,17 +400,23 @@ class RunCharts(QWidget):
 
     def _attach(self, run_id: int, metric: str, series: Series) -> bool:
         """Add a series' curves to its chart, or queue them until the chart is made;
-        True when the series waits for a new chart."""
+        True when the series names a new chart (whose slot is made here)."""
         title = chart_title(metric) if self.group_by == "family" else base_name(metric)
         chart = self._charts.get(title)
         if chart is None:
+            new = title not in self._pending
             self._pending.setdefault(title, []).append((run_id, metric, series))
-            return True
+            if new:
+                self._slots[title] = ChartSlot(title)
+            return new
         chart.add_series(run_id, metric, series)
         chart.rebuild_legend()
         return False
 
-    def _make_chart(self, title: str) -> None:
+    def _make_chart(self, title: str, place: bool = True) -> None:
+        """Make a pending chart; it takes its slot's place now, or (``place`` False) in
+        the next event-loop turn, so that making it (~15 ms) and laying out and painting it
+        (~15 ms) are two short stalls with input handled between them, not one."""
         chart = self._charts[title] = MetricChart(self.context, title)
         chart.set_x_label(self.context.x_mode)
         if self._log:
@@ -400,29 +424,53 @@ class RunCharts(QWidget):
         for run_id, metric, series in self._pending.pop(title):
             chart.add_series(run_id, metric, series)
         chart.rebuild_legend()
+        if place:
+            self._place(title)
+        else:
+            # 1 ms, not 0: a zero timer is a posted event, handled with this turn's others
+            QTimer.singleShot(1, self, functools.partial(self._place, title))
+
+    def _place(self, title: str) -> None:
+        """Put a made chart where its slot was."""
+        chart, slot = self._charts.get(title), self._slots.get(title)
+        if chart is None or slot is None:
+            return  # placed already, or gone with its run
+        del self._slots[title]
+        if self._grid.replaceWidget(slot, chart) is None:  # not laid out yet
+            self._relayout()
+        slot.hide()
+        slot.deleteLater()
 
     def _make_pending(self, limit: int | None) -> None:
-        """Make up to ``limit`` pending charts (all when None), in display order; the
-        timer comes back for the rest."""
+        """Make up to ``limit`` pending charts (all, placed at once, when None), in
+        display order; the timer comes back for the rest."""
         if not self._pending:
             return
         titles = sorted(self._pending, key=self._sort_key)
         for title in titles if limit is None else titles[:limit]:
-            self._make_chart(title)
-        self._relayout()
+            self._make_chart(title, place=limit is None)
         if self._pending:
             self._timer.start()
 
+    def _drop_slots(self, titles: list[str]) -> None:
+        for title in titles:
+            slot = self._slots.pop(title)
+            self._grid.removeWidget(slot)
+            slot.hide()
+            slot.deleteLater()
+
     def _relayout(self) -> None:
+        """Every chart, made or still a slot, at its place in display order."""
         while self._grid.count():
             self._grid.takeAt(0)
-        names = sorted(self._charts, key=self._sort_key)
-        self._empty.setVisible(not names and not self._pending)
+        names = self.chart_names()
+        self._empty.setVisible(not names)
         if not names:
             self._grid.addWidget(self._empty, 0, 0)
         columns = min(self.max_columns, max(1, len(names)))
         for i, name in enumerate(names):
-            self._grid.addWidget(self._charts[name], i // columns, i % columns)
+            cell = self._slots[name] if name in self._slots else self._charts[name]
+            self._grid.addWidget(cell, i // columns, i % columns)
         for col in range(self.max_columns):
             self._grid.setColumnStretch(col, 1 if col < columns else 0)
 

@@ -176,15 +176,17 @@ class Series:
         if self._lo <= self._hi:
             np.clip(self.smoothed[a:b], self._lo, self._hi, out=self.smoothed[a:b])
 
-    def draw_indices(self, which: str = "values") -> np.ndarray | None:
+    def draw_indices(
+        self, which: str = "values", max_buckets: int | None = None
+    ) -> np.ndarray | None:
         """Indices of the points to draw of ``values`` or ``smoothed``: each envelope
-        bucket's min and max in index order; None when the series is short enough to draw
-        every point."""
+        bucket's min and max in index order, in at most ``max_buckets`` buckets; None when
+        the series is short enough to draw every point."""
         if self.n <= RAW_LIMIT:
             return None
         envelope = self._envelopes[which]
         envelope.update(getattr(self, which), self.n)
-        return envelope.indices()
+        return envelope.indices(max_buckets)
 
     def x(self, mode: str, t0: float = 0.0) -> np.ndarray:
         return self.steps[: self.n] if mode == "step" else self.times[: self.n] - t0

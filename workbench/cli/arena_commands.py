@@ -1,5 +1,7 @@
-"""`workbench arena PROJECT import FILE | ratings`: battles in FastChat's format, and the
-Bradley-Terry ratings with bootstrap intervals they give."""
+"""`workbench arena PROJECT import FILE | judge | ratings`: battles in FastChat's format,
+an AI judge playing the blind arena of a stored comparison, and the Bradley-Terry ratings
+with bootstrap intervals the battles give (of people, the judge or both, with how often
+the judge agreed with people on the battles both voted on)."""
 
 from __future__ import annotations
 
@@ -82,7 +84,18 @@ def _print_table(table: RatingTable) -> None:
     print(f"{table.baseline} is the baseline at 1000; intervals from {how}.")
 
 
+def _print_agreement(agreement) -> None:
+    if not agreement.shared:
+        print("The AI judge and people have voted on no battle in common yet.")
+        return
+    print(
+        f"The AI judge agreed with people on {agreement.agreed} of {agreement.shared} "
+        f"shared battle(s) ({agreement.rate:.0%})."
+    )
+
+
 def cmd_ratings(args) -> int:
+    from workbench.arena.board import judge_agreement
     from workbench.arena.leaderboard import project_ratings
 
     if args.bootstrap < 0:
@@ -100,6 +113,7 @@ def cmd_ratings(args) -> int:
         )
     finally:
         bar.close()
+    agreement = judge_agreement(project)
     if args.json:
         rows = [
             {
@@ -121,11 +135,53 @@ def cmd_ratings(args) -> int:
                 "bootstrap": table.bootstrap_rounds,
                 "seed": table.seed,
                 "source": args.source,
+                "agreement": {
+                    "shared": agreement.shared,
+                    "agreed": agreement.agreed,
+                    "rate": agreement.rate,
+                },
             }
         )
     else:
         _print_table(table)
+        _print_agreement(agreement)
     return 0
+
+
+def _print_judged(result: dict) -> None:
+    errors = result["errors"]
+    print(
+        f"The judge {result['judge']} played {result['battles']} battle(s)"
+        + (f"; {errors} judgement(s) failed, e.g. {result['error_examples'][0]}" if errors else "")
+        + ("; stopped before the end" if result.get("stopped") else "")
+        + "."
+    )
+    shared = result["agreement_with_people"]
+    if shared["shared"]:
+        print(
+            f"It agrees with people on {shared['agreed']} of {shared['shared']} shared "
+            f"battle(s) ({shared['rate']:.0%})."
+        )
+
+
+def cmd_judge(args) -> int:
+    from workbench.cli.job_commands import report_job
+    from workbench.comparing.store import load
+    from workbench.jobs.worker import run_inline
+
+    if args.battles < 1:
+        raise ValueError(f"--battles must be at least 1, not {args.battles}.")
+    project = Project.open(args.project)
+    load(project, args.comparison)  # an unknown comparison is named before any job is made
+    params: dict = {"comparison_id": args.comparison, "battles": args.battles, "seed": args.seed}
+    if args.judge:
+        params["judge"] = args.judge
+    bar = ProgressBar(f"judging comparison {args.comparison}", enabled=not args.quiet)
+    try:
+        job = run_inline(project, "arena_judge", params, on_progress=bar, interruptible=True)
+    finally:
+        bar.close()
+    return report_job(job, args.json, _print_judged)
 
 
 def add_commands(sub) -> None:
@@ -139,6 +195,19 @@ def add_commands(sub) -> None:
     a.add_argument("file")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_import)
+
+    a = actions.add_parser(
+        "judge",
+        help="an AI judge plays the blind arena of a stored comparison (both orders; its "
+        "votes are kept apart from people's); Ctrl+C stops and keeps the battles played",
+    )
+    a.add_argument("--comparison", type=int, required=True, metavar="ID", help="comparison id")
+    a.add_argument("--judge", metavar="NAME", help="a stored judge (the project's default)")
+    a.add_argument("--battles", type=int, default=20, metavar="N", help="battles to play (20)")
+    a.add_argument("--seed", type=int, default=0, help="seed of the pairing (0)")
+    a.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_judge)
 
     a = actions.add_parser("ratings", help="Bradley-Terry ratings with 95%% bootstrap intervals")
     a.add_argument(

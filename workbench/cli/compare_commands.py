@@ -52,11 +52,17 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 def print_comparison(result: dict[str, Any]) -> None:
     decoding = "greedy" if result["greedy"] else f"{result['seeds']} seed(s), sampled"
+    reward = result.get("reward") or {}
     print(
         f"Comparison {result['comparison_id']} {result['name']!r}: {result['prompts']} "
         f"prompt(s), {decoding}; {result['generated']} completion(s) generated"
         + (", stopped before the end" if result["stopped"] else "")
     )
+    if reward.get("source") == "reward_model":
+        print(
+            f"Reward: the reward model {reward['label']} (checkpoint {reward['checkpoint_id']})"
+            + (f", {reward['scored']} answer(s) scored now" if "scored" in reward else "")
+        )
     for model in result["models"]:
         verdicts = model.get("verdicts")
         tail = (
@@ -103,14 +109,29 @@ def _check_judge(project: Project, name: str) -> None:
         )
 
 
+def _reward_model(project: Project, given: str | None) -> int | None:
+    """The checkpoint id of --reward-model ("none": back to the rules' reward), checked
+    to be a reward model that can load before anything is stored or generated."""
+    from workbench.comparing.reward_scores import check_reward_model
+
+    if given is None or given.strip().lower() == "none":
+        return None
+    if not given.strip().isdigit():
+        raise ComparisonError(
+            f"--reward-model takes the checkpoint id of a reward model (or none), not {given!r}."
+        )
+    return check_reward_model(project, int(given)).checkpoint_id
+
+
 def cmd_compare(args) -> int:
     from workbench.comparing.figures import figures
-    from workbench.comparing.store import find_or_create
+    from workbench.comparing.store import find_or_create, load
     from workbench.jobs.worker import run_inline
 
     project = Project.open(args.project)
     if args.judge:
         _check_judge(project, args.judge)
+    reward_model = _reward_model(project, args.reward_model)
     comparison, created = find_or_create(
         project, parse_models(args.models), _prompt_set(args), _decoding(args), name=args.name
     )
@@ -119,12 +140,14 @@ def cmd_compare(args) -> int:
         params = {"comparison_id": comparison.id, "batch_size": args.batch_size}
         if args.judge:
             params["judge"] = args.judge
-        job = run_inline(project, "compare", params, on_progress=bar)
+        if args.reward_model is not None:
+            params["reward_model"] = reward_model
+        job = run_inline(project, "compare", params, on_progress=bar, interruptible=True)
     finally:
         bar.close()
     if job.status == "done" and args.rows:
         assert job.result is not None
-        job.result["rows"] = figures(project, comparison, rows=True)["rows"]
+        job.result["rows"] = figures(project, load(project, comparison.id), rows=True)["rows"]
     if job.result is not None:
         job.result["created"] = created
     return report_job(job, args.json, print_comparison)
@@ -166,6 +189,12 @@ def add_commands(sub) -> None:
         metavar="NAME",
         help="a stored judge compares each model's answers with the baseline's (both "
         "orders); adds win_rate_vs_baseline",
+    )
+    p.add_argument(
+        "--reward-model",
+        metavar="CKPT_ID",
+        help="score every answer with this reward model (a checkpoint of a reward run); "
+        "mean_reward then comes from it, and the comparison keeps it ('none': the rules)",
     )
     p.add_argument("--batch-size", type=int, default=16, help="prompts per generate call (16)")
     p.add_argument("--rows", action="store_true", help="also each prompt's answers and verdicts")

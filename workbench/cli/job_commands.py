@@ -100,12 +100,27 @@ def cmd_worker(args) -> int:
     return worker_main(argv)
 
 
+def job_phases(project: Project, job_ids: list[int]) -> dict[int, dict]:
+    """The phase of each train job's run (workbench/training/run_phase.py), by job id."""
+    import json
+
+    from workbench.training.run_phase import phase_fields
+
+    rows = project.db.query(
+        "SELECT job_id, status, phase, phase_done, phase_total, phase_at, step_seconds, eta_s "
+        "FROM runs WHERE job_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(job_ids)],
+    )
+    return {row["job_id"]: phase_fields(row) for row in rows}
+
+
 def cmd_jobs(args) -> int:
     from workbench.jobs.worker_registry import reap_dead_workers
 
     project = Project.open(args.project)
     reap_dead_workers(project)  # a job whose worker died shows interrupted, not running
     listed = jobs.list_jobs(project, limit=args.limit)
+    phases = job_phases(project, [j.id for j in listed])  # a train job's run: what it does
     if args.json:
         emit_json(
             {
@@ -118,6 +133,8 @@ def cmd_jobs(args) -> int:
                         "progress": [j.progress_done, j.progress_total],
                         "message": j.message,
                         "error": j.error,
+                        "phase": phases.get(j.id, {}).get("phase"),
+                        "phase_text": phases.get(j.id, {}).get("phase_text"),
                     }
                     for j in listed
                 ],
@@ -128,7 +145,7 @@ def cmd_jobs(args) -> int:
         progress = f"{j.progress_done}/{j.progress_total}" if j.progress_total else ""
         print(
             f"{j.id:>5}  {j.kind:<10} {jobs.shown_status(j):<11} {progress:>11}  "
-            f"{j.error or j.message or ''}"
+            f"{j.error or phases.get(j.id, {}).get('phase_text') or j.message or ''}"
         )
     return 0
 

@@ -7,6 +7,7 @@ import sys
 
 from workbench.cli.job_commands import report_job
 from workbench.cli.output import ProgressBar, emit_json
+from workbench.cli.run_edit_commands import add_run_edit_commands
 from workbench.project import Project
 
 
@@ -51,10 +52,14 @@ def print_train_result(result: dict) -> None:
 
 def cmd_train(args) -> int:
     from workbench.training.execution import process_rank
+    from workbench.training.launch import launched, relaunch, requested_launch
 
     rank, world, _ = process_rank()
     project = Project.open(args.project)
     params = train_params(args, project)
+    launch = requested_launch(project, params)
+    if launch is not None and not launched():  # DDP or FSDP: one process per GPU
+        return relaunch(launch, _train_argv(args))
     if rank != 0:
         return _train_other_rank(project, params)
     from workbench.jobs.worker import run_inline
@@ -65,6 +70,15 @@ def cmd_train(args) -> int:
     finally:
         bar.close()
     return report_job(job, args.json, print_train_result)
+
+
+def _train_argv(args) -> list[str]:
+    """The command line of this `workbench train`, for the processes a launch starts."""
+    argv = ["train", args.project, *(["--config", args.config] if args.config else [])]
+    for assignment in args.set:
+        argv += ["--set", assignment]
+    argv += ["--resume", str(args.resume)] if args.resume is not None else []
+    return argv + (["--json"] if args.json else [])
 
 
 def _train_other_rank(project: Project, params: dict) -> int:
@@ -84,6 +98,7 @@ def cmd_runs(args) -> int:
     project = Project.open(args.project)
     reap_dead_workers(project)  # a run whose worker died shows interrupted, not running
     listed = list_runs(project, limit=args.limit)
+    extra = run_extras(project, [r.id for r in listed])
     if args.json:
         emit_json(
             {
@@ -98,6 +113,7 @@ def cmd_runs(args) -> int:
                         "max_steps": r.max_steps,
                         "error": r.error,
                         "summary": r.summary,
+                        **extra[r.id],
                     }
                     for r in listed
                 ],
@@ -105,12 +121,35 @@ def cmd_runs(args) -> int:
         )
         return 0
     for r in listed:
+        phase = extra[r.id]["phase_text"]
+        tags = " ".join(f"#{t}" for t in extra[r.id]["tags"])
         print(
             f"{r.id:>5}  {r.algorithm:<7} {r.status:<10} {r.step:>6}/{r.max_steps or 0:<6} "
-            f"{r.name or ''}  {r.error or ''}",
+            f"{r.name or ''}  {tags + '  ' if tags else ''}{phase + '  ' if phase else ''}"
+            f"{r.error or ''}",
             file=sys.stdout,
         )
     return 0
+
+
+def run_extras(project: Project, run_ids: list[int]) -> dict[int, dict]:
+    """Each run's phase and ETA (workbench/training/run_phase.py), tags and note."""
+    import json
+
+    from workbench.training.run_phase import phase_fields
+
+    extras = {}
+    for row in project.db.query(
+        "SELECT id, status, phase, phase_done, phase_total, phase_at, step_seconds, eta_s, "
+        "tags, note FROM runs WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(run_ids)],
+    ):
+        extras[row["id"]] = {
+            **phase_fields(row),
+            "tags": json.loads(row["tags"] or "[]"),
+            "note": row["note"],
+        }
+    return extras
 
 
 def add_commands(sub) -> None:
@@ -140,3 +179,4 @@ def add_commands(sub) -> None:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
+    add_run_edit_commands(p)

@@ -4,6 +4,7 @@ against the baseline. Computed from the stored completions and scores, never gen
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 from engine.rules.spec import RuleSpec
 from workbench.comparing.judged import win_rates
 from workbench.comparing.matching import find_completions, scored_completions
+from workbench.comparing.reward_scores import reward_source, stored_scores
 from workbench.comparing.store import Comparison, Entry
 from workbench.data.models import default_model
 from workbench.data.prompts import get_prompt
@@ -56,7 +58,14 @@ class Answer:
     text: str
     num_tokens: int | None
     scores: dict[str, tuple[float, bool]]
-    reward: float
+    rule_reward: float  # the rules' weighted total: what the verdicts compare
+    reward_model: float | None = None  # the comparison's reward model's score, once scored
+    rewarded_by_model: bool = False  # whether `reward` is the reward model's
+
+    @property
+    def reward(self) -> float | None:
+        """The reward shown: the reward model's score when the comparison has one."""
+        return self.reward_model if self.rewarded_by_model else self.rule_reward
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -66,6 +75,7 @@ class Answer:
             "num_tokens": self.num_tokens,
             "passed": {rule: passed for rule, (_, passed) in self.scores.items()},
             "reward": self.reward,
+            "rule_reward": self.rule_reward,
         }
 
 
@@ -92,6 +102,7 @@ def collect(project: Project, comparison: Comparison) -> list[EntrantAnswers]:
             comparison.seeds,
         )
         scores = scored_completions(project, entry.evaluation_id)
+        by_model = _reward_model_scores(project, comparison, [c.id for c in found.values()])
         answers = EntrantAnswers(entry)
         for (prompt_id, seed), completion in sorted(found.items()):
             own = scores.get(completion.id, {})
@@ -106,14 +117,26 @@ def collect(project: Project, comparison: Comparison) -> list[EntrantAnswers]:
                     completion.num_tokens,
                     kept,
                     weighted_total(comparison.rules, kept),
+                    by_model.get(completion.id),
+                    comparison.reward_model_id is not None,
                 )
             )
         collected.append(answers)
     return collected
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+def _reward_model_scores(
+    project: Project, comparison: Comparison, completion_ids: list[int]
+) -> dict[int, float]:
+    if comparison.reward_model_id is None:
+        return {}
+    return stored_scores(project, comparison.reward_model_id, completion_ids)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    """The mean of the values known (None: not scored yet), None when none is."""
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
 
 
 def verdict(baseline: list[Answer], answers: list[Answer]) -> str | None:
@@ -123,8 +146,8 @@ def verdict(baseline: list[Answer], answers: list[Answer]) -> str | None:
         return None
     if not any(passed for a in [*baseline, *answers] for _, passed in a.scores.values()):
         return "all-fail"
-    base = _mean([a.reward for a in baseline]) or 0.0
-    own = _mean([a.reward for a in answers]) or 0.0
+    base = _mean([a.rule_reward for a in baseline]) or 0.0
+    own = _mean([a.rule_reward for a in answers]) or 0.0
     if own > base + REWARD_TOLERANCE:
         return "improved"
     if own < base - REWARD_TOLERANCE:
@@ -155,6 +178,7 @@ def entrant_figures(
         "pass_rate_ci": {rule: list(wilson_interval(passes[rule], n)) for rule in rules},
         "mean_score": {rule: _mean([a.scores[rule][0] for a in scored]) for rule in rules},
         "mean_reward": _mean([a.reward for a in scored]),
+        "mean_rule_reward": _mean([a.rule_reward for a in scored]),
         "mean_length_tokens": _mean(lengths),
     }
     if answers is not baseline:
@@ -178,14 +202,19 @@ def prompt_rows(
     for prompt_id in comparison.prompt_ids:
         prompt = get_prompt(project, prompt_id)
         cells = []
+        base_reward = _mean([a.reward for a in baseline.by_prompt.get(prompt_id, [])])
         for answers in collected:
             own = answers.by_prompt.get(prompt_id, [])
             lengths = [float(a.num_tokens) for a in own if a.num_tokens is not None]
+            reward = _mean([a.reward for a in own])
             cells.append(
                 {
                     "label": answers.entry.label,
                     "answers": [a.to_dict() for a in own],
-                    "reward": _mean([a.reward for a in own]),
+                    "reward": reward,
+                    "reward_delta": None
+                    if answers is baseline or reward is None or base_reward is None
+                    else reward - base_reward,
                     "length_tokens": _mean(lengths),
                     "verdict": None
                     if answers is baseline
@@ -201,6 +230,13 @@ def prompt_rows(
             }
         )
     return rows
+
+
+def rows_of(project: Project, comparison: Comparison, start: int, stop: int) -> list[dict]:
+    """The rows (as `figures(rows=True)` gives them) of prompts start..stop-1 alone: a long
+    comparison can be read a slice at a time, each read short."""
+    part = dataclasses.replace(comparison, prompt_ids=comparison.prompt_ids[start:stop])
+    return prompt_rows(project, part, collect(project, part))
 
 
 def figures(project: Project, comparison: Comparison, rows: bool = False) -> dict[str, Any]:
@@ -219,6 +255,7 @@ def figures(project: Project, comparison: Comparison, rows: bool = False) -> dic
         "seeds": comparison.seeds,
         "sampling": comparison.sampling,
         "rules": [s.name for s in comparison.rules if s.enabled],
+        "reward": reward_source(project, comparison),
         "models": [
             entrant_figures(comparison, answers, collected[0], default_model_id)
             for answers in collected

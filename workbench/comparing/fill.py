@@ -205,7 +205,7 @@ def store_summaries(project: Project, comparison: Comparison, job_id: int | None
     for model in figures(project, comparison)["models"]:
         summary = {
             "count": model["n"],
-            "mean_reward": model["mean_reward"],
+            "mean_reward": model["mean_rule_reward"],  # as eval writes it: the rules' total
             "pass_rate": model["pass_rate"],
             "mean_score": model["mean_score"],
             "mean_length_tokens": model["mean_length_tokens"],

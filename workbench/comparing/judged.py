@@ -147,6 +147,8 @@ def win_rates(
     """{entrant position: {"win_rate", "judged"}} against the baseline, ties half; answers
     with the same text count as ties. Entrants without a verdict are left out."""
     known = _verdicts(project, judge)
+    if not known:  # no judge has looked at any pair: no win rate to give
+        return {}
     shares: dict[int, list[float]] = {}
     asked: set[int] = set()  # entrants with at least one verdict: a judge looked at them
     for pair in _pairs(project, comparison):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from engine.generation import SamplingSettings
 from workbench.project import Project
@@ -27,6 +28,13 @@ def decoding_identity(settings: dict) -> tuple | None:
     if s.greedy:
         return ("greedy", s.max_new_tokens)
     return ("sampled", s.max_new_tokens, s.temperature, s.top_p, s.top_k, s.seed)
+
+
+@lru_cache(maxsize=4096)
+def _stored_identity(settings_json: str) -> tuple | None:
+    """decoding_identity of a completion's stored settings: most completions of a project
+    share a few settings texts, so each text is parsed and checked once."""
+    return decoding_identity(json.loads(settings_json))
 
 
 def seed_settings(sampling: dict, seed: int) -> dict:
@@ -61,7 +69,7 @@ def find_completions(
     ).fetchall()
     found: dict[tuple[int, int], Found] = {}
     for id_, prompt_id, text, settings, num_tokens in rows:
-        seed = wanted.get(decoding_identity(json.loads(settings)))
+        seed = wanted.get(_stored_identity(settings))
         if seed is not None:
             found.setdefault((prompt_id, seed), Found(id_, text, num_tokens))
     return found

@@ -54,6 +54,7 @@ class Comparison:
     rules: list[RuleSpec]
     created_at: float
     entries: list[Entry] = field(default_factory=list)
+    reward_model_id: int | None = None  # the reward checkpoint whose scores it shows
 
     @property
     def greedy(self) -> bool:
@@ -160,13 +161,13 @@ def _label(project: Project, entry: Entry) -> str:
 
 def load(project: Project, comparison_id: int) -> Comparison:
     row = project.db.execute(
-        "SELECT id, name, prompt_set, prompt_ids, sampling, seeds, rules, created_at "
-        "FROM comparison_sets WHERE id = ?",
+        "SELECT id, name, prompt_set, prompt_ids, sampling, seeds, rules, created_at, "
+        "reward_model_id FROM comparison_sets WHERE id = ?",
         [comparison_id],
     ).fetchone()
     if row is None:
         raise KeyError(f"The project has no comparison {comparison_id}.")
-    id_, name, prompt_set, prompt_ids, sampling, seeds, rules, created_at = row
+    id_, name, prompt_set, prompt_ids, sampling, seeds, rules, created_at, reward_model_id = row
     comparison = Comparison(
         id_,
         name,
@@ -176,6 +177,7 @@ def load(project: Project, comparison_id: int) -> Comparison:
         seeds,
         [RuleSpec.from_dict(r) for r in json.loads(rules)],
         created_at,
+        reward_model_id=reward_model_id,
     )
     for position, model_id, checkpoint_id, evaluation_id in project.db.execute(
         "SELECT position, model_id, checkpoint_id, evaluation_id FROM comparison_set_entries "
@@ -192,3 +194,11 @@ def list_comparisons(project: Project) -> list[Comparison]:
     """Every stored comparison, newest first."""
     ids = project.db.execute("SELECT id FROM comparison_sets ORDER BY id DESC").fetchall()
     return [load(project, r[0]) for r in ids]
+
+
+def set_reward_model(project: Project, comparison_id: int, checkpoint_id: int | None) -> None:
+    """The reward model whose scores the comparison shows from now on (None: the rules)."""
+    project.db.execute(
+        "UPDATE comparison_sets SET reward_model_id = ? WHERE id = ?",
+        [checkpoint_id, comparison_id],
+    )

@@ -299,6 +299,31 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE runs ADD COLUMN sweep_point TEXT",  # JSON: {setting: value} of this run
         "CREATE INDEX runs_sweep ON runs(sweep_id)",
     ],
+    # 9: a reward model's score of a completion (workbench/comparing/reward_scores.py), kept
+    # once per completion and reward checkpoint, and the reward model a comparison shows.
+    [
+        """CREATE TABLE reward_model_scores (
+            id INTEGER PRIMARY KEY,
+            completion_id INTEGER NOT NULL REFERENCES completions(id),
+            checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id),  -- of a reward run
+            score REAL NOT NULL,
+            created_at REAL NOT NULL,
+            UNIQUE (completion_id, checkpoint_id)
+        )""",
+        "ALTER TABLE comparison_sets ADD COLUMN reward_model_id INTEGER REFERENCES checkpoints(id)",
+    ],
+    # 10: what a live run is doing (workbench/training/run_phase.py), so a window that
+    # attaches later sees it, with the smoothed step time and ETA; a run's tags and note.
+    [
+        "ALTER TABLE runs ADD COLUMN phase TEXT",  # engine.training.phases; NULL once ended
+        "ALTER TABLE runs ADD COLUMN phase_done INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN phase_total INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE runs ADD COLUMN phase_at REAL",  # when phase and eta_s were written
+        "ALTER TABLE runs ADD COLUMN step_seconds REAL",  # smoothed, pauses left out
+        "ALTER TABLE runs ADD COLUMN eta_s REAL",
+        "ALTER TABLE runs ADD COLUMN tags TEXT NOT NULL DEFAULT '[]'",  # JSON list of strings
+        "ALTER TABLE runs ADD COLUMN note TEXT",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

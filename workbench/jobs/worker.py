@@ -151,14 +151,23 @@ def run_inline(
     kind: str,
     params: dict,
     on_progress: Callable[[int, int, str], None] | None = None,
+    *,
+    interruptible: bool = False,
 ) -> jobs.Job:
-    """Run one job in this process (the command line), recorded exactly like a worker's."""
+    """Run one job in this process (the command line), recorded exactly like a worker's.
+    `interruptible`: Ctrl+C stops the job at its next step, as SIGTERM does, so it ends
+    with what it finished instead of a traceback."""
     worker = Worker(project)
+    previous = signal.getsignal(signal.SIGINT)
     try:
         job_id = jobs.submit_claimed(project, kind, params, worker.worker_id)
         signal.signal(signal.SIGTERM, worker.request_stop)
+        if interruptible:
+            signal.signal(signal.SIGINT, worker.request_stop)
         return worker.execute(jobs.get(project, job_id), on_progress)
     finally:
+        if interruptible:
+            signal.signal(signal.SIGINT, previous)
         worker.close()
 
 

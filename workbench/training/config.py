@@ -61,6 +61,12 @@ RUN_KEYS: dict[str, tuple[Any, str]] = {
         "reward, and Online DPO ranks its two samples with it.",
     ),
     "judge_weight": (1.0, "Online RL: weight of the judge's score."),
+    "accelerate_config": (
+        None,
+        "An accelerate config file (YAML) to train on several GPUs or processes: "
+        "`workbench train` starts the run with `accelerate launch` and this file, DDP "
+        "(distributed_type MULTI_GPU or MULTI_CPU) or FSDP (offline algorithms).",
+    ),
 }
 
 # Per-algorithm project defaults live under this key of the `train_defaults` setting.
@@ -83,6 +89,7 @@ class RunConfig:
     reward_model_weight: float = 1.0
     judge: str | None = None
     judge_weight: float = 1.0
+    accelerate_config: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = {key: getattr(self, key) for key in RUN_KEYS}
@@ -132,6 +139,10 @@ class RunConfig:
                 raise SettingsError(f"{key} must be a number, not {value!r}.")
         if not isinstance(self.prompt_split, str) or not self.prompt_split:
             raise SettingsError(f"prompt_split must be a split name, not {self.prompt_split!r}.")
+        if self.accelerate_config is not None and not isinstance(self.accelerate_config, str):
+            raise SettingsError(
+                f"accelerate_config must be the path of a YAML file, not {self.accelerate_config!r}."
+            )
         if self.judge is not None and not isinstance(self.judge, str):
             raise SettingsError(f"judge must be the name of a stored judge, not {self.judge!r}.")
         if (

@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from engine.training.hooks import NonFiniteError
+from engine.training.phases import LOADING
 from workbench.data.models import checkpoint_adapter, resolve_model
 from workbench.errors import user_message
 from workbench.training import runs
 from workbench.training.config import RunConfig
 from workbench.training.continue_hint import continue_hint
 from workbench.training.data import build_train_data, load_snapshot, save_snapshot
+from workbench.training.launch import require_launch
 from workbench.training.recorder import RunRecorder, quiet_hooks
 
 REFERENCE_CACHE = Path("cache") / "reference"
@@ -103,16 +105,17 @@ def execute(
 
     rank, world, local_rank = process_rank()
     config = plan.config
+    require_launch(config)
     model = resolve_model(project, config.model_id)
     parent_id = config.init_checkpoint
     init_adapter = None if parent_id is None else checkpoint_adapter(project, parent_id)
     device = config.train.device
     if world > 1 and device in ("auto", "cuda"):
         device = _local_device(local_rank)
-    loaded = session.get(ModelSpec(**model.load_spec()), device=device, label=model.name)
-    rewards = _rewards(project, config, loaded)
-    described = rewards.pop("described", [])
     if rank != 0:
+        loaded = _load_base(session, ModelSpec(**model.load_spec()), model.name, config, device)
+        rewards = _rewards(project, config, loaded)
+        rewards.pop("described", None)
         root = run_folder(project, plan.run_id or 0) / "checkpoints"
         result = train(
             loaded,
@@ -124,14 +127,19 @@ def execute(
             **rewards,
         )
         return {"status": result.status, "step": result.step, "rank": rank}
+    # The run exists before the model loads, so its phase says "Loading model…" and a
+    # model that cannot load fails the run with the reason.
     run_id = _open_run(project, plan, model.id, plan.continues_checkpoint or parent_id, job_id)
     recorder = RunRecorder(project, run_id, ctx, on_progress)
     hooks = recorder.hooks(
         run_folder(project, run_id) / "checkpoints", project.path / REFERENCE_CACHE
     )
-    for line in described:
-        runs.log(project, run_id, f"reward {line}")
     try:
+        recorder.phase(LOADING)
+        loaded = _load_base(session, ModelSpec(**model.load_spec()), model.name, config, device)
+        rewards = _rewards(project, config, loaded)
+        for line in rewards.pop("described", []):
+            runs.log(project, run_id, f"reward {line}")
         result = train(
             loaded,
             plan.data,
@@ -159,6 +167,14 @@ def _rewards(project, config: RunConfig, loaded) -> dict[str, Any]:
 
     sources, preference, described = reward_sources(project, config, loaded)
     return {"rewards": sources, "preference": preference, "described": described}
+
+
+def _load_base(session, spec, name: str, config: RunConfig, device: str):
+    """The run's base model; QLoRA's options refused off CUDA before it loads."""
+    from engine.training.qlora import check_options, quantization
+
+    check_options(config.train, device)
+    return session.get(spec, device=device, label=name, quantization=quantization(config.train))
 
 
 def _local_device(local_rank: int) -> str:

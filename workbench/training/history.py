@@ -12,6 +12,7 @@ from workbench.project import Project
 from workbench.training import runs
 from workbench.training.checkpoint_names import checkpoint_label
 from workbench.training.health import WARNING_PREFIX, warnings_in_log
+from workbench.training.run_phase import phase_fields
 
 METRIC_BATCH = 20000  # rows per call; a longer history comes in several calls
 LABELS_SHOWN = 200
@@ -20,7 +21,10 @@ PROMPT_CHARS = 80
 OVERVIEW_SQL = """
 SELECT r.id, r.name, r.status, r.algorithm, r.model_id, m.name AS model_name, r.step,
        r.max_steps, r.created_at, r.started_at, r.ended_at, r.heartbeat, r.error, r.summary,
-       r.parent_checkpoint_id, r.dataset_hash, r.sweep_id
+       r.parent_checkpoint_id, r.dataset_hash, r.sweep_id, r.phase, r.phase_done,
+       r.phase_total, r.phase_at, r.step_seconds, r.eta_s, r.tags, r.note,
+       (SELECT c.id FROM checkpoints c WHERE c.run_id = r.id ORDER BY c.step DESC, c.id DESC
+        LIMIT 1) AS last_checkpoint_id
 FROM runs r LEFT JOIN models m ON m.id = r.model_id
 ORDER BY r.id DESC LIMIT ?"""
 
@@ -42,6 +46,8 @@ def runs_overview(project: Project, limit: int = 500) -> list[dict[str, Any]]:
     for row in project.db.query(OVERVIEW_SQL, [limit]):
         summary = json.loads(row.pop("summary") or "{}")
         row["duration"] = _duration(row)
+        row.update(phase_fields(row))  # what a live run is doing, its ETA
+        row["tags"] = json.loads(row["tags"] or "[]")
         row.update(key_results(summary, last_loss.get(row["id"])))
         row["warnings"] = warnings.get(row["id"], [])  # run health (training/health.py)
         rows.append(row)

@@ -8,6 +8,7 @@ from typing import Any
 
 from workbench.project import Project
 from workbench.training.history import run_metric_rows
+from workbench.training.run_phase import phase_fields
 from workbench.training.samples import sample_rows, samples_steps
 
 ROW_LIMIT = 20000  # rows per poll; a long run's history arrives over a few polls
@@ -29,7 +30,8 @@ def run_progress(project: Project, run_id: int) -> dict[str, Any]:
     step rate and ETA measured over the last ETA_WINDOW steps."""
     row = project.db.execute(
         "SELECT step, max_steps, started_at, ended_at, status, error, job_id, heartbeat, name, "
-        "algorithm FROM runs WHERE id = ?",
+        "algorithm, phase, phase_done, phase_total, phase_at, step_seconds, eta_s "
+        "FROM runs WHERE id = ?",
         [run_id],
     ).fetchone()
     if row is None:
@@ -45,8 +47,15 @@ def run_progress(project: Project, run_id: int) -> dict[str, Any]:
         "heartbeat",
         "name",
         "algorithm",
+        "phase",
+        "phase_done",
+        "phase_total",
+        "phase_at",
+        "step_seconds",
+        "eta_s",
     )
     progress = dict(zip(keys, row, strict=True))
+    progress.update(phase_fields(progress))
     progress["run_id"] = run_id
     job = (
         project.db.execute(
@@ -57,8 +66,11 @@ def run_progress(project: Project, run_id: int) -> dict[str, Any]:
     )
     progress["job_status"], progress["job_message"] = job if job else (None, None)
     progress["checkpoints"] = checkpoint_count(project, run_id)
-    progress["rate"] = _step_rate(project, run_id, progress["step"])
-    progress["eta_s"] = eta_seconds(progress["step"], progress["max_steps"], progress["rate"])
+    if progress["step_seconds"]:  # smoothed by the recorder (workbench/training/step_timer.py)
+        progress["rate"] = 1 / progress["step_seconds"]
+    else:  # a run recorded before phases were: the rate over the last logged steps
+        progress["rate"] = _step_rate(project, run_id, progress["step"])
+        progress["eta_s"] = eta_seconds(progress["step"], progress["max_steps"], progress["rate"])
     return progress
 
 

@@ -14,6 +14,7 @@ from workbench.rules.scoring import score_rows
 from workbench.rules.store import rule_specs
 from workbench.training import runs
 from workbench.training.health import HealthMonitor, context_for
+from workbench.training.run_phase import PhaseWriter
 from workbench.training.sweeps import link_run
 
 
@@ -25,6 +26,8 @@ class RunRecorder:
         self._references: dict[str, str | None] = {}
         self._specs: list[RuleSpec] | None = None  # the enabled rules, read at the first sample
         self._monitor: HealthMonitor | None = None  # read the run's config at the first metrics
+        max_steps = runs.get_run(project, run_id).max_steps or 0
+        self.phase = PhaseWriter(project, run_id, max_steps)  # and the ETA
         if ctx is not None:
             link_run(project, run_id, ctx.job.params)  # a sweep's run joins its sweep
 
@@ -35,6 +38,7 @@ class RunRecorder:
             on_checkpoint=self._checkpoint,
             on_samples=self._samples,
             on_progress=self._progress,
+            on_phase=self.phase,
             on_prepared=lambda counts: runs.log(self.project, self.run_id, _prepared_text(counts)),
             on_log=lambda text: runs.log(self.project, self.run_id, text),
             poll=self._poll,
@@ -87,6 +91,7 @@ class RunRecorder:
         return commands
 
     def _paused(self, paused: bool) -> None:
+        self.phase.paused(paused)
         runs.update_run(self.project, self.run_id, status="paused" if paused else "running")
         runs.log(self.project, self.run_id, "paused" if paused else "resumed")
 

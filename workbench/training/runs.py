@@ -127,6 +127,7 @@ def end_run(
     summary: dict | None = None,
 ) -> None:
     fields: dict[str, Any] = {"status": status, "ended_at": time.time(), "error": error}
+    fields.update(phase=None, phase_done=0, phase_total=0, eta_s=None)  # nothing in progress
     if summary is not None:
         fields["summary"] = finite(summary)
     update_run(project, run_id, **fields)

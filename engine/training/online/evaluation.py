@@ -11,6 +11,7 @@ from engine.training import distributed as dist
 from engine.training.online import rollout
 from engine.training.online.metrics import completion_metrics
 from engine.training.online.rewards import combine
+from engine.training.phases import EVALUATING
 
 if TYPE_CHECKING:
     from engine.training.protocols import OnlineEvalRun
@@ -33,6 +34,7 @@ def evaluate_online(run: OnlineEvalRun, step: int) -> tuple[dict[str, float], li
     }
     batch = max(s.batch_size * s.group_size(), 1)
     for start in range(0, len(mine), batch):
+        run.phase(EVALUATING, start * world, len(chosen))  # prompts answered so far
         part = mine[start : start + batch]
         outs = rollout.sample(
             run.policy(),

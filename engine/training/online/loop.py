@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from engine.decoding.vllm_rollouts import VllmRollouts, require_vllm
 from engine.device import pick_device
 from engine.errors import EngineError
 from engine.generation import encode_prompts, max_positions, stop_token_ids
@@ -28,6 +29,7 @@ from engine.training.online import algorithms, dynamic_sampling, rollout
 from engine.training.online.evaluation import evaluate_online
 from engine.training.online.metrics import completion_metrics, reward_metrics
 from engine.training.online.rewards import Rewards, RewardSource, combine
+from engine.training.phases import SAMPLING, SCORING, TRAINING
 from engine.training.policy import trainable_policy
 from engine.training.protocols import EncodedPrompt
 from engine.training.run import TrainingRun
@@ -51,6 +53,8 @@ def train_online(
             f"{settings.algorithm} needs a reward, and none is set.",
             "Enable a rule, choose a reward model checkpoint, or a judge.",
         )
+    if settings.method.get("rollout_engine", "auto") == "vllm":
+        require_vllm(loaded.device)  # before anything is prepared
     accelerator = dist.make_accelerator(pick_device(loaded.device))
     train_prompts, train_too_long = _fitting(loaded, data.train_prompts, settings)
     eval_prompts, eval_too_long = _fitting(loaded, data.eval_prompts, settings)
@@ -108,6 +112,7 @@ def _fitting(
 class OnlineRun(TrainingRun):
     schedule_unit = "prompts"
     nonfinite_suspect = "the reward for NaN or extreme values"
+    step_phase = SAMPLING
 
     def __init__(
         self,
@@ -127,6 +132,10 @@ class OnlineRun(TrainingRun):
         self.sources, self.preference = sources, preference
         self.eos_ids = stop_token_ids(loaded)
         self.algorithm = algorithms.make(settings, self)
+        self.vllm = None
+        if settings.method.get("rollout_engine", "auto") == "vllm":
+            limit = min(settings.max_length, max_positions(loaded.model) or settings.max_length)
+            self.vllm = VllmRollouts(loaded.source_dir, loaded.dtype, limit, settings.lora.r)
 
     # --- what TrainingRun leaves to a loop --------------------------------------------
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
@@ -170,6 +179,7 @@ class OnlineRun(TrainingRun):
             seed=seed,
             eos_ids=self.eos_ids,
             device=self.device,
+            vllm=self.vllm,
         )
 
     def reward(self, rollouts: rollout.Rollouts) -> Rewards:
@@ -180,13 +190,16 @@ class OnlineRun(TrainingRun):
         micro_batches = range(s.gradient_accumulation_steps)
         rollouts = [self.sample(step, m) for m in micro_batches]
         generated = time.monotonic()
+        self.phase(SCORING, step + 1, s.max_steps)
         scored = [self.reward(r) for r in rollouts]
         rewarded = time.monotonic()
         dynamic: dict[str, float] = {}
         if getattr(s.method, "dynamic_sampling", False):
+            self.phase(SAMPLING, step + 1, s.max_steps)
             rollouts, scored, dynamic = self._refill(step, rollouts, scored)
             generated += time.monotonic() - rewarded  # the extra rounds count as sampling
             rewarded = time.monotonic()
+        self.phase(TRAINING, step + 1, s.max_steps)
         batches = [self.algorithm.prepare(r, w) for r, w in zip(rollouts, scored, strict=True)]
         self.algorithm.finalize(batches)
         stats: list[dict] = []

@@ -18,6 +18,7 @@ import torch
 from engine.decoding.loop import decode
 from engine.decoding.sampler import Sampling
 from engine.decoding.support import lean_decoding_supported
+from engine.decoding.vllm_rollouts import VllmRollouts
 from engine.generation import SamplingSettings, generation_config
 from engine.padding import cut_at_end, left_pad, pad_token_id
 from engine.seeding import seeded
@@ -76,12 +77,26 @@ def sample(
     device,
     greedy: bool = False,
     group_size: int | None = None,
+    vllm: VllmRollouts | None = None,
 ) -> Rollouts:
-    """``group_size`` (default the settings' group size) completions of every prompt."""
+    """``group_size`` (default the settings' group size) completions of every prompt;
+    sampled (not greedy) ones by ``vllm`` when the run has it."""
     g = 1 if greedy else (group_size or settings.group_size())
     rows = [ids for ids in encoded for _ in range(g)]
     pad_id = pad_token_id(tokenizer)
     limit = settings.method.max_completion_length
+    if vllm is not None and not greedy:
+        tokens, truncated = vllm.decode(
+            model,
+            encoded,
+            g,
+            max_new_tokens=limit,
+            sampling=_sampling(settings, greedy),
+            stop_ids=eos_ids,
+            seed=seed,
+        )
+        texts = tokenizer.batch_decode(tokens, skip_special_tokens=True)
+        return Rollouts(list(examples), rows, tokens, texts, truncated, g)
     if lean_decoding_supported(model, device):
         return _sample_lean(
             model, tokenizer, examples, encoded, settings, seed, eos_ids, device, greedy, g
@@ -126,7 +141,7 @@ def _sample_lean(
     model, tokenizer, examples, encoded, settings, seed, eos_ids, device, greedy, g
 ) -> Rollouts:
     m = settings.method
-    sampling = Sampling(greedy, float(m.temperature), int(m.top_k or 0), float(m.top_p))
+    sampling = _sampling(settings, greedy)
     was_training = model.training
     model.eval()
     try:
@@ -147,6 +162,11 @@ def _sample_lean(
     texts = tokenizer.batch_decode(out.tokens, skip_special_tokens=True)
     rows = [ids for ids in encoded for _ in range(g)]
     return Rollouts(list(examples), rows, out.tokens, texts, out.truncated, g, out.logprobs)
+
+
+def _sampling(settings, greedy: bool) -> Sampling:
+    m = settings.method
+    return Sampling(greedy, float(m.temperature), int(m.top_k or 0), float(m.top_p))
 
 
 def _cut(new_tokens, rows, examples, tokenizer, eos_set, limit, g) -> Rollouts:

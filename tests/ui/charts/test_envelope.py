@@ -167,3 +167,34 @@ def test_zooming_in_shows_the_raw_points_and_zooming_out_the_envelope(chart, qtb
     qtbot.waitUntil(lambda: raw.getOriginalDataset()[0][0] == 0, timeout=2000)
     x, _ = raw.getOriginalDataset()
     assert x[-1] == 100_000 and len(x) <= 2 * MAX_BUCKETS
+
+
+@pytest.mark.parametrize("max_buckets", [1, 64, 512])
+def test_fewer_buckets_asked_for_are_the_brute_force_of_larger_buckets(max_buckets):
+    rng = np.random.default_rng(max_buckets)
+    values = random_values(rng, 37_123)  # the last bucket partial
+    envelope = Envelope()
+    envelope.update(values, values.size)
+    indices = envelope.indices(max_buckets)
+    size = bucket_size(values.size, max_buckets)  # what an envelope of that many would use
+    assert size > envelope.size
+    lo_idx, _, hi_idx, _ = brute_force(values, size)
+    expected = np.stack([np.minimum(lo_idx, hi_idx), np.maximum(lo_idx, hi_idx)], 1).ravel()
+    np.testing.assert_array_equal(indices, expected)
+    assert indices.size <= 2 * max_buckets
+    np.testing.assert_array_equal(envelope.indices(), envelope.indices(MAX_BUCKETS))
+
+
+def test_a_narrow_chart_draws_fewer_points_and_more_when_widened(chart, qtbot):
+    chart.resize(400, 300)
+    qtbot.waitUntil(lambda: chart.getPlotItem().vb.width() < 400)
+    values = np.sin(np.arange(300_000) / 900.0)
+    add(chart, 1, values)
+    chart.refresh()
+    item = chart.curves[(1, "loss")].raw
+    width = chart.getPlotItem().vb.width()
+    drawn = len(item.getOriginalDataset()[0])
+    assert width <= drawn / 2 < 4 * width  # at least one bucket per pixel column
+    chart.resize(1800, 500)
+    qtbot.waitUntil(lambda: len(item.getOriginalDataset()[0]) > drawn, timeout=2000)
+    assert len(item.getOriginalDataset()[0]) <= 2 * MAX_BUCKETS

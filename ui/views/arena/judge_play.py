@@ -38,6 +38,10 @@ class JudgePlay(JobFollowing, QWidget):
         self.comparison_id: int | None = None
         self._started = 0.0
         self.judge = QComboBox()
+        self.judge.setMinimumContentsLength(12)  # a judge's name stays readable at 1280 wide
+        self.judge.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.judge.setToolTip("A pairwise judge of the project (the Judge view adds more).")
         self.battles = spin(1, 10_000, DEFAULT_BATTLES)
         self.battles.setToolTip("How many battles the judge votes on, each in both orders.")

@@ -37,15 +37,19 @@ def number(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def signed(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:+.{digits}f}"
+
+
 def cell_figures(cell: dict[str, Any], rules: list[str]) -> str:
-    """The marks, reward and length line of a cell ("✓format ✗answer · 0.10 · 18 tok"),
-    short enough for a narrow column; the header names the reward."""
+    """The marks, reward (with its difference from the baseline's) and length line of a
+    cell ("✓format ✗answer · 0.10 (+0.05) · 18 tok"), short enough for a narrow column;
+    the header names the reward."""
     if not cell["answers"]:
         return "not generated yet"
-    return (
-        f"{marks(cell['answers'], rules)} · {number(cell['reward'])} · "
-        f"{number(cell['length_tokens'], 0)} tok"
-    )
+    delta = cell.get("reward_delta")
+    reward = number(cell["reward"]) + ("" if delta is None else f" ({signed(delta)})")
+    return f"{marks(cell['answers'], rules)} · {reward} · {number(cell['length_tokens'], 0)} tok"
 
 
 def cell_text(cell: dict[str, Any], rules: list[str]) -> str:
@@ -68,16 +72,25 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def header_text(model: dict[str, Any], rules: list[str], baseline: bool) -> str:
+def reward_name(result: dict[str, Any] | None) -> str:
+    """What the reward of a comparison is called: its reward model's, or the rules'."""
+    source = (result or {}).get("reward") or {}
+    return "reward model" if source.get("source") == "reward_model" else "reward"
+
+
+def header_text(
+    model: dict[str, Any], rules: list[str], baseline: bool, reward: str = "reward"
+) -> str:
     """A column's header: the entrant, each rule's pass rate with its 95% Wilson interval,
-    mean reward and length, how many prompts it improved or regressed (or that it is the
-    baseline), and the judge's win rate against the baseline when a judge compared them."""
+    mean reward (named `reward`) and length, how many prompts it improved or regressed (or
+    that it is the baseline), and the judge's win rate against the baseline when a judge
+    compared them."""
     lines = [model["label"]]
     for rule in rules:
         low, high = model["pass_rate_ci"][rule]
         lines.append(f"{rule} {percent(model['pass_rate'][rule])}  [{low:.0%}–{high:.0%}]")
     lines.append(
-        f"reward {number(model['mean_reward'])} · {number(model['mean_length_tokens'], 1)} tok"
+        f"{reward} {number(model['mean_reward'])} · {number(model['mean_length_tokens'], 1)} tok"
     )
     verdicts = model.get("verdicts")
     if verdicts is None:

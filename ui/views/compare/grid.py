@@ -16,12 +16,14 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from ui.cell_text import FULL_TEXT_ROLE
 from ui.views.compare.cells import (
     ALL,
     cell_text,
     cell_tooltip,
     elide,
     header_text,
+    reward_name,
     row_matches,
 )
 
@@ -49,6 +51,14 @@ class CompareGridModel(QAbstractTableModel):
         self.rules = list(result["rules"]) if result else []
         self.endResetModel()
 
+    def append_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Rows read after the headers (a slice at a time), added below the others."""
+        if not rows or self.result is None:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+        self.rows.extend(rows)
+        self.endInsertRows()
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
         return 0 if parent.isValid() else len(self.rows)
 
@@ -71,11 +81,15 @@ class CompareGridModel(QAbstractTableModel):
                 return f"#{row['prompt_id']}  {elide(row['prompt'], 90)}"
             if role == Qt.ItemDataRole.ToolTipRole:
                 return f"{row['prompt']}\n\nReference: {row['reference']}"
+            if role == FULL_TEXT_ROLE:
+                return f"#{row['prompt_id']}  {row['prompt']}"
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return cell_text(cell, self.rules)
         if role == Qt.ItemDataRole.ToolTipRole:
             return cell_tooltip(cell)
+        if role == FULL_TEXT_ROLE:  # Copy takes the whole answers, not the elided one
+            return "\n\n".join(a["text"] for a in cell["answers"])
         if role == Qt.ItemDataRole.BackgroundRole:
             return TINTS.get(cell["verdict"] or "")
         if role == Qt.ItemDataRole.ForegroundRole and cell["verdict"] == "all-fail":
@@ -91,9 +105,20 @@ class CompareGridModel(QAbstractTableModel):
             if section == 0:
                 return f"Prompt\n{len(self.rows)} in all"
             model = self.result["models"][section - 1]
-            return header_text(model, self.rules, baseline=section == 1)
+            return header_text(
+                model, self.rules, baseline=section == 1, reward=reward_name(self.result)
+            )
         if role == Qt.ItemDataRole.ToolTipRole and section > 0:
-            return "Pass rate per rule with its 95% Wilson interval, mean reward and length"
+            source = self.result.get("reward") or {}
+            by = (
+                f"the reward model {source['label']} (checkpoint {source['checkpoint_id']})"
+                if source.get("source") == "reward_model"
+                else "the rules' weighted total"
+            )
+            return (
+                "Pass rate per rule with its 95% Wilson interval, mean length, and mean "
+                f"reward: {by}; a cell's (+/-) is its reward minus the baseline's"
+            )
         return None
 
 

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.comparing.choices import Decoding, EntrantChoice, PromptSet
-from workbench.comparing.figures import figures
+from workbench.comparing.figures import figures, rows_of
 from workbench.comparing.fill import plan
-from workbench.comparing.store import find_or_create, list_comparisons, load
+from workbench.comparing.reward_scores import check_reward_model, unscored_count
+from workbench.comparing.store import find_or_create, list_comparisons, load, set_reward_model
 from workbench.data.models import default_model, list_models
 from workbench.data.prompts import split_counts
 from workbench.judging.store import list_judges
 from workbench.project import Project
+from workbench.training.reward_choices import reward_model_checkpoints
 from workbench.training.sweeps import best_of_sweeps, describe
 
 CHECKPOINTS_OFFERED = 500
@@ -70,14 +72,15 @@ def entrant_options(project: Project) -> list[EntrantOption]:
 
 def compare_choices(project: Project) -> dict[str, Any]:
     """What the setup panel offers: entrants, splits with their prompt counts, the
-    project's sampling temperature (the default of sampled decoding) and its pairwise
-    judges."""
+    project's sampling temperature (the default of sampled decoding), its pairwise
+    judges and its reward models (checkpoints of reward runs)."""
     sampling = project.setting("default_sampling", {}) or {}
     return {
         "entrants": entrant_options(project),
         "splits": split_counts(project),
         "temperature": sampling.get("temperature"),
         "judges": [j.name for j in list_judges(project) if j.mode != "pointwise"],
+        "reward_models": reward_model_checkpoints(project),
     }
 
 
@@ -102,14 +105,27 @@ def prepare_comparison(
     prompt_set: PromptSet,
     decoding: Decoding,
     name: str,
+    reward_model: int | None = None,
 ) -> dict[str, Any]:
     """The comparison of these choices, found again or created (ComparisonError when a
-    choice cannot run), and how many completions it still lacks (to generate or score)."""
+    choice or the reward model cannot run), showing `reward_model`'s scores (None: the
+    rules'), and how many completions it still lacks (to generate or score)."""
+    if reward_model is not None:
+        check_reward_model(project, reward_model)
     comparison, created = find_or_create(project, choices, prompt_set, decoding, name=name)
+    set_reward_model(project, comparison.id, reward_model)
     missing = sum(work.size for work in plan(project, comparison))
+    if reward_model is not None:
+        missing += unscored_count(project, comparison, reward_model)
     return {"comparison_id": comparison.id, "created": created, "missing": missing}
 
 
-def comparison_table(project: Project, comparison_id: int) -> dict[str, Any]:
-    """The comparison's figures per entrant and its rows per prompt; generates nothing."""
-    return figures(project, load(project, comparison_id), rows=True)
+def comparison_head(project: Project, comparison_id: int) -> dict[str, Any]:
+    """The comparison's figures per entrant, without its rows (`rows` is empty): what the
+    column headers show, read before the rows arrive a slice at a time."""
+    return {**figures(project, load(project, comparison_id)), "rows": []}
+
+
+def comparison_rows(project: Project, comparison_id: int, start: int, stop: int) -> list[dict]:
+    """The rows of the comparison's prompts start..stop-1."""
+    return rows_of(project, load(project, comparison_id), start, stop)

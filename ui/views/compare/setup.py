@@ -1,6 +1,6 @@
 """What to compare: the baseline and up to 8 other entrants (base models and checkpoints),
 the prompts (a split and how many), the decoding (greedy, or K sampled seeds at a
-temperature). Compare finds the stored comparison of these choices or creates it, then
+temperature), an optional judge and reward model. Compare finds the stored comparison of these choices or creates it, then
 queues a `compare` job for what it still lacks, with progress and Cancel; a comparison
 that lacks nothing is shown at once."""
 
@@ -79,6 +79,11 @@ class CompareSetup(JobFollowing, QWidget):
             "A pairwise judge compares each model's answers with the baseline's, both "
             "orders; the column headers then give its win rate against the baseline"
         )
+        self.reward_model = QComboBox(minimumContentsLength=8, sizeAdjustPolicy=SHRINK)
+        self.reward_model.setToolTip(
+            "A reward model trained in this project (a checkpoint of a reward run) scores "
+            "every answer; cells then show its reward and the difference from the baseline's"
+        )
         self.compare_button = QPushButton("Compare")
         set_primary(self.compare_button)
         self.cancel_button = QPushButton("Cancel")
@@ -95,6 +100,7 @@ class CompareSetup(JobFollowing, QWidget):
         form.addRow("Seeds", self.seeds)
         form.addRow("Temperature", self.temperature)
         form.addRow("Judge", self.judge)
+        form.addRow("Reward model", self.reward_model)
         row = QHBoxLayout()
         row.addWidget(self.compare_button)
         row.addWidget(self.cancel_button)
@@ -156,6 +162,12 @@ class CompareSetup(JobFollowing, QWidget):
         for name in choices.get("judges", []):
             self.judge.addItem(name, name)
         self.judge.setCurrentIndex(max(self.judge.findData(judge), 0))
+        reward_model = self.reward_model.currentData()
+        self.reward_model.clear()
+        self.reward_model.addItem("none", None)
+        for checkpoint_id, label in choices.get("reward_models", []):
+            self.reward_model.addItem(label, checkpoint_id)
+        self.reward_model.setCurrentIndex(max(self.reward_model.findData(reward_model), 0))
         self._update_button()
 
     def picked_others(self) -> list[EntrantOption]:
@@ -243,6 +255,7 @@ class CompareSetup(JobFollowing, QWidget):
         self.session.runner.call(
             prepare_comparison,
             *self.request(),
+            self.reward_model.currentData(),
             on_done=self._prepared,
             on_error=self._prepare_failed,
         )
@@ -261,6 +274,8 @@ class CompareSetup(JobFollowing, QWidget):
         params: dict[str, Any] = {"comparison_id": self.comparison_id}
         if judge is not None:
             params["judge"] = judge
+        if self.reward_model.currentData() is not None:
+            params["reward_model"] = self.reward_model.currentData()
         self._submit("compare", params)
 
     def _prepare_failed(self, error) -> None:
@@ -290,9 +305,15 @@ class CompareSetup(JobFollowing, QWidget):
                 if judged
                 else ""
             )
+            rewarded = result.get("reward") or {}
+            by_reward_model = (
+                f" The reward model scored {rewarded['scored']} answer(s)."
+                if rewarded.get("scored")
+                else ""
+            )
             self._say(
                 f"Done in {seconds:.0f} s: {result.get('generated', 0)} completion(s) "
-                f"generated, {result.get('scored', 0)} scored.{by_judge}",
+                f"generated, {result.get('scored', 0)} scored.{by_judge}{by_reward_model}",
                 OK,
             )
         elif job.status == "cancelled":

@@ -5,14 +5,17 @@ verdict, rule and text, the selected cell in full with its word diff against the
 baseline, and Export of the rows shown.
 
 Generation runs in the worker as a `compare` job; everything else is a read on the
-session's database thread, so the window never imports torch."""
+session's database thread, so the window never imports torch. A stored comparison opens
+with its column headers first, then its rows a slice per read: no read holds Python long
+enough to stall the window's painting (both threads share one interpreter lock)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QPoint, Qt, Slot
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
@@ -33,7 +36,12 @@ from ui.views.compare.detail import DetailPane
 from ui.views.compare.filters import FilterBar
 from ui.views.compare.grid import CompareGrid, CompareGridModel, RowFilter
 from ui.views.compare.preference_bar import PreferenceBar
-from ui.views.compare.reads import compare_choices, comparison_table, stored_comparisons
+from ui.views.compare.reads import (
+    compare_choices,
+    comparison_head,
+    comparison_rows,
+    stored_comparisons,
+)
 from ui.views.compare.setup import CompareSetup
 from ui.views.compare.stored import StoredComparisons
 from ui.widgets import view_header
@@ -43,6 +51,10 @@ from workbench.comparing.preferences import record_grid_preference
 
 EXPORT_FILTERS = "CSV (*.csv);;JSON Lines (*.jsonl)"
 LEFT_WIDTH = 340  # the setup panel; the grid takes the rest
+ROWS_PER_READ = 20  # prompts read per database call while a comparison opens
+# The next read waits this long after rows arrive, so that they are painted before it
+# starts: a read running during a paint makes every cell's data() wait for the lock.
+READ_PAUSE_MS = 20
 
 
 def group(title: str, widget: QWidget) -> QGroupBox:
@@ -56,6 +68,7 @@ class CompareView(QWidget):
         super().__init__(parent)
         self.session = session
         self.result: dict[str, Any] | None = None
+        self._opening = 0  # counts opens: rows read for an earlier one are dropped
         self.setup = CompareSetup(session)
         self.stored = StoredComparisons()
         self.filters = FilterBar()
@@ -147,8 +160,39 @@ class CompareView(QWidget):
 
     @Slot(int)
     def open_comparison(self, comparison_id: int) -> None:
+        self._opening += 1
         self._say(f"Loading comparison #{comparison_id}…", MUTED)
-        self._call(comparison_table, comparison_id, on_done=self.show_result)
+        self._call(comparison_head, comparison_id, on_done=partial(self._head_read, self._opening))
+
+    def _head_read(self, opening: int, result: dict[str, Any]) -> None:
+        if opening != self._opening:
+            return
+        self.show_result(result)
+        self._read_rows(opening, 0)
+
+    def _read_rows(self, opening: int, start: int) -> None:
+        assert self.result is not None
+        total = self.result["prompts"]
+        if start >= total:
+            self._say("", MUTED)
+            return
+        self._say(f"Loading rows: {start} of {total}…", MUTED)
+        stop = start + ROWS_PER_READ
+        comparison_id = self.result["comparison_id"]
+        self._call(
+            comparison_rows,
+            comparison_id,
+            start,
+            stop,
+            on_done=partial(self._rows_read, opening, stop),
+        )
+
+    def _rows_read(self, opening: int, stop: int, rows: list[dict[str, Any]]) -> None:
+        if opening != self._opening or self.result is None:
+            return
+        self.result["rows"].extend(rows)
+        self.model.append_rows(rows)
+        QTimer.singleShot(READ_PAUSE_MS, self, partial(self._read_rows, opening, stop))
 
     def show_result(self, result: dict[str, Any]) -> None:
         self.result = result

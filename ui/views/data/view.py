@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ui.session import ProjectSession
 from ui.style import set_muted, set_primary
+from ui.table_columns import fit_columns
 from ui.views.common.prompt_table import PromptTableModel
 from ui.views.data.import_dialogs import ExportDialog, ImportDialog
 from ui.views.data.prompt_transfer import PromptTransfer
@@ -103,9 +103,7 @@ class DataView(QWidget):
         head = self.table.horizontalHeader()
         head.setHighlightSections(False)
         head.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((0, 64), (1, 80), (3, 200), (4, 120)):
-            self.table.setColumnWidth(column, width)
+        fit_columns(self.table, text=(2, 3, 4))  # prompt, reference, tags: text however short
         self.table.selectionModel().selectionChanged.connect(self._show_selected)
         return self.table
 

@@ -32,7 +32,7 @@ ANSWERS = (
     ("Both bad", ("B",), "both_bad"),
 )
 SAID = {"a": "left", "b": "right", "tie": "a tie"}
-COMPACT = "padding: 5px 8px;"  # five key buttons in one row beside the left column
+COMPACT = "padding: 5px 8px;"  # four key buttons in one row beside the left column
 EMPTY = (
     "No AI labels to review. Run the judge on the left; its labels appear here, the "
     "least sure first."
@@ -99,7 +99,9 @@ class ReviewPanel(QWidget):
         buttons.setSpacing(4)
         self.confirm_button = key_button(self, "Confirm", ("C",), self.confirm)
         self.confirm_button.setStyleSheet(COMPACT)
-        buttons.addWidget(self.confirm_button)
+        verdict_row = QHBoxLayout()  # Confirm beside the verdict it confirms
+        verdict_row.addWidget(self.verdict, 1)
+        verdict_row.addWidget(self.confirm_button, 0, Qt.AlignmentFlag.AlignTop)
         self.answer_buttons = []
         for text, keys, outcome in ANSWERS:
             button = key_button(self, text, keys, lambda outcome=outcome: self.answer(outcome))
@@ -116,7 +118,7 @@ class ReviewPanel(QWidget):
         detail_layout.addWidget(self.prompt)
         detail_layout.addWidget(self.reference)
         detail_layout.addLayout(sides, 1)
-        detail_layout.addWidget(self.verdict)
+        detail_layout.addLayout(verdict_row)
         detail_layout.addLayout(buttons)
         split = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
         split.addWidget(self.table)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem
 
 from ui.style import BAD
+from ui.table_columns import fit_columns
 from workbench.judging.review import ReviewRow
 
 COLUMNS = ("Judge's pick", "Confidence", "Human", "Rule", "Prompt")
@@ -46,9 +47,7 @@ class ReviewTable(QTableWidget):
         head = self.horizontalHeader()
         head.setHighlightSections(False)
         head.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        for column in range(len(COLUMNS) - 1):
-            head.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self)
         self.itemSelectionChanged.connect(self._selection_changed)
 
     def set_rows(self, rows: list[ReviewRow], index: int = 0) -> None:

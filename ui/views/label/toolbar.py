@@ -17,6 +17,9 @@ from workbench.labels.scope import LabelFilters
 MODES = (("Compare pairs", "pair"), ("Rank several", "rank"))
 
 
+MAX_SOURCE_WIDTH = 360  # px: a checkpoint's whole name at 1600 wide and more
+
+
 def refill(combo: QComboBox, items: list[tuple[str, Any]], first: str) -> None:
     """Replace the items, keeping the selection when it still exists, without signals."""
     current = combo.currentData()
@@ -44,9 +47,9 @@ class LabelToolbar(QWidget):
         self.size_spin = spin(3, 8, 4)
         self.size_spin.setPrefix("of ")
         self.size_spin.setToolTip("How many completions of a prompt to rank at once")
-        self.split = QComboBox(minimumContentsLength=12)
+        self.split = QComboBox(minimumContentsLength=10)
         self.split.addItem("All splits", None)
-        self.source = QComboBox(minimumContentsLength=22)
+        self.source = QComboBox(minimumContentsLength=10)
         self.source.addItem("All models and checkpoints", None)
         self.generate_button = QPushButton("Generate candidates…")
         set_primary(self.generate_button)
@@ -59,6 +62,10 @@ class LabelToolbar(QWidget):
         self.auto_button.clicked.connect(self.autoLabelRequested)
         for combo in (self.mode_combo, self.split, self.source):
             combo.currentIndexChanged.connect(self._changed)
+        for combo in (self.split, self.source):  # long names elide; the buttons keep their text
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
         self.size_spin.valueChanged.connect(self._changed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -68,7 +75,10 @@ class LabelToolbar(QWidget):
         for text, widget in (("Prompts", self.split), ("Completions from", self.source)):
             layout.addWidget(QLabel(text))
             layout.addWidget(widget)
-        layout.addStretch(1)
+        # The room left goes to the source first, up to its maximum, then between the buttons
+        layout.setStretchFactor(self.source, 1)
+        self.source.setMaximumWidth(MAX_SOURCE_WIDTH)
+        layout.addStretch(0)
         layout.addWidget(self.auto_button)
         layout.addWidget(self.generate_button)
         self.size_spin.setVisible(False)

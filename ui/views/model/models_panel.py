@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ui.session import ProjectSession
 from ui.style import WARN
+from ui.table_columns import fit_columns
 from ui.views.model.add_model_dialog import AddModelDialog
 from workbench.data.models import ModelRecord, add_model, list_models
 from workbench.project import Project
@@ -63,7 +63,7 @@ class ModelsPanel(QGroupBox):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setShowGrid(False)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.table, text=(0, 1, 2))
         self.table.setMinimumHeight(128)  # a few models in sight, even on a 720-pixel screen
         self.table.horizontalHeader().setDefaultAlignment(LEFT)
         self.table.itemSelectionChanged.connect(self._selection_changed)

@@ -8,7 +8,6 @@ from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from engine.rules import REGISTRY, RuleSpec
 from ui.style import MUTED, WARN
+from ui.table_columns import fit_columns
 
 NEW = -1  # the key of a rule that exists only in the form so far
 COLUMNS = ("Name", "Kind", "Weight", "Gate", "On")
@@ -53,10 +53,7 @@ class RuleList(QWidget):
         head = self.table.horizontalHeader()
         head.setHighlightSections(False)
         head.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        head.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        for column, width in ((2, 72), (3, 48), (4, 40)):
-            self.table.setColumnWidth(column, width)
+        fit_columns(self.table, text=(0, 1))  # name and kind; weight, gate and on fit
         self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.table.itemChanged.connect(self._item_changed)

@@ -11,7 +11,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
     QLabel,
     QSplitter,
     QTableWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from ui.db_runner import DbRunner
 from ui.messages import explain
 from ui.style import MUTED
+from ui.table_columns import fit_columns
 from workbench.training.history import lineage
 
 HINT = "Select a run to see the labels it was trained on and the checkpoints it wrote."
@@ -31,7 +31,7 @@ CHECKPOINT_COLUMNS = ("ID", "Step", "Path", "Saved")
 MAX_WRITERS = 6  # the writers of the most answers; the rest are few
 
 
-def make_table(columns: tuple[str, ...], stretch: int) -> QTableWidget:
+def make_table(columns: tuple[str, ...]) -> QTableWidget:
     table = QTableWidget(0, len(columns))
     table.setHorizontalHeaderLabels(list(columns))
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -39,9 +39,7 @@ def make_table(columns: tuple[str, ...], stretch: int) -> QTableWidget:
     table.setAlternatingRowColors(True)
     table.verticalHeader().hide()
     table.verticalHeader().setDefaultSectionSize(24)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    fit_columns(table)  # texts (prompt, judge, path) told from numbers by their values
     return table
 
 
@@ -85,9 +83,9 @@ class LineagePanel(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.labels_title = QLabel("Labels in the dataset")
-        self.labels = make_table(LABEL_COLUMNS, 1)
+        self.labels = make_table(LABEL_COLUMNS)
         self.checkpoints_title = QLabel("Checkpoints")
-        self.checkpoints = make_table(CHECKPOINT_COLUMNS, 2)
+        self.checkpoints = make_table(CHECKPOINT_COLUMNS)
         for title in (self.labels_title, self.checkpoints_title):
             title.setStyleSheet("font-weight: 600;")
         splitter = QSplitter(Qt.Orientation.Horizontal)

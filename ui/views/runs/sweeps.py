@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ui.db_runner import DbRunner
 from ui.style import ACCENT, MUTED, OK, set_muted
+from ui.table_columns import fit_columns
 from workbench.project import Project
 from workbench.training.sweeps import Sweep, get_sweep, headline_rule, list_sweeps
 
@@ -65,6 +66,7 @@ class SweepsPanel(QWidget):
         self.table = QTableWidget(objectName="sweepTable")
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        fit_columns(self.table)
         self.chart = pg.PlotWidget(background="w")
         self.chart.setMinimumHeight(160)
         self.chart.showGrid(y=True, alpha=0.2)
@@ -128,7 +130,6 @@ class SweepsPanel(QWidget):
                     item.setForeground(pg.mkColor(OK))
                     item.setToolTip("The best finished run of the sweep")
                 self.table.setItem(row, column, item)
-        self.table.resizeColumnsToContents()
         self._chart(view, best)
         done = sum(r.status == "done" for r in sweep.runs)
         text = f"{len(sweep.runs)} runs, {done} done"

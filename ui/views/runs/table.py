@@ -15,6 +15,7 @@ COLUMNS = (
     "ID",
     "Name",
     "Status",
+    "Phase",
     "Algorithm",
     "Base model",
     "Duration",
@@ -26,6 +27,8 @@ COLUMNS = (
     "Health",
 )
 HEADER_TIPS = {
+    "Phase": "What a live run is doing now (loading the model, the reference pass, sampling, "
+    "scoring, a training step, evaluating, checkpointing); hover for its time per step and ETA",
     "Duration": "From the start to the end of the run (to its last sign of life while running)",
     "Train loss": "The last training loss logged",
     "Eval loss": "The final evaluation loss",
@@ -97,7 +100,8 @@ def display(row: dict[str, Any], column: int) -> str:
     checkpoint = row.get("checkpoint_id")
     return {
         "ID": str(row["id"]),
-        "Name": row.get("name") or "",
+        "Name": name_text(row),
+        "Phase": row.get("phase_text") or "",
         "Algorithm": row["algorithm"],
         "Base model": row.get("model_name") or "–",
         "Duration": format_duration(row.get("duration")),
@@ -137,6 +141,31 @@ def display_value(row: dict[str, Any], column: str) -> str:
     return display(row, COLUMNS.index(column))
 
 
+def name_text(row: dict[str, Any]) -> str:
+    """The name, then its tags (#baseline) and a mark when it has a note."""
+    tags = " ".join(f"#{tag}" for tag in row.get("tags") or [])
+    return " ".join(p for p in (row.get("name") or "", tags, "✎" if row.get("note") else "") if p)
+
+
+def name_tooltip(row: dict[str, Any]) -> str:
+    lines = [row.get("name") or row["algorithm"]]
+    if row.get("tags"):
+        lines.append("Tags: " + ", ".join(row["tags"]))
+    if row.get("note"):
+        lines.append(f"Note: {row['note']}")
+    lines.append("Right-click for rename, tags, note, export, compare, delete…")
+    return "\n".join(lines)
+
+
+def phase_tooltip(row: dict[str, Any]) -> str:
+    lines = [row["phase_text"]]
+    if row.get("step_seconds"):
+        lines.append(f"{row['step_seconds']:.2f} s per training step (smoothed)")
+    if row.get("eta_s") is not None:
+        lines.append(f"about {format_duration(row['eta_s'])} left")
+    return "\n".join(lines)
+
+
 def health_text(row: dict[str, Any]) -> str:
     count = len(row.get("warnings") or [])
     return "" if not count else f"⚠ {count} warning{'s' if count > 1 else ''}"
@@ -153,7 +182,7 @@ def sort_key(row: dict[str, Any], column: int) -> Any:
         "Eval acc.": row.get("eval_accuracy"),
         "Ckpt.": row.get("checkpoint_id"),
     }.get(COLUMNS[column])
-    if key is None and COLUMNS[column] in ("Name", "Status", "Algorithm", "Base model"):
+    if key is None and COLUMNS[column] in ("Name", "Status", "Phase", "Algorithm", "Base model"):
         return display(row, column).lower()
     return float("-inf") if key is None else float(key)
 
@@ -225,11 +254,15 @@ class RunsTableModel(QAbstractTableModel):
             )
         if COLUMNS[column] in ("ID", "Duration"):
             return f"Started {_started(row)}"
+        if COLUMNS[column] == "Phase" and row.get("phase"):
+            return phase_tooltip(row)
         if COLUMNS[column] == "Health" and row.get("warnings"):
             return "\n\n".join(row["warnings"])
         if COLUMNS[column] in METRIC_COLUMNS:
             return sample_count_text(row, COLUMNS[column])
-        return display(row, column) if COLUMNS[column] in ("Name", "Base model") else None
+        if COLUMNS[column] == "Name":
+            return name_tooltip(row)
+        return display(row, column) if COLUMNS[column] == "Base model" else None
 
     def position(self, run_id: int) -> int | None:
         return self._index.get(run_id)

@@ -17,11 +17,9 @@ from PySide6.QtCore import (
     Qt,
     Slot,
 )
-from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
@@ -36,18 +34,19 @@ from ui.charts.run_charts import RunCharts
 from ui.messages import explain
 from ui.session import ProjectSession
 from ui.style import ACCENT, BAD, MUTED, set_muted
+from ui.table_columns import fit_columns
 from ui.views.runs.config_diff import ConfigDiffPanel
 from ui.views.runs.continue_button import ContinueButton
 from ui.views.runs.curves import RunCurveLoader
 from ui.views.runs.export_button import CheckpointExportMenu, RunExportButton
 from ui.views.runs.lineage import LineagePanel
+from ui.views.runs.row_menu import RunRowMenu
 from ui.views.runs.sweeps import SweepsPanel
-from ui.views.runs.table import COLUMNS, RUN_ID_ROLE, SORT_ROLE, RunsTableModel
+from ui.views.runs.table import RUN_ID_ROLE, SORT_ROLE, RunsTableModel
 from ui.widgets import view_header
+from workbench.training.history import runs_overview
 from workbench.training.runs import RESUMABLE
 
-HEADER_PADDING = 30  # px around a header's title (its padding plus a sort arrow's room)
-SQUEEZED_WIDTH = 110  # px: Name and Base model are narrowed to this, no further
 EMPTY = (
     "No runs yet. Start one in the Train view, or in a terminal with "
     "<code>workbench train PROJECT</code>: it appears here and its charts stream live."
@@ -95,7 +94,7 @@ class RunsView(QWidget):
         splitter.addWidget(self._tabs())
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 5)
-        splitter.setSizes([170, 510])
+        splitter.setSizes([200, 480])  # three runs and more in sight at 1280x720
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
@@ -114,10 +113,13 @@ class RunsView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(26)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        fit_columns(self.table)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        # Right-click a row: rename, tags, note, open folder, export, compare, resume, delete.
+        self.row_menu = RunRowMenu(self.table, self.model, self.session)
+        self.row_menu.changed.connect(self.reread)
+        self.row_menu.said.connect(self._say)
+        self.notice = QLabel(objectName="runsNotice", wordWrap=True, visible=False)
         self.status = QLabel("Loading…")
         self.status.setTextFormat(Qt.TextFormat.RichText)
         set_muted(self.status)
@@ -138,8 +140,18 @@ class RunsView(QWidget):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 6)
         layout.addLayout(row)
+        layout.addWidget(self.notice)
         layout.addWidget(self.table, 1)
         return box
+
+    def reread(self) -> None:
+        """Read the table again now (after an edit), not at the feed's next tick."""
+        self.session.runner.call(runs_overview, on_done=self._on_overview, on_error=self._on_error)
+
+    def _say(self, text: str, problem: bool) -> None:
+        self.notice.setText(text)
+        self.notice.setStyleSheet(f"color: {BAD if problem else MUTED};")
+        self.notice.setVisible(bool(text))
 
     def _tabs(self) -> QTabWidget:
         self.tabs = QTabWidget(objectName="runsTabs")
@@ -182,23 +194,9 @@ class RunsView(QWidget):
             self.lineage.show_run(current, refresh=True)  # new checkpoints, status
 
     def _fit_columns(self) -> None:
-        """Columns as wide as their contents; Name and Base model give up width first when
-        that is wider than the table (the user may resize any column)."""
-        bold = QFont(self.table.horizontalHeader().font())
-        bold.setBold(True)
-        metrics = QFontMetrics(bold)
-        for column, title in enumerate(COLUMNS):  # no room kept for a sort arrow everywhere
-            header = metrics.horizontalAdvance(title) + HEADER_PADDING
-            self.table.setColumnWidth(column, max(header, self.table.sizeHintForColumn(column)))
-        excess = (
-            sum(self.table.columnWidth(c) for c in range(len(COLUMNS)))
-            - self.table.viewport().width()
-        )
-        for column in (COLUMNS.index("Name"), COLUMNS.index("Base model")):
-            width = self.table.columnWidth(column)
-            give = max(0, min(excess, width - SQUEEZED_WIDTH))
-            self.table.setColumnWidth(column, width - give)
-            excess -= give
+        """Numbers as wide as their contents, names and states sharing the rest
+        (ui/table_columns.py; the user may resize any column)."""
+        fit_columns(self.table)
 
     def _state(self, run_id: int) -> tuple[str, int] | None:
         row = self.model.row_of(run_id)

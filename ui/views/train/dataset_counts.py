@@ -131,6 +131,8 @@ class DatasetCounts(QGroupBox):
             grid.addWidget(self.row_titles[key], row, 0)
             for col, split in enumerate(("train", "eval"), 1):
                 cell = QLabel("–", alignment=Qt.AlignmentFlag.AlignRight)
+                # "ai 32 · rule 32" wraps rather than widen the form past a 1280 window
+                cell.setWordWrap(key == "by_source")
                 self.cells[(key, split)] = cell
                 grid.addWidget(cell, row, col)
         self.note = QLabel(wordWrap=True)

@@ -10,7 +10,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ui.poller import JobState
 from ui.session import ProjectSession
+from ui.table_columns import fit_columns
 from workbench.training.queue import move_job, train_queue
 
 COLUMNS = ("#", "Run", "Algorithm", "State")
@@ -40,7 +40,7 @@ class TrainQueue(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        fit_columns(self.table)
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.itemSelectionChanged.connect(self._selected)
         self.up, self.down = QPushButton("Up"), QPushButton("Down")

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.training.config import ONLINE_ALGORITHMS
+from engine.training.phases import CHECKPOINTING, EVALUATING, LOADING, REFERENCE
 from ui.charts.run_charts import RunCharts
 from ui.run_feed import RunUpdate
 from ui.session import ProjectSession
@@ -45,7 +46,8 @@ def duration_text(seconds: float) -> str:
 
 
 def progress_text(p: dict[str, Any]) -> str:
-    parts = [f"Step {p['step']} / {p['max_steps'] or '?'}"]
+    steps = f"Step {p['step']} / {p['max_steps'] or '?'}"
+    parts = [steps]
     if p["status"] == "paused":
         parts.append("paused")
     elif p["status"] == "interrupted":
@@ -53,15 +55,39 @@ def progress_text(p: dict[str, Any]) -> str:
     elif p["status"] == "running":
         if p.get("job_message") == "paused":
             parts.append("paused")
+            return " · ".join(parts)
+        if p.get("phase_text"):  # what it is doing: "Reference pass 120/400", ...
+            parts = [p["phase_text"]]
+            if p.get("phase") in (EVALUATING, CHECKPOINTING):
+                parts.append(f"after step {p['step']} / {p['max_steps'] or '?'}")
+        if p.get("step_seconds"):
+            parts.append(rate_text(p["step_seconds"]))
         elif p.get("rate"):
             parts.append(f"{p['rate']:.2f} steps/s")
-        if p.get("eta_s") is not None and p.get("job_message") != "paused":
+        if p.get("eta_s") is not None and p.get("phase") not in (LOADING, REFERENCE):
             parts.append(f"about {duration_text(p['eta_s'])} left")
     else:
         parts.append(p["status"])
         if p.get("started_at") and p.get("ended_at"):
             parts.append(f"took {duration_text(p['ended_at'] - p['started_at'])}")
     return " · ".join(parts)
+
+
+def rate_text(step_seconds: float) -> str:
+    """Slow steps (online RL) as seconds per step, fast ones as steps per second."""
+    if step_seconds >= 1:
+        return f"{step_seconds:.1f} s/step"
+    return f"{1 / step_seconds:.2f} steps/s"
+
+
+def bar_range(p: dict[str, Any]) -> tuple[int, int]:
+    """(maximum, value): a reference pass or an evaluation fills the bar with its own
+    count; otherwise it counts steps."""
+    if p["status"] == "running" and p.get("phase") in (REFERENCE, EVALUATING):
+        if p.get("phase_total"):
+            return p["phase_total"], min(p["phase_done"], p["phase_total"])
+    top = p["max_steps"] or 0
+    return max(top, 1), min(p["step"], top)
 
 
 class RunMonitor(QWidget):
@@ -240,8 +266,9 @@ class RunMonitor(QWidget):
         self.progress = progress
         if first:
             self.charts.set_run_label(self.run_id, progress["name"] or f"run {self.run_id}")
-        self.bar.setRange(0, max(progress["max_steps"] or 0, 1))
-        self.bar.setValue(min(progress["step"], progress["max_steps"] or 0))
+        top, value = bar_range(progress)
+        self.bar.setRange(0, top)
+        self.bar.setValue(value)
         self.eta.setText(progress_text(progress))
         self.controls.show_progress(progress)
         name = progress["name"] or f"run {self.run_id}"

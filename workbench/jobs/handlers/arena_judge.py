@@ -40,8 +40,10 @@ def run_arena_judge(ctx: JobContext) -> dict[str, Any]:
     sitting = ArenaSitting(seed=int(params.get("seed", 0)))
     errors: list[str] = []
     failed = played = 0
+    stopped = False
     for _ in range(battles):
         if ctx.should_stop():
+            stopped = True
             break
         arena = next_battle(project, sitting, comparison_id, source="ai")
         if arena is None:
@@ -50,6 +52,7 @@ def run_arena_judge(ctx: JobContext) -> dict[str, Any]:
         prompt = get_prompt(project, arena.task.prompt_id).engine_input
         (verdict,) = judge.compare([PairItem(prompt, left.text, right.text)])
         if verdict.error == STOPPED:
+            stopped = True
             break
         if not verdict.ok:
             failed += 1
@@ -57,6 +60,7 @@ def run_arena_judge(ctx: JobContext) -> dict[str, Any]:
             message = verdict.error or "the judge gave no verdict"
             if len(errors) < MAX_ERROR_EXAMPLES and message not in errors:
                 errors.append(message)
+            ctx.progress(played + failed, battles, "judging")
             continue
         record_vote(
             project,
@@ -76,6 +80,7 @@ def run_arena_judge(ctx: JobContext) -> dict[str, Any]:
         "battles": played,
         "errors": failed,
         "error_examples": errors,
+        "stopped": stopped,
         "agreement_with_people": {
             "shared": agreement.shared,
             "agreed": agreement.agreed,

@@ -1,7 +1,10 @@
 """The compare job: fill a stored comparison (generate and score what it lacks) and
 return each entrant's figures; a cancelled job keeps every finished batch. With
-``judge`` (a stored judge's name), that judge then compares each model's answers with
-the baseline's (workbench/comparing/judged.py), and the figures carry its win rates."""
+``reward_model`` (a reward checkpoint's id; None: none), the comparison shows that
+reward model's scores from now on and every answer it has not scored yet is scored
+(workbench/comparing/reward_scores.py). With ``judge`` (a stored judge's name), that
+judge then compares each model's answers with the baseline's
+(workbench/comparing/judged.py), and the figures carry its win rates."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 
 from workbench.comparing.figures import figures
 from workbench.comparing.fill import BATCH_SIZE, fill
-from workbench.comparing.store import load
+from workbench.comparing.store import load, set_reward_model
 from workbench.jobs.context import JobContext
 
 
@@ -20,6 +23,8 @@ def run_compare(ctx: JobContext) -> dict[str, Any]:
         from workbench.judging.runtime import resolve_judge_config
 
         resolve_judge_config(ctx.project, {"judge": str(params["judge"])})
+    if "reward_model" in params:  # checked before anything is generated or stored
+        _choose_reward_model(ctx, comparison_id, params["reward_model"])
     outcome = fill(
         ctx.project,
         comparison_id,
@@ -29,11 +34,45 @@ def run_compare(ctx: JobContext) -> dict[str, Any]:
         batch_size=int(params.get("batch_size", BATCH_SIZE)),
         job_id=ctx.job.id,
     )
+    rewarded = None
+    reward_model = load(ctx.project, comparison_id).reward_model_id
+    if reward_model is not None and not outcome.stopped:
+        rewarded = _score_rewards(ctx, comparison_id, reward_model, params)
+        outcome.stopped = rewarded["stopped"]
     judged = None
     if params.get("judge") and not outcome.stopped:
         judged = _judge(ctx, comparison_id, str(params["judge"]))
     result = {**outcome.to_dict(), **figures(ctx.project, load(ctx.project, comparison_id))}
+    if rewarded is not None:
+        result["reward"] = {**result["reward"], **rewarded}
     return result if judged is None else {**result, "judge": judged}
+
+
+def _choose_reward_model(ctx: JobContext, comparison_id: int, checkpoint_id: Any) -> None:
+    from workbench.comparing.reward_scores import check_reward_model
+
+    chosen = None if checkpoint_id is None else int(checkpoint_id)
+    if chosen is not None:
+        check_reward_model(ctx.project, chosen)
+    set_reward_model(ctx.project, comparison_id, chosen)
+
+
+def _score_rewards(
+    ctx: JobContext, comparison_id: int, checkpoint_id: int, params: dict
+) -> dict[str, Any]:
+    """The comparison's answers the reward model has not scored yet, scored."""
+    from workbench.comparing.reward_scores import score_comparison
+
+    tally = score_comparison(
+        ctx.project,
+        load(ctx.project, comparison_id),
+        checkpoint_id,
+        ctx.progress,
+        ctx.should_stop,
+        offline=getattr(ctx.session, "offline", True),
+        batch_size=int(params.get("batch_size", BATCH_SIZE)),
+    )
+    return tally.to_dict()
 
 
 def _judge(ctx: JobContext, comparison_id: int, name: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from engine.training.online.forward import TokenOutputs, rollout_batch, token_outputs
+from engine.training.online.shared_prompt import GroupedRows, grouped_token_outputs
 from engine.training.reference import reference_mode
 
 if TYPE_CHECKING:
@@ -80,19 +81,25 @@ class Algorithm(ABC):
         )
 
     @torch.no_grad()
-    def score(self, batch, *, reference: bool = False, value_head=None) -> TokenOutputs:
-        """Per-token log-probs of the current policy (or the frozen reference), no dropout."""
+    def score(
+        self, batch, *, reference: bool = False, value_head=None, grouped: GroupedRows | None = None
+    ) -> TokenOutputs:
+        """Per-token log-probs of the current policy (or the frozen reference), no dropout;
+        with ``grouped`` (the same rows), each prompt is run once for its group."""
         model = self.run.policy()
         was_training = model.training
         model.eval()
+        t = self.s.method.temperature
         try:
             with self.run.autocast():
                 if reference:
                     with reference_mode(model):
-                        return token_outputs(model, batch, temperature=self.s.method.temperature)
-                return token_outputs(
-                    model, batch, temperature=self.s.method.temperature, value_head=value_head
-                )
+                        if grouped is not None:
+                            return grouped_token_outputs(model, grouped, temperature=t)
+                        return token_outputs(model, batch, temperature=t)
+                if grouped is not None and value_head is None:
+                    return grouped_token_outputs(model, grouped, temperature=t)
+                return token_outputs(model, batch, temperature=t, value_head=value_head)
         finally:
             model.train(was_training)
 

@@ -20,6 +20,12 @@ from engine.training.objectives import Objective
 from engine.training.online.algorithms.base import Algorithm
 from engine.training.online.forward import TokenOutputs, token_outputs
 from engine.training.online.rollout import sampled_logps
+from engine.training.online.shared_prompt import (
+    GroupedRows,
+    grouped_rows,
+    grouped_token_outputs,
+    shared_prompt_supported,
+)
 
 
 @dataclass
@@ -31,6 +37,7 @@ class GroupBatch:
     ref_logps: torch.Tensor | None  # (N, T-1) under the reference, when beta != 0
     advantages: torch.Tensor | None = None  # (N,) set by finalize
     kl: torch.Tensor | None = None  # RLOO's mean per-token KL (0-dim), for the charts
+    grouped: GroupedRows | None = None  # the same rows for the shared-prompt pass, if it applies
 
     def final_advantages(self) -> torch.Tensor:
         assert self.advantages is not None, "the algorithm's finalize sets them before any use"
@@ -44,24 +51,44 @@ class _GroupAlgorithm(Algorithm):
             truncated = torch.tensor(rollouts.truncated, device=mask.device)
             mask = mask_truncated_completions(mask, truncated)
         beta = self.s.resolved_beta()
+        grouped = self._grouped(rollouts)
         old = None
         if self._needs_old(beta):
             # The policy that sampled, at the same temperature and in eval mode: the lean
             # decode loop's log-probs are exactly that, so a second forward pass is saved.
             old = sampled_logps(rollouts, batch.input_ids.shape[1], mask.device)
             if old is None:
-                old = self.score(batch).logps
-        ref = self.score(batch, reference=True).logps if beta != 0 else None
+                old = self.score(batch, grouped=grouped).logps
+        ref = self.score(batch, reference=True, grouped=grouped).logps if beta != 0 else None
         values = torch.tensor(rewards.total, dtype=torch.float32, device=mask.device)
-        return GroupBatch(batch, mask, values, old, ref)
+        return GroupBatch(batch, mask, values, old, ref, grouped=grouped)
+
+    def _grouped(self, rollouts) -> GroupedRows | None:
+        """The shared-prompt layout when the model and run allow it (``shared_prompt``)."""
+        run = self.run
+        if not shared_prompt_supported(run.ddp_model, run.device, run.accelerator.num_processes):
+            return None
+        return grouped_rows(
+            rollouts.prompt_ids,
+            rollouts.completion_ids,
+            rollouts.group_size,
+            run.pad_id,
+            run.device,
+        )
 
     def _needs_old(self, beta: float) -> bool:
         return self.s.method.num_iterations > 1
 
     def objective(self, batch: GroupBatch) -> Objective:
-        out = token_outputs(
-            self.run.ddp_model, batch.sequences, entropy=True, temperature=self.s.method.temperature
-        )
+        temperature = self.s.method.temperature
+        if batch.grouped is not None:
+            out = grouped_token_outputs(
+                self.run.ddp_model, batch.grouped, entropy=True, temperature=temperature
+            )
+        else:
+            out = token_outputs(
+                self.run.ddp_model, batch.sequences, entropy=True, temperature=temperature
+            )
         loss, stats = self.loss(out, batch)
         stats = {"loss": loss.detach(), **stats}
         if batch.kl is not None:

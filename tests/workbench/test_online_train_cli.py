@@ -86,6 +86,7 @@ def test_rlhf_path_labels_to_reward_model_to_ppo(tmp_path, capsys):
         "algorithm=ppo",
         "reward_rules=false",
         f"reward_model={reward_run['checkpoint_id']}",
+        "reward_model_weight=0.5",
     )
     assert code == 0 and out["status"] == "done", out
     project = Project.open(tmp_path / "p")
@@ -99,7 +100,7 @@ def test_rlhf_path_labels_to_reward_model_to_ppo(tmp_path, capsys):
         "objective/kl_coef",
     } <= names
     # The rules are off the reward but watched: their curves are there, the reward is
-    # the reward model's score alone.
+    # the reward model's score alone, at its weight.
     assert {"rewards/answer/mean", "rewards/format/mean"} <= names
 
     def curve(name):
@@ -110,7 +111,7 @@ def test_rlhf_path_labels_to_reward_model_to_ppo(tmp_path, capsys):
 
     reward, scored = curve("reward"), curve("rewards/reward_model/mean")
     assert len(reward) == 2 and [s for s, _ in reward] == [s for s, _ in scored]
-    assert [v for _, v in reward] == pytest.approx([v for _, v in scored])
+    assert [v for _, v in reward] == pytest.approx([0.5 * v for _, v in scored])
     logs = [
         r[0]
         for r in project.db.execute(

@@ -44,7 +44,15 @@ def _run(loaded, algorithm: str, root, checkpointing: bool) -> dict[str, torch.T
 
 
 @pytest.mark.parametrize("algorithm", registry.names())
-def test_checkpointing_gives_the_adapter_of_a_run_without_it(algorithm, demo_loaded, tmp_path):
+def test_checkpointing_gives_the_adapter_of_a_run_without_it(
+    algorithm, demo_loaded, tmp_path, monkeypatch
+):
+    # Without checkpointing GRPO/RLOO would score a group's prompt once (shared_prompt), a
+    # layout checkpointing turns off, with its own LoRA dropout draw: both runs use full rows
+    # here (test_shared_prompt.py checks that layout against full rows).
+    monkeypatch.setattr(
+        "engine.training.online.algorithms.grpo.shared_prompt_supported", lambda *a: False
+    )
     plain = _run(demo_loaded, algorithm, tmp_path / "plain", False)
     checkpointed = _run(demo_loaded, algorithm, tmp_path / "ckpt", True)
     assert plain.keys() == checkpointed.keys()

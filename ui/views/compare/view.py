@@ -174,7 +174,9 @@ class CompareView(QWidget):
         assert self.result is not None
         total = self.result["prompts"]
         if start >= total:
-            self._say("", MUTED)
+            # Clear only the loading line: a message said meanwhile (a stored label) stays.
+            if self.status.text().startswith("Loading rows:"):
+                self._say("", MUTED)
             return
         self._say(f"Loading rows: {start} of {total}…", MUTED)
         stop = start + ROWS_PER_READ

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from workbench.comparing.figures import figures
@@ -37,7 +37,7 @@ class FillResult:
     stopped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"generated": self.generated, "scored": self.scored, "stopped": self.stopped}
+        return asdict(self)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ class RewardTally:
     stopped: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scored": self.scored, "reused": self.reused, "stopped": self.stopped}
+        return asdict(self)
 
 
 def _scores_sequences(algorithm: str | None) -> bool:

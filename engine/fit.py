@@ -111,6 +111,27 @@ def read_tensor_shapes(model_dir: Path) -> dict[str, list[int]] | None:
     return shapes
 
 
+# safetensors' floating-point dtypes, by bytes per value.
+_STORED_WIDTH = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2}
+
+
+def _largest_wider_tensor(model_dir: Path, width: float) -> int:
+    """Bytes of the largest tensor stored wider than ``width`` bytes a value (0: none)."""
+    index = model_dir / "model.safetensors.index.json"
+    if index.is_file():
+        weight_map = json.loads(index.read_text(encoding="utf-8")).get("weight_map", {})
+        files = sorted({model_dir / name for name in weight_map.values()})
+    else:
+        files = [model_dir / "model.safetensors"]
+    largest = 0
+    for file in (f for f in files if f.is_file()):
+        for info in _read_safetensors_header(file).values():
+            stored = _STORED_WIDTH.get(str(info.get("dtype")), 0)
+            if stored > width:
+                largest = max(largest, math.prod(info.get("shape", [])) * stored)
+    return int(largest)
+
+
 def _text_config(config: dict) -> dict:
     # Multimodal configs keep the language model's settings under "text_config".
     inner = config.get("text_config")
@@ -307,7 +328,12 @@ def estimate_fit(
     # since online algorithms sample from the policy during a run.
     kv_cache = int(2 * a.layers * a.kv_heads * a.head_dim * seq_len * batch_size * width)
 
-    total = weights + adapter + optimizer + gradients + activations + kv_cache
+    # Loading: weights stored wider than they load (float32 on disk, bfloat16 here) are
+    # read tensor by tensor and cast (engine/cast_on_read.py), so for a moment the largest
+    # stored tensor sits beside the weights. With a 150k vocabulary that embedding (0.5 GiB
+    # in float32) is the peak of a small model's run (bench_memory's fit check).
+    loading = weights + _largest_wider_tensor(model_dir, width) if quantization is None else 0
+    total = max(weights + adapter + optimizer + gradients + activations + kv_cache, loading)
     fits = None if available_bytes is None else total <= available_bytes
     return FitEstimate(
         weights_bytes=weights,

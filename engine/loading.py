@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.cast_on_read import load_cast_on_read, stored_wider, weight_files
 from engine.device import pick_device, pick_dtype
 from engine.errors import EngineError, ModelLoadError
 from engine.export.adapter_folder import is_adapter_folder, resolve_adapter_base
@@ -282,19 +283,27 @@ def load_model(
         kwargs["quantization_config"] = quantized
     if device != "cpu":
         kwargs["device_map"] = {"": device}
+
+    def from_pretrained() -> Any:
+        # Weights stored wider than they load (float32 on disk, bfloat16 here) are read
+        # tensor by tensor on the CPU, so the stored copy never counts in our memory.
+        plain = device == "cpu" and use_safetensors and not spec.trust_remote_code
+        files = weight_files(folder) if plain and quantized is None else None
+        if files and stored_wider(files, dtype):
+            return load_cast_on_read(folder, files, kwargs)
+        return AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+
     try:
         try:
-            model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+            model = from_pretrained()
         except ValueError as exc:
             if "attn" not in str(exc) and "sdpa" not in str(exc).lower():
                 raise
             # An architecture without sdpa support: its own (eager) attention.
             kwargs["attn_implementation"] = "eager"
-            model = AutoModelForCausalLM.from_pretrained(folder, **kwargs)
+            model = from_pretrained()
         if device == "cpu":
-            # transformers wraps ``to`` with functools.wraps(torch.nn.Module.to), whose
-            # stub signature keeps the unbound ``self``: mypy takes ``device`` for it.
-            model = model.to(device)  # type: ignore[arg-type]
+            model = model.to(device)
     except Exception as exc:
         raise _wrap(folder, "model", exc) from exc
     model.eval()

@@ -10,7 +10,9 @@ from typing import Any, Literal
 
 from engine.errors import SettingsError
 
-Kind = Literal["float", "int", "bool", "str", "optional_float"]
+# "switch": one of ``choices`` ("auto", "on", "off"), or true/false as an older bool
+# setting stored it.
+Kind = Literal["float", "int", "bool", "str", "optional_float", "switch"]
 # The settings groups, in the order the Train form shows their boxes.
 GROUPS = ("method", "rollout", "optimization", "data", "evaluation", "hardware")
 
@@ -39,6 +41,8 @@ class Setting:
 
     def check(self, value: Any) -> None:
         """Raise SettingsError naming the setting when ``value`` is not one it accepts."""
+        if self.kind == "switch" and isinstance(value, bool):
+            return
         if self.choices is not None:
             check_choice(self.name, value, self.choices)
         elif self.kind == "bool":

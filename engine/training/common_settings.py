@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from engine.algorithms.registry import names, offline_names, online_names
 from engine.algorithms.settings import Setting
+from engine.training.memory_defaults import BASE_DTYPES, CHECKPOINTING
 
 SCHEDULERS = ("cosine", "linear", "constant")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -112,10 +113,24 @@ COMMON_SETTINGS = (
     ),
     Setting(
         "gradient_checkpointing",
-        False,
-        "Recompute activations in the backward pass: less memory, about 30% slower.",
+        "auto",
+        "Recompute activations in the backward pass: less memory, about 30% slower. "
+        "auto: on for models of 100 M parameters or more; on; off (true/false also read).",
         "hardware",
-        "bool",
+        "switch",
+        choices=CHECKPOINTING,
+    ),
+    Setting(
+        "base_dtype",
+        "auto",
+        "dtype of the frozen base weights (LoRA weights and optimizer stay float32). "
+        "auto: bfloat16 for models of 100 M parameters or more where the device computes "
+        "in it (CUDA with bf16, a CPU with AVX512-BF16 or AMX), else the device's default "
+        "(float32 on the CPU); float32, bfloat16 or float16.",
+        "hardware",
+        "str",
+        choices=BASE_DTYPES,
+        label="Base dtype",
     ),
     Setting(
         "load_in_4bit",

@@ -46,7 +46,10 @@ class TrainSettings:
     max_grad_norm: float = _common("max_grad_norm")
     max_length: int = _common("max_length")
     precision: str = _common("precision")
-    gradient_checkpointing: bool = _common("gradient_checkpointing")
+    # "auto", "on" or "off"; true/false (older configs, --set) mean "on"/"off" and are
+    # kept as they were given.
+    gradient_checkpointing: str | bool = _common("gradient_checkpointing")
+    base_dtype: str = _common("base_dtype")
     load_in_4bit: bool = _common("load_in_4bit")
     optim: str = _common("optim")
     seed: int = _common("seed")

@@ -43,6 +43,10 @@ def train(
     if wanted(settings):  # QLoRA's options, where the model loaded
         check_options(settings, loaded.device)
     refuse_unsupported(settings.online, int(os.environ.get("WORLD_SIZE", "1")))
+    if loaded.device == "cpu":
+        from engine.training.cpu_allocator import return_freed_memory_to_os
+
+        return_freed_memory_to_os()
     if settings.online:
         from engine.training.online.loop import train_online
 

@@ -19,7 +19,7 @@ from engine.training.config import TrainSettings
 from engine.training.evaluation import evaluate, generate_samples
 from engine.training.hooks import TrainData, TrainHooks, TrainResult
 from engine.training.metrics import reduce_stats
-from engine.training.policy import reward_policy, trainable_policy
+from engine.training.policy import resolve_run_settings, reward_policy, trainable_policy
 from engine.training.prepared import (
     Split,
     check_trainable,
@@ -54,8 +54,15 @@ def train_offline(
             hooks.on_log(note)
     context: contextlib.AbstractContextManager[Any]
     if settings.spec.policy == "sequence_scorer":
+        # "auto" memory settings as the policy resolves them (trainable_policy does it
+        # for the others); the run's own settings keep what the user set.
+        resolved = resolve_run_settings(settings, loaded.model, loaded.device)
         model = reward_policy(
-            loaded.source_dir, settings, loaded.dtype, loaded.device, loaded.tokenizer.pad_token_id
+            loaded.source_dir,
+            resolved,
+            resolved.base_dtype,
+            loaded.device,
+            loaded.tokenizer.pad_token_id,
         )
         context = contextlib.nullcontext(model)
     else:

@@ -3,7 +3,9 @@ and how the base is given back clean afterwards."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ import torch
 from engine.errors import ModelLoadError
 from engine.lora import attach_lora, load_adapter, strip_adapters
 from engine.training.config import TrainSettings
+from engine.training.memory_defaults import resolve_base_dtype, resolve_checkpointing
 from engine.training.qlora import prepare_quantized
 
 
@@ -55,13 +58,57 @@ def _checkpoint_activations(model) -> None:
     model.enable_input_require_grads()
 
 
+def resolve_run_settings(settings: TrainSettings, model: Any, device: str) -> TrainSettings:
+    """``settings`` with ``base_dtype`` and ``gradient_checkpointing`` resolved for
+    ``model`` on ``device`` (engine.training.memory_defaults): a dtype name, and "on" or
+    "off"."""
+    count = sum(int(p.numel()) for p in model.parameters())
+    checkpointing = resolve_checkpointing(settings.gradient_checkpointing, count)
+    return replace(
+        settings,
+        base_dtype=resolve_base_dtype(settings.base_dtype, device, count),
+        gradient_checkpointing="on" if checkpointing else "off",
+    )
+
+
+@contextmanager
+def _base_held_in(base_model, dtype: str) -> Iterator[None]:
+    """Hold the frozen base in ``dtype`` (settings.base_dtype, resolved) for the run, and
+    give it back in its own dtype afterwards. The application loads the base in the run's
+    dtype, so this casts only for a caller that hands over another one (its weights come
+    back rounded to ``dtype``). A 4-bit base is left as it is."""
+    current = next(base_model.parameters()).dtype
+    wanted = getattr(torch, dtype)
+    quantized = getattr(base_model, "is_loaded_in_4bit", False) or getattr(
+        base_model, "is_loaded_in_8bit", False
+    )
+    if quantized or not current.is_floating_point or current == wanted:
+        yield
+        return
+    base_model.to(wanted)
+    try:
+        yield
+    finally:
+        base_model.to(current)
+
+
 @contextmanager
 def trainable_policy(base_model, settings: TrainSettings, init_adapter: Path | None):
     """Yield the PeftModel to train on ``base_model``; afterwards the base has no adapter.
 
     With ``init_adapter`` the run continues from that adapter (its LoRA settings win), and
-    a frozen copy of it, named "reference", is the reference model.
+    a frozen copy of it, named "reference", is the reference model. The base is held in
+    ``settings.base_dtype`` (resolved: engine.training.memory_defaults) during the run.
     """
+    device = next(base_model.parameters()).device
+    settings = resolve_run_settings(settings, base_model, str(device))
+    with _base_held_in(base_model, settings.base_dtype):
+        with _policy(base_model, settings, init_adapter) as model:
+            yield model
+
+
+@contextmanager
+def _policy(base_model, settings: TrainSettings, init_adapter: Path | None):
     base_model = prepare_quantized(base_model, settings)  # QLoRA's 4-bit base
     if init_adapter is None:
         model = _seeded_attach(base_model, settings)
@@ -71,13 +118,13 @@ def trainable_policy(base_model, settings: TrainSettings, init_adapter: Path | N
         model.set_adapter("default")
         for name, param in model.named_parameters():
             param.requires_grad_(".default." in name and "lora_" in name)
-    if settings.gradient_checkpointing:
+    if settings.gradient_checkpointing == "on":
         _checkpoint_activations(model)
     model.train()
     try:
         yield model
     finally:
-        if settings.gradient_checkpointing:
+        if settings.gradient_checkpointing == "on":
             model.base_model.model.gradient_checkpointing_disable()
             model.base_model.model.disable_input_require_grads()
         strip_adapters(base_model)
@@ -91,7 +138,7 @@ def reward_policy(
 ) -> Any:
     base = load_reward_base(source_dir, dtype, device, pad_token_id, settings.seed)
     model = _seeded_attach(base, settings, task_type="SEQ_CLS")
-    if settings.gradient_checkpointing:  # a fresh model of its own: nothing to undo after
+    if settings.gradient_checkpointing in (True, "on"):  # a fresh model: nothing to undo
         _checkpoint_activations(model)
     model.train()
     return model

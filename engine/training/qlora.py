@@ -65,7 +65,7 @@ def prepare_quantized(model: Any, settings: TrainSettings) -> Any:
 
     return prepare_model_for_kbit_training(
         model,
-        use_gradient_checkpointing=settings.gradient_checkpointing,
+        use_gradient_checkpointing=settings.gradient_checkpointing in (True, "on"),
         gradient_checkpointing_kwargs={"use_reentrant": False},
     )
 

@@ -11,12 +11,17 @@ Every row runs in a fresh subprocess, which reports its peak resident memory
 the training steps (set-up, the model load and, for ours, the reference pass excluded; TRL's
 DPO computes the reference inside its step). Sequences: ``--length`` tokens (half prompt,
 half completion; GRPO samples the completion half), batch 2 (DPO: 2 pairs; GRPO: 1 prompt,
-2 completions), LoRA r 16 on all linear layers, the model in float32. TRL runs as its
-users get it by default (DPOConfig/GRPOConfig defaults: gradient checkpointing on, bf16
-autocast on, also on the CPU); ours with our defaults (fp32, no gradient checkpointing) and,
-in the ``-gc`` rows, with gradient checkpointing on. Each row also reports its peak RSS
-(VmHWM) after the model load, after the set-up (our offline reference pass) and after the
-step, which says where the peak is.
+2 completions), LoRA r 16 on all linear layers; the model is stored in float32. TRL runs as
+its users get it by default (DPOConfig/GRPOConfig defaults: gradient checkpointing on, bf16
+autocast on, also on the CPU; the model in float32, as TRL loads a model id): the anchor
+rows ``trl-dpo`` and ``trl-grpo``. The ``-bf16`` TRL rows load the model in bfloat16, as
+``model_init_kwargs={"dtype": torch.bfloat16}`` does, the dtype our defaults hold the base
+in here. Ours runs with our defaults (``base_dtype`` and ``gradient_checkpointing`` "auto":
+for a model this size, the frozen base in bfloat16 where the device computes in it, and
+checkpointing on; engine/training/memory_defaults.py), loaded as the application loads it;
+``-fp32`` rows hold the base in float32, ``-gc`` rows force checkpointing on. Each row also
+reports its peak RSS (VmHWM) after the model load, after the set-up (our offline reference
+pass) and after the step, which says where the peak is.
 """
 
 from __future__ import annotations
@@ -55,8 +60,9 @@ FIT_SHAPES = {
     "qwen-12L": {**QWEN25_05B, "num_hidden_layers": 12},
     "qwen2.5-0.5B": QWEN25_05B,
 }
-# "-gc": ours with gradient checkpointing on (TRL's default; ours is off by default).
-ROWS = ("trl-dpo", "ours-dpo-gc", "trl-grpo", "ours-grpo-gc", "ours-dpo", "ours-grpo")
+# "-bf16": TRL with the model loaded in bfloat16; "-fp32": ours with the base in float32;
+# "-gc": ours with gradient checkpointing forced on (our default turns it on at this size).
+ROWS = ("trl-dpo", "trl-dpo-bf16", "ours-dpo", "trl-grpo", "trl-grpo-bf16", "ours-grpo")
 LORA = {"r": 16, "alpha": 32, "dropout": 0.0}
 
 
@@ -147,11 +153,23 @@ def _cuda() -> bool:
     return str(TARGET["device"]).startswith("cuda")
 
 
-def _loaded(folder: Path):
+def _base_dtype(folder: Path, ours: bool) -> str:
+    """The dtype a row loads the model in: ours as the application loads a run's base
+    (workbench/training/execution.py), TRL's in float32 (bf16 on CUDA) unless set."""
+    if TARGET["base_dtype"]:
+        return TARGET["base_dtype"]
+    if not ours:
+        return "bfloat16" if _cuda() else "float32"
+    from engine.training.memory_defaults import folder_parameters, resolve_base_dtype
+
+    return resolve_base_dtype("auto", str(TARGET["device"]), folder_parameters(folder))
+
+
+def _loaded(folder: Path, ours: bool):
     from engine.loading import load_model
     from engine.model_source import ModelSpec
 
-    dtype = TARGET["base_dtype"] or ("bfloat16" if _cuda() else "float32")
+    dtype = _base_dtype(folder, ours)
     spec = ModelSpec(str(folder))
     return load_model(spec, str(TARGET["device"]), dtype, quantization=TARGET["quantization"])
 
@@ -172,8 +190,9 @@ def _our_settings(algorithm: str, length: int):
         lora=LORA,
         precision="bf16" if _cuda() else "fp32",
         device=str(TARGET["device"]),
-        gradient_checkpointing=TARGET["quantization"] is not None,
     )
+    if TARGET["quantization"] is not None:
+        common["gradient_checkpointing"] = True
     common.update(TARGET["ours"])
     if algorithm == "dpo":
         return TrainSettings.from_dict({**common, "batch_size": 2})
@@ -195,7 +214,7 @@ def run_ours(folder: Path, algorithm: str, length: int, work: Path) -> dict:
     from engine.training.hooks import TrainData, TrainHooks
     from engine.training.online.rewards import RewardSource, SourceScores
 
-    loaded = _loaded(folder)
+    loaded = _loaded(folder, ours=True)
     after_load = _rss_bytes()
     steps: list[float] = []
     started: dict[str, float] = {}
@@ -236,7 +255,20 @@ def run_ours(folder: Path, algorithm: str, length: int, work: Path) -> dict:
         result = train(loaded, data, _our_settings("grpo", length), hooks, rewards=[lengths])
     if result.status != "done":
         raise RuntimeError(f"our {algorithm} run ended {result.status}")
-    return {"after_load": after_load, "step_s": steps[-1] - started["t"], "phases": phases}
+    return {
+        "after_load": after_load,
+        "step_s": steps[-1] - started["t"],
+        "phases": phases,
+        "dtype": loaded.dtype,
+        "checkpointing": _our_checkpointing(loaded, algorithm, length),
+    }
+
+
+def _our_checkpointing(loaded, algorithm: str, length: int) -> bool:
+    from engine.training.memory_defaults import resolve_checkpointing
+
+    choice = _our_settings(algorithm, length).gradient_checkpointing
+    return resolve_checkpointing(choice, sum(p.numel() for p in loaded.model.parameters()))
 
 
 def _trl_common(work: Path) -> dict:
@@ -262,7 +294,7 @@ def run_trl(folder: Path, algorithm: str, length: int, work: Path) -> dict:
     from peft import LoraConfig
     from transformers import TrainerCallback
 
-    loaded = _loaded(folder)
+    loaded = _loaded(folder, ours=False)
     after_load = _rss_bytes()
     marks: dict[str, float] = {}
 
@@ -320,7 +352,12 @@ def run_trl(folder: Path, algorithm: str, length: int, work: Path) -> dict:
             callbacks=[Clock()],
         )
     trainer.train()
-    return {"after_load": after_load, "step_s": marks["end"] - marks["start"]}
+    return {
+        "after_load": after_load,
+        "step_s": marks["end"] - marks["start"],
+        "dtype": loaded.dtype,
+        "checkpointing": bool(args.gradient_checkpointing),
+    }
 
 
 def child(args: argparse.Namespace) -> None:
@@ -331,8 +368,13 @@ def child(args: argparse.Namespace) -> None:
     TARGET.update(ours=json.loads(args.ours_set), base_dtype=args.base_dtype)
     folder, work = Path(args.folder), Path(args.work)
     algorithm = "dpo" if "-dpo" in args.row else "grpo"
-    if args.row.endswith("-gc"):  # ours with gradient checkpointing, as TRL's default
+    if args.row.endswith("-gc"):  # ours with gradient checkpointing forced on
         TARGET["ours"] = {**TARGET["ours"], "gradient_checkpointing": True}
+    if args.row.endswith("-fp32"):  # ours with the base held in float32
+        TARGET.update(base_dtype="float32")
+        TARGET["ours"] = {**TARGET["ours"], "base_dtype": "float32"}
+    if args.row.endswith("-bf16"):  # TRL with the model loaded in bfloat16
+        TARGET.update(base_dtype="bfloat16")
     run = run_ours if args.row.startswith("ours") else run_trl
     out = run(folder, algorithm, args.length, work)
     out["peak"] = _peak_bytes()
@@ -353,12 +395,15 @@ def _spawn(
     work: Path,
     device: str = "cpu",
     quantization: str | None = None,
+    ours_set: str = "{}",
+    base_dtype: str | None = None,
 ) -> dict:
     result = work / f"{row}-{folder.name}-{quantization or 'full'}.json"
     cmd = [sys.executable, __file__, "--child", row, "--folder", str(folder)]
     cmd += ["--length", str(length), "--threads", str(threads), "--work", str(work)]
-    cmd += ["--result", str(result), "--device", device]
+    cmd += ["--result", str(result), "--device", device, "--ours-set", ours_set]
     cmd += ["--quantization", quantization] if quantization else []
+    cmd += ["--base-dtype", base_dtype] if base_dtype else []
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TOKENIZERS_PARALLELISM": "false"}
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -370,11 +415,18 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:.2f}"
 
 
-def _fit_estimate(folder: Path, length: int) -> int:
+def _fit_estimate(folder: Path, length: int, dtype: str, checkpointing: bool) -> int:
+    """The estimate for the row as it ran: its base dtype and checkpointing."""
     from engine.fit import estimate_fit
 
     estimate = estimate_fit(
-        folder, dtype="float32", lora_rank=LORA["r"], batch_size=4, seq_len=length, training=True
+        folder,
+        dtype=dtype,
+        lora_rank=LORA["r"],
+        batch_size=4,
+        seq_len=length,
+        training=True,
+        gradient_checkpointing=checkpointing,
     )
     return estimate.total_bytes
 
@@ -403,30 +455,16 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     print(f"load at start: {Path('/proc/loadavg').read_text().strip()}")
     print(
-        f"threads {args.threads}, length {args.length}, batch 2, LoRA r {LORA['r']}, fp32 weights"
+        f"threads {args.threads}, length {args.length}, batch 2, LoRA r {LORA['r']}, "
+        "weights stored in float32"
     )
     main_folder = build_model(work / "qwen2.5-0.5B", QWEN25_05B)
+    spawn = dict(ours_set=args.ours_set, base_dtype=args.base_dtype)
     results = {
-        row: _spawn(row, main_folder, args.length, args.threads, work)
+        row: _spawn(row, main_folder, args.length, args.threads, work, **spawn)
         for row in args.rows.split(",")
     }
-    print("\n| row | peak RSS (GiB) | RSS after load (GiB) | growth (GiB) | s/step |")
-    print("|---|---|---|---|---|")
-    for row, r in results.items():
-        if "error" in r:
-            print(f"| {row} | failed: {r['error']} | | | |")
-            continue
-        growth = r["peak"] - r["after_load"]
-        print(
-            f"| {row} | {_gib(r['peak'])} | {_gib(r['after_load'])} | {_gib(growth)} | {r['step_s']:.1f} |"
-        )
-    for row, ours in results.items():
-        theirs = results.get("trl-" + row.split("-")[1])
-        if row.startswith("ours") and theirs and "error" not in ours and "error" not in theirs:
-            print(
-                f"{row}: peak {ours['peak'] / theirs['peak']:.2f}x TRL's, "
-                f"time {ours['step_s'] / theirs['step_s']:.2f}x TRL's"
-            )
+    _print_rows(results)
     for row, r in results.items():
         if "phases" in r:  # where the peak is: VmHWM after each phase
             marks = ", ".join(f"{k} {_gib(v)}" for k, v in r["phases"].items())
@@ -434,13 +472,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_fit:
         print("\nFit estimate against our DPO step's measured peak growth over the process")
         print("before the model loads (peak RSS - RSS of the interpreter with torch imported):")
-        print("\n| model | parameters | estimate (GiB) | measured (GiB) | estimate / measured |")
-        print("|---|---|---|---|---|")
+        print(
+            "\n| model | parameters | base, checkpointing | estimate (GiB) | measured (GiB) "
+            "| estimate / measured |"
+        )
+        print("|---|---|---|---|---|---|")
         base = _baseline_rss()
         for name, shape in FIT_SHAPES.items():
             folder = build_model(work / name, shape)
             r = results.get("ours-dpo") if name == "qwen2.5-0.5B" else None
-            r = r or _spawn("ours-dpo", folder, args.length, args.threads, work)
+            r = r or _spawn("ours-dpo", folder, args.length, args.threads, work, **spawn)
             if "error" in r:
                 print(f"| {name} | failed: {r['error']} | | | |")
                 continue
@@ -449,13 +490,44 @@ def main(argv: list[str] | None = None) -> int:
             params = sum(
                 int(__import__("math").prod(s)) for s in (read_tensor_shapes(folder) or {}).values()
             )
-            estimate, measured = _fit_estimate(folder, args.length), r["peak"] - base
+            estimate = _fit_estimate(folder, args.length, r["dtype"], r["checkpointing"])
+            measured = r["peak"] - base
             print(
-                f"| {name} | {params / 1e6:.0f} M | {_gib(estimate)} | {_gib(measured)} "
+                f"| {name} | {params / 1e6:.0f} M | {r['dtype']}, checkpointing "
+                f"{'on' if r['checkpointing'] else 'off'} | {_gib(estimate)} | {_gib(measured)} "
                 f"| {estimate / measured:.2f} |"
             )
     print(f"\nload at end: {Path('/proc/loadavg').read_text().strip()}")
     return 0
+
+
+def _print_rows(results: dict[str, dict]) -> None:
+    """The rows' table, then each of our rows beside every TRL row of its algorithm."""
+    print(
+        "\n| row | base dtype | checkpointing | peak RSS (GiB) | RSS after load (GiB) "
+        "| growth (GiB) | s/step |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for row, r in results.items():
+        if "error" in r:
+            print(f"| {row} | failed: {r['error']} | | | | | |")
+            continue
+        growth = r["peak"] - r["after_load"]
+        on = "on" if r.get("checkpointing") else "off"
+        print(
+            f"| {row} | {r.get('dtype')} | {on} | {_gib(r['peak'])} | {_gib(r['after_load'])} "
+            f"| {_gib(growth)} | {r['step_s']:.1f} |"
+        )
+    for row, ours in results.items():
+        if not row.startswith("ours") or "error" in ours:
+            continue
+        algorithm = row.split("-")[1]
+        for name, theirs in results.items():
+            if name.startswith(f"trl-{algorithm}") and "error" not in theirs:
+                print(
+                    f"{row}: peak {ours['peak'] / theirs['peak']:.2f}x {name}'s, "
+                    f"time {ours['step_s'] / theirs['step_s']:.2f}x {name}'s"
+                )
 
 
 def _baseline_rss() -> int:

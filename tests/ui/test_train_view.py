@@ -51,6 +51,16 @@ def test_a_bad_value_disables_launch_with_the_message(open_window, project_path,
     assert not view.launch_button.isEnabled() and "sources" in view.problem.text()
 
 
+def test_an_older_configs_true_false_checkpointing_shows_as_on_off(open_window, project_path):
+    _, view = train_view(open_window, project_path)
+    editor = view.form.editors["gradient_checkpointing"]
+    assert editor.value() == "auto"
+    view.form.set_config({"algorithm": "dpo", "gradient_checkpointing": True})
+    assert view.form.editors["gradient_checkpointing"].value() == "on"
+    view.form.set_config({"algorithm": "dpo", "gradient_checkpointing": False})
+    assert view.config()["gradient_checkpointing"] == "off"
+
+
 def test_presets_and_config_files_round_trip(open_window, project_path, qtbot, tmp_path):
     _, view = train_view(open_window, project_path)
     qtbot.waitUntil(lambda: view.start.model.count() > 0)  # the project's models have loaded

@@ -78,14 +78,19 @@ def _training_need(project: Project, config: dict[str, Any]) -> int:
     folder = _model_dir(project, config.get("model_id"))
     if folder is None:
         return 0
+    from engine.training.memory_defaults import folder_parameters, resolve_checkpointing
+
     lora = config.get("lora") or {}
+    base_dtype = config.get("base_dtype", "auto")
+    checkpointing = config.get("gradient_checkpointing", "auto")
     return estimate_fit(
         folder,
-        dtype=config.get("dtype") or GPU_DTYPE,
+        dtype=config.get("dtype") or (GPU_DTYPE if base_dtype == "auto" else base_dtype),
         lora_rank=int(lora.get("r", 8)),
         batch_size=int(config.get("batch_size", 1)),
         seq_len=int(config.get("max_length", 512)),
         training=True,
+        gradient_checkpointing=resolve_checkpointing(checkpointing, folder_parameters(folder)),
     ).total_bytes
 
 

@@ -174,7 +174,28 @@ def _load_base(session, spec, name: str, config: RunConfig, device: str):
     from engine.training.qlora import check_options, quantization
 
     check_options(config.train, device)
-    return session.get(spec, device=device, label=name, quantization=quantization(config.train))
+    dtype = _base_dtype(session, spec, config.train.base_dtype, device)
+    return session.get(
+        spec, device=device, dtype=dtype, label=name, quantization=quantization(config.train)
+    )
+
+
+def _base_dtype(session, spec, choice: str, device: str) -> str:
+    """The dtype the run's base loads in, so that it never loads in float32 only to be
+    cast (engine.training.memory_defaults says what "auto" picks for the model's size)."""
+    from engine.device import pick_device
+    from engine.errors import EngineError
+    from engine.loading import model_folder
+    from engine.training.memory_defaults import folder_parameters, resolve_base_dtype
+
+    if choice != "auto":
+        return choice
+    try:
+        folder, _ = model_folder(spec, session.offline, cache_dir=session.cache_dir)
+        count = folder_parameters(folder)
+    except EngineError:  # an adapter used as a model, or one that will not load: the
+        return "auto"  # loader says why; the run casts the base itself if it must
+    return resolve_base_dtype(choice, pick_device(device), count)
 
 
 def _local_device(local_rank: int) -> str:

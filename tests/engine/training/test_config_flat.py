@@ -18,7 +18,8 @@ from engine.training.config import TrainSettings
 from workbench.training.config import RunConfig, load_config
 
 FLAT = json.loads((Path(__file__).parent / "fixtures" / "flat_train_config.json").read_text())
-# Settings added since (SFT, best-of-N, dynamic sampling, the rollout engine, QLoRA): an old config has none of them.
+# Settings added since (SFT, best-of-N, dynamic sampling, the rollout engine, QLoRA, the
+# base dtype): an old config has none of them.
 ADDED_SINCE = {
     "sft_source",
     "completion_template",
@@ -28,6 +29,7 @@ ADDED_SINCE = {
     "rollout_engine",
     "optim",
     "load_in_4bit",
+    "base_dtype",
 }
 
 

@@ -216,6 +216,8 @@ class ChoiceEditor(ParamEditor):
         return self.combo.currentText()
 
     def set_value(self, value: Any) -> None:
+        if isinstance(value, bool):  # an older config's true/false for an auto|on|off switch
+            value = "on" if value else "off"
         self.combo.setCurrentIndex(max(self.combo.findText(str(value)), 0))
 
 

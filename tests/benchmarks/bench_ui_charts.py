@@ -10,8 +10,10 @@
    between its ticks; the table gives the largest and the 99th percentile gap (the ideal is
    1 ms), and the most CPU time the main thread spent inside one gap: on a loaded machine a
    gap also holds the time other processes had the core, the CPU time only our own work.
-   Twice: a fresh run, and a run that already has ``--history`` points per series (a long
-   run followed live, where every redraw hands pyqtgraph the whole series).
+   Twice: a fresh run, and a run that already has ``--history`` points per series, opened
+   as the Train and Runs views open it: the history arrives in the run feed's reads of
+   METRIC_BATCH rows, one per turn of the event loop, inside the measured loop (the charts
+   are made and drawn by RunCharts' own timer), then the live rows follow.
 2. Redraw time of 5 curves of 1,000,000 points each (5 runs' loss overlaid in one chart,
    1200 x 800 widget): the first frame after the data is in (setData, auto-range, paint),
    a repaint of unchanged data (``grab()``), and a live tick (one new point per curve, the
@@ -54,6 +56,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ui.charts import RunCharts  # noqa: E402
 from ui.style import apply_style  # noqa: E402
+from workbench.training.history import METRIC_BATCH  # noqa: E402
 
 METRICS = (
     "loss",
@@ -93,16 +96,21 @@ def history_rows(points: int, rng: np.random.Generator, t0: float) -> list:
     return rows
 
 
+def history_batches(points: int, rng: np.random.Generator) -> list[list]:
+    """A run's history as the run feed hands it over: METRIC_BATCH rows per read."""
+    rows = history_rows(points, rng, time.time() - points * 0.5)
+    return [rows[i : i + METRIC_BATCH] for i in range(0, len(rows), METRIC_BATCH)]
+
+
 def stall_run(app: QApplication, seconds: float, rate: float, history: int) -> dict:
     rng = np.random.default_rng(0)
     charts = RunCharts()
     charts.resize(1200, 800)
     charts.show()
-    start_step = 0
-    t0 = time.time() - history * 0.5
-    if history:
-        charts.append(1, history_rows(history, rng, t0))
-        start_step = history
+    start_step = history
+    # Opened as the Train and Runs views open a run: the feed's reads of its history
+    # arrive one per event-loop turn inside the measured loop, then the live rows.
+    waiting = history_batches(history, rng)
     charts.set_run_label(1, "live run")
     app.processEvents()
     charts.redraw(force=True)
@@ -141,7 +149,14 @@ def stall_run(app: QApplication, seconds: float, rate: float, history: int) -> d
     delivered = {"steps": 0, "rows": 0, "batches": 0}
     began = time.monotonic()
 
+    def read_history() -> None:  # one read of the feed's catch-up, the next turn the next
+        charts.append(1, waiting.pop(0))
+        if waiting:  # 1 ms, not 0: zero timers posted in one turn all run in that turn
+            QTimer.singleShot(1, read_history)
+
     def poll() -> None:  # what the 7 Hz poller hands over: every row due since the last poll
+        if waiting:
+            return  # the live rows follow the history, as the feed reads them
         due = int((time.monotonic() - began) * steps_per_second)
         rows = []
         while delivered["steps"] < due:
@@ -168,6 +183,8 @@ def stall_run(app: QApplication, seconds: float, rate: float, history: int) -> d
     redraws_before = charts.redraw_count
     ticker.start()
     poller.start()
+    if waiting:
+        QTimer.singleShot(1, read_history)
     last[0] = clock.nsecsElapsed()
     last_cpu[0] = time.thread_time()
     loop.exec()

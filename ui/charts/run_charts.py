@@ -77,6 +77,7 @@ class RunCharts(QWidget):
         self._log = False
         self.redraw_count = 0  # timer redraws done (tests, benchmark)
         self._ticks = 0  # chart updates so far: a chart's last one orders who goes next
+        self._made_last = False  # the last tick made a chart: this one updates charts
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -308,6 +309,13 @@ class RunCharts(QWidget):
         """Titles of the charts present (made or about to be), in display order."""
         return sorted({*self._charts, *self._pending}, key=self._sort_key)
 
+    def settled(self) -> bool:
+        """Every chart made, in its place and drawn: nothing waits for a timer tick (what
+        a screenshot or a test waits for; a first batch of charts takes a few ticks)."""
+        if self._pending or self._slots:
+            return False
+        return not any(chart.stale() for chart in self._charts.values())
+
     def point_count(self, run_id: int, metric: str) -> int:
         series = self._series.get(run_id, {}).get(metric)
         return 0 if series is None else series.n
@@ -353,42 +361,49 @@ class RunCharts(QWidget):
 
     def chart(self, title: str) -> MetricChart:
         """The chart widget of that title (views and tests); made now if still pending,
-        and drawn too unless hidden (a hidden chart draws when shown)."""
+        and drawn too if it never was, unless hidden (a hidden chart draws when shown)."""
         if title in self._pending:
             self._make_chart(title)
-            if self.isVisible():
-                self._charts[title].refresh()
+        chart = self._charts[title]
+        if chart.waiting_since < 0 and self.isVisible():  # made by a tick, not drawn yet
+            self._refresh(chart)
         self._place(title)  # in the grid now, if it was waiting for its turn
-        return self._charts[title]
+        return chart
 
     def redraw(self, force: bool = False) -> int:
         """Hand new points to pyqtgraph (the timer calls this); returns the curves redrawn.
 
         A tick updates at most CHARTS_PER_TICK charts, those waiting longest first, and
         comes back for the rest: every updated chart is repainted (axes, text) in the same
-        event-loop turn, so spreading them keeps each stall short. ``force`` updates all.
+        event-loop turn, so spreading them keeps each stall short. A tick that makes a
+        chart does only that (see ``_make_turn``). ``force`` makes and updates all.
         """
         self._timer.stop()
         if not force and not self.isVisible():
             return 0  # drawn when shown
-        self._make_pending(None if force else CHARTS_MADE_PER_TICK)
         if force:
+            self._make_pending(None)
             for title in [t for t in self._slots if t in self._charts]:
                 self._place(title)  # made in an earlier tick, its place still to take
             self.context.redraw_all()
+        elif self._make_turn():
+            self.redraw_count += 1
+            return 0
         stale = [c for c in self._charts.values() if c.stale()]
         if not force:
             stale.sort(key=lambda c: c.waiting_since)
-            if len(stale) > CHARTS_PER_TICK:
+            if len(stale) > CHARTS_PER_TICK or self._pending:
                 stale = stale[:CHARTS_PER_TICK]
-                self._timer.start()  # the rest on the next tick
-        redrawn = 0
-        for chart in stale:
-            redrawn += chart.refresh()
-            self._ticks += 1
-            chart.waiting_since = self._ticks
+                self._timer.start()  # the rest (charts to update or to make) next tick
+        redrawn = sum(self._refresh(chart) for chart in stale)
         self.redraw_count += 1
         return redrawn
+
+    def _refresh(self, chart: MetricChart) -> int:
+        """Hand the chart its new points; it then waits behind every other chart."""
+        self._ticks += 1
+        chart.waiting_since = self._ticks
+        return chart.refresh()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -440,6 +455,23 @@ class RunCharts(QWidget):
             self._relayout()
         slot.hide()
         slot.deleteLater()
+
+    def _make_turn(self) -> bool:
+        """Make the next pending chart(s) in this tick, and nothing else, unless the last
+        tick made one and some chart waits for its points: a tick makes charts or updates
+        charts, taking turns while both wait. When a run with a long history opens, making
+        a chart (~15 ms) and handing charts their points (setData, then their paint) in
+        the same tick would add up to one stall several times as long."""
+        if not self._pending:
+            self._made_last = False
+            return False
+        if self._made_last and any(chart.stale() for chart in self._charts.values()):
+            self._made_last = False
+            return False
+        self._make_pending(CHARTS_MADE_PER_TICK)
+        self._made_last = True
+        self._timer.start()  # the new chart's points, and the charts still to make
+        return True
 
     def _make_pending(self, limit: int | None) -> None:
         """Make up to ``limit`` pending charts (all, placed at once, when None), in

@@ -4,7 +4,8 @@ No Qt here: the buffers are preallocated and double when full, so appending a po
 amortised O(1) and a redraw hands pyqtgraph views (``buf[:n]``) without copying. The EMA is
 TensorBoard's debiased one: non-finite values are stored (drawn as gaps) and skipped by the
 smoothing, which goes on from the last finite value. Each buffer keeps a min/max envelope
-(``envelope.py``), brought up to date when a chart asks for the points to draw.
+(``envelope.py``), brought up to date as points arrive once the series is long enough to
+be drawn through it, and when a chart asks for the points to draw.
 """
 
 from __future__ import annotations
@@ -158,6 +159,11 @@ class Series:
         )
         self._clamp(a, b)
         self.n = b
+        if b > RAW_LIMIT:
+            # Enveloped read by read as a history arrives: a chart's first draw of a long
+            # series then finds its envelope ready instead of scanning every point at once.
+            for which, envelope in self._envelopes.items():
+                envelope.update(getattr(self, which), b)
         self.version += 1
 
     def set_weight(self, weight: float) -> None:

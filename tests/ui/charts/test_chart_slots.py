@@ -74,3 +74,16 @@ def test_a_chart_made_later_moves_none_of_those_drawn(charts, qtbot, metrics):
     QApplication.processEvents()
     assert first.geometry() == where
     assert {title: charts._charts[title].geometry() for title in slots} == slots
+
+
+def test_settled_waits_for_every_chart_made_placed_and_drawn(charts, qtbot):
+    """What the screenshot script waits for before a shot of a run's charts."""
+    charts.append(1, rows_for(TWELVE, range(3)))
+    assert not charts.settled()  # twelve slots, no chart made yet
+    qtbot.waitUntil(charts.settled, timeout=5000)
+    assert not any(isinstance(w, ChartSlot) for w in cells(charts))
+    assert sorted(charts._charts) == sorted(charts.chart_names())
+    assert not any(chart.stale() for chart in charts._charts.values())
+    charts.append(1, rows_for(["loss"], [3]))  # a new point waits for the next tick
+    assert not charts.settled()
+    qtbot.waitUntil(charts.settled, timeout=5000)

@@ -56,6 +56,13 @@ def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
     return condition()
 
 
+def charts_built(charts, timeout_s: float = 20) -> None:
+    """Wait until every chart of a RunCharts is made, placed and drawn (a first batch is
+    made a few per tick: a shot taken sooner shows empty chart frames)."""
+    if not wait_for(charts.settled, timeout_s):
+        print(f"charts still being built after {timeout_s:g} s: {charts.chart_names()}")
+
+
 def settle(ms: int = 300) -> None:
     wait_for(lambda: False, ms / 1000)
 
@@ -94,6 +101,7 @@ def shoot_views(window, out: Path) -> None:
 
     train = window.show_view("Train")
     wait_for(lambda: train.counts.counts is not None, 10)
+    charts_built(train.monitor.charts)
     save(window, out, "train-configure")
 
 
@@ -109,6 +117,7 @@ def shoot_other_views(window, out: Path) -> None:
         if name == "Runs":  # the newest run's charts, drawn a few per tick
             wait_for(lambda v=view: v.loaded, 10)
             wait_for(lambda v=view: not v.rows or v.charts.point_count(v.rows[0]["id"], "loss"), 10)
+            charts_built(view.charts)
         save(window, out, name.lower())
         if name == "Judge":  # its review queue too, on the project's AI labels
             view.tabs.setCurrentWidget(view.review)
@@ -272,6 +281,7 @@ def shoot_live_run(window, view, out: Path, name: str, chart: str) -> None:
         print(f"skipped the {name} shot: {view.problem.text()}")
         print(window.session.link.log_text()[-1500:])
         return
+    charts_built(monitor.charts)
     save(window, out, name)
     monitor.controls.request("stop")
     wait_for(lambda: monitor.progress["status"] != "running", 60)
@@ -394,6 +404,7 @@ def shoot_runs(window, out: Path, may_train: bool) -> None:
     ids = [view.rows[1]["id"], view.rows[0]["id"]]
     view.select_runs(ids)
     wait_for(lambda: all(view.charts.point_count(i, "loss") for i in ids), 20)
+    charts_built(view.charts)
     save(target, out, "runs")
     for name, panel, ready in (
         ("runs-config-diff", view.diff, lambda: view.diff.diff),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from workbench.jobs.worker_registry import STALE_AFTER_S, reap_dead_workers
 from workbench.project import Project
+from workbench.training.run_phase import job_phase_rows
 
 POLL_INTERVAL_MS = 150
 REAP_S = 1.0
@@ -37,6 +38,8 @@ class JobState:
     error: str | None = None
     traceback: str | None = None
     result: Any = field(default=None, compare=False)
+    # A running train job's run: its phase columns as stored (workbench/training/run_phase.py)
+    run_phase: dict[str, Any] | None = None
 
     @property
     def active(self) -> bool:
@@ -78,6 +81,18 @@ def _poll_jobs(project: Project, known: dict[int, JobState]) -> dict[int, JobSta
             states[state.id] = JobState(
                 *row, error=error, traceback=tb, result=json.loads(result) if result else None
             )
+    return _with_run_phases(project, states)
+
+
+def _with_run_phases(project: Project, states: dict[int, JobState]) -> dict[int, JobState]:
+    """A running train job carries its run's phase, for the status bar to say what the run
+    is doing rather than its step count. One read, and only while a train job runs."""
+    training = [j.id for j in states.values() if j.kind == "train" and j.status == "running"]
+    if not training:
+        return states
+    rows = job_phase_rows(project, training)
+    for job_id, row in rows.items():
+        states[job_id] = replace(states[job_id], run_phase=row)
     return states
 
 

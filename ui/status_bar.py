@@ -1,15 +1,20 @@
-"""The status bar: the project, the worker in a few words, and the current job's progress."""
+"""The status bar: the project, the worker in a few words, and the current job's progress
+(a training run's phase and ETA, as the Train view's run header says them)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from ui.poller import JobState
+from ui.run_phase_text import bar_range, progress_text
 from ui.session import ProjectSession
 from ui.style import BAD, OK, WARN
 from ui.worker_state import WorkerStatus
 from workbench.jobs import lanes
+from workbench.training.run_phase import phase_fields
 
 STATE_COLORS = {"idle": OK, "busy": OK, "crashed": BAD, "not_responding": WARN}
 
@@ -64,8 +69,9 @@ class StatusBar(QStatusBar):
         if job.status == "queued":
             self.bar.setRange(0, 0)
         else:
-            self.bar.setRange(0, max(job.progress_total, 0))
-            self.bar.setValue(job.progress_done)
+            top, value = bar_values(job)
+            self.bar.setRange(0, top)
+            self.bar.setValue(value)
         self.bar.show()
 
 
@@ -93,6 +99,29 @@ def job_text(job: JobState, jobs: dict[int, JobState]) -> str:
         return f"{lane.capitalize()} lane: Job {job.id} {job.kind}: {reason}{more}"
     if job.message == "paused":
         done = "paused"
+    elif job.run_phase is not None:
+        done = progress_text(run_progress(job))
     else:
         done = f"{job.progress_done}/{job.progress_total}" if job.progress_total else "running"
     return f"{lane.capitalize()} lane: Job {job.id} {job.kind}: {done}{more}"
+
+
+def run_progress(job: JobState) -> dict[str, Any]:
+    """A train job's progress as the Train view's run header reads it: the job counts the
+    steps, its run's row says the phase, the step time and the ETA."""
+    row = job.run_phase or {}
+    return {
+        "step": job.progress_done,
+        "max_steps": job.progress_total,
+        "status": row.get("status") or job.status,
+        "job_message": job.message,
+        **phase_fields(row),
+    }
+
+
+def bar_values(job: JobState) -> tuple[int, int]:
+    """(maximum, value) of the status bar's bar: a run's reference pass or evaluation
+    fills it with its own count, as in the Train view; other jobs count their items."""
+    if job.run_phase is not None and job.message != "paused":
+        return bar_range(run_progress(job))
+    return max(job.progress_total, 0), job.progress_done

@@ -417,6 +417,23 @@ def test_the_review_queue_orders_and_takes_confirm_and_overrides(open_window, tm
         project.close()
 
 
+def test_the_review_pane_shows_the_reference_and_says_left_and_right(open_window, tmp_path, qtbot):
+    project = Project.create(tmp_path / "p")
+    prompt = add_prompts(project, [PromptRecord("What is 6 * 7?", split="train", reference="42")])
+    first, second = add_completions(
+        project, [CompletionRecord(prompt[0], t) for t in ("It is 42.", "It is 41.")]
+    )
+    add_comparison(project, prompt[0], [first, second], "a", "ai", judge="j", confidence=0.7)
+    project.close()
+    window, view = open_judge(open_window, qtbot, tmp_path / "p")
+    view.tabs.setCurrentWidget(view.review)
+    review = view.review
+    qtbot.waitUntil(lambda: review.table.current() is not None)
+    assert review.reference.text() == "Reference answer: 42" and review.reference.isVisible()
+    assert [pane.title.text().split(":")[0] for pane in review.panes] == ["Left", "Right"]
+    assert "Left better" in review.answer_buttons[0].text()
+
+
 def test_the_judge_view_at_work_does_not_import_torch(tmp_path):
     """Templates, previews, judge.json and the figures are read without torch; a fresh
     interpreter, since other tests in this process may have imported it."""

@@ -136,6 +136,35 @@ def test_the_train_view_and_the_runs_table_show_the_phase_of_a_live_run(
     project.close()
 
 
+def test_the_status_bar_says_the_runs_phase_and_eta_not_its_count(open_window, tmp_path, qtbot):
+    path = make_project(tmp_path / "p", train=4, eval_=2)
+    project, run_id, job_id = live_run(path)
+    project.db.execute(
+        "UPDATE jobs SET progress_done = 11, progress_total = 300 WHERE id = ?", [job_id]
+    )
+    clock = Clock()
+    writer = PhaseWriter(project, run_id, 300, clock=clock)
+    window = open_window(path)
+    status = window.status
+    writer(REFERENCE, 120, 400)
+    qtbot.waitUntil(lambda: "Reference pass 120/400" in status.job.text(), timeout=10000)
+    assert "11/300" not in status.job.text()
+    assert status.bar.maximum() == 400 and status.bar.value() == 120  # the pass fills it
+
+    for step in range(1, 13):
+        writer(TRAINING, step, 300)
+        clock.now += 2.0
+    qtbot.waitUntil(lambda: "Training step 12/300" in status.job.text(), timeout=10000)
+    assert "2.0 s/step" in status.job.text() and "left" in status.job.text()
+    assert status.bar.maximum() == 300 and status.bar.value() == 11
+    writer(EVALUATING, 40, 200)
+    qtbot.waitUntil(lambda: "Evaluating 40/200" in status.job.text(), timeout=10000)
+    runs.update_run(project, run_id, status="paused")
+    project.db.execute("UPDATE jobs SET message = 'paused' WHERE id = ?", [job_id])
+    qtbot.waitUntil(lambda: status.job.text().endswith(": paused"), timeout=10000)
+    project.close()
+
+
 def test_paused_shows_paused_and_checkpoint_now_stays_enabled(qtbot, tmp_path):
     from ui.session import ProjectSession
 

@@ -102,16 +102,9 @@ def cmd_worker(args) -> int:
 
 def job_phases(project: Project, job_ids: list[int]) -> dict[int, dict]:
     """The phase of each train job's run (workbench/training/run_phase.py), by job id."""
-    import json
+    from workbench.training.run_phase import job_phase_rows, phase_fields
 
-    from workbench.training.run_phase import phase_fields
-
-    rows = project.db.query(
-        "SELECT job_id, status, phase, phase_done, phase_total, phase_at, step_seconds, eta_s "
-        "FROM runs WHERE job_id IN (SELECT value FROM json_each(?))",
-        [json.dumps(job_ids)],
-    )
-    return {row["job_id"]: phase_fields(row) for row in rows}
+    return {job_id: phase_fields(row) for job_id, row in job_phase_rows(project, job_ids).items()}
 
 
 def cmd_jobs(args) -> int:

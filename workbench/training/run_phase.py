@@ -5,6 +5,7 @@ the command line say it ("Reference pass 120/400", "Training step 12/300")."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -118,3 +119,17 @@ def phase_fields(row: dict[str, Any], now: float | None = None) -> dict[str, Any
         "step_seconds": row.get("step_seconds"),
         "eta_s": eta,
     }
+
+
+PHASE_COLUMNS = "status, phase, phase_done, phase_total, phase_at, step_seconds, eta_s"
+
+
+def job_phase_rows(project: Project, job_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The phase columns of each train job's run, as stored (phase_fields says them), by
+    job id; jobs without a run are left out."""
+    rows = project.db.query(
+        f"SELECT job_id, {PHASE_COLUMNS} FROM runs WHERE job_id IN "
+        "(SELECT value FROM json_each(?))",
+        [json.dumps(job_ids)],
+    )
+    return {row.pop("job_id"): row for row in rows}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QSize
 
 from ui.style import ACCENT, MUTED
 from workbench.arena.ratings import BASE_RATING, RatingTable
@@ -30,6 +31,11 @@ class Ladder(pg.PlotWidget):
             axis.enableAutoSIPrefix(False)
         plot.showGrid(x=True, y=False, alpha=0.15)
         self.rows: list[str] = []
+
+    def sizeHint(self) -> QSize:
+        # pyqtgraph asks for 640x480, which made the Arena's ratings take the room its
+        # answers need; a few rows and the axis read well at the minimum height.
+        return QSize(400, self.minimumHeight())
 
     def show_table(self, table: RatingTable, labels: dict[str, str]) -> None:
         plot = self.getPlotItem()

@@ -13,7 +13,7 @@ import functools
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.fitted_scroll import FittedScrollArea
 from ui.messages import explain
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK, say
@@ -72,6 +73,7 @@ class ArenaView(QWidget):
         self.stack.addWidget(self.pair)
         self.reveal = QLabel("", wordWrap=True)
         self.reveal.setTextFormat(Qt.TextFormat.PlainText)
+        self.reveal.hide()
         self.ratings = RatingsPanel()
         self.judge = JudgePlay(session)
         self.round = NextRoundPanel()
@@ -107,11 +109,18 @@ class ArenaView(QWidget):
         below_layout.setContentsMargins(0, 6, 0, 0)
         below_layout.addWidget(self.ratings, 3)
         below_layout.addLayout(actions, 2)
-        splitter = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
+        # The ratings and actions take the height they ask for and scroll when the window
+        # is short: the answers above keep a few lines (at 1280x720 they were squeezed to
+        # nothing); a taller window gives the answers the extra room.
+        self.below = FittedScrollArea(below)
+        self.below.contentResized.connect(self._fit_ratings_later)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
         splitter.addWidget(voting)
-        splitter.addWidget(below)
-        splitter.setSizes([430, 300])
+        splitter.addWidget(self.below)
         splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.splitterMoved.connect(self._sized_by_hand)
+        self._hand_sized = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 16)
         layout.addWidget(header)
@@ -128,6 +137,28 @@ class ArenaView(QWidget):
         self.judge.finished.connect(self.refresh_ratings)
         self.round.planRequested.connect(self.plan_round)
         self.round.startRequested.connect(self.start_round)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_ratings_later()
+
+    def _fit_ratings_later(self) -> None:
+        QTimer.singleShot(0, self, self._fit_ratings)  # once the layout has settled
+
+    def _fit_ratings(self) -> None:
+        """The ratings as tall as they ask, the answers above them never below their
+        minimum; until the user drags the divider."""
+        if self._hand_sized:
+            return
+        total = sum(self.splitter.sizes())
+        voting = self.splitter.widget(0).minimumSizeHint().height()
+        below = min(self.below.content_height(), max(total - voting, 0))
+        if total > 0 and self.splitter.sizes()[1] != below:
+            self.splitter.setSizes([total - below, below])
+
+    @Slot()
+    def _sized_by_hand(self, *_args) -> None:
+        self._hand_sized = True
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -216,6 +247,7 @@ class ArenaView(QWidget):
     def _voted(self, outcome: str, vote: Vote) -> None:
         self.reveal.setText(f"You voted {SAID[outcome]}. {voting.reveal(vote)}")
         self.reveal.setStyleSheet(f"color: {OK};")
+        self.reveal.show()
         self._say("Stored as a preference label. Undo with Ctrl+Z or U.", MUTED)
         self.serve()
         self.refresh_ratings()
@@ -230,6 +262,7 @@ class ArenaView(QWidget):
             return
         self.busy = True
         self.reveal.setText("")
+        self.reveal.hide()  # its line goes to the answers until the next vote
         self._say("Skipped; that pair is not shown again in this sitting.", MUTED)
         self._call(voting.skip, self.sitting, self.arena, on_done=lambda _r: self.serve())
 
@@ -242,6 +275,7 @@ class ArenaView(QWidget):
 
     def _undone(self, arena: ArenaTask) -> None:
         self.reveal.setText("")
+        self.reveal.hide()  # its line goes to the answers until the next vote
         self._say("Undone: that vote and its label are deleted. Vote again, or skip.", MUTED)
         if arena.comparison_id != self.comparison_id():
             index = self.comparison.findData(arena.comparison_id)

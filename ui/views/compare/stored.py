@@ -26,6 +26,8 @@ class StoredComparisons(QWidget):
         self.list = QListWidget()
         self.list.setMinimumHeight(120)
         self.list.setWordWrap(True)
+        # Items wrap to the list's width (a horizontal bar showed under wrapped items).
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.open_button = QPushButton("Open")
         self.open_button.setToolTip("Show this comparison's grid (generates nothing)")
         self.open_button.setEnabled(False)

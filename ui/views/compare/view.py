@@ -132,7 +132,9 @@ class CompareView(QWidget):
         splitter.addWidget(scroll)
         splitter.addWidget(right)
         splitter.setSizes([LEFT_WIDTH, 1000])
-        splitter.setStretchFactor(1, 1)
+        # A wider window widens the setup a little too (its names were elided at 1920).
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 5)
         header, _, _ = view_header(
             "Compare",
             "Checkpoints side by side on the same prompts, scored by your rules; cells are "

@@ -14,9 +14,9 @@ import functools
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.judge.templates import DEFAULT_CRITERIA, DEFAULT_PAIR_TEMPLATE
+from ui.fitted_scroll import FittedScrollArea
 from ui.messages import explain
 from ui.poller import JobState
 from ui.session import ProjectSession
@@ -82,20 +83,23 @@ class JudgeView(QWidget):
         self.refresh_results()
 
     def _layout(self) -> None:
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 6, 0)
+        settings_layout.addWidget(group("Judge", self.picker))
+        settings_layout.addWidget(group("Run on pairs", self.run_panel))
+        # The agreement figures stay in view below the settings, which scroll when the
+        # window is short (at 1280x720 the figures were cut off at the bottom).
         left = QWidget()
         left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 6, 0)
-        for title, widget in (
-            ("Judge", self.picker),
-            ("Run on pairs", self.run_panel),
-            ("Agreement", self.agreement),
-        ):
-            left_layout.addWidget(group(title, widget))
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(FittedScrollArea(settings))
+        agreement = QHBoxLayout()
+        agreement.setContentsMargins(0, 0, 6, 0)  # aligned with the settings above
+        agreement.addWidget(group("Agreement", self.agreement))
+        left_layout.addLayout(agreement)
         left_layout.addStretch(1)
-        scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(left)
-        scroll.setMinimumWidth(left.minimumSizeHint().width() + 16)  # room for the scroll bar
+        left.setMinimumWidth(left.minimumSizeHint().width())
         template_split = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
         template_split.addWidget(self.template)
         template_split.addWidget(self.preview)
@@ -106,7 +110,7 @@ class JudgeView(QWidget):
         self.tabs.addTab(template_page, "Template")
         self.tabs.addTab(self.review, "Review queue")
         splitter = QSplitter(Qt.Orientation.Horizontal, childrenCollapsible=False)
-        splitter.addWidget(scroll)
+        splitter.addWidget(left)
         splitter.addWidget(self.tabs)
         splitter.setSizes([430, 730])
         splitter.setStretchFactor(1, 1)

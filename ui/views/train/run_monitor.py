@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.training.config import ONLINE_ALGORITHMS
-from engine.training.phases import CHECKPOINTING, EVALUATING, LOADING, REFERENCE
 from ui.charts.run_charts import RunCharts
 from ui.run_feed import RunUpdate
+from ui.run_phase_text import bar_range, progress_text
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK, WARN
 from ui.views.train.run_controls import RunControls
@@ -34,60 +34,6 @@ from workbench.training.health import warnings_in_log
 from workbench.training.progress import recent_runs
 
 FOLLOW_NEWEST = "Newest (live)"
-
-
-def duration_text(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-
-
-def progress_text(p: dict[str, Any]) -> str:
-    steps = f"Step {p['step']} / {p['max_steps'] or '?'}"
-    parts = [steps]
-    if p["status"] == "paused":
-        parts.append("paused")
-    elif p["status"] == "interrupted":
-        parts.append(p.get("error") or "interrupted")
-    elif p["status"] == "running":
-        if p.get("job_message") == "paused":
-            parts.append("paused")
-            return " · ".join(parts)
-        if p.get("phase_text"):  # what it is doing: "Reference pass 120/400", ...
-            parts = [p["phase_text"]]
-            if p.get("phase") in (EVALUATING, CHECKPOINTING):
-                parts.append(f"after step {p['step']} / {p['max_steps'] or '?'}")
-        if p.get("step_seconds"):
-            parts.append(rate_text(p["step_seconds"]))
-        elif p.get("rate"):
-            parts.append(f"{p['rate']:.2f} steps/s")
-        if p.get("eta_s") is not None and p.get("phase") not in (LOADING, REFERENCE):
-            parts.append(f"about {duration_text(p['eta_s'])} left")
-    else:
-        parts.append(p["status"])
-        if p.get("started_at") and p.get("ended_at"):
-            parts.append(f"took {duration_text(p['ended_at'] - p['started_at'])}")
-    return " · ".join(parts)
-
-
-def rate_text(step_seconds: float) -> str:
-    """Slow steps (online RL) as seconds per step, fast ones as steps per second."""
-    if step_seconds >= 1:
-        return f"{step_seconds:.1f} s/step"
-    return f"{1 / step_seconds:.2f} steps/s"
-
-
-def bar_range(p: dict[str, Any]) -> tuple[int, int]:
-    """(maximum, value): a reference pass or an evaluation fills the bar with its own
-    count; otherwise it counts steps."""
-    if p["status"] == "running" and p.get("phase") in (REFERENCE, EVALUATING):
-        if p.get("phase_total"):
-            return p["phase_total"], min(p["phase_done"], p["phase_total"])
-    top = p["max_steps"] or 0
-    return max(top, 1), min(p["step"], top)
 
 
 class RunMonitor(QWidget):
@@ -136,10 +82,14 @@ class RunMonitor(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.bar, 1)
         bar.addWidget(self.eta)
+        # Charts over samples 3:2 at any height (at 720 high a fixed split left the
+        # samples one row); the table's minimum keeps a few rows when space is short.
         splitter = QSplitter(Qt.Orientation.Vertical, childrenCollapsible=False)
         splitter.addWidget(self.charts)
         splitter.addWidget(self.tabs)
-        splitter.setSizes([440, 200])
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 400])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)

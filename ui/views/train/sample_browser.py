@@ -26,12 +26,26 @@ from ui.style import BAD, MUTED, OK
 from workbench.training.samples import samples_at
 
 GREEDY = "greedy eval"
+# One line beside the step (the table keeps the height); the tooltip says the rest.
 HINTS = {
-    False: "Samples are stored at each evaluation (eval_every).",
-    True: "Sampled completions of samples_per_step prompts each step, best advantage "
-    "first (best-of-N: 1 for the samples it kept and trained on, 0 for the others); "
-    "greedy answers at each evaluation.",
+    False: ("Samples are stored at each evaluation (eval_every).", ""),
+    True: (
+        "Each step's samples, best advantage first; greedy answers at evaluations.",
+        "Sampled completions of samples_per_step prompts each step, best advantage first "
+        "(best-of-N: 1 for the samples it kept and trained on, 0 for the others); greedy "
+        "answers to eval prompts at each evaluation.",
+    ),
 }
+
+
+MIN_ROWS = 3  # the table keeps room for this many one-line rows however short the window
+
+
+def table_height(table: QTableWidget, rows: int) -> int:
+    """The height that shows the header and `rows` one-line rows."""
+    header = table.horizontalHeader().sizeHint().height()
+    row = table.verticalHeader().defaultSectionSize()
+    return header + rows * row + 2 * table.frameWidth()
 
 
 def reward_text(value: Any) -> str:
@@ -67,13 +81,14 @@ class SampleBrowser(QWidget):
         self.samples: list[dict[str, Any]] = []
         self.step = QComboBox(minimumContentsLength=8)
         self.step.currentIndexChanged.connect(self._step_chosen)
-        self.hint = QLabel(HINTS[False], wordWrap=True)
+        self.hint = QLabel(HINTS[False][0], wordWrap=True)
         self.hint.setProperty("muted", True)
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Prompt", "Completion"])
         self.table.verticalHeader().hide()
         self.table.setWordWrap(True)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setMinimumHeight(table_height(self.table, MIN_ROWS))
         top = QHBoxLayout()
         top.addWidget(QLabel("Step"))
         top.addWidget(self.step)
@@ -92,7 +107,8 @@ class SampleBrowser(QWidget):
 
     def set_online(self, online: bool) -> None:
         self.online = online
-        self.hint.setText(HINTS[online])
+        self.hint.setText(HINTS[online][0])
+        self.hint.setToolTip(HINTS[online][1])
 
     def set_steps(self, steps: list[int], rows: int | None = None) -> None:
         """New steps join the list; the newest is shown while the user follows the end.

@@ -43,7 +43,9 @@ def train(
     if wanted(settings):  # QLoRA's options, where the model loaded
         check_options(settings, loaded.device)
     refuse_unsupported(settings.online, int(os.environ.get("WORLD_SIZE", "1")))
-    if loaded.device == "cpu":
+    if loaded.device == "cpu" and _large(loaded.model):
+        # Only where memory matters: mapping every block of 256 KiB and up made the demo
+        # model's DPO steps 1.7x slower (22.1 s against 12.7 s for 100 steps).
         from engine.training.cpu_allocator import return_freed_memory_to_os
 
         return_freed_memory_to_os()
@@ -65,3 +67,9 @@ def train(
     return train_offline(
         loaded, data, settings, hooks, init_adapter=init_adapter, resume_from=resume_from
     )
+
+
+def _large(model) -> bool:
+    from engine.training.memory_defaults import is_large
+
+    return is_large(sum(int(p.numel()) for p in model.parameters()))

@@ -90,3 +90,50 @@ def test_add_model_dialog_checks_the_folder(project_path, tmp_path, qtbot):
         dialog.choice()
     dialog.hub_id.setText("org/name")
     assert dialog.choice()["source"] == "hub"
+
+
+QWEN_05B_SHAPE = {  # Qwen2.5-0.5B's config: 494 M parameters, no weights needed to estimate
+    "architectures": ["Qwen2ForCausalLM"],
+    "model_type": "qwen2",
+    "hidden_size": 896,
+    "intermediate_size": 4864,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 14,
+    "num_key_value_heads": 2,
+    "vocab_size": 151936,
+    "tie_word_embeddings": True,
+}
+
+
+@pytest.mark.parametrize("large", [True, False])
+def test_the_fit_counts_checkpointing_as_the_run_resolves_it(tmp_path, monkeypatch, large):
+    import json
+
+    from ui.views.common import fit_panel
+
+    folder = tmp_path / "model"
+    if large:
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps(QWEN_05B_SHAPE))
+    else:
+        folder = tiny_model_dir(tmp_path)
+    monkeypatch.setattr(fit_panel, "model_dir", lambda _model: folder)
+    shape = {"dtype": "float32", "lora_rank": 8, "batch_size": 2, "seq_len": 512}
+
+    def activations(choice: str, training: bool = True) -> int:
+        settings = {**shape, "training": training, "gradient_checkpointing": choice}
+        return fit_panel.compute_fit(None, None, settings, "cpu")[0].activations_bytes
+
+    assert activations("on") < activations("off")
+    # auto: on from 100 M parameters, as a run resolves it; generation never checkpoints.
+    assert activations("auto") == activations("on" if large else "off")
+    assert activations("on", training=False) == activations("off", training=False)
+
+
+def test_the_train_form_gives_the_fit_its_checkpointing(open_window, project_path, qtbot):
+    window = open_window(project_path)
+    view = window.show_view("Train")
+    assert view.fit.checkpointing.currentText() == "auto"
+    view.form.editors["gradient_checkpointing"].set_value("off")
+    qtbot.waitUntil(lambda: view.fit.checkpointing.currentText() == "off")
+    assert view.fit.settings()["gradient_checkpointing"] == "off"

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from engine.fit import format_bytes
 from engine.lora import LoraSettings
+from engine.training.memory_defaults import CHECKPOINTING, resolve_checkpointing
 from ui.messages import explain
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
@@ -52,7 +53,15 @@ def compute_fit(_project: Project, model: ModelRecord, settings: dict, device: s
     if device is None or device.startswith(("cpu", "mps")):
         available = device_memory("cpu")[1]
         where = "free RAM of this computer"
-    return estimate_fit(model_dir(model), available_bytes=available, **settings), where
+    settings = dict(settings)
+    checkpointing = settings.pop("gradient_checkpointing", "off")
+    folder = model_dir(model)
+    estimate = estimate_fit(folder, available_bytes=available, **settings)
+    if settings.get("training") and resolve_checkpointing(checkpointing, estimate.num_parameters):
+        estimate = estimate_fit(
+            folder, available_bytes=available, gradient_checkpointing=True, **settings
+        )
+    return estimate, where
 
 
 def count_text(n: int) -> str:
@@ -78,6 +87,12 @@ class FitPanel(QGroupBox):
         self.rank = spin(0, 1024, LoraSettings().r, special="no LoRA")
         self.batch = spin(1, 4096, 1)
         self.seq_len = spin(16, 262144, 512, step=128)
+        self.checkpointing = QComboBox()
+        self.checkpointing.addItems(list(CHECKPOINTING))
+        self.checkpointing.setToolTip(
+            "Gradient checkpointing, as the run's setting: auto is on for models of 100 M "
+            "parameters or more; it keeps one input per layer instead of its activations"
+        )
         self.training = QCheckBox("Training (gradients, optimizer)")
         grid = QGridLayout()
         grid.setHorizontalSpacing(10)
@@ -87,16 +102,18 @@ class FitPanel(QGroupBox):
                 ("LoRA rank", self.rank),
                 ("Batch size", self.batch),
                 ("Sequence length", self.seq_len),
+                ("Checkpointing", self.checkpointing),
             )
         ):
             grid.addWidget(QLabel(label), i // 2, (i % 2) * 2)
             grid.addWidget(widget, i // 2, (i % 2) * 2 + 1)
-        grid.addWidget(self.training, 2, 0, 1, 4)
+        grid.addWidget(self.training, 2, 2, 1, 2)
         for signal in (
             self.dtype.currentIndexChanged,
             self.rank.valueChanged,
             self.batch.valueChanged,
             self.seq_len.valueChanged,
+            self.checkpointing.currentIndexChanged,
             self.training.toggled,
         ):
             signal.connect(self._timer.start)
@@ -119,6 +136,9 @@ class FitPanel(QGroupBox):
         self.table.setMaximumHeight(header_height + 22 * (len(PARTS) + 1) + 4)
         self.verdict = QLabel("Select a model to estimate its memory.", objectName="fitVerdict")
         self.verdict.setWordWrap(True)
+        # Its height comes from a narrower width than it gets: at the top, the text stays
+        # next to the table instead of centred in the spare lines.
+        self.verdict.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         # Word-wrapped labels report no height-for-width to the layout: reserve two lines.
         self.verdict.setMinimumHeight(self.verdict.fontMetrics().lineSpacing() * 2 + 6)
         layout = QVBoxLayout(self)
@@ -137,7 +157,13 @@ class FitPanel(QGroupBox):
             "batch_size": self.batch.value(),
             "seq_len": self.seq_len.value(),
             "training": self.training.isChecked(),
+            "gradient_checkpointing": self.checkpointing.currentText(),
         }
+
+    def set_checkpointing(self, value: str | bool) -> None:
+        """A run config's value (auto, on, off, or an older true/false)."""
+        text = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        self.checkpointing.setCurrentIndex(max(self.checkpointing.findText(text), 0))
 
     @Slot()
     def recompute(self) -> None:

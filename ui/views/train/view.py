@@ -222,6 +222,7 @@ class TrainView(QWidget):
             if isinstance(value, int):
                 box.setValue(value)
         fit.training.setChecked(True)
+        fit.set_checkpointing(config.get("gradient_checkpointing", "auto"))
         dtype = PRECISION_DTYPES.get(config.get("precision"))
         if dtype and fit.dtype.findData(dtype) >= 0:
             fit.dtype.setCurrentIndex(fit.dtype.findData(dtype))

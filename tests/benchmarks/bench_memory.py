@@ -40,20 +40,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Qwen2.5-0.5B's config.json (the shape; the weights here are random).
-QWEN25_05B = {
-    "model_type": "qwen2",
-    "hidden_size": 896,
-    "intermediate_size": 4864,
-    "num_hidden_layers": 24,
-    "num_attention_heads": 14,
-    "num_key_value_heads": 2,
-    "max_position_embeddings": 32768,
-    "rope_theta": 1000000.0,
-    "rms_norm_eps": 1e-6,
-    "tie_word_embeddings": True,
-    "vocab_size": 151936,
-}
+from tests.model_shapes import QWEN25_05B  # noqa: E402  (the shape; random weights here)
+
 # Two smaller shapes for the fit check (same family, same vocabulary).
 FIT_SHAPES = {
     "qwen-6L": {**QWEN25_05B, "num_hidden_layers": 6},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.model_shapes import QWEN25_05B
 from tests.ui.conftest import tiny_model_dir
 from ui.views.model.add_model_dialog import AddModelDialog
 from workbench.data.models import list_models
@@ -92,19 +93,6 @@ def test_add_model_dialog_checks_the_folder(project_path, tmp_path, qtbot):
     assert dialog.choice()["source"] == "hub"
 
 
-QWEN_05B_SHAPE = {  # Qwen2.5-0.5B's config: 494 M parameters, no weights needed to estimate
-    "architectures": ["Qwen2ForCausalLM"],
-    "model_type": "qwen2",
-    "hidden_size": 896,
-    "intermediate_size": 4864,
-    "num_hidden_layers": 24,
-    "num_attention_heads": 14,
-    "num_key_value_heads": 2,
-    "vocab_size": 151936,
-    "tie_word_embeddings": True,
-}
-
-
 @pytest.mark.parametrize("large", [True, False])
 def test_the_fit_counts_checkpointing_as_the_run_resolves_it(tmp_path, monkeypatch, large):
     import json
@@ -114,7 +102,7 @@ def test_the_fit_counts_checkpointing_as_the_run_resolves_it(tmp_path, monkeypat
     folder = tmp_path / "model"
     if large:
         folder.mkdir()
-        (folder / "config.json").write_text(json.dumps(QWEN_05B_SHAPE))
+        (folder / "config.json").write_text(json.dumps(QWEN25_05B))
     else:
         folder = tiny_model_dir(tmp_path)
     monkeypatch.setattr(fit_panel, "model_dir", lambda _model: folder)

@@ -16,16 +16,6 @@ SEVEN = ["loss", "kl", "entropy", "grad_norm", "learning_rate", "memory/x", "epo
 TWELVE = [*SEVEN, "reward", "reward_std", "rewards/accuracies", "logps/chosen", "clip_ratio"]
 
 
-@pytest.fixture
-def charts(qtbot):
-    widget = RunCharts(max_columns=3)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
 def rows_for(metrics, steps):
     return [(s, 1_000.0 + s, m, float(s)) for s in steps for m in metrics]
 

@@ -12,21 +12,13 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from tests.ui.charts.conftest import make_charts
 from ui.charts import RunCharts
 from ui.charts.envelope import RAW_LIMIT
 
 METRICS = ["loss", "grad_norm", "rewards/chosen", "rewards/rejected", "learning_rate"]
 STEPS = 6_000  # beyond RAW_LIMIT: the long curves are drawn through their envelope
 READ_ROWS = 4_000  # rows per read (the feed's METRIC_BATCH, scaled down)
-
-
-def make_charts(qtbot) -> RunCharts:
-    widget = RunCharts(max_columns=3)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
 
 
 def history() -> list[tuple]:

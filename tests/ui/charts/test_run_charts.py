@@ -16,16 +16,6 @@ from ui.charts.groups import chart_sort_key, chart_title
 from ui.charts.series import Series, ema, ema_reference
 
 
-@pytest.fixture
-def charts(qtbot):
-    widget = RunCharts(max_columns=3)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
-    qtbot.waitExposed(widget)
-    return widget
-
-
 def rows_for(metrics, steps, t0=1_000.0, dt=0.5, value=lambda m, s: float(s)):
     return [(s, t0 + s * dt, m, value(m, s)) for s in steps for m in metrics]
 

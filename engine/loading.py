@@ -290,7 +290,13 @@ def load_model(
         plain = device == "cpu" and use_safetensors and not spec.trust_remote_code
         files = weight_files(folder) if plain and quantized is None else None
         if files and stored_wider(files, dtype):
-            return load_cast_on_read(folder, files, kwargs)
+            try:
+                return load_cast_on_read(folder, files, kwargs)
+            except (TypeError, AttributeError, KeyError):
+                # A safetensors without its pread backend (before 0.8), a transformers
+                # whose loader takes no state dict this way, an architecture missing from
+                # its mapping: the usual load, which maps the file instead.
+                pass
         return AutoModelForCausalLM.from_pretrained(folder, **kwargs)
 
     try:

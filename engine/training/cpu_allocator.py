@@ -18,6 +18,8 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 # mallopt's parameter numbers (glibc's malloc.h).
 M_TRIM_THRESHOLD = -1
@@ -26,6 +28,11 @@ M_MMAP_THRESHOLD = -3
 # their own mapping; the page faults that costs are measured in bench_memory's s/step.
 MMAP_BYTES = 256 * 1024
 TRIM_BYTES = 16 * 1024 * 1024
+# After the run: where glibc's own adjustment ends for large blocks (its 64-bit maximum
+# mmap threshold, trim at twice it), so the worker's later jobs (a small model's run, made
+# 1.7x slower by the fixed thresholds) allocate from the heap again.
+AFTER_MMAP_BYTES = 32 * 1024 * 1024
+AFTER_TRIM_BYTES = 2 * AFTER_MMAP_BYTES
 _USER_CHOICE_ENVS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_ARENA_MAX")
 _applied = False
 
@@ -41,21 +48,49 @@ def _user_chose_allocator(environ: os._Environ[str] | dict[str, str]) -> bool:
     )
 
 
-def return_freed_memory_to_os() -> bool:
-    """Set glibc's mmap and trim thresholds for this process, once; True when set (Linux
-    with glibc and no allocator chosen by the user), False otherwise."""
-    global _applied
-    if _applied:
-        return True
+def _mallopt():
+    """glibc's mallopt, or None (another platform, a user's allocator, musl)."""
     if not sys.platform.startswith("linux") or _user_chose_allocator(os.environ):
-        return False
+        return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # musl or another C library: nothing to tune
-        return False
+        return None
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return mallopt
+
+
+def return_freed_memory_to_os() -> bool:
+    """Set glibc's mmap and trim thresholds for this process; True when set (Linux with
+    glibc and no allocator chosen by the user), False otherwise."""
+    global _applied
+    if _applied:
+        return True
+    mallopt = _mallopt()
+    if mallopt is None:
+        return False
     _applied = bool(mallopt(M_MMAP_THRESHOLD, MMAP_BYTES)) and bool(
         mallopt(M_TRIM_THRESHOLD, TRIM_BYTES)
     )
     return _applied
+
+
+def keep_freed_memory_again() -> None:
+    """Undo return_freed_memory_to_os for the jobs that follow in this process."""
+    global _applied
+    mallopt = _mallopt() if _applied else None
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, AFTER_MMAP_BYTES)
+        mallopt(M_TRIM_THRESHOLD, AFTER_TRIM_BYTES)
+    _applied = False
+
+
+@contextmanager
+def freed_memory_returned() -> Iterator[None]:
+    """The thresholds for the length of one run."""
+    return_freed_memory_to_os()
+    try:
+        yield
+    finally:
+        keep_freed_memory_again()

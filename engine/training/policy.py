@@ -73,16 +73,18 @@ def resolve_run_settings(settings: TrainSettings, model: Any, device: str) -> Tr
 
 @contextmanager
 def _base_held_in(base_model, dtype: str) -> Iterator[None]:
-    """Hold the frozen base in ``dtype`` (settings.base_dtype, resolved) for the run, and
-    give it back in its own dtype afterwards. The application loads the base in the run's
-    dtype, so this casts only for a caller that hands over another one (its weights come
-    back rounded to ``dtype``). A 4-bit base is left as it is."""
+    """Hold the frozen base in ``dtype`` (settings.base_dtype, resolved) for the run where
+    its weights come back exact: widened (bfloat16 held in float32) and narrowed back
+    after. A base loaded wider than ``dtype`` is left as it is, since narrowing it in place
+    would round the weights of a model its caller (the worker's cache) goes on using; the
+    application loads the base in the run's dtype, so this is only another caller's case.
+    A 4-bit base is left as it is."""
     current = next(base_model.parameters()).dtype
     wanted = getattr(torch, dtype)
     quantized = getattr(base_model, "is_loaded_in_4bit", False) or getattr(
         base_model, "is_loaded_in_8bit", False
     )
-    if quantized or not current.is_floating_point or current == wanted:
+    if quantized or not current.is_floating_point or not _widens(current, wanted):
         yield
         return
     base_model.to(wanted)
@@ -90,6 +92,11 @@ def _base_held_in(base_model, dtype: str) -> Iterator[None]:
         yield
     finally:
         base_model.to(current)
+
+
+def _widens(current: torch.dtype, wanted: torch.dtype) -> bool:
+    # float16 and bfloat16 each fit in float32 exactly, but not in one another.
+    return wanted.is_floating_point and torch.finfo(wanted).bits > torch.finfo(current).bits
 
 
 @contextmanager

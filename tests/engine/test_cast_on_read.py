@@ -63,8 +63,23 @@ def test_which_folders_are_read_tensor_by_tensor(tiny_model_dir, tmp_path):
 @pytest.mark.parametrize("name", [f.name for f in FAMILIES])
 def test_every_family_reads_the_same_weights(name, family_model_dir):
     folder = family_model_dir(name)
+    assert stored_wider(weight_files(folder), "bfloat16")  # so the narrow load reads by pread
     narrow, wide = _load(folder, "bfloat16").model, _load(folder, "float32").model
     expected = wide.state_dict()
     assert narrow.state_dict().keys() == expected.keys()
     for key, value in narrow.state_dict().items():
         assert torch.equal(value, expected[key].to(value.dtype)), key
+
+
+@pytest.mark.parametrize("error", [TypeError, AttributeError, KeyError])
+def test_an_older_library_falls_back_to_the_mapped_load(tiny_model_dir, monkeypatch, error):
+    def unsupported(*_args):
+        raise error("backend")  # e.g. safe_open(backend=...) before safetensors 0.8
+
+    monkeypatch.setattr("engine.loading.load_cast_on_read", unsupported)
+    narrow = _load(tiny_model_dir, "bfloat16").model
+    wide = _load(tiny_model_dir, "float32").model
+    assert all(p.dtype == torch.bfloat16 for p in narrow.parameters())
+    expected = wide.state_dict()
+    for name, value in narrow.state_dict().items():
+        assert torch.equal(value, expected[name].to(torch.bfloat16)), name

@@ -125,3 +125,5 @@ def test_the_train_form_gives_the_fit_its_checkpointing(open_window, project_pat
     view.form.editors["gradient_checkpointing"].set_value("off")
     qtbot.waitUntil(lambda: view.fit.checkpointing.currentText() == "off")
     assert view.fit.settings()["gradient_checkpointing"] == "off"
+    view.form.editors["base_dtype"].set_value("bfloat16")  # the weights' dtype, not autocast's
+    qtbot.waitUntil(lambda: view.fit.settings()["dtype"] == "bfloat16")

@@ -105,10 +105,12 @@ def test_the_allocator_is_tuned_for_a_large_model_on_the_cpu_only(
 ):
     from engine.training import cpu_allocator
 
-    calls: list[bool] = []
-    monkeypatch.setattr(cpu_allocator, "return_freed_memory_to_os", lambda: calls.append(True))
+    calls: list[str] = []
+    monkeypatch.setattr(cpu_allocator, "return_freed_memory_to_os", lambda: calls.append("set"))
+    monkeypatch.setattr(cpu_allocator, "keep_freed_memory_again", lambda: calls.append("undone"))
     train(_cpu_model(parameters), "data", TrainSettings(), "hooks")
-    assert calls == ([True] if tuned else [])
+    assert calls == (["set", "undone"] if tuned else [])
+    assert loops[-1][0] == "offline"  # the run ran between the two
 
 
 def test_a_users_own_allocator_choice_is_kept():

@@ -97,8 +97,16 @@ def test_auto_for_a_large_model_resolves_both(demo_loaded, bf16_cpu, monkeypatch
     assert older.gradient_checkpointing == "off"
 
 
-def test_a_bf16_base_trains_float32_lora_and_comes_back_float32(demo_loaded):
-    model = demo_loaded.model
+def demo_in(dtype: str):
+    from engine.demo import DEMO_MODEL_DIR
+    from engine.loading import load_model
+    from engine.model_source import ModelSpec
+
+    return load_model(ModelSpec(path=str(DEMO_MODEL_DIR)), "cpu", dtype)
+
+
+def test_a_bf16_base_trains_float32_lora_and_comes_back_bf16():
+    model = demo_in("bfloat16").model
     settings = fast_settings(base_dtype="bfloat16", gradient_checkpointing="off")
     with trainable_policy(model, settings, None) as policy:
         trainable = {n: p for n, p in policy.named_parameters() if p.requires_grad}
@@ -110,26 +118,51 @@ def test_a_bf16_base_trains_float32_lora_and_comes_back_float32(demo_loaded):
         logits = policy(input_ids=ids).logits
         logits.float().sum().backward()
         assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in trainable.values())
-    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert all(p.dtype == torch.bfloat16 for p in model.parameters())
     assert not any("lora_" in n for n, _ in model.named_parameters())
 
 
+def test_a_float32_base_is_never_rounded_to_a_narrower_base_dtype(demo_loaded):
+    model = demo_loaded.model
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    settings = fast_settings(base_dtype="bfloat16", gradient_checkpointing="off")
+    with trainable_policy(model, settings, None) as policy:
+        frozen = [p for p in policy.parameters() if not p.requires_grad]
+        assert frozen and all(p.dtype == torch.float32 for p in frozen)
+    after = dict(model.named_parameters())
+    assert all(torch.equal(before[n], after[n]) for n in before)
+
+
+def test_a_bf16_base_held_in_float32_comes_back_bf16_exactly():
+    model = demo_in("bfloat16").model
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    settings = fast_settings(base_dtype="float32", gradient_checkpointing="off")
+    with trainable_policy(model, settings, None) as policy:
+        frozen = [p for p in policy.parameters() if not p.requires_grad]
+        assert frozen and all(p.dtype == torch.float32 for p in frozen)
+    after = dict(model.named_parameters())
+    assert all(
+        after[n].dtype == torch.bfloat16 and torch.equal(before[n], after[n]) for n in before
+    )
+
+
 @pytest.mark.parametrize("algorithm", ["dpo", "grpo"])
-def test_a_run_on_a_bf16_base_trains_and_gives_the_base_back(algorithm, demo_loaded, tmp_path):
+def test_a_run_on_a_bf16_base_trains_and_gives_the_base_back(algorithm, tmp_path):
     from engine.training import train
     from engine.training.online.rewards import RewardSource, SourceScores
     from tests.engine.training.helpers import Recorder, demo_data
     from tests.engine.training.online.helpers import demo_prompts, online_settings
 
+    loaded = demo_in("bfloat16")
     recorder = Recorder(tmp_path)
     if algorithm == "grpo":
         lengths = RewardSource("len", 1.0, lambda p, c, r: SourceScores([len(t) % 3 for t in c]))
         settings = online_settings("grpo", max_steps=1, base_dtype="bfloat16")
-        result = train(demo_loaded, demo_prompts(2, 2), settings, recorder.hooks, rewards=[lengths])
+        result = train(loaded, demo_prompts(2, 2), settings, recorder.hooks, rewards=[lengths])
     else:
         settings = fast_settings(max_steps=1, batch_size=2, base_dtype="bfloat16")
-        result = train(demo_loaded, demo_data(n_train=4, n_eval=2), settings, recorder.hooks)
+        result = train(loaded, demo_data(n_train=4, n_eval=2), settings, recorder.hooks)
     assert result.status == "done"
     losses = [m["loss"] for _, m in recorder.metrics if "loss" in m]
     assert losses and all(torch.isfinite(torch.tensor(losses)))
-    assert all(p.dtype == torch.float32 for p in demo_loaded.model.parameters())
+    assert all(p.dtype == torch.bfloat16 for p in loaded.model.parameters())

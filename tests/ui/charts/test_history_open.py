@@ -33,12 +33,6 @@ def history() -> list[tuple]:
     return rows
 
 
-def all_drawn(charts: RunCharts) -> bool:
-    if charts._pending or charts._slots:
-        return False
-    return not any(chart.stale() for chart in charts._charts.values())
-
-
 def curves_drawn(charts: RunCharts) -> dict:
     """(chart, run, metric, raw or smooth) -> the (x, y) handed to pyqtgraph."""
     drawn = {}
@@ -59,7 +53,7 @@ def test_a_tick_that_makes_a_chart_hands_points_to_none(qtbot):
     assert list(charts._charts) == ["loss"] and not charts._charts["loss"].stale()
     charts.redraw()
     assert sorted(charts._charts) == ["KL", "loss"]
-    qtbot.waitUntil(lambda: all_drawn(charts), timeout=3000)
+    qtbot.waitUntil(lambda: charts.settled(), timeout=3000)
 
 
 def test_a_history_read_in_slices_ends_with_every_point_drawn(qtbot, monkeypatch):
@@ -88,7 +82,7 @@ def test_a_history_read_in_slices_ends_with_every_point_drawn(qtbot, monkeypatch
             QTimer.singleShot(1, read)
 
     QTimer.singleShot(1, read)
-    qtbot.waitUntil(lambda: not reads and all_drawn(sliced), timeout=20_000)
+    qtbot.waitUntil(lambda: not reads and sliced.settled(), timeout=20_000)
     assert not [tick for tick, did in work.items() if did == {"make", "draw"}]
     assert sum("make" in did for did in work.values()) == len(sliced.chart_names())
 
@@ -96,7 +90,7 @@ def test_a_history_read_in_slices_ends_with_every_point_drawn(qtbot, monkeypatch
     whole.append(1, rows)
     whole.redraw(force=True)
     QApplication.processEvents()  # laid out: each plot at its final width
-    qtbot.waitUntil(lambda: all_drawn(whole) and all_drawn(sliced), timeout=5000)
+    qtbot.waitUntil(lambda: whole.settled() and sliced.settled(), timeout=5000)
 
     got, want = curves_drawn(sliced), curves_drawn(whole)
     assert sorted(got) == sorted(want)
@@ -130,5 +124,5 @@ def test_charts_shown_after_a_history_draw_it_all(qtbot, hidden):
     if hidden:
         assert charts.redraw() == 0 and not charts._charts  # nothing made while hidden
         charts.show()
-    qtbot.waitUntil(lambda: all_drawn(charts), timeout=10_000)
+    qtbot.waitUntil(lambda: charts.settled(), timeout=10_000)
     assert charts.chart("loss").curves[(1, "loss")].drawn_points == STEPS

@@ -223,7 +223,11 @@ class TrainView(QWidget):
                 box.setValue(value)
         fit.training.setChecked(True)
         fit.set_checkpointing(config.get("gradient_checkpointing", "auto"))
-        dtype = PRECISION_DTYPES.get(config.get("precision"))
+        # The weights are held in base_dtype where it is set; else the autocast's dtype.
+        base_dtype = config.get("base_dtype", "auto")
+        dtype = (
+            base_dtype if base_dtype != "auto" else PRECISION_DTYPES.get(config.get("precision"))
+        )
         if dtype and fit.dtype.findData(dtype) >= 0:
             fit.dtype.setCurrentIndex(fit.dtype.findData(dtype))
 

@@ -13,38 +13,20 @@ costs no copy at all.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-# safetensors' dtype names, by bytes per value.
-_FLOAT_WIDTH = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2}
+from engine.fit import largest_wider_tensor, weight_files
+
+__all__ = ["load_cast_on_read", "stored_wider", "weight_files"]
+
 _TARGET_WIDTH = {"float32": 4, "float16": 2, "bfloat16": 2}
-
-
-def weight_files(folder: Path) -> list[Path] | None:
-    """The safetensors files from_pretrained reads: the index's shards, or
-    model.safetensors; None for any other layout (left to transformers)."""
-    index = folder / "model.safetensors.index.json"
-    if index.is_file():
-        weight_map = json.loads(index.read_text(encoding="utf-8")).get("weight_map", {})
-        return sorted({folder / name for name in weight_map.values()}) or None
-    single = folder / "model.safetensors"
-    return [single] if single.is_file() else None
 
 
 def stored_wider(files: list[Path], dtype: str) -> bool:
     """True when some floating-point tensor of ``files`` is stored wider than ``dtype``."""
-    from engine.fit import _read_safetensors_header
-
     target = _TARGET_WIDTH.get(dtype)
-    if target is None:
-        return False
-    for file in files:
-        for info in _read_safetensors_header(file).values():
-            if _FLOAT_WIDTH.get(str(info.get("dtype")), 0) > target:
-                return True
-    return False
+    return target is not None and largest_wider_tensor(files, target) > 0
 
 
 def load_cast_on_read(folder: Path, files: list[Path], kwargs: dict[str, Any]) -> Any:

@@ -54,6 +54,9 @@ class FitEstimate:
     available_bytes: int | None
     fits: bool | None
     gradient_bytes: int = 0
+    # What loading needs above the run's parts (a wider-stored tensor read beside the
+    # weights); the total counts it, so the total is the sum of the terms.
+    loading_bytes: int = 0
     num_parameters: int = 0
     trainable_parameters: int = 0
 
@@ -112,21 +115,27 @@ def read_tensor_shapes(model_dir: Path) -> dict[str, list[int]] | None:
 
 
 # safetensors' floating-point dtypes, by bytes per value.
-_STORED_WIDTH = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2}
+STORED_WIDTH = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2}
 
 
-def _largest_wider_tensor(model_dir: Path, width: float) -> int:
-    """Bytes of the largest tensor stored wider than ``width`` bytes a value (0: none)."""
-    index = model_dir / "model.safetensors.index.json"
+def weight_files(folder: Path) -> list[Path] | None:
+    """The safetensors files from_pretrained reads: the index's shards, or
+    model.safetensors; None for any other layout (left to transformers)."""
+    index = folder / "model.safetensors.index.json"
     if index.is_file():
         weight_map = json.loads(index.read_text(encoding="utf-8")).get("weight_map", {})
-        files = sorted({model_dir / name for name in weight_map.values()})
-    else:
-        files = [model_dir / "model.safetensors"]
+        return sorted({folder / name for name in weight_map.values()}) or None
+    single = folder / "model.safetensors"
+    return [single] if single.is_file() else None
+
+
+def largest_wider_tensor(files: list[Path], width: float) -> int:
+    """Bytes of the largest tensor of ``files`` stored wider than ``width`` bytes a value
+    (0: none)."""
     largest = 0
     for file in (f for f in files if f.is_file()):
         for info in _read_safetensors_header(file).values():
-            stored = _STORED_WIDTH.get(str(info.get("dtype")), 0)
+            stored = STORED_WIDTH.get(str(info.get("dtype")), 0)
             if stored > width:
                 largest = max(largest, math.prod(info.get("shape", [])) * stored)
     return int(largest)
@@ -332,8 +341,12 @@ def estimate_fit(
     # read tensor by tensor and cast (engine/cast_on_read.py), so for a moment the largest
     # stored tensor sits beside the weights. With a 150k vocabulary that embedding (0.5 GiB
     # in float32) is the peak of a small model's run (bench_memory's fit check).
-    loading = weights + _largest_wider_tensor(model_dir, width) if quantization is None else 0
-    total = max(weights + adapter + optimizer + gradients + activations + kv_cache, loading)
+    files = weight_files(model_dir) if quantization is None else None
+    loading = weights + (largest_wider_tensor(files, width) if files else 0)
+    parts = weights + adapter + optimizer + gradients + activations + kv_cache
+    # The load's peak over the run's own, where it is higher: a term of the total.
+    loading_extra = max(0, loading - parts)
+    total = parts + loading_extra
     fits = None if available_bytes is None else total <= available_bytes
     return FitEstimate(
         weights_bytes=weights,
@@ -345,6 +358,7 @@ def estimate_fit(
         available_bytes=available_bytes,
         fits=fits,
         gradient_bytes=gradients,
+        loading_bytes=loading_extra,
         num_parameters=int(num_params),
         trainable_parameters=int(trainable),
     )

@@ -170,3 +170,28 @@ def test_corrupt_header_raises(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"\x05\x00")
     with pytest.raises(ModelLoadError, match="safetensors"):
         estimate_fit(tmp_path)
+
+
+def test_a_wider_stored_load_is_a_term_of_the_total(tmp_path):
+    import torch
+    from transformers import LlamaForCausalLM
+
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(tiny_config(4000))  # the embeddings most of the weights
+    folder = tmp_path / "wide-vocab"
+    model.save_pretrained(folder)
+    largest = max(p.numel() for p in model.parameters()) * 4  # stored float32
+    # One short row: the run's own parts stay below the moment the largest float32 tensor
+    # is read beside the bfloat16 weights, so that moment is the peak.
+    bf16 = estimate_fit(folder, dtype="bfloat16", batch_size=1, seq_len=16)
+    parts = (
+        bf16.weights_bytes
+        + bf16.adapter_bytes
+        + bf16.optimizer_bytes
+        + bf16.gradient_bytes
+        + bf16.activations_bytes
+        + bf16.kv_cache_bytes
+    )
+    assert bf16.loading_bytes == max(0, bf16.weights_bytes + largest - parts) > 0
+    assert bf16.total_bytes == parts + bf16.loading_bytes
+    assert estimate_fit(folder, dtype="float32").loading_bytes == 0  # stored as it loads

@@ -158,6 +158,7 @@ def cmd_fit(args) -> int:
         "optimizer": estimate.optimizer_bytes,
         "activations": estimate.activations_bytes,
         "kv_cache": estimate.kv_cache_bytes,
+        "loading": estimate.loading_bytes,
     }
     if args.json:
         emit_json(

@@ -41,6 +41,7 @@ PARTS = (
     ("Optimizer state", "optimizer_bytes"),
     ("Activations", "activations_bytes"),
     ("KV cache", "kv_cache_bytes"),
+    ("Loading (extra peak)", "loading_bytes"),
 )
 
 

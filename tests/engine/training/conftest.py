@@ -9,8 +9,6 @@ import pytest
 @pytest.fixture
 def demo_loaded():
     """A fresh LoadedModel of the demo model on the CPU in float32 (about 20 ms)."""
-    from engine.demo import DEMO_MODEL_DIR
-    from engine.loading import load_model
-    from engine.model_source import ModelSpec
+    from tests.engine.training.helpers import load_demo
 
-    return load_model(ModelSpec(path=str(DEMO_MODEL_DIR)), "cpu", "float32")
+    return load_demo("float32")

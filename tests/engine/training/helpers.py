@@ -94,6 +94,15 @@ def demo_demonstrations(split: str, n: int) -> list[DemonstrationExample]:
     return examples
 
 
+def load_demo(dtype: str = "float32"):
+    """A fresh LoadedModel of the demo model on the CPU in ``dtype`` (about 20 ms)."""
+    from engine.demo import DEMO_MODEL_DIR
+    from engine.loading import load_model
+    from engine.model_source import ModelSpec
+
+    return load_model(ModelSpec(path=str(DEMO_MODEL_DIR)), "cpu", dtype)
+
+
 def demo_data(n_train: int = 16, n_eval: int = 4, sample_prompts: int = 0) -> TrainData:
     questions = [p.question for p in demo_splits()["eval"][:sample_prompts]]
     return TrainData(

@@ -17,7 +17,7 @@ from engine.training.memory_defaults import (
     resolve_checkpointing,
 )
 from engine.training.policy import resolve_run_settings, trainable_policy
-from tests.engine.training.helpers import fast_settings
+from tests.engine.training.helpers import fast_settings, load_demo
 
 LARGE = 500_000_000  # about Qwen2.5-0.5B
 SMALL = 1_000_000  # the demo model is smaller still
@@ -97,16 +97,8 @@ def test_auto_for_a_large_model_resolves_both(demo_loaded, bf16_cpu, monkeypatch
     assert older.gradient_checkpointing == "off"
 
 
-def demo_in(dtype: str):
-    from engine.demo import DEMO_MODEL_DIR
-    from engine.loading import load_model
-    from engine.model_source import ModelSpec
-
-    return load_model(ModelSpec(path=str(DEMO_MODEL_DIR)), "cpu", dtype)
-
-
 def test_a_bf16_base_trains_float32_lora_and_comes_back_bf16():
-    model = demo_in("bfloat16").model
+    model = load_demo("bfloat16").model
     settings = fast_settings(base_dtype="bfloat16", gradient_checkpointing="off")
     with trainable_policy(model, settings, None) as policy:
         trainable = {n: p for n, p in policy.named_parameters() if p.requires_grad}
@@ -122,28 +114,26 @@ def test_a_bf16_base_trains_float32_lora_and_comes_back_bf16():
     assert not any("lora_" in n for n, _ in model.named_parameters())
 
 
-def test_a_float32_base_is_never_rounded_to_a_narrower_base_dtype(demo_loaded):
-    model = demo_loaded.model
+def held_for_a_policy(model, base_dtype: str):
+    """(the frozen weights' dtypes while the policy trains, whether every base weight came
+    back bit for bit, the base's dtypes afterwards)."""
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    settings = fast_settings(base_dtype="bfloat16", gradient_checkpointing="off")
+    settings = fast_settings(base_dtype=base_dtype, gradient_checkpointing="off")
     with trainable_policy(model, settings, None) as policy:
-        frozen = [p for p in policy.parameters() if not p.requires_grad]
-        assert frozen and all(p.dtype == torch.float32 for p in frozen)
+        during = {p.dtype for p in policy.parameters() if not p.requires_grad}
     after = dict(model.named_parameters())
-    assert all(torch.equal(before[n], after[n]) for n in before)
+    exact = all(torch.equal(before[n], after[n]) for n in before)
+    return during, exact, {p.dtype for p in after.values()}
+
+
+def test_a_float32_base_is_never_rounded_to_a_narrower_base_dtype(demo_loaded):
+    during, exact, _ = held_for_a_policy(demo_loaded.model, "bfloat16")
+    assert during == {torch.float32} and exact
 
 
 def test_a_bf16_base_held_in_float32_comes_back_bf16_exactly():
-    model = demo_in("bfloat16").model
-    before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    settings = fast_settings(base_dtype="float32", gradient_checkpointing="off")
-    with trainable_policy(model, settings, None) as policy:
-        frozen = [p for p in policy.parameters() if not p.requires_grad]
-        assert frozen and all(p.dtype == torch.float32 for p in frozen)
-    after = dict(model.named_parameters())
-    assert all(
-        after[n].dtype == torch.bfloat16 and torch.equal(before[n], after[n]) for n in before
-    )
+    during, exact, after = held_for_a_policy(load_demo("bfloat16").model, "float32")
+    assert during == {torch.float32} and exact and after == {torch.bfloat16}
 
 
 @pytest.mark.parametrize("algorithm", ["dpo", "grpo"])
@@ -153,7 +143,7 @@ def test_a_run_on_a_bf16_base_trains_and_gives_the_base_back(algorithm, tmp_path
     from tests.engine.training.helpers import Recorder, demo_data
     from tests.engine.training.online.helpers import demo_prompts, online_settings
 
-    loaded = demo_in("bfloat16")
+    loaded = load_demo("bfloat16")
     recorder = Recorder(tmp_path)
     if algorithm == "grpo":
         lengths = RewardSource("len", 1.0, lambda p, c, r: SourceScores([len(t) % 3 for t in c]))

@@ -141,6 +141,13 @@ def largest_wider_tensor(files: list[Path], width: float) -> int:
     return int(largest)
 
 
+def _checkpointed(choice: bool | str, num_parameters: int) -> bool:
+    # A run's setting (auto, on, off, or an older true/false) as the trainer resolves it.
+    from engine.training.memory_defaults import resolve_checkpointing
+
+    return resolve_checkpointing(choice, num_parameters)
+
+
 def _text_config(config: dict) -> dict:
     # Multimodal configs keep the language model's settings under "text_config".
     inner = config.get("text_config")
@@ -235,7 +242,7 @@ def estimate_fit(
     training: bool = False,
     available_bytes: int | None = None,
     quantization: str | None = None,
-    gradient_checkpointing: bool = False,
+    gradient_checkpointing: bool | str = False,
 ) -> FitEstimate:
     """Estimate the memory a model needs for generation (``training`` False) or for a
     training step (``training`` True; LoRA when ``lora_rank`` > 0, else full fine-tuning).
@@ -244,6 +251,8 @@ def estimate_fit(
     ``total_bytes <= available_bytes`` (None when ``available_bytes`` is None).
     ``quantization`` "4bit" counts QLoRA's weights: the blocks' linear layers in NF4 with
     double-quantized scales, the rest (embeddings, head, norms) in ``dtype``.
+    ``gradient_checkpointing`` is a run's setting: "auto" (on from 100 M parameters),
+    "on", "off", or true/false.
     """
     if quantization not in (None, "4bit"):
         raise ValueError(f"Unknown quantization {quantization!r}; choose None or '4bit'.")
@@ -322,7 +331,7 @@ def estimate_fit(
         chunk = min(tokens * a.vocab, LOGIT_CHUNK_ELEMENTS)
         per_layer = 10 * a.hidden + 4 * a.intermediate + a.heads * seq_len
         kept_layers = tokens * per_layer * width
-        if gradient_checkpointing:
+        if _checkpointed(gradient_checkpointing, int(num_params)):
             activations = tokens * a.hidden * a.layers * width + kept_layers + chunk * 4 * 2
         else:
             activations = kept_layers * a.layers + chunk * 4 * 2

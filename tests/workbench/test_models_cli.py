@@ -53,6 +53,11 @@ def test_add_list_fit_and_remove(tmp_path, capsys, monkeypatch):
         capsys, "models", project, "fit", str(model_id), "--training", "--dtype", "float32"
     )
     assert training["total_bytes"] > fit["total_bytes"] and training["bytes"]["optimizer"] > 0
+    train_fit = ("models", project, "fit", str(model_id), "--training", "--dtype", "float32")
+    _, on = _json(capsys, *train_fit, "--gradient-checkpointing", "on")
+    _, off = _json(capsys, *train_fit, "--gradient-checkpointing", "off")
+    assert on["bytes"]["activations"] < off["bytes"]["activations"]
+    assert training["bytes"]["activations"] == off["bytes"]["activations"]  # auto: a small model
     code, missing = _json(capsys, "models", project, "fit", str(hub["model"]["id"]))
     assert code == 1 and "no model 'acme/other'" in missing["error"]
 

@@ -150,6 +150,7 @@ def cmd_fit(args) -> int:
         training=args.training,
         available_bytes=available,
         quantization=args.quantization,
+        gradient_checkpointing=args.gradient_checkpointing,
     )
     terms = {
         "weights": estimate.weights_bytes,
@@ -223,6 +224,12 @@ def add_commands(sub) -> None:
     a.add_argument("--seq-len", type=int, default=512)
     a.add_argument("--dtype", default="bfloat16", help="float32, bfloat16 or float16")
     a.add_argument("--quantization", choices=("4bit",), default=None, help="4-bit (QLoRA) weights")
+    a.add_argument(
+        "--gradient-checkpointing",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="as a run's setting: auto is on for models of 100 M parameters or more (auto)",
+    )
     a.add_argument("--device", default="cpu", help="cpu compares with free RAM")
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_fit)

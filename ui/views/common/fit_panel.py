@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from engine.fit import format_bytes
 from engine.lora import LoraSettings
-from engine.training.memory_defaults import CHECKPOINTING, resolve_checkpointing
+from engine.training.memory_defaults import CHECKPOINTING
 from ui.messages import explain
 from ui.session import ProjectSession
 from ui.style import BAD, MUTED, OK
@@ -54,15 +54,7 @@ def compute_fit(_project: Project, model: ModelRecord, settings: dict, device: s
     if device is None or device.startswith(("cpu", "mps")):
         available = device_memory("cpu")[1]
         where = "free RAM of this computer"
-    settings = dict(settings)
-    checkpointing = settings.pop("gradient_checkpointing", "off")
-    folder = model_dir(model)
-    estimate = estimate_fit(folder, available_bytes=available, **settings)
-    if settings.get("training") and resolve_checkpointing(checkpointing, estimate.num_parameters):
-        estimate = estimate_fit(
-            folder, available_bytes=available, gradient_checkpointing=True, **settings
-        )
-    return estimate, where
+    return estimate_fit(model_dir(model), available_bytes=available, **settings), where
 
 
 def count_text(n: int) -> str:

@@ -141,11 +141,24 @@ def largest_wider_tensor(files: list[Path], width: float) -> int:
     return int(largest)
 
 
-def _checkpointed(choice: bool | str, num_parameters: int) -> bool:
-    # A run's setting (auto, on, off, or an older true/false) as the trainer resolves it.
-    from engine.training.memory_defaults import resolve_checkpointing
+# From about this size the activations and the float32 weights are gigabytes (a 0.5 B
+# model at 2 x 512 tokens: 1.8 GiB of weights, 7 GiB of activations without
+# checkpointing); below it a run fits anywhere and float32 costs nothing that matters.
+LARGE_MODEL_PARAMETERS = 100_000_000
 
-    return resolve_checkpointing(choice, num_parameters)
+
+def is_large(num_parameters: int) -> bool:
+    return num_parameters >= LARGE_MODEL_PARAMETERS
+
+
+def resolve_checkpointing(choice: str | bool, num_parameters: int) -> bool:
+    """Whether a run recomputes activations: "on" (or true), "off" (or false), or for
+    "auto" a large model."""
+    if isinstance(choice, bool):
+        return choice
+    if choice == "auto":
+        return is_large(num_parameters)
+    return choice == "on"
 
 
 def _text_config(config: dict) -> dict:
@@ -331,7 +344,7 @@ def estimate_fit(
         chunk = min(tokens * a.vocab, LOGIT_CHUNK_ELEMENTS)
         per_layer = 10 * a.hidden + 4 * a.intermediate + a.heads * seq_len
         kept_layers = tokens * per_layer * width
-        if _checkpointed(gradient_checkpointing, int(num_params)):
+        if resolve_checkpointing(gradient_checkpointing, int(num_params)):
             activations = tokens * a.hidden * a.layers * width + kept_layers + chunk * 4 * 2
         else:
             activations = kept_layers * a.layers + chunk * 4 * 2

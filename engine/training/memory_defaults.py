@@ -15,12 +15,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# The size threshold and what "auto" checkpointing means live with the memory estimate,
+# which counts them too; they are this module's settings as much.
+from engine.fit import LARGE_MODEL_PARAMETERS, estimate_fit, is_large, resolve_checkpointing
+
+__all__ = [
+    "BASE_DTYPES",
+    "CHECKPOINTING",
+    "LARGE_MODEL_PARAMETERS",
+    "cpu_computes_bf16",
+    "device_computes_bf16",
+    "folder_parameters",
+    "is_large",
+    "resolve_base_dtype",
+    "resolve_checkpointing",
+]
+
 BASE_DTYPES = ("auto", "float32", "bfloat16", "float16")
 CHECKPOINTING = ("auto", "on", "off")
-# From about this size the activations and the float32 weights are gigabytes (a 0.5 B
-# model at 2 x 512 tokens: 1.8 GiB of weights, 7 GiB of activations without
-# checkpointing); below it a run fits anywhere and float32 costs nothing that matters.
-LARGE_MODEL_PARAMETERS = 100_000_000
 # The /proc/cpuinfo flags of CPUs whose bf16 matrix products run natively (oneDNN).
 _CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
@@ -45,10 +57,6 @@ def device_computes_bf16(device: str) -> bool:
     return device == "cpu" and cpu_computes_bf16()
 
 
-def is_large(num_parameters: int) -> bool:
-    return num_parameters >= LARGE_MODEL_PARAMETERS
-
-
 def resolve_base_dtype(choice: str, device: str, num_parameters: int) -> str:
     """The dtype of the frozen base: ``choice`` itself unless "auto", which is bfloat16
     for a large model on a device that computes in it, else the device's own default
@@ -62,19 +70,7 @@ def resolve_base_dtype(choice: str, device: str, num_parameters: int) -> str:
     return pick_dtype(device)
 
 
-def resolve_checkpointing(choice: str | bool, num_parameters: int) -> bool:
-    """Whether a run recomputes activations: "on" (or true), "off" (or false), or for
-    "auto" a large model."""
-    if isinstance(choice, bool):
-        return choice
-    if choice == "auto":
-        return is_large(num_parameters)
-    return choice == "on"
-
-
 def folder_parameters(folder: Path) -> int:
     """A model folder's parameter count from its safetensors headers or config.json,
     without loading it (engine.fit's reading)."""
-    from engine.fit import estimate_fit
-
     return estimate_fit(folder).num_parameters

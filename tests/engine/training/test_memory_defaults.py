@@ -85,7 +85,7 @@ def test_the_demo_model_stays_float32_without_checkpointing(demo_loaded, bf16_cp
 
 
 def test_auto_for_a_large_model_resolves_both(demo_loaded, bf16_cpu, monkeypatch):
-    monkeypatch.setattr(memory_defaults, "LARGE_MODEL_PARAMETERS", 1)
+    monkeypatch.setattr("engine.fit.LARGE_MODEL_PARAMETERS", 1)  # where is_large reads it
     resolved = resolve_run_settings(TrainSettings(), demo_loaded.model, "cpu")
     assert (resolved.base_dtype, resolved.gradient_checkpointing) == ("bfloat16", "on")
     overridden = TrainSettings(base_dtype="float32", gradient_checkpointing="off")

@@ -8,14 +8,16 @@ its share of the machine instead. libgomp reads the policy once, when torch load
 so it must be in the environment before the first `import torch`: `engine/__init__.py`
 sets it, and a value the user set is kept. The thread count is the cores left free by
 other load at start (``free_cores``): under load, a thread that shares a core stalls the
-others at every barrier, so the count matters as much as the wait. WORKBENCH_THREADS (or
-`configure_cpu_threads`) overrides it, and so does an OMP_NUM_THREADS of the user's.
+others at every barrier, so the count matters as much as the wait. Each job on the CPU
+sets it for its model (``apply_job_threads``): one thread for a small model, else the
+count chosen at start. WORKBENCH_THREADS overrides it, and so does an
+OMP_NUM_THREADS of the user's.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 THREADS_ENV = "WORKBENCH_THREADS"
@@ -74,23 +76,42 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def resolve_threads(requested: int | None, share: int = 1) -> int:
-    """The thread count to use: `requested` when given (or WORKBENCH_THREADS), else the
-    available cores divided among `share` processes that work at the same time."""
-    if requested is None:
-        from_env = os.environ.get(THREADS_ENV, "").strip()
-        requested = _parse_threads(from_env) if from_env else None
-    if requested is not None:
-        if requested < 1:
-            raise ValueError(f"CPU threads must be at least 1, got {requested}")
-        return requested
-    return max(1, available_cores() // max(1, share))
+# Below this many parameters a model's operations are too small to split: waking a
+# second thread for each costs more than it saves. Measured with
+# tests/benchmarks/bench_dpo.py (30 DPO steps, 1 against 2 threads, quiet 2-core machine):
+# the 0.8 M-parameter demo model 2.7 s against 4.5-5.0 s, a 5.1 M one 10.2 s against
+# 10.7-11.8 s, a 15.4 M one 22.4 s against 20.0 s.
+ONE_THREAD_BELOW_PARAMETERS = 10_000_000
 
 
-def configure_cpu_threads(requested: int | None = None, share: int = 1) -> int:
-    """Set torch's intra-op threads; returns the number set."""
+def user_chose_threads(environ: Mapping[str, str] | None = None) -> bool:
+    """WORKBENCH_THREADS, or an OMP_NUM_THREADS the engine did not choose itself."""
+    env = os.environ if environ is None else environ
+    if env.get(THREADS_ENV, "").strip():
+        return True
+    chosen = env.get(NUM_THREADS_ENV)
+    return chosen is not None and chosen != env.get(AUTO_MARK_ENV)
+
+
+def job_threads(num_parameters: int, environ: Mapping[str, str] | None = None) -> int | None:
+    """Threads for a CPU job on a model of ``num_parameters``: one for a small model,
+    else the count chosen when the process started (a load measured inside a worker
+    would count the worker's own last job); None when the user set the count, which
+    stays as it is."""
+    env = os.environ if environ is None else environ
+    if user_chose_threads(env):
+        return None
+    if num_parameters < ONE_THREAD_BELOW_PARAMETERS:
+        return 1
+    chosen = env.get(AUTO_MARK_ENV, "")
+    return int(chosen) if chosen.isdigit() and int(chosen) > 0 else free_cores()
+
+
+def apply_job_threads(num_parameters: int) -> int:
+    """Set torch's intra-op threads for a CPU job (``job_threads``); returns the count."""
     import torch
 
-    threads = resolve_threads(requested, share)
-    torch.set_num_threads(threads)
-    return threads
+    threads = job_threads(num_parameters)
+    if threads is not None and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()

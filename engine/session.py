@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from engine.cpu_threads import apply_job_threads
 from engine.device import pick_device, pick_dtype
 from engine.errors import EngineError
 from engine.loading import LoadedModel, load_model
@@ -57,6 +58,7 @@ class ModelSession:
         resolved_dtype = pick_dtype(resolved_device, dtype)
         key = (dataclasses.replace(spec), resolved_device, resolved_dtype, quantization)
         if self._loaded is not None and self._key == key:
+            self._set_threads()
             return self._loaded
         self.unload()
         self._loaded = load_model(
@@ -70,7 +72,15 @@ class ModelSession:
         if label:
             self._loaded = dataclasses.replace(self._loaded, name=label)
         self._key = key
+        self._set_threads()
         return self._loaded
+
+    def _set_threads(self) -> None:
+        """A CPU job's torch threads, for the size of the model it runs (cpu_threads)."""
+        loaded = self._loaded
+        if loaded is None or not str(loaded.device).startswith("cpu"):
+            return
+        apply_job_threads(sum(p.numel() for p in loaded.model.parameters()))
 
     @contextmanager
     def with_adapter(self, adapter_dir: Path | str | None) -> Iterator[LoadedModel]:

@@ -6,7 +6,11 @@ import sys
 
 import pytest
 
-from engine.cpu_threads import prepare_openmp_environment, resolve_threads
+from engine.cpu_threads import (
+    ONE_THREAD_BELOW_PARAMETERS,
+    job_threads,
+    prepare_openmp_environment,
+)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -49,16 +53,41 @@ def test_bad_thread_counts_are_refused_with_the_variable_named():
     with pytest.raises(ValueError, match="WORKBENCH_THREADS"):
         prepare_openmp_environment({"WORKBENCH_THREADS": "many"})
     with pytest.raises(ValueError, match="at least 1"):
-        resolve_threads(0)
+        prepare_openmp_environment({"WORKBENCH_THREADS": "0"})
 
 
-def test_auto_threads_share_the_cores(monkeypatch):
-    monkeypatch.delenv("WORKBENCH_THREADS", raising=False)
-    monkeypatch.setattr("engine.cpu_threads.available_cores", lambda: 8)
-    assert resolve_threads(None) == 8
-    assert resolve_threads(None, share=2) == 4
-    assert resolve_threads(None, share=16) == 1
-    assert resolve_threads(5, share=2) == 5
+def test_a_small_model_runs_on_one_thread_a_large_one_on_the_count_chosen_at_start():
+    auto = {"OMP_NUM_THREADS": "6", "WORKBENCH_AUTO_THREADS": "6"}
+    assert job_threads(800_000, auto) == 1
+    assert job_threads(ONE_THREAD_BELOW_PARAMETERS - 1, auto) == 1
+    assert job_threads(ONE_THREAD_BELOW_PARAMETERS, auto) == 6
+    assert job_threads(500_000_000, auto) == 6
+
+
+def test_a_thread_count_the_user_set_is_kept_for_every_model():
+    for users in ({"WORKBENCH_THREADS": "3", "OMP_NUM_THREADS": "3"}, {"OMP_NUM_THREADS": "4"}):
+        assert job_threads(800_000, users) is None
+        assert job_threads(500_000_000, users) is None
+
+
+SESSION_THREADS = """
+import engine, torch
+from engine.demo import DEMO_MODEL_DIR
+from engine.model_source import ModelSpec
+from engine.session import ModelSession
+torch.set_num_threads(2)
+session = ModelSession()
+session.get(ModelSpec(path=str(DEMO_MODEL_DIR)), device="cpu")
+first = torch.get_num_threads()
+torch.set_num_threads(2)
+session.get(ModelSpec(path=str(DEMO_MODEL_DIR)), device="cpu")  # cached
+print(first, torch.get_num_threads())
+"""
+
+
+def test_a_job_on_the_small_demo_model_sets_one_thread_unless_the_user_chose():
+    assert _child(SESSION_THREADS) == "1 1"
+    assert _child(SESSION_THREADS, WORKBENCH_THREADS="2") == "2 2"
 
 
 def test_a_spin_count_or_block_time_the_user_chose_is_a_choice_of_wait_policy_too():

@@ -115,3 +115,19 @@ def apply_job_threads(num_parameters: int) -> int:
     if threads is not None and threads != torch.get_num_threads():
         torch.set_num_threads(threads)
     return torch.get_num_threads()
+
+
+def job_threads_note(num_parameters: int) -> str:
+    """What a run's log says of its CPU threads, and why that many."""
+    import torch
+
+    if user_chose_threads():
+        why = "set by WORKBENCH_THREADS or OMP_NUM_THREADS"
+    elif num_parameters < ONE_THREAD_BELOW_PARAMETERS:
+        why = (
+            f"a model under {ONE_THREAD_BELOW_PARAMETERS // 1_000_000} M parameters runs "
+            "fastest on one; WORKBENCH_THREADS=N sets it"
+        )
+    else:
+        why = "the cores free when the worker started; WORKBENCH_THREADS=N sets it"
+    return f"CPU threads: {torch.get_num_threads()} ({why})"

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.cpu_threads import apply_job_threads
+from engine.cpu_threads import apply_job_threads, job_threads_note
 from engine.device import pick_device, pick_dtype
 from engine.errors import EngineError
 from engine.loading import LoadedModel, load_model
@@ -31,6 +31,7 @@ class ModelSession:
         self._loaded: LoadedModel | None = None
         self._key: tuple[ModelSpec, str, str, str | None] | None = None
         self._in_adapter = False
+        self.threads_note: str | None = None  # the last CPU job's threads, for its log
 
     @property
     def loaded(self) -> LoadedModel | None:
@@ -79,8 +80,11 @@ class ModelSession:
         """A CPU job's torch threads, for the size of the model it runs (cpu_threads)."""
         loaded = self._loaded
         if loaded is None or not str(loaded.device).startswith("cpu"):
+            self.threads_note = None
             return
-        apply_job_threads(sum(p.numel() for p in loaded.model.parameters()))
+        count = sum(p.numel() for p in loaded.model.parameters())
+        apply_job_threads(count)
+        self.threads_note = job_threads_note(count)
 
     @contextmanager
     def with_adapter(self, adapter_dir: Path | str | None) -> Iterator[LoadedModel]:

@@ -9,6 +9,7 @@ import pytest
 from engine.cpu_threads import (
     ONE_THREAD_BELOW_PARAMETERS,
     job_threads,
+    job_threads_note,
     prepare_openmp_environment,
 )
 
@@ -116,3 +117,12 @@ def test_a_child_measures_again_but_keeps_a_users_thread_count(monkeypatch):
     users = {"OMP_NUM_THREADS": "4"}
     prepare_openmp_environment(users)
     assert users["OMP_NUM_THREADS"] == "4" and "WORKBENCH_AUTO_THREADS" not in users
+
+
+def test_the_run_log_line_says_why_that_many_threads(monkeypatch):
+    for name in ("WORKBENCH_THREADS", "OMP_NUM_THREADS", "WORKBENCH_AUTO_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    assert "under 10 M parameters" in job_threads_note(800_000)
+    assert "free when the worker started" in job_threads_note(500_000_000)
+    monkeypatch.setenv("WORKBENCH_THREADS", "1")
+    assert "set by WORKBENCH_THREADS" in job_threads_note(800_000)

@@ -65,6 +65,7 @@ def test_grpo_run_records_rollout_metrics_samples_and_eval(tmp_path, capsys):
         r[0] for r in project.db.execute("SELECT message FROM run_logs WHERE run_id = ?", [run.id])
     ]
     assert any(line.startswith("reward rules: format") for line in logs)
+    assert any(line.startswith("CPU threads: ") for line in logs)  # how many, and why
     assert out["eval"]["eval_rewards/answer/mean"] >= 0
 
 

@@ -137,6 +137,8 @@ def execute(
     try:
         recorder.phase(LOADING)
         loaded = _load_base(session, ModelSpec(**model.load_spec()), model.name, config, device)
+        if getattr(session, "threads_note", None):
+            runs.log(project, run_id, session.threads_note)
         rewards = _rewards(project, config, loaded)
         for line in rewards.pop("described", []):
             runs.log(project, run_id, f"reward {line}")

@@ -9,7 +9,9 @@ Each row is `workbench train` on a fresh copy of one demo project (rule-labelled
 candidates a train prompt), in its own process, under a thread policy:
   before: torch loaded before the engine, so OpenMP keeps its default wait policy (spin
           about 300,000 times before sleeping) and torch its default threads (all cores)
-  after:  the engine's policy, nothing set in the environment
+  after:  the engine's policy, nothing set in the environment (passive wait; the session
+          runs a model under 10 M parameters, such as the demo's, on one thread, and
+          does so in the "before" row too)
   NAME:   each --policy NAME=VAR=VALUE[,VAR=VALUE...]: the engine with those variables
 and in two conditions: quiet, and with `python -c "while True: pass"` keeping one core busy
 for the whole row. The rows run interleaved (repetition by repetition, every policy and

@@ -93,41 +93,45 @@ def user_chose_threads(environ: Mapping[str, str] | None = None) -> bool:
     return chosen is not None and chosen != env.get(AUTO_MARK_ENV)
 
 
+def _job_choice(num_parameters: int, env: Mapping[str, str]) -> tuple[int | None, str]:
+    """(threads, why) for a CPU job on a model of ``num_parameters``; None threads when
+    the user set the count."""
+    if user_chose_threads(env):
+        return None, "set by WORKBENCH_THREADS or OMP_NUM_THREADS"
+    if num_parameters < ONE_THREAD_BELOW_PARAMETERS:
+        millions = ONE_THREAD_BELOW_PARAMETERS // 1_000_000
+        return 1, f"a model under {millions} M parameters runs fastest on one"
+    chosen = env.get(AUTO_MARK_ENV, "")
+    count = int(chosen) if chosen.isdigit() and int(chosen) > 0 else free_cores()
+    return count, "the cores free when the worker started"
+
+
 def job_threads(num_parameters: int, environ: Mapping[str, str] | None = None) -> int | None:
     """Threads for a CPU job on a model of ``num_parameters``: one for a small model,
     else the count chosen when the process started (a load measured inside a worker
     would count the worker's own last job); None when the user set the count, which
     stays as it is."""
-    env = os.environ if environ is None else environ
-    if user_chose_threads(env):
-        return None
-    if num_parameters < ONE_THREAD_BELOW_PARAMETERS:
-        return 1
-    chosen = env.get(AUTO_MARK_ENV, "")
-    return int(chosen) if chosen.isdigit() and int(chosen) > 0 else free_cores()
+    return _job_choice(num_parameters, os.environ if environ is None else environ)[0]
 
 
-def apply_job_threads(num_parameters: int) -> int:
-    """Set torch's intra-op threads for a CPU job (``job_threads``); returns the count."""
+def apply_job_threads(num_parameters: int) -> str:
+    """Set torch's intra-op threads for a CPU job (``job_threads``); returns what the
+    run's log says of them (``job_threads_note``)."""
     import torch
 
-    threads = job_threads(num_parameters)
+    threads, why = _job_choice(num_parameters, os.environ)
     if threads is not None and threads != torch.get_num_threads():
         torch.set_num_threads(threads)
-    return torch.get_num_threads()
+    return _note(threads, why)
 
 
 def job_threads_note(num_parameters: int) -> str:
-    """What a run's log says of its CPU threads, and why that many."""
+    """What a run's log says of its CPU threads: how many, and why that many."""
+    return _note(*_job_choice(num_parameters, os.environ))
+
+
+def _note(threads: int | None, why: str) -> str:
     import torch
 
-    if user_chose_threads():
-        why = "set by WORKBENCH_THREADS or OMP_NUM_THREADS"
-    elif num_parameters < ONE_THREAD_BELOW_PARAMETERS:
-        why = (
-            f"a model under {ONE_THREAD_BELOW_PARAMETERS // 1_000_000} M parameters runs "
-            "fastest on one; WORKBENCH_THREADS=N sets it"
-        )
-    else:
-        why = "the cores free when the worker started; WORKBENCH_THREADS=N sets it"
-    return f"CPU threads: {torch.get_num_threads()} ({why})"
+    how_to_set = "" if threads is None else "; WORKBENCH_THREADS=N sets it"
+    return f"CPU threads: {torch.get_num_threads()} ({why}{how_to_set})"

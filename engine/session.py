@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.cpu_threads import apply_job_threads, job_threads_note
+from engine.cpu_threads import apply_job_threads
 from engine.device import pick_device, pick_dtype
 from engine.errors import EngineError
 from engine.loading import LoadedModel, load_model
@@ -31,6 +31,7 @@ class ModelSession:
         self._loaded: LoadedModel | None = None
         self._key: tuple[ModelSpec, str, str, str | None] | None = None
         self._in_adapter = False
+        self._parameters = 0  # of the loaded model, counted once at load
         self.threads_note: str | None = None  # the last CPU job's threads, for its log
 
     @property
@@ -73,6 +74,7 @@ class ModelSession:
         if label:
             self._loaded = dataclasses.replace(self._loaded, name=label)
         self._key = key
+        self._parameters = sum(p.numel() for p in self._loaded.model.parameters())
         self._set_threads()
         return self._loaded
 
@@ -82,9 +84,7 @@ class ModelSession:
         if loaded is None or not str(loaded.device).startswith("cpu"):
             self.threads_note = None
             return
-        count = sum(p.numel() for p in loaded.model.parameters())
-        apply_job_threads(count)
-        self.threads_note = job_threads_note(count)
+        self.threads_note = apply_job_threads(self._parameters)
 
     @contextmanager
     def with_adapter(self, adapter_dir: Path | str | None) -> Iterator[LoadedModel]:

@@ -137,7 +137,7 @@ def execute(
     try:
         recorder.phase(LOADING)
         loaded = _load_base(session, ModelSpec(**model.load_spec()), model.name, config, device)
-        if getattr(session, "threads_note", None):
+        if session.threads_note:
             runs.log(project, run_id, session.threads_note)
         rewards = _rewards(project, config, loaded)
         for line in rewards.pop("described", []):

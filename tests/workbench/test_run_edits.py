@@ -1,5 +1,5 @@
 """Renaming, tagging, noting and deleting a run (workbench/training/run_edits.py) and
-`workbench runs PROJECT rename|tag|note|delete RUN_ID`: clear refusals, nothing partial."""
+`workbench runs PROJECT rename|tag|note|delete|log RUN_ID`: clear refusals, nothing partial."""
 
 from __future__ import annotations
 
@@ -151,3 +151,22 @@ def test_the_cli_edits_and_deletes_with_json(project, capsys):
     assert runs.list_runs(project) == []
     code, out = json_out(capsys, ["runs", path, "rename", str(run_id), "x", "--json"])
     assert code == 1 and out["ok"] is False and f"no run {run_id}" in out["error"]
+
+
+def test_the_cli_prints_a_runs_log(project, capsys):
+    run_id = ended_run(project)
+    runs.log(project, run_id, "CPU threads: 1 (a model under 10 M parameters runs fastest on one)")
+    code, out = json_out(capsys, ["runs", str(project.path), "log", str(run_id), "--json"])
+    assert code == 0
+    assert [line["message"] for line in out["log"]] == [
+        "hello",
+        "CPU threads: 1 (a model under 10 M parameters runs fastest on one)",
+    ]
+    assert main(["runs", str(project.path), "log", str(run_id)]) == 0
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[1]
+        .endswith("CPU threads: 1 (a model under 10 M parameters runs fastest on one)")
+    )
+    code, out = json_out(capsys, ["runs", str(project.path), "log", "999", "--json"])
+    assert code == 1 and "no run 999" in out["error"]

@@ -1,9 +1,11 @@
-"""`workbench runs PROJECT rename|tag|note|delete RUN_ID ...`: what the Runs view's context
-menu does to a run, from a terminal (workbench/training/run_edits.py)."""
+"""`workbench runs PROJECT rename|tag|note|delete|log RUN_ID ...`: what the Runs view's
+context menu does to a run, from a terminal (workbench/training/run_edits.py), and the run's
+log as the Train view's log pane shows it."""
 
 from __future__ import annotations
 
 import sys
+import time
 
 from workbench.cli.output import emit_json
 from workbench.project import Project
@@ -13,7 +15,7 @@ def add_run_edit_commands(runs_parser) -> None:
     """Subcommands of `workbench runs PROJECT`; without one, the command lists the runs."""
     sub = runs_parser.add_subparsers(
         dest="edit",
-        metavar="{rename,tag,note,delete}",
+        metavar="{rename,tag,note,delete,log}",
         help="change one run (without one of these, the runs are listed)",
     )
     p = sub.add_parser("rename", help="give a run a new name")
@@ -44,6 +46,13 @@ def add_run_edit_commands(runs_parser) -> None:
     p.add_argument("--yes", action="store_true", help="delete without asking")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser(
+        "log", help="print a run's log: its threads, rewards, warnings with what to try, errors"
+    )
+    p.add_argument("run_id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_log)
 
 
 def _done(args, payload: dict, text: str) -> int:
@@ -93,3 +102,28 @@ def cmd_delete(args) -> int:
         return 1
     delete_run(project, args.run_id)
     return _done(args, {"deleted": True, **deletion.as_dict()}, f"Deleted: {deletion.text()}")
+
+
+def cmd_log(args) -> int:
+    from workbench.training.progress import logs_since
+    from workbench.training.runs import get_run
+
+    project = Project.open(args.project)
+    get_run(project, args.run_id)  # KeyError, said by name, for a run the project lacks
+    lines: list[tuple[float, str]] = []
+    chunk, after = logs_since(project, args.run_id)
+    while chunk:  # a long run's log arrives in slices of ROW_LIMIT rows
+        lines += chunk
+        chunk, after = logs_since(project, args.run_id, after)
+    if args.json:
+        emit_json(
+            {
+                "ok": True,
+                "run_id": args.run_id,
+                "log": [{"time": t, "message": m} for t, m in lines],
+            }
+        )
+    else:
+        for when, message in lines:
+            print(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(when))}  {message}")
+    return 0

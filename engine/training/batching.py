@@ -27,6 +27,15 @@ class SequenceBatch:
         )
 
 
+def select_rows(batch: SequenceBatch, rows: torch.Tensor) -> SequenceBatch:
+    """Rows ``rows`` (K,) of ``batch``, same width."""
+    return SequenceBatch(
+        batch.input_ids.index_select(0, rows),
+        batch.attention_mask.index_select(0, rows),
+        batch.completion_mask.index_select(0, rows),
+    )
+
+
 def pad_sequences(
     prompts: list[list[int]], completions: list[list[int]], pad_id: int
 ) -> SequenceBatch:

@@ -18,6 +18,7 @@ from engine.training import sharding
 from engine.training.config import TrainSettings
 from engine.training.evaluation import evaluate, generate_samples
 from engine.training.hooks import TrainData, TrainHooks, TrainResult
+from engine.training.lora_products import wide_lora_products
 from engine.training.metrics import reduce_stats
 from engine.training.policy import resolve_run_settings, reward_policy, trainable_policy
 from engine.training.prepared import (
@@ -107,7 +108,7 @@ class OfflineRun(TrainingRun):
             # DDP averages gradients only on the last micro-batch of the step.
             sync = contextlib.nullcontext() if last else self.accelerator.no_sync(self.ddp_model)
             with sync:
-                with self.autocast():
+                with self.autocast(), wide_lora_products(self.ddp_model):
                     objective = split_objective(
                         self.ddp_model,
                         self.train_split,

@@ -58,6 +58,16 @@ def _checkpoint_activations(model) -> None:
     model.enable_input_require_grads()
 
 
+def recomputes_activations(model: Any) -> bool:
+    """Whether ``model`` (or the one DistributedDataParallel wraps) recomputes its blocks in
+    the backward pass, as ``_checkpoint_activations`` sets it up."""
+    inner = getattr(model, "module", model)
+    flag = getattr(inner, "is_activation_checkpointing", None)
+    if flag is None:  # transformers before the rename
+        flag = getattr(inner, "is_gradient_checkpointing", False)
+    return bool(flag)
+
+
 def resolve_run_settings(settings: TrainSettings, model: Any, device: str) -> TrainSettings:
     """``settings`` with ``base_dtype`` and ``gradient_checkpointing`` resolved for
     ``model`` on ``device`` (engine.training.memory_defaults): a dtype name, and "on" or

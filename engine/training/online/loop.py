@@ -24,6 +24,7 @@ from engine.training import distributed as dist
 from engine.training.config import TrainSettings
 from engine.training.examples import PromptExample
 from engine.training.hooks import TrainData, TrainHooks, TrainResult
+from engine.training.lora_products import wide_lora_products
 from engine.training.metrics import reduce_stats
 from engine.training.online import algorithms, dynamic_sampling, rollout
 from engine.training.online.evaluation import evaluate_online
@@ -260,7 +261,7 @@ class OnlineRun(TrainingRun):
                 else self.algorithm.no_sync(self.accelerator, self.ddp_model)
             )
             with sync:
-                with self.autocast():
+                with self.autocast(), wide_lora_products(self.ddp_model):
                     objective = self.algorithm.objective(batch)
                 self.backward(objective.loss * self.algorithm.micro_scale(len(batches)))
             stats.append(objective.stats)

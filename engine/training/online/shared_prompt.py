@@ -29,6 +29,7 @@ from engine.fit import LOGIT_CHUNK_ELEMENTS
 from engine.padding import left_pad
 from engine.training.logprobs import _chunk_stats, _head_input, _logit_transform, _unwrap
 from engine.training.online.forward import TokenOutputs
+from engine.training.policy import recomputes_activations
 
 
 @dataclass
@@ -79,12 +80,23 @@ def grouped_rows(
     )
 
 
+def select_groups(rows: GroupedRows, kept: torch.Tensor) -> GroupedRows:
+    """The layout of rows ``kept`` (K,), whole groups in order; the frame keeps its width."""
+    g = rows.group_size
+    groups = kept.view(-1, g)[:, 0] // g  # (K/G,) the groups the rows belong to
+    return GroupedRows(
+        rows.prompt_ids.index_select(0, groups),
+        rows.prompt_mask.index_select(0, groups),
+        rows.completion_ids.index_select(0, kept),
+        rows.completion_mask.index_select(0, kept),
+        rows.columns.index_select(0, kept),
+        rows.width,
+        g,
+    )
+
+
 def shared_prompt_supported(model: Any, device: Any, num_processes: int) -> bool:
-    unwrapped = _unwrap(model)
-    checkpointing = getattr(unwrapped, "is_activation_checkpointing", None)
-    if checkpointing is None:  # transformers before the rename
-        checkpointing = getattr(unwrapped, "is_gradient_checkpointing", False)
-    if num_processes != 1 or checkpointing:
+    if num_processes != 1 or recomputes_activations(_unwrap(model)):
         return False
     return lean_decoding_supported(_unwrap(model), device)
 

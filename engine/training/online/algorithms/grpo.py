@@ -13,9 +13,10 @@ import torch
 
 from engine.losses.grpo import grpo_advantages, grpo_loss
 from engine.losses.masked import mask_truncated_completions
+from engine.losses.policy_stats import token_mean
 from engine.losses.rloo import rloo_advantages, rloo_loss, rloo_sequence_kl
 from engine.training import distributed as dist
-from engine.training.batching import SequenceBatch
+from engine.training.batching import SequenceBatch, select_rows
 from engine.training.objectives import Objective
 from engine.training.online.algorithms.base import Algorithm
 from engine.training.online.forward import TokenOutputs, token_outputs
@@ -24,6 +25,7 @@ from engine.training.online.shared_prompt import (
     GroupedRows,
     grouped_rows,
     grouped_token_outputs,
+    select_groups,
     shared_prompt_supported,
 )
 
@@ -80,20 +82,38 @@ class _GroupAlgorithm(Algorithm):
         return self.s.method.num_iterations > 1
 
     def objective(self, batch: GroupBatch) -> Objective:
-        temperature = self.s.method.temperature
-        if batch.grouped is not None:
-            out = grouped_token_outputs(
-                self.run.ddp_model, batch.grouped, entropy=True, temperature=temperature
-            )
-        else:
-            out = token_outputs(
-                self.run.ddp_model, batch.sequences, entropy=True, temperature=temperature
-            )
+        kept = self.rows_to_run(batch)
+        out = self._token_outputs(batch, kept)
         loss, stats = self.loss(out, batch)
         stats = {"loss": loss.detach(), **stats}
+        if kept is not None and out.entropy is not None:  # the rows that ran, not the zeros
+            stats["entropy"] = token_mean(out.entropy[kept], batch.mask[kept])
         if batch.kl is not None:
             stats["kl"] = batch.kl
         return Objective(loss, stats)
+
+    def rows_to_run(self, batch: GroupBatch) -> torch.Tensor | None:
+        """The rows whose forward pass can change the loss, (K,), or None for all of them."""
+        return None
+
+    def _token_outputs(self, batch: GroupBatch, kept: torch.Tensor | None) -> TokenOutputs:
+        """The policy's log-probs and entropies, (N, T-1); with ``kept``, only those rows
+        are run and the others are constant zeros (no gradient)."""
+        model, temperature = self.run.ddp_model, self.s.method.temperature
+        if batch.grouped is not None:
+            rows = batch.grouped if kept is None else select_groups(batch.grouped, kept)
+            out = grouped_token_outputs(model, rows, entropy=True, temperature=temperature)
+        else:
+            sequences = batch.sequences if kept is None else select_rows(batch.sequences, kept)
+            out = token_outputs(model, sequences, entropy=True, temperature=temperature)
+        if kept is None:
+            return out
+        n = batch.mask.shape[0]
+        return TokenOutputs(
+            _scatter_rows(out.logps, kept, n),
+            _scatter_rows(out.entropy, kept, n) if out.entropy is not None else None,
+            None,
+        )
 
     @abstractmethod
     def loss(
@@ -125,6 +145,23 @@ class GRPO(_GroupAlgorithm):
 
     def micro_scale(self, micro_batches: int) -> float:
         return 1.0 if self.s.method.grpo_loss_type == "dapo" else 1.0 / micro_batches
+
+    def rows_to_run(self, batch: GroupBatch) -> torch.Tensor | None:
+        """Leave out the groups whose rewards are all equal, when that cannot change the
+        loss or its gradient: on-policy (the importance ratio is exactly 1, so each of their
+        tokens' loss is their advantage, 0, times 1) and without a KL term (beta 0). The
+        loss's denominators are the whole batch's, as before; a group whose advantages are
+        float noise around 0 (eight equal rewards of 0.1 do not average to exactly 0.1)
+        gives no update of any size either. All groups equal: everything runs, so that every
+        LoRA weight still gets its (zero) gradient and the optimizer steps as before."""
+        if batch.old_logps is not None or batch.ref_logps is not None:
+            return None
+        g = self.s.group_size()
+        grouped = batch.rewards.view(-1, g)  # (P, G)
+        varied = grouped.amax(dim=1) != grouped.amin(dim=1)  # (P,) NaN compares unequal: kept
+        if bool(varied.all()) or not bool(varied.any()):
+            return None
+        return torch.nonzero(varied.repeat_interleave(g)).squeeze(-1)  # (K,) rows
 
     def loss(
         self, out: TokenOutputs, batch: GroupBatch
@@ -183,3 +220,9 @@ class RLOO(_GroupAlgorithm):
             epsilon=s.method.epsilon,
             entropies=out.entropy,
         )
+
+
+def _scatter_rows(values: torch.Tensor, rows: torch.Tensor, n: int) -> torch.Tensor:
+    """(K, W) values of ``rows`` placed in an (N, W) frame of zeros, on the graph."""
+    frame = values.new_zeros((n, values.shape[1]))
+    return frame.index_copy(0, rows, values)

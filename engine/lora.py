@@ -7,6 +7,8 @@ import torch or peft (they are imported inside the functions).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -229,3 +231,23 @@ def load_adapter(model: Any, adapter_dir: Path, trainable: bool = False):
     if not trainable:
         peft_model.eval()
     return peft_model
+
+
+@contextmanager
+def forwards_replaced(
+    modules: Iterable[Any], make_forward: Callable[[Any], Callable[..., Any] | None]
+) -> Iterator[int]:
+    """Inside the block, each module for which ``make_forward(module)`` gives a function
+    runs it as its forward (an instance attribute shadows the class's method); yields how
+    many were replaced. Their own forward is back afterwards, whatever happens inside."""
+    replaced = []
+    try:
+        for module in modules:
+            forward = make_forward(module)
+            if forward is not None:
+                module.forward = forward
+                replaced.append(module)
+        yield len(replaced)
+    finally:
+        for module in replaced:
+            del module.forward

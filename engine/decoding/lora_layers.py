@@ -11,12 +11,14 @@ identity in eval mode), so the outputs are bit for bit PEFT's. Layers in any oth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from engine.lora import forwards_replaced
 
 
 def _plain_lora_forward(layer: Any) -> Callable[..., torch.Tensor] | None:
@@ -51,18 +53,7 @@ def _plain_lora_forward(layer: Any) -> Callable[..., torch.Tensor] | None:
     return forward
 
 
-@contextmanager
-def lean_lora_layers(model: Any) -> Iterator[int]:
+def lean_lora_layers(model: Any) -> AbstractContextManager[int]:
     """Inside the block, the model's plain LoRA layers (eval mode) run the closure above;
     yields how many were swapped. Their own forward is back afterwards."""
-    swapped = []
-    try:
-        for module in model.modules():
-            forward = _plain_lora_forward(module)
-            if forward is not None:
-                module.forward = forward  # an instance attribute shadows the class's
-                swapped.append(module)
-        yield len(swapped)
-    finally:
-        for module in swapped:
-            del module.forward
+    return forwards_replaced(model.modules(), _plain_lora_forward)

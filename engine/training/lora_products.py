@@ -16,12 +16,12 @@ autocast, on the CPU take this path; any other call runs PEFT's own forward.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
 
+from engine.lora import forwards_replaced
 from engine.training.policy import recomputes_activations
 
 
@@ -89,20 +89,10 @@ def _wide_forward(layer: Any, peft_forward: Any) -> Any | None:
     return forward
 
 
-@contextmanager
-def wide_lora_products(model: Any) -> Iterator[int]:
+def wide_lora_products(model: Any) -> AbstractContextManager[int]:
     """Inside the block, the model's plain LoRA layers compute their low-rank part with
     ``LowRankProduct`` whenever a call qualifies (see the module's docstring); yields how
     many layers were swapped (none under activation checkpointing). A backward pass may run
     after the block: the graph keeps the products it recorded."""
-    swapped = []
-    try:
-        for module in () if recomputes_activations(model) else model.modules():
-            forward = _wide_forward(module, module.forward)
-            if forward is not None:
-                module.forward = forward  # an instance attribute shadows the class's
-                swapped.append(module)
-        yield len(swapped)
-    finally:
-        for module in swapped:
-            del module.forward
+    modules = () if recomputes_activations(model) else model.modules()
+    return forwards_replaced(modules, lambda module: _wide_forward(module, module.forward))

@@ -103,6 +103,21 @@ def load_demo(dtype: str = "float32"):
     return load_model(ModelSpec(path=str(DEMO_MODEL_DIR)), "cpu", dtype)
 
 
+def lora_demo(r: int = 4, alpha: float = 8, dropout: float = 0.0):
+    """The demo model (float32, CPU) with an all-linear LoRA adapter whose B is drawn (it
+    starts at 0), so that the adapter changes the outputs and gets gradients everywhere."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=r, lora_alpha=alpha, target_modules="all-linear", lora_dropout=dropout)
+    model = get_peft_model(load_demo().model, config)
+    torch.manual_seed(0)
+    for name, p in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.05)
+    return model
+
+
 def demo_data(n_train: int = 16, n_eval: int = 4, sample_prompts: int = 0) -> TrainData:
     questions = [p.question for p in demo_splits()["eval"][:sample_prompts]]
     return TrainData(

@@ -8,23 +8,11 @@ import pytest
 import torch
 
 from engine.training.lora_products import low_rank, wide_lora_products
+from tests.engine.training.helpers import lora_demo
 
 
 def _lora_model(dropout: float = 0.0):
-    from peft import LoraConfig, get_peft_model
-
-    from engine.demo import DEMO_MODEL_DIR
-    from engine.loading import load_model
-    from engine.model_source import ModelSpec
-
-    loaded = load_model(ModelSpec(path=str(DEMO_MODEL_DIR)), "cpu", "float32")
-    config = LoraConfig(r=4, lora_alpha=12, target_modules="all-linear", lora_dropout=dropout)
-    model = get_peft_model(loaded.model, config)
-    torch.manual_seed(0)
-    for name, p in model.named_parameters():
-        if "lora_B" in name:  # B starts at 0: make the adapter change the outputs
-            torch.nn.init.normal_(p, std=0.05)
-    return model
+    return lora_demo(r=4, alpha=12, dropout=dropout)  # scaling 3: not a power of two
 
 
 def _loss_and_grads(model, ids: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -15,25 +15,12 @@ from engine.training.online.shared_prompt import (
     grouped_token_outputs,
     shared_prompt_supported,
 )
-from tests.engine.training.helpers import Recorder
+from tests.engine.training.helpers import Recorder, lora_demo
 from tests.engine.training.online.helpers import answer_reward, demo_prompts, online_settings
 
 
 def _lora_demo():
-    from peft import LoraConfig, get_peft_model
-
-    from engine.demo import DEMO_MODEL_DIR
-    from engine.loading import load_model
-    from engine.model_source import ModelSpec
-
-    loaded = load_model(ModelSpec(path=str(DEMO_MODEL_DIR)), "cpu", "float32")
-    config = LoraConfig(r=4, lora_alpha=8, target_modules="all-linear", lora_dropout=0.0)
-    model = get_peft_model(loaded.model, config)
-    torch.manual_seed(0)
-    for name, p in model.named_parameters():
-        if "lora_B" in name:  # B starts at 0: make the adapter change the outputs
-            torch.nn.init.normal_(p, std=0.05)
-    return model
+    return lora_demo(r=4, alpha=8)
 
 
 def _rows(g: int = 3):

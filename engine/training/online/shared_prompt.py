@@ -96,7 +96,7 @@ def select_groups(rows: GroupedRows, kept: torch.Tensor) -> GroupedRows:
 
 
 def shared_prompt_supported(model: Any, device: Any, num_processes: int) -> bool:
-    if num_processes != 1 or recomputes_activations(_unwrap(model)):
+    if num_processes != 1 or recomputes_activations(model):
         return False
     return lean_decoding_supported(_unwrap(model), device)
 

@@ -57,3 +57,24 @@ def answer_reward() -> list[RewardSource]:
 
 def constant_reward(value: float = 1.0) -> list[RewardSource]:
     return [RewardSource("constant", 1.0, lambda p, c, r: SourceScores([value] * len(c)))]
+
+
+def grouped_example(g: int = 3) -> tuple[list[list[int]], list[list[int]], int]:
+    """Rows of three prompts of different lengths, each repeated for a group of ``g``, with
+    random completions of 1-8 tokens: (prompt ids per row, completion ids per row, g)."""
+    import torch
+
+    prompts = [[2, 7, 8, 9], [2, 11, 12, 13, 14, 15, 16], [2, 20]]  # different lengths
+    generator = torch.Generator().manual_seed(1)
+    completions = [
+        torch.randint(6, 100, (int(n),), generator=generator).tolist()
+        for n in torch.randint(1, 9, (len(prompts) * g,), generator=generator)
+    ]
+    return [p for p in prompts for _ in range(g)], completions, g
+
+
+def trainable_grads(model):
+    """Every trainable parameter's gradient, flattened into one tensor."""
+    import torch
+
+    return torch.cat([p.grad.flatten() for p in model.parameters() if p.requires_grad])

@@ -13,8 +13,12 @@ from engine.training.online.algorithms import grpo
 from engine.training.online.algorithms.grpo import GRPO, GroupBatch
 from engine.training.online.forward import rollout_batch
 from engine.training.online.shared_prompt import grouped_rows
-from tests.engine.training.online.helpers import online_settings
-from tests.engine.training.online.test_shared_prompt import _grads, _lora_demo, _rows
+from tests.engine.training.helpers import lora_demo
+from tests.engine.training.online.helpers import (
+    grouped_example,
+    online_settings,
+    trainable_grads,
+)
 
 # Group 0 all wrong, group 1 mixed, group 2 all 0.1 (whose mean is not exactly 0.1 in float).
 REWARDS = [0.0, 0.0, 0.0, 1.1, 0.0, 0.1, 0.1, 0.1, 0.1]
@@ -34,7 +38,7 @@ def _algorithm(model, **overrides) -> GRPO:
 
 
 def _batch(shared: bool) -> GroupBatch:
-    prompts, completions, g = _rows()
+    prompts, completions, g = grouped_example()
     sequences, mask = rollout_batch(prompts, completions, 0, "cpu")
     rewards = torch.tensor(REWARDS)
     grouped = grouped_rows(prompts, completions, g, 0, "cpu") if shared else None
@@ -48,12 +52,12 @@ def _update(model, algorithm: GRPO, batch: GroupBatch, *, skip: bool):
     algorithm.finalize([batch])
     objective = algorithm.objective(batch)
     objective.loss.backward()
-    return objective, _grads(model).clone()
+    return objective, trainable_grads(model).clone()
 
 
 @pytest.mark.parametrize("shared", [True, False], ids=["shared-prompt", "full-rows"])
 def test_equal_reward_groups_are_not_run_and_the_update_is_the_same(shared, monkeypatch):
-    model = _lora_demo()
+    model = lora_demo(r=4, alpha=8)
     model.train()
     batch = _batch(shared)
     ran: list[int] = []
@@ -96,7 +100,7 @@ def _entropy_of(model, batch: GroupBatch, rows: torch.Tensor) -> float:
 
 
 def test_every_row_runs_off_policy_with_a_kl_term_or_when_no_group_varies():
-    model = _lora_demo()
+    model = lora_demo(r=4, alpha=8)
     batch = _batch(shared=True)
     algorithm = _algorithm(model)
     off_policy = GroupBatch(batch.sequences, batch.mask, batch.rewards, batch.mask * 0, None)

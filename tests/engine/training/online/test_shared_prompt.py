@@ -16,35 +16,23 @@ from engine.training.online.shared_prompt import (
     shared_prompt_supported,
 )
 from tests.engine.training.helpers import Recorder, lora_demo
-from tests.engine.training.online.helpers import answer_reward, demo_prompts, online_settings
-
-
-def _lora_demo():
-    return lora_demo(r=4, alpha=8)
-
-
-def _rows(g: int = 3):
-    prompts = [[2, 7, 8, 9], [2, 11, 12, 13, 14, 15, 16], [2, 20]]  # different lengths
-    generator = torch.Generator().manual_seed(1)
-    completions = [
-        torch.randint(6, 100, (int(n),), generator=generator).tolist()
-        for n in torch.randint(1, 9, (len(prompts) * g,), generator=generator)
-    ]
-    return [p for p in prompts for _ in range(g)], completions, g
-
-
-def _grads(model) -> torch.Tensor:
-    return torch.cat([p.grad.flatten() for p in model.parameters() if p.requires_grad])
+from tests.engine.training.online.helpers import (
+    answer_reward,
+    demo_prompts,
+    grouped_example,
+    online_settings,
+    trainable_grads,
+)
 
 
 def test_grouped_pass_gives_the_full_rows_log_probs_entropies_and_gradients():
-    model = _lora_demo()
+    model = lora_demo(r=4, alpha=8)
     model.train()
-    prompts, completions, g = _rows()
+    prompts, completions, g = grouped_example()
     batch, mask = rollout_batch(prompts, completions, 0, "cpu")
     full = token_outputs(model, batch, entropy=True, temperature=0.7)
     ((full.logps * mask).sum() + (full.entropy * mask).sum()).backward()
-    full_grads = _grads(model).clone()
+    full_grads = trainable_grads(model).clone()
     model.zero_grad()
     rows = grouped_rows(prompts, completions, g, 0, "cpu")
     assert rows is not None and rows.prompt_ids.shape[0] == 3  # each prompt once
@@ -54,12 +42,12 @@ def test_grouped_pass_gives_the_full_rows_log_probs_entropies_and_gradients():
     torch.testing.assert_close(shared.logps, full.logps * mask, atol=1e-4, rtol=1e-5)
     torch.testing.assert_close(shared.entropy, full.entropy * mask, atol=1e-4, rtol=1e-5)
     assert not shared.logps[mask == 0].any()  # nothing off the completions
-    torch.testing.assert_close(_grads(model), full_grads, atol=1e-3, rtol=1e-4)
+    torch.testing.assert_close(trainable_grads(model), full_grads, atol=1e-3, rtol=1e-4)
     assert full_grads.abs().max() > 1  # the gradients are real, not all zero
 
 
 def test_rows_that_are_not_whole_groups_of_one_prompt_take_the_full_pass():
-    prompts, completions, g = _rows()
+    prompts, completions, g = grouped_example()
     assert grouped_rows(prompts, completions, 1, 0, "cpu") is None  # no group to share
     assert grouped_rows(prompts[:-1], completions[:-1], g, 0, "cpu") is None  # a group cut
     mixed = [prompts[0], prompts[3], *prompts[2:]]  # a group with two prompts
@@ -67,7 +55,7 @@ def test_rows_that_are_not_whole_groups_of_one_prompt_take_the_full_pass():
 
 
 def test_several_processes_or_gradient_checkpointing_take_the_full_pass():
-    model = _lora_demo()
+    model = lora_demo(r=4, alpha=8)
     assert shared_prompt_supported(model, torch.device("cpu"), 1)
     assert not shared_prompt_supported(model, torch.device("cpu"), 2)  # DDP: one forward
     model.gradient_checkpointing_enable()

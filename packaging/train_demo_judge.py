@@ -66,6 +66,15 @@ of the judge pairs showing two wrong answers and the reply drawn A or B at rando
 whose loss is least at P(A) = 1/2; labelling with a tie margin then turns them
 into ties (the demo's: 700 of 741), which training leaves out.
 
+Stage 3 (``--init`` on the stage-2 folder, ``--select last``): the stage-2 judge still
+decided many pairs of two wrong answers by parity: asked "-4 or -5" for 7 - 13 (the
+answer -6) it named -4, sure of it (0.91), because an answer off by one has the wrong
+parity and one off by two does not; on the demo's candidates 41 of its 733 verdicts
+chose between two wrong answers so, and DPO learned them. Stage 3 goes on from it with
+30% of the wrong answers off by one and 40% off by two (so two-wrong pairs of one of each
+are common), a fresh data seed, for a fixed 1,500 steps, keeping the last model (the
+rule declared before it ran). On the same candidates: 3 such verdicts of 724.
+
 Selection rule, declared before training: every ``--eval-every`` steps the judge
 is measured on the 200 eval-split problems (pairs with the answer plus one, minus
 one, and another wrong answer that is not off by one, each in both orders; and
@@ -86,6 +95,7 @@ import argparse
 import functools
 import json
 import random
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -119,6 +129,7 @@ from engine.demo.task import (  # noqa: E402
 )
 
 JUDGE_NAME = "workbench-demo-judge"
+INIT_STAGE = "stage 3: more same-parity wrong answers, from the stage-2 judge (--init)"
 # Short on purpose: the context is 128 characters. {criteria} is left out.
 TEMPLATE = "{prompt} A: {first} B: {second}"
 CHOICES = ("A", "B")
@@ -505,9 +516,8 @@ def train(args: argparse.Namespace):
                 "eval_every": args.tie_eval_every,
             }
         )
-        stages.append(
-            run_stage("stage 2: two wrong answers are a tie", model, tokenizer, pairs, second)
-        )
+        name = INIT_STAGE if args.init is not None else "stage 2: two wrong answers are a tie"
+        stages.append(run_stage(name, model, tokenizer, pairs, second))
     return model, tokenizer, {"stages": stages, "selected": stages[-1]["selected"]}
 
 
@@ -528,25 +538,32 @@ def run_stage(
         args.both_wrong_share,
     )
     started = time.monotonic()
-    history = []
+    history: list[dict] = []
+    selected: dict | None = None
     loss_fn = functools.partial(batch_loss, reply_weight=args.reply_weight)
     for step, loss in training_steps(model, tokenizer, stream, args, loss_fn):
         scores = evaluate(model, tokenizer, pairs, args.tie_margin)
         elapsed = time.monotonic() - started
         history.append(progress_line(step, loss, elapsed, scores))
-        off, other, ties = scores["off_by_one"], scores["other"], scores["both_wrong"]
-        if (
-            min(off["accuracy"], other["accuracy"]) >= args.target
-            and ties["tie_rate"] >= args.tie_target
-        ):
-            selected = {"step": step, "wall_seconds": round(elapsed, 1), "scores": scores}
+        selected = {"step": step, "wall_seconds": round(elapsed, 1), "scores": scores}
+        if args.select == "first" and meets_rule(scores, args):
             return {
                 "name": name,
                 "settings": _settings(args),
                 "selected": selected,
                 "history": history,
             }
+    if args.select == "last" and selected is not None:
+        return {"name": name, "settings": _settings(args), "selected": selected, "history": history}
     raise SystemExit(f"{name}: no evaluation met the selection rule within {args.max_steps} steps")
+
+
+def meets_rule(scores: dict, args: argparse.Namespace) -> bool:
+    off, other, ties = scores["off_by_one"], scores["other"], scores["both_wrong"]
+    return (
+        min(off["accuracy"], other["accuracy"]) >= args.target
+        and ties["tie_rate"] >= args.tie_target
+    )
 
 
 def progress_line(step: int, loss: float, elapsed: float, scores: dict) -> dict:
@@ -619,6 +636,27 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
         ),
     ]
     ties = s["both_wrong"]
+    header = init_header(args) if args.init is not None else fresh_header(args)
+    return (
+        header
+        + "".join(_stage_lines(stage) for stage in result["stages"])
+        + f"\n{n_params:,} parameters.\n\n"
+        "Measured on the 200 eval-split problems, each pair in both orders. *Inconsistency* is\n"
+        "the mean |P(A) - (1 - P(A when swapped))|: 0 when the verdict follows the answers\n"
+        "rather than their position. The *order-averaged verdict* is what a judge that asks in\n"
+        "both orders and averages reports. An answer off by one also has the wrong parity, a\n"
+        "shortcut; the off-by-two row shows how well the judge checks the sum itself.\n\n"
+        "| wrong answer | accuracy (both orders) | correct shown as A | correct shown as B "
+        "| order-averaged verdict | mean P(correct) | inconsistency |\n"
+        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        f"Two wrong answers (the answer plus one beside another slip, {ties['pairs']} pairs): the\n"
+        f"order-averaged verdict is within {args.tie_margin} of 1/2 on {ties['tie_rate']:.1%} of them, "
+        f"mean distance {ties['mean_gap']:.3f}.\n"
+    )
+
+
+def fresh_header(args: argparse.Namespace) -> str:
+    """What the judge is, how it is read, its data and its selection rule (stages 1-2)."""
     return (
         f"# {JUDGE_NAME}\n\n"
         f"A tiny character-level Llama, separate from `{DEMO_MODEL_NAME}` but with the same\n"
@@ -646,19 +684,36 @@ def model_card(args: argparse.Namespace, result: dict, n_params: int) -> str:
         f"both-order accuracy >= {args.target} on off-by-one and on other wrong answers; stage 2\n"
         f"at the first that also calls >= {args.tie_target:.0%} of two-wrong pairs a tie "
         f"(margin {args.tie_margin}).\n\n"
-        + "".join(_stage_lines(stage) for stage in result["stages"])
-        + f"\n{n_params:,} parameters.\n\n"
-        "Measured on the 200 eval-split problems, each pair in both orders. *Inconsistency* is\n"
-        "the mean |P(A) - (1 - P(A when swapped))|: 0 when the verdict follows the answers\n"
-        "rather than their position. The *order-averaged verdict* is what a judge that asks in\n"
-        "both orders and averages reports. An answer off by one also has the wrong parity, a\n"
-        "shortcut; the off-by-two row shows how well the judge checks the sum itself.\n\n"
-        "| wrong answer | accuracy (both orders) | correct shown as A | correct shown as B "
-        "| order-averaged verdict | mean P(correct) | inconsistency |\n"
-        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
-        f"Two wrong answers (the answer plus one beside another slip, {ties['pairs']} pairs): the\n"
-        f"order-averaged verdict is within {args.tie_margin} of 1/2 on {ties['tie_rate']:.1%} of them, "
-        f"mean distance {ties['mean_gap']:.3f}.\n"
+    )
+
+
+PARAMETERS_LINE = re.compile(r"\n[\d,]+ parameters\.\n")
+
+
+def init_header(args: argparse.Namespace) -> str:
+    """The card of the ``--init`` judge up to its stages' lines, then what this stage adds:
+    its data and its selection rule (declared before training)."""
+    earlier = (args.init / "README.md").read_text(encoding="utf-8")
+    cut = PARAMETERS_LINE.search(earlier)
+    if cut is None:
+        raise SystemExit(f"{args.init}/README.md has no stage lines to continue from.")
+    rule = (
+        f"the model after all {args.tie_steps} steps is kept, whatever it scores"
+        if args.select == "last"
+        else f"the first evaluation with both-order accuracy >= {args.target} and "
+        f">= {args.tie_target:.0%} of two-wrong pairs a tie"
+    )
+    return (
+        earlier[: cut.start()].rstrip("\n")
+        + "\n\nStage 3 goes on from that judge (`--init`) with more wrong answers of the right\n"
+        f"parity: {args.off_by_one_share:.0%} off by one, {args.off_by_two_share:.0%} off by two, "
+        f"{args.both_wrong_share:.0%} of the judge pairs\n"
+        "two wrong answers (so a pair of an answer off by one and one off by two, which the\n"
+        "stage-2 judge decided by parity, is common), a fresh data seed "
+        f"({args.seed}), learning rate {args.tie_lr}\n"
+        f"decaying over {args.tie_steps} steps. Selection, declared before training: {rule}.\n"
+        "Rebuild: run the script with its defaults (stages 1 and 2), then again with `--init`\n"
+        "on that folder and the stage-3 settings listed below.\n\n"
     )
 
 
@@ -700,6 +755,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.5,
         help="stage 2: share of judge pairs with two wrong answers (reply A or B "
         "at random); 0 skips stage 2",
+    )
+    parser.add_argument(
+        "--select",
+        choices=("first", "last"),
+        default="first",
+        help="keep the model of the first evaluation that meets the rule (--target, "
+        "--tie-target), or of the stage's last step whatever it scores",
     )
     parser.add_argument("--tie-lr", type=float, default=1e-3)
     parser.add_argument("--tie-warmup", type=int, default=20)

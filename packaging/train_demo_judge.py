@@ -524,8 +524,9 @@ def train(args: argparse.Namespace):
 def run_stage(
     name: str, model, tokenizer, pairs: dict[str, list[Pair]], args: argparse.Namespace
 ) -> dict:
-    """Train until the first evaluation that meets the selection rule; the stage's
-    settings, selected evaluation and curve."""
+    """Train until the first evaluation that meets the selection rule (``--select first``)
+    or through all the stage's steps (``last``); the stage's settings, selected evaluation
+    and curve."""
     print(name, flush=True)
     random.seed(args.seed)
     torch.manual_seed(args.seed)
@@ -547,15 +548,13 @@ def run_stage(
         history.append(progress_line(step, loss, elapsed, scores))
         selected = {"step": step, "wall_seconds": round(elapsed, 1), "scores": scores}
         if args.select == "first" and meets_rule(scores, args):
-            return {
-                "name": name,
-                "settings": _settings(args),
-                "selected": selected,
-                "history": history,
-            }
-    if args.select == "last" and selected is not None:
-        return {"name": name, "settings": _settings(args), "selected": selected, "history": history}
-    raise SystemExit(f"{name}: no evaluation met the selection rule within {args.max_steps} steps")
+            break
+    else:  # every step ran: only "last" keeps the model it ended with
+        if args.select == "first" or selected is None:
+            raise SystemExit(
+                f"{name}: no evaluation met the selection rule within {args.max_steps} steps"
+            )
+    return {"name": name, "settings": _settings(args), "selected": selected, "history": history}
 
 
 def meets_rule(scores: dict, args: argparse.Namespace) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from engine.demo.task import demo_splits
 from engine.rules.spec import RuleSpec
 from engine.training.config import TrainSettings
@@ -62,8 +64,6 @@ def constant_reward(value: float = 1.0) -> list[RewardSource]:
 def grouped_example(g: int = 3) -> tuple[list[list[int]], list[list[int]], int]:
     """Rows of three prompts of different lengths, each repeated for a group of ``g``, with
     random completions of 1-8 tokens: (prompt ids per row, completion ids per row, g)."""
-    import torch
-
     prompts = [[2, 7, 8, 9], [2, 11, 12, 13, 14, 15, 16], [2, 20]]  # different lengths
     generator = torch.Generator().manual_seed(1)
     completions = [
@@ -75,6 +75,4 @@ def grouped_example(g: int = 3) -> tuple[list[list[int]], list[list[int]], int]:
 
 def trainable_grads(model):
     """Every trainable parameter's gradient, flattened into one tensor."""
-    import torch
-
     return torch.cat([p.grad.flatten() for p in model.parameters() if p.requires_grad])

@@ -76,7 +76,11 @@ def test_equal_reward_groups_are_not_run_and_the_update_is_the_same(shared, monk
     assert ran == [9, 3]
     assert float(kept.loss.detach()) == pytest.approx(float(every.loss.detach()), abs=1e-7)
     assert every_grads.abs().max() > 0.01  # a real update to compare
-    torch.testing.assert_close(kept_grads, every_grads, atol=1e-6, rtol=1e-5)
+    # Batches of 9 and 3 rows sum in another order: float32 rounding, relative to the
+    # gradient's size (measured up to 1e-5 of it), where a group left out wrongly would
+    # differ by the size of the gradient itself.
+    scale = float(every_grads.abs().max())
+    torch.testing.assert_close(kept_grads, every_grads, atol=1e-4 * scale, rtol=1e-5)
     for name in ("clip_ratio/region_mean", "clip_ratio/low_mean"):
         assert float(kept.stats[name]) == float(every.stats[name])
     # The entropy is reported over the rows that ran (the mixed group's).

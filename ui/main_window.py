@@ -54,6 +54,14 @@ VIEWS = (
 VIEW_SHORTCUTS = {name: f"Ctrl+{(i + 1) % 10}" for i, (name, _) in enumerate(VIEWS[:10])}
 
 
+# The first size, bounded by the screen's free area (a 1366x768 laptop has less height).
+PREFERRED_SIZE = QSize(1280, 800)
+
+
+def first_size(available: QSize) -> QSize:
+    return PREFERRED_SIZE.boundedTo(available)
+
+
 def _project_name(project: Project) -> str:
     return project.name
 
@@ -71,8 +79,9 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         install_wheel_guard(QApplication.instance())  # also when a test builds the window
         self.setWindowTitle(APP_NAME)
-        self.resize(1280, 800)
         self.setMinimumSize(960, 600)
+        screen = self.screen()
+        self.resize(first_size(screen.availableGeometry().size()) if screen else PREFERRED_SIZE)
         self.session: ProjectSession | None = None
         # Built on first access (ui/lazy_views.py); empty while no project is open.
         self.views: Mapping[str, QWidget] = {}

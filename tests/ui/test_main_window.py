@@ -7,10 +7,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from tests.ui.conftest import make_project
+from ui.main_window import first_size
 from ui.recent import recent_projects
 from ui.views.data.view import DataView
 from ui.views.model.view import ModelView
@@ -44,6 +45,16 @@ def test_window_shows_the_working_views(open_window, project_path, qtbot):
     assert window.windowTitle().startswith("proj")
     assert "proj" in window.status.project.text()
     assert window.status.worker.text() == "Worker: not started"
+
+
+def test_the_first_size_fits_the_screens_free_area(open_window, project_path):
+    assert first_size(QSize(1920, 1040)) == QSize(1280, 800)
+    assert first_size(QSize(1366, 728)) == QSize(1280, 728)  # a laptop's screen less a panel
+    assert first_size(QSize(1280, 720)) == QSize(1280, 720)
+    window = open_window(project_path)
+    free = window.screen().availableGeometry()
+    assert window.width() <= max(free.width(), window.minimumWidth())
+    assert window.height() <= max(free.height(), window.minimumHeight())
 
 
 def test_view_shortcuts_and_menus(open_window, project_path, qtbot):
